@@ -134,6 +134,38 @@ class Result:
         return write_html(self, Path(path))
 
 
+@dataclass(frozen=True, slots=True)
+class RowContext:
+    """Model, version and window stamped on every row of one computation.
+
+    Examples
+    --------
+    >>> RowContext(model="churn").row("psi", 0.2, column="age").model
+    'churn'
+    """
+
+    model: str = ""
+    version: str = ""
+    window_start: WindowEdge = None
+    window_end: WindowEdge = None
+
+    def row(self, metric: str, value: float, **fields: Any) -> MetricRow:
+        """A metric row with this context's model, version and window."""
+        return MetricRow(
+            metric=metric,
+            value=float(value),
+            model=self.model,
+            version=self.version,
+            window_start=self.window_start,
+            window_end=self.window_end,
+            **fields,
+        )
+
+    def not_computed(self, metric: str, reason: str, **fields: Any) -> MetricRow:
+        """A row for a statistic that could not be computed, with the reason."""
+        return self.row(metric, math.nan, method=NOT_COMPUTED + reason, **fields)
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
@@ -170,6 +202,7 @@ __all__ = [
     "Distribution",
     "MetricRow",
     "Result",
+    "RowContext",
     "WindowEdge",
     "concat",
     "rows_by_column",

@@ -1,1 +1,1 @@
-"""sightline.cli."""
+"""Command-line interface."""

@@ -1,0 +1,218 @@
+"""``compare(reference, current)``: drift, data quality, performance and multivariate drift."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from sightline._types import ColumnKind, Role
+from sightline.analysis.columns import check_columns, infer_schema
+from sightline.analysis.drift import drift_rows
+from sightline.analysis.frames import DataLike, to_table
+from sightline.analysis.methods import DriftOptions
+from sightline.analysis.multivariate import MultivariateDrift
+from sightline.analysis.performance import (
+    PerformanceSpec,
+    performance_rows,
+    performance_spec,
+    reference_bounds,
+)
+from sightline.analysis.quality import quality_rows
+from sightline.analysis.reference import FittedReference, fit_reference
+from sightline.analysis.rows import MetricRow, Result, RowContext
+from sightline.errors import SchemaError
+from sightline.profile.schema import Schema
+
+#: Progress callback: (done, total).
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaOptions:
+    """How to read the columns: an explicit schema, or roles and kinds to override inference."""
+
+    schema: Schema | None = None
+    target: str | None = None
+    prediction: str | None = None
+    probability: Sequence[str] = ()
+    id: str | None = None
+    timestamp: str | None = None
+    categorical: Sequence[str] = ()
+    numeric: Sequence[str] = ()
+
+    def resolve(self, reference: pa.Table) -> Schema:
+        """The explicit schema, or one inferred from the reference with the overrides."""
+        if self.schema is not None:
+            return self.schema
+        roles: dict[str, Role] = {}
+        for role, name in (
+            ("target", self.target),
+            ("prediction", self.prediction),
+            ("id", self.id),
+            ("timestamp", self.timestamp),
+        ):
+            if name is not None:
+                roles[name] = role  # type: ignore[assignment]
+        for name in self.probability:
+            roles[name] = "probability"
+        kinds: dict[str, ColumnKind] = {n: "categorical" for n in self.categorical}
+        kinds.update({n: "numeric" for n in self.numeric})
+        return infer_schema(reference, roles=roles, kinds=kinds)
+
+
+@dataclass(slots=True)
+class Engine:
+    """A fitted reference plus the settings; evaluates any number of windows against it."""
+
+    reference: FittedReference
+    drift: DriftOptions
+    performance: PerformanceSpec | None
+    multivariate: MultivariateDrift | None
+    model: str = ""
+    version: str = ""
+    _bounds: dict[int, dict[str, tuple[float, float]]] = field(default_factory=dict)
+
+    @classmethod
+    def fit(
+        cls,
+        reference: pa.Table,
+        schema: Schema,
+        drift: DriftOptions,
+        *,
+        pos_label: str | None = None,
+        multivariate: bool = True,
+        model: str = "",
+        version: str = "",
+    ) -> Engine:
+        """Prepare the reference once."""
+        check_columns(
+            schema,
+            reference,
+            "reference",
+            ("feature", "prediction", "probability", "target", "id", "timestamp"),
+        )
+        fitted = fit_reference(reference, schema, n_bins=drift.n_bins)
+        features = [c.name for c in schema.columns if c.role == "feature" and c.kind == "numeric"]
+        mv = MultivariateDrift.fit(fitted, features) if multivariate else None
+        spec = performance_spec(schema, reference, pos_label)
+        return cls(fitted, drift, spec, mv, model, version)
+
+    def evaluate(self, current: pa.Table, ctx: RowContext, *, name: str = "current") -> Result:
+        """All rows for one window of current data."""
+        schema = self.reference.schema
+        check_columns(schema, current, name, ("feature",))
+        side = self.reference.encode(current)
+        rows, dists = drift_rows(self.reference, side, self.drift, ctx)
+        rows += quality_rows(self.reference, side, ctx)
+        if self.multivariate is not None:
+            rows += self.multivariate.rows(side, ctx)
+        if self.performance is not None:
+            bounds = self._bounds_for(current.num_rows)
+            rows += performance_rows(
+                self.performance, current, ctx, bounds, self.reference.side.n_rows
+            )
+        return Result(rows=tuple(rows), distributions=dists)
+
+    def _bounds_for(self, chunk_size: int) -> dict[str, tuple[float, float]]:
+        if chunk_size not in self._bounds and self.performance is not None:
+            self._bounds[chunk_size] = reference_bounds(
+                self.performance, self.reference.table, chunk_size
+            )
+        return self._bounds.get(chunk_size, {})
+
+
+def compare(
+    reference: DataLike,
+    current: DataLike,
+    *,
+    schema: Schema | None = None,
+    target: str | None = None,
+    prediction: str | None = None,
+    probability: Sequence[str] = (),
+    id: str | None = None,
+    timestamp: str | None = None,
+    categorical: Sequence[str] = (),
+    numeric: Sequence[str] = (),
+    methods: Mapping[str, str] | None = None,
+    thresholds: Mapping[str, float] | None = None,
+    numeric_method: str | None = None,
+    categorical_method: str | None = None,
+    alpha: float = 0.05,
+    drift_share: float = 0.5,
+    n_bins: int = 10,
+    pos_label: str | None = None,
+    multivariate: bool = True,
+    model: str = "",
+    version: str = "",
+    title: str = "sightline report",
+) -> Result:
+    """Compare current data with a reference: drift, data quality and performance rows.
+
+    ``reference`` and ``current`` are pandas or polars DataFrames, pyarrow Tables, dicts of
+    columns, or paths to CSV/Parquet files. The schema is inferred from the reference (see
+    :func:`~sightline.analysis.columns.infer_schema`); ``target``, ``prediction``,
+    ``probability``, ``id``, ``timestamp``, ``categorical`` and ``numeric`` override it, or
+    pass a whole ``schema``. The drift settings are those of
+    :class:`~sightline.analysis.methods.DriftOptions`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(7)
+    >>> ref = {"x": rng.normal(0, 1, 500), "c": rng.choice(["a", "b"], 500)}
+    >>> cur = {"x": rng.normal(1, 1, 500), "c": rng.choice(["a", "b"], 500)}
+    >>> result = compare(ref, cur)
+    >>> [(r.column, r.metric, r.alert) for r in result.rows if r.metric in ("ks", "chi2")]
+    [('x', 'ks', True), ('c', 'chi2', False)]
+    """
+    ref_table = to_table(reference, "reference")
+    cur_table = to_table(current, "current")
+    resolved = SchemaOptions(
+        schema,
+        target,
+        prediction,
+        tuple(probability),
+        id,
+        timestamp,
+        tuple(categorical),
+        tuple(numeric),
+    ).resolve(ref_table)
+    options = DriftOptions(
+        methods=dict(methods or {}),
+        thresholds=dict(thresholds or {}),
+        numeric_method=numeric_method,
+        categorical_method=categorical_method,
+        alpha=alpha,
+        drift_share=drift_share,
+        n_bins=n_bins,
+    )
+    _check_known(resolved, options)
+    engine = Engine.fit(
+        ref_table,
+        resolved,
+        options,
+        pos_label=pos_label,
+        multivariate=multivariate,
+        model=model,
+        version=version,
+    )
+    result = engine.evaluate(cur_table, RowContext(model=model, version=version))
+    return Result(rows=result.rows, distributions=result.distributions, title=title)
+
+
+def _check_known(schema: Schema, options: DriftOptions) -> None:
+    unknown = sorted((set(options.methods) | set(options.thresholds)) - set(schema.names()))
+    if unknown:
+        raise SchemaError(
+            f"methods/thresholds name columns not in the reference: {unknown}", field=unknown[0]
+        )
+
+
+def drift_options(**kwargs: object) -> DriftOptions:
+    """Build :class:`DriftOptions` from keyword arguments (``None`` means the default)."""
+    return DriftOptions(**{k: v for k, v in kwargs.items() if v is not None})  # type: ignore[arg-type]
+
+
+__all__ = ["Engine", "MetricRow", "Progress", "SchemaOptions", "compare", "drift_options"]

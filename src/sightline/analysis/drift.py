@@ -1,0 +1,328 @@
+"""Drift rows: one statistic per column, the false-discovery control, the data set verdict."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+
+from sightline._types import FloatArray, IntArray
+from sightline.analysis.methods import PVALUE_METHODS, SAMPLE_METHODS, DriftOptions
+from sightline.analysis.reference import FittedReference, Side
+from sightline.analysis.rows import Distribution, MetricRow, RowContext
+from sightline.stats import drift as sd
+from sightline.stats._binning import bin_counts, code_counts
+from sightline.stats.multiple import benjamini_hochberg
+
+SampleStat = Callable[[sd.SortedColumns, sd.SortedColumns], "FloatArray | sd.TestResult"]
+CountStat = Callable[[IntArray, IntArray], "FloatArray | sd.TestResult"]
+
+SAMPLE_STATS: Final[dict[str, SampleStat]] = {
+    "ks": sd.ks,
+    "wasserstein": sd.wasserstein,
+    "wasserstein_normed": sd.wasserstein_normed,
+    "anderson_darling": sd.anderson_darling,
+    "cramer_von_mises": sd.cramer_von_mises,
+}
+
+COUNT_STATS: Final[dict[str, CountStat]] = {
+    "chi2": sd.chi2,
+    "psi": sd.psi,
+    "jensen_shannon": sd.jensen_shannon,
+    "hellinger": sd.hellinger,
+    "kl_divergence": sd.kl_divergence,
+    "l_infinity": sd.l_infinity,
+}
+
+DESCRIPTIONS: Final = {
+    "ks": "two-sample Kolmogorov-Smirnov test",
+    "wasserstein": "Wasserstein-1 distance",
+    "wasserstein_normed": "Wasserstein-1 distance / reference std",
+    "anderson_darling": "Anderson-Darling k-sample test (p capped to [0.001, 0.25])",
+    "cramer_von_mises": "Cramer-von Mises two-sample test",
+    "chi2": "chi-square test of homogeneity",
+    "psi": "population stability index",
+    "jensen_shannon": "Jensen-Shannon distance (base 2)",
+    "hellinger": "Hellinger distance",
+    "kl_divergence": "Kullback-Leibler divergence KL(reference || current)",
+    "l_infinity": "L-infinity distance of shares",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Stat:
+    """The outcome for one column before the false-discovery control."""
+
+    column: str
+    method: str
+    value: float
+    p_value: float
+    n_ref: int
+    n_cur: int
+    binned: bool
+
+
+def drift_rows(
+    ref: FittedReference, cur: Side, options: DriftOptions, ctx: RowContext
+) -> tuple[list[MetricRow], dict[str, Distribution]]:
+    """Rows of drift statistics for every monitored column of ``cur``, and chart data."""
+    num_idx = [ref.numeric_names.index(n) for n in cur.numeric.names]
+    cat_idx = [ref.categorical_names.index(n) for n in cur.categorical.names]
+    cur_bins = bin_counts(cur.numeric.values, [ref.edges[i] for i in num_idx])
+    ref_bins = _rows(ref.bins[:, num_idx], cur_bins.shape[0])
+    n_codes = [len(ref.vocabularies[i]) + 1 for i in cat_idx]
+    cur_cats = code_counts(cur.categorical.codes, n_codes)
+    ref_cats = _rows(ref.categories[:, cat_idx], cur_cats.shape[0])
+
+    stats = _numeric_stats(ref, cur, num_idx, ref_bins, cur_bins, options)
+    stats += _categorical_stats(ref, cur, cat_idx, ref_cats, cur_cats, options)
+    rows = _decide(stats, options, ctx)
+    dists = _numeric_distributions(ref, cur, num_idx, ref_bins, cur_bins)
+    dists.update(_categorical_distributions(ref, cur, cat_idx, ref_cats, cur_cats))
+    return rows, dists
+
+
+def _rows(counts: IntArray, n: int) -> IntArray:
+    """Counts cut or zero-padded to ``n`` rows (padding rows are empty bins)."""
+    if counts.shape[0] >= n:
+        return counts[:n]
+    pad = np.zeros((n - counts.shape[0], counts.shape[1]), dtype=counts.dtype)
+    return np.vstack([counts, pad])
+
+
+def _numeric_stats(
+    ref: FittedReference,
+    cur: Side,
+    num_idx: list[int],
+    ref_bins: IntArray,
+    cur_bins: IntArray,
+    options: DriftOptions,
+) -> list[_Stat]:
+    names = cur.numeric.names
+    n_ref = ref.side.n_valid_numeric[num_idx]
+    n_cur = cur.n_valid_numeric
+    groups = _group(names, "numeric", n_ref, n_cur, options)
+    out: list[_Stat] = []
+    for method, cols in groups.items():
+        if method in SAMPLE_METHODS:
+            result = SAMPLE_STATS[method](
+                _select(ref.side.sorted, [num_idx[j] for j in cols]), _select(cur.sorted, cols)
+            )
+        else:
+            result = COUNT_STATS[method](ref_bins[:, cols], cur_bins[:, cols])
+        out += _stats(
+            names, cols, method, result, n_ref, n_cur, binned=method not in SAMPLE_METHODS
+        )
+    return out
+
+
+def _categorical_stats(
+    ref: FittedReference,
+    cur: Side,
+    cat_idx: list[int],
+    ref_cats: IntArray,
+    cur_cats: IntArray,
+    options: DriftOptions,
+) -> list[_Stat]:
+    names = cur.categorical.names
+    n_ref = ref.side.n_valid_categorical[cat_idx]
+    n_cur = cur.n_valid_categorical
+    out: list[_Stat] = []
+    for method, cols in _group(names, "categorical", n_ref, n_cur, options).items():
+        result = COUNT_STATS[method](ref_cats[:, cols], cur_cats[:, cols])
+        out += _stats(names, cols, method, result, n_ref, n_cur, binned=False)
+    return out
+
+
+def _group(
+    names: Sequence[str],
+    kind: str,
+    n_ref: IntArray,
+    n_cur: IntArray,
+    options: DriftOptions,
+) -> dict[str, list[int]]:
+    groups: dict[str, list[int]] = {}
+    for j, name in enumerate(names):
+        method = options.method_for(name, kind, int(n_ref[j]), int(n_cur[j]))  # type: ignore[arg-type]
+        groups.setdefault(method, []).append(j)
+    return groups
+
+
+def _select(sorted_cols: sd.SortedColumns, cols: list[int]) -> sd.SortedColumns:
+    if cols == list(range(sorted_cols.values.shape[1])):
+        return sorted_cols
+    return sd.SortedColumns(sorted_cols.values[:, cols], sorted_cols.n_valid[cols])
+
+
+def _stats(
+    names: Sequence[str],
+    cols: list[int],
+    method: str,
+    result: FloatArray | sd.TestResult,
+    n_ref: IntArray,
+    n_cur: IntArray,
+    *,
+    binned: bool,
+) -> list[_Stat]:
+    if isinstance(result, sd.TestResult):
+        values, pvalues = result.statistic, result.pvalue
+    else:
+        values, pvalues = result, np.full(len(cols), np.nan)
+    return [
+        _Stat(
+            names[j],
+            method,
+            float(values[i]),
+            float(pvalues[i]),
+            int(n_ref[j]),
+            int(n_cur[j]),
+            binned,
+        )
+        for i, j in enumerate(cols)
+    ]
+
+
+def _decide(stats: list[_Stat], options: DriftOptions, ctx: RowContext) -> list[MetricRow]:
+    """Apply thresholds (Benjamini-Hochberg across p-value columns) and build the rows."""
+    tested = [s for s in stats if s.method in PVALUE_METHODS]
+    adjusted = (
+        dict(
+            zip(
+                [s.column for s in tested],
+                benjamini_hochberg([s.p_value for s in tested]),
+                strict=True,
+            )
+        )
+        if tested
+        else {}
+    )
+    rows: list[MetricRow] = []
+    n_drifted = n_computed = 0
+    for s in stats:
+        reason = _not_computed_reason(s)
+        if reason:
+            rows.append(
+                ctx.not_computed(s.method, reason, column=s.column, n_ref=s.n_ref, n_cur=s.n_cur)
+            )
+            continue
+        threshold = options.threshold_for(s.column, s.method)
+        binned = f" on {options.n_bins} reference-quantile bins" if s.binned else ""
+        if s.method in PVALUE_METHODS:
+            p = float(adjusted[s.column])
+            alert = bool(p < threshold)
+            method = f"{DESCRIPTIONS[s.method]}{binned}, BH-adjusted p < {threshold:g}"
+            upper = np.nan
+        else:
+            p = np.nan
+            alert = bool(s.value >= threshold)
+            method = f"{DESCRIPTIONS[s.method]}{binned}, drift when >= {threshold:g}"
+            upper = threshold
+        n_computed += 1
+        n_drifted += alert
+        rows.append(
+            ctx.row(
+                s.method,
+                s.value,
+                column=s.column,
+                upper=upper,
+                alert=alert,
+                n_ref=s.n_ref,
+                n_cur=s.n_cur,
+                method=method,
+                p_value=p,
+            )
+        )
+    rows += _dataset_rows(n_drifted, n_computed, options, ctx)
+    return rows
+
+
+def _not_computed_reason(s: _Stat) -> str:
+    if s.n_ref == 0:
+        return "no values in reference"
+    if s.n_cur == 0:
+        return "no values in current"
+    if not np.isfinite(s.value):
+        return "statistic undefined for these values (a single category or bin?)"
+    return ""
+
+
+def _dataset_rows(
+    n_drifted: int, n_computed: int, options: DriftOptions, ctx: RowContext
+) -> list[MetricRow]:
+    method = f"share of drifted columns, data set drifted when >= {options.drift_share:g}"
+    if n_computed == 0:
+        return [ctx.not_computed("drift_share", "no column could be compared")]
+    share = n_drifted / n_computed
+    return [
+        ctx.row(
+            "drift_share",
+            share,
+            upper=options.drift_share,
+            alert=share >= options.drift_share,
+            method=method,
+        ),
+        ctx.row(
+            "drifted_columns",
+            n_drifted,
+            upper=float(n_computed),
+            method="drifted of computed columns",
+        ),
+    ]
+
+
+def _shares(counts: IntArray) -> list[float]:
+    total = counts.sum()
+    return [float(c) / total if total else 0.0 for c in counts]
+
+
+def _numeric_distributions(
+    ref: FittedReference, cur: Side, num_idx: list[int], ref_bins: IntArray, cur_bins: IntArray
+) -> dict[str, Distribution]:
+    out = {}
+    for j, name in enumerate(cur.numeric.names):
+        edges = ref.edges[num_idx[j]]
+        labels = _bin_labels(edges)
+        k = len(labels)
+        out[name] = Distribution(
+            name,
+            "numeric",
+            tuple(labels),
+            tuple(_shares(ref_bins[:k, j])),
+            tuple(_shares(cur_bins[:k, j])),
+        )
+    return out
+
+
+def _categorical_distributions(
+    ref: FittedReference, cur: Side, cat_idx: list[int], ref_cats: IntArray, cur_cats: IntArray
+) -> dict[str, Distribution]:
+    out = {}
+    for j, name in enumerate(cur.categorical.names):
+        vocab = ref.vocabularies[cat_idx[j]]
+        labels = (*vocab, "(unseen)")
+        k = len(labels)
+        out[name] = Distribution(
+            name,
+            "categorical",
+            labels,
+            tuple(_shares(ref_cats[:k, j])),
+            tuple(_shares(cur_cats[:k, j])),
+        )
+    return out
+
+
+def _bin_labels(edges: FloatArray) -> list[str]:
+    if edges.size == 0:
+        return ["all values"]
+    e = [f"{x:.4g}" for x in edges]
+    return [
+        f"< {e[0]}",
+        *(f"[{a}, {b})" for a, b in itertools.pairwise(e)),
+        f">= {e[-1]}",
+    ]
+
+
+__all__ = ["COUNT_STATS", "DESCRIPTIONS", "SAMPLE_STATS", "drift_rows"]

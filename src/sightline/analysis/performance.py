@@ -1,0 +1,223 @@
+"""Performance rows from the target and prediction columns (when both are present).
+
+The task follows the target's kind: categorical targets are classification, numeric ones
+regression. Rows without a target (or prediction) are left out; ``label_coverage`` says
+which share of the window had one. Bounds come from the spread of the same metric over
+reference chunks of the window's size (mean ± 3 standard deviations, at least 3 chunks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final, Literal
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from sightline.analysis.columns import category_text, numeric_values
+from sightline.analysis.rows import MetricRow, RowContext
+from sightline.profile.schema import Schema
+from sightline.stats import performance as perf
+
+N_SIGMA: Final = 3.0
+MIN_REFERENCE_CHUNKS: Final = 3
+#: Metrics that live in [0, 1]; their bounds are clipped to it.
+UNIT_METRICS: Final = frozenset(
+    {
+        "accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "roc_auc",
+        "average_precision",
+        "precision_macro",
+        "recall_macro",
+        "f1_macro",
+        "f1_weighted",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PerformanceSpec:
+    """What to compute: the task, the columns and (binary) the positive label."""
+
+    task: Literal["classification", "regression"]
+    target: str
+    prediction: str
+    score: str | None
+    pos_label: str | None
+
+
+def performance_spec(
+    schema: Schema, reference: pa.Table, pos_label: str | None
+) -> PerformanceSpec | None:
+    """The spec for a schema with a target and a prediction column, else None."""
+    target, prediction = schema.one("target"), schema.one("prediction")
+    if target is None or prediction is None:
+        return None
+    if target.kind == "numeric":
+        return PerformanceSpec("regression", target.name, prediction.name, None, None)
+    labels = sorted(
+        set(_labels(reference, target.name).to_pylist())
+        | set(_labels(reference, prediction.name).to_pylist()) - {None}
+    )
+    probas = schema.names(role="probability")
+    binary = len(labels) <= 2
+    if pos_label is None and binary:
+        pos_label = _default_positive(labels)
+    score = probas[0] if binary and len(probas) == 1 else None
+    return PerformanceSpec("classification", target.name, prediction.name, score, pos_label)
+
+
+def _default_positive(labels: list[str]) -> str | None:
+    lowered = {x.lower() for x in labels}
+    for yes in ("1", "true", "yes"):
+        if yes in lowered:
+            return next(x for x in labels if x.lower() == yes)
+    return labels[-1] if labels else None
+
+
+def _labels(table: pa.Table, name: str) -> pa.ChunkedArray:
+    return category_text(table.column(name))
+
+
+def metric_values(spec: PerformanceSpec, table: pa.Table) -> tuple[dict[str, float], int]:
+    """Metric values on the labelled rows of ``table`` and the number of such rows."""
+    if spec.task == "regression":
+        y_true, _ = numeric_values(table.column(spec.target))
+        y_pred, _ = numeric_values(table.column(spec.prediction))
+        ok = np.isfinite(y_true) & np.isfinite(y_pred)
+        return perf.regression_metrics(y_true[ok], y_pred[ok]), int(ok.sum())
+    true = _labels(table, spec.target)
+    pred = _labels(table, spec.prediction)
+    ok_arrow = pc.and_(pc.is_valid(true), pc.is_valid(pred))
+    ok = np.asarray(ok_arrow.to_numpy(zero_copy_only=False), dtype=bool)
+    y_true = np.asarray(true.to_numpy(zero_copy_only=False), dtype=object)[ok]
+    y_pred = np.asarray(pred.to_numpy(zero_copy_only=False), dtype=object)[ok]
+    y_score: npt.NDArray[np.float64] | None = None
+    if spec.score is not None:
+        scores, _ = numeric_values(table.column(spec.score))
+        ok_score = np.isfinite(scores[ok])
+        if ok_score.all():
+            y_score = scores[ok]
+    values = perf.classification_metrics(y_true, y_pred, y_score, pos_label=spec.pos_label)
+    return values, int(ok.sum())
+
+
+def confusion_rows(spec: PerformanceSpec, table: pa.Table, ctx: RowContext) -> list[MetricRow]:
+    """One row per confusion-matrix cell, metric ``confusion[<true>,<predicted>]``."""
+    true = _labels(table, spec.target)
+    pred = _labels(table, spec.prediction)
+    ok = np.asarray(
+        pc.and_(pc.is_valid(true), pc.is_valid(pred)).to_numpy(zero_copy_only=False), dtype=bool
+    )
+    y_true = np.asarray(true.to_numpy(zero_copy_only=False), dtype=object)[ok]
+    y_pred = np.asarray(pred.to_numpy(zero_copy_only=False), dtype=object)[ok]
+    labels = sorted(set(y_true.tolist()) | set(y_pred.tolist()))
+    matrix = perf.confusion_matrix(y_true, y_pred, labels=labels)
+    return [
+        ctx.row(
+            f"confusion[{t},{p}]",
+            float(matrix[i, j]),
+            column=spec.target,
+            n_cur=int(ok.sum()),
+            method="confusion-matrix count (true, predicted)",
+        )
+        for i, t in enumerate(labels)
+        for j, p in enumerate(labels)
+    ]
+
+
+def reference_bounds(
+    spec: PerformanceSpec, reference: pa.Table, chunk_size: int
+) -> dict[str, tuple[float, float]]:
+    """Mean ± 3 std of each metric over consecutive reference chunks of ``chunk_size`` rows."""
+    n_chunks = reference.num_rows // max(chunk_size, 1)
+    if n_chunks < MIN_REFERENCE_CHUNKS:
+        return {}
+    per_chunk: dict[str, list[float]] = {}
+    for i in range(n_chunks):
+        values, _ = metric_values(spec, reference.slice(i * chunk_size, chunk_size))
+        for name, v in values.items():
+            per_chunk.setdefault(name, []).append(v)
+    bounds = {}
+    for name, vals in per_chunk.items():
+        arr = np.asarray(vals, dtype=np.float64)
+        if np.isnan(arr).any():
+            continue
+        mean, std = float(arr.mean()), float(arr.std())
+        low, high = mean - N_SIGMA * std, mean + N_SIGMA * std
+        if name in UNIT_METRICS:
+            low, high = max(low, 0.0), min(high, 1.0)
+        bounds[name] = (low, high)
+    return bounds
+
+
+def performance_rows(
+    spec: PerformanceSpec,
+    table: pa.Table,
+    ctx: RowContext,
+    bounds: Mapping[str, tuple[float, float]],
+    n_ref: int,
+) -> list[MetricRow]:
+    """Rows of realized performance on ``table`` (empty list when it has no target)."""
+    if spec.target not in table.column_names or spec.prediction not in table.column_names:
+        return []
+    values, n_labeled = metric_values(spec, table)
+    n = table.num_rows
+    coverage = n_labeled / n if n else float("nan")
+    rows = [
+        ctx.row(
+            "label_coverage",
+            coverage,
+            column=spec.target,
+            n_ref=n_ref,
+            n_cur=n,
+            method="share of rows with a target and a prediction",
+        )
+    ]
+    task = "classification" if spec.task == "classification" else "regression"
+    for name, value in values.items():
+        low, high = bounds.get(name, (np.nan, np.nan))
+        if np.isnan(value):
+            rows.append(
+                ctx.not_computed(
+                    name,
+                    "undefined for this window (zero denominator or a single class)",
+                    n_ref=n_ref,
+                    n_cur=n_labeled,
+                )
+            )
+            continue
+        alert = bool(value < low or value > high)
+        method = f"realized {task} metric" + (
+            "; bounds: reference chunks mean ± 3 std" if name in bounds else ""
+        )
+        rows.append(
+            ctx.row(
+                name,
+                value,
+                lower=low,
+                upper=high,
+                alert=alert,
+                n_ref=n_ref,
+                n_cur=n_labeled,
+                method=method,
+            )
+        )
+    if spec.task == "classification" and n_labeled:
+        rows += confusion_rows(spec, table, ctx)
+    return rows
+
+
+__all__ = [
+    "PerformanceSpec",
+    "metric_values",
+    "performance_rows",
+    "performance_spec",
+    "reference_bounds",
+]

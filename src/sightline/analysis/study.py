@@ -1,0 +1,77 @@
+"""The false-alarm and detection study of the default drift settings.
+
+Pairs of samples are drawn from the same 25 distributions (mixed shapes: normal, skewed,
+heavy-tailed, discrete, categorical); in the "shifted" pairs, 5 numeric columns of the
+current side move by 0.25 reference standard deviations. The study counts how often the
+default settings flag a column or the data set. ``benchmarks/false_alarms.py`` runs the
+full study for ``docs/drift.md``; the test suite runs a smaller one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from sightline.analysis.compare import compare
+from sightline.analysis.methods import ALL_METHODS
+
+N_COLUMNS = 25
+SHIFTED = ("n0", "n1", "n2", "n3", "n4")
+SHIFT_SD = 0.25
+
+
+def sample(rng: np.random.Generator, n: int, *, shift: bool = False) -> pa.Table:
+    """One sample of the 25 study columns (20 numeric of 4 shapes, 5 categorical)."""
+    cols: dict[str, object] = {}
+    for i in range(5):  # normal, the shifted ones
+        cols[f"n{i}"] = rng.normal(0, 1, n) + (SHIFT_SD if shift else 0.0)
+    for i in range(5):
+        cols[f"skew{i}"] = rng.lognormal(0, 0.6, n)
+    for i in range(5):
+        cols[f"heavy{i}"] = rng.standard_t(3, n)
+    for i in range(5):
+        cols[f"count{i}"] = rng.poisson(4 + i, n).astype(np.float64)
+    for i in range(5):
+        k = 3 + 4 * i
+        p = np.arange(1, k + 1, dtype=np.float64)
+        cols[f"cat{i}"] = rng.choice([f"v{j}" for j in range(k)], n, p=p / p.sum())
+    return pa.table(cols)
+
+
+@dataclass(frozen=True, slots=True)
+class StudyResult:
+    """Shares over all pairs of one setting."""
+
+    n_rows: int
+    pairs: int
+    column_false_alarms: float  # share of (pair, column) flagged when nothing changed
+    dataset_false_alarms: float  # share of null pairs whose data set verdict was "drifted"
+    detection: float  # share of (pair, shifted column) flagged in the shifted pairs
+
+
+def run(n_rows: int, pairs: int, *, seed: int = 0) -> StudyResult:
+    """Run ``pairs`` null pairs and ``pairs`` shifted pairs of ``n_rows`` rows a side."""
+    rng = np.random.default_rng(seed)
+    false_cols = false_sets = caught = 0
+    for _ in range(pairs):
+        ref = sample(rng, n_rows)
+        null = compare(ref, sample(rng, n_rows), multivariate=False)
+        flagged = {r.column for r in null.rows if r.metric in ALL_METHODS and r.alert}
+        false_cols += len(flagged)
+        false_sets += null.select(metric="drift_share")[0].alert
+        shifted = compare(ref, sample(rng, n_rows, shift=True), multivariate=False)
+        caught += sum(
+            1 for r in shifted.rows if r.metric in ALL_METHODS and r.alert and r.column in SHIFTED
+        )
+    return StudyResult(
+        n_rows,
+        pairs,
+        false_cols / (pairs * N_COLUMNS),
+        false_sets / pairs,
+        caught / (pairs * len(SHIFTED)),
+    )
+
+
+__all__ = ["SHIFTED", "StudyResult", "run", "sample"]

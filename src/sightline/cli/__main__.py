@@ -1,0 +1,5 @@
+"""``python -m sightline.cli``."""
+
+from sightline.cli.main import run
+
+run()

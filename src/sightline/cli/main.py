@@ -1,0 +1,184 @@
+"""The ``sightline`` command: ``report``, ``check`` and ``demo``.
+
+Exit codes: 0 success (``check``: the data set passes), 1 ``check`` found drift, 2 bad input
+or usage, with a one-line message on stderr (``--debug`` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from sightline.errors import SightlineError
+
+EXIT_OK = 0
+EXIT_DRIFT = 1
+EXIT_BAD_INPUT = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="sightline",
+        description="Monitor machine-learning models: drift, quality, performance.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    report = sub.add_parser("report", help="write an HTML report comparing two data sets")
+    _data_args(report)
+    report.add_argument("-o", "--output", default="report.html", help="HTML file to write")
+    report.add_argument("--json", dest="json_path", help="also write the metric rows as JSON")
+    report.add_argument("--chunk-size", type=int, help="analyze CURRENT in windows of N rows")
+    report.add_argument("--chunk-period", help="analyze CURRENT in time windows, e.g. 1D")
+
+    check = sub.add_parser("check", help="exit 1 when CURRENT drifted from REFERENCE")
+    _data_args(check)
+    check.add_argument(
+        "--max-drift-share",
+        type=float,
+        default=0.5,
+        help="fail when at least this share of columns drifted (default 0.5)",
+    )
+
+    demo = sub.add_parser("demo", help="write the report of a bundled example")
+    demo.add_argument("-o", "--output", default="sightline-report.html", help="HTML file to write")
+    return parser
+
+
+def _data_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("reference", help="reference data: CSV or Parquet file")
+    p.add_argument("current", help="current data: CSV or Parquet file")
+    p.add_argument("--target", help="target column (default: inferred by name)")
+    p.add_argument("--prediction", help="prediction column (default: inferred by name)")
+    p.add_argument("--timestamp", help="timestamp column")
+    p.add_argument("--categorical", action="append", default=[], help="treat column as categorical")
+    p.add_argument(
+        "--method",
+        action="append",
+        default=[],
+        metavar="COLUMN=METHOD",
+        help="drift method of one column, e.g. age=psi",
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    commands: dict[str, Callable[[argparse.Namespace], int]] = {
+        "report": _report,
+        "check": _check,
+        "demo": _demo,
+    }
+    try:
+        return commands[args.command](args)
+    except (SightlineError, OSError, ValueError) as exc:
+        if args.debug:
+            raise
+        print(f"sightline {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+def _methods(args: argparse.Namespace) -> dict[str, str]:
+    methods = {}
+    for item in args.method:
+        column, sep, method = item.partition("=")
+        if not sep or not column or not method:
+            raise SightlineError(f"--method must look like COLUMN=METHOD, got {item!r}")
+        methods[column] = method
+    return methods
+
+
+def _report(args: argparse.Namespace) -> int:
+    from sightline.analysis import analyze, compare
+    from sightline.cli.progress import progress_bar
+
+    title = f"{Path(args.current).name} vs {Path(args.reference).name}"
+    methods = _methods(args)
+    with progress_bar("analyzing") as progress:
+        if args.chunk_size is not None or args.chunk_period is not None:
+            result = analyze(
+                args.reference,
+                args.current,
+                chunk_size=args.chunk_size,
+                chunk_period=args.chunk_period,
+                timestamp=args.timestamp,
+                title=title,
+                progress=progress,
+                target=args.target,
+                prediction=args.prediction,
+                categorical=args.categorical,
+                methods=methods,
+            )
+        else:
+            result = compare(
+                args.reference,
+                args.current,
+                title=title,
+                timestamp=args.timestamp,
+                target=args.target,
+                prediction=args.prediction,
+                categorical=args.categorical,
+                methods=methods,
+            )
+            progress(1, 1)
+    path = result.to_html(args.output)
+    print(f"report written to {path.resolve()}")
+    if args.json_path:
+        result.to_json(args.json_path)
+        print(f"metric rows written to {Path(args.json_path).resolve()}")
+    return EXIT_OK
+
+
+def _check(args: argparse.Namespace) -> int:
+    from sightline.analysis import compare
+    from sightline.analysis.methods import ALL_METHODS
+
+    result = compare(
+        args.reference,
+        args.current,
+        drift_share=args.max_drift_share,
+        multivariate=False,
+        timestamp=args.timestamp,
+        target=args.target,
+        prediction=args.prediction,
+        categorical=args.categorical,
+        methods=_methods(args),
+    )
+    verdict = result.select(metric="drift_share")[0]
+    drifted = sorted({r.column for r in result.rows if r.alert and r.metric in ALL_METHODS})
+    status = "DRIFT" if verdict.alert else "OK"
+    print(
+        f"{status}: {verdict.value:.1%} of columns drifted (limit {args.max_drift_share:.1%})"
+        + (f"; drifted: {', '.join(drifted)}" if drifted else "")
+    )
+    return EXIT_DRIFT if verdict.alert else EXIT_OK
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from sightline.analysis import compare
+    from sightline.examples import loan_data
+
+    reference, current = loan_data()
+    result = compare(
+        reference,
+        current,
+        title="sightline demo: loan default model, reference vs a drifted month",
+        model="loan-default",
+        version="1",
+    )
+    path = result.to_html(args.output)
+    print(f"demo report written to {path.resolve()}")
+    print("open it in a browser, e.g. file://" + str(path.resolve()))
+    return EXIT_OK
+
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_DRIFT", "EXIT_OK", "build_parser", "main", "run"]
