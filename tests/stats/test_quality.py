@@ -166,3 +166,21 @@ def test_no_warnings_for_all_nan_columns() -> None:
     x = np.full((3, 2), NAN)
     assert quality.is_constant(x).tolist() == [False, False]
     assert np.isnan(quality.out_of_range_share(x, [0.0, 0.0], [1.0, 1.0])).all()
+
+
+def test_sorted_columns_give_the_same_shares_and_constants() -> None:
+    from sightline.stats._binning import SortedColumns
+
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(300, 4))
+    x[rng.random(x.shape) < 0.1] = np.nan
+    x[:5, 1] = np.inf
+    x[5:8, 1] = -np.inf
+    x[:, 2] = 3.0
+    x[:, 3] = np.nan
+    low, high = np.array([-1.0, -0.5, 0.0, 0.0]), np.array([1.0, 2.0, 5.0, 1.0])
+    s = SortedColumns(np.sort(x, axis=0), np.count_nonzero(~np.isnan(x), axis=0))
+    np.testing.assert_array_equal(
+        quality.out_of_range_share(s, low, high), quality.out_of_range_share(x, low, high)
+    )
+    np.testing.assert_array_equal(quality.is_constant(s), quality.is_constant(x))

@@ -127,15 +127,18 @@ def encode_numeric(table: pa.Table, names: Sequence[str]) -> NumericBlock:
     ([[1.0, 2.0], [nan, nan], [nan, 3.5]], [1, 0], [0, 1])
     """
     n = table.num_rows
-    values = np.empty((n, len(names)), dtype=np.float64)
+    values = np.empty((n, len(names)), dtype=np.float64, order="F")  # columns contiguous
     counts = np.zeros((3, len(names)), dtype=np.int64)
     for j, name in enumerate(names):
-        col, n_invalid = numeric_values(table.column(name))
-        missing = np.isnan(col)
+        raw, n_invalid = numeric_values(table.column(name))
+        col = values[:, j]
+        col[:] = raw
         inf = np.isinf(col)
-        counts[:, j] = (int(missing.sum()) - n_invalid, int(inf.sum()), n_invalid)
-        col[inf] = np.nan
-        values[:, j] = col
+        n_inf = int(np.count_nonzero(inf))
+        if n_inf:
+            col[inf] = np.nan
+        n_nan = int(np.count_nonzero(np.isnan(col)))
+        counts[:, j] = (n_nan - n_inf - n_invalid, n_inf, n_invalid)
     return NumericBlock(tuple(names), values, counts[0], counts[1], counts[2])
 
 
@@ -143,18 +146,24 @@ def numeric_values(column: pa.ChunkedArray) -> tuple[FloatArray, int]:
     """Float values of a column and the number of non-null values that are not numbers."""
     t = column.type
     if is_numeric_type(t) or pa.types.is_boolean(t):
-        return pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False).copy(), 0
+        return pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False), 0
     text = as_text(column)
     ok = pc.match_substring_regex(text, _NUMBER, ignore_case=True)
     invalid = pc.and_(pc.invert(ok), pc.is_valid(text))
     n_invalid = int(pc.sum(invalid).as_py() or 0)
     cleaned = pc.if_else(ok, text, pa.scalar(None, pa.string()))
     cleaned = pc.utf8_trim_whitespace(cleaned)
-    return pc.cast(cleaned, pa.float64()).to_numpy(zero_copy_only=False).copy(), n_invalid
+    return pc.cast(cleaned, pa.float64()).to_numpy(zero_copy_only=False), n_invalid
 
 
 def vocabulary(column: pa.ChunkedArray) -> tuple[str, ...]:
     """Sorted distinct non-null values of a column, as text."""
+    if pa.types.is_dictionary(column.type):
+        used = [
+            pc.take(chunk.dictionary, pc.unique(chunk.indices).drop_null())
+            for chunk in column.chunks
+        ]
+        column = pa.chunked_array(used, type=column.type.value_type)
     values = pc.unique(category_text(column)).drop_null()
     return tuple(sorted(values.to_pylist()))
 
@@ -170,23 +179,42 @@ def encode_categorical(
     >>> encode_categorical(t, ["c"], [("a", "b")]).codes.ravel().tolist()
     [1, -1, 2, 0]
     """
-    codes = np.empty((table.num_rows, len(names)), dtype=np.int64)
+    codes = np.empty((table.num_rows, len(names)), dtype=np.int64, order="F")
     for j, (name, vocab) in enumerate(zip(names, vocabularies, strict=True)):
-        text = category_text(table.column(name))
-        idx = pc.index_in(text, value_set=pa.array(vocab, type=pa.string()))
-        unseen = pc.and_(pc.is_null(idx), pc.is_valid(text))
-        filled = pc.if_else(unseen, len(vocab), pc.fill_null(idx, -1))
-        codes[:, j] = pc.cast(filled, pa.int64()).to_numpy(zero_copy_only=False)
+        column = table.column(name)
+        if pa.types.is_dictionary(column.type):
+            codes[:, j] = _dictionary_codes(column, vocab)
+        else:
+            codes[:, j] = _text_codes(category_text(column), vocab)
     return CategoricalBlock(tuple(names), codes, tuple(vocabularies))
 
 
-def category_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+def _text_codes(text: pa.ChunkedArray | pa.Array, vocab: tuple[str, ...]) -> IntArray:
+    """Codes of text values: index in ``vocab``, ``-1`` for null, ``len(vocab)`` if unseen."""
+    idx = pc.index_in(text, value_set=pa.array(vocab, type=pa.string()))
+    unseen = pc.and_(pc.is_null(idx), pc.is_valid(text))
+    filled = pc.if_else(unseen, len(vocab), pc.fill_null(idx, -1))
+    return np.asarray(pc.cast(filled, pa.int64()).to_numpy(zero_copy_only=False))
+
+
+def _dictionary_codes(column: pa.ChunkedArray, vocab: tuple[str, ...]) -> IntArray:
+    """Codes of a dictionary column: map its (small) dictionary, then take by index."""
+    parts = []
+    for chunk in column.chunks:
+        mapping = np.append(_text_codes(category_text(chunk.dictionary), vocab), -1)
+        indices = pc.fill_null(chunk.indices, len(mapping) - 1)
+        parts.append(mapping[np.asarray(indices.to_numpy(zero_copy_only=False), dtype=np.intp)])
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+
+def category_text(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     """Categories as text; whole-number floats print as integers so 1 and 1.0 match."""
     if pa.types.is_floating(column.type):
-        finite = column.filter(pc.is_finite(column))
-        if len(finite) and pc.all(pc.equal(pc.floor(finite), finite)).as_py():
-            column = pc.cast(column, pa.int64(), safe=False)
-            column = pc.if_else(pc.is_nan(pc.cast(column, pa.float64())), None, column)
+        column = pc.if_else(pc.is_nan(column), pa.scalar(None, column.type), column)
+        values = column.drop_null()
+        whole = len(values) and pc.all(pc.is_finite(values)).as_py()
+        if whole and pc.all(pc.equal(pc.floor(values), values)).as_py():
+            column = pc.cast(column, pa.int64())
     return as_text(column)
 
 

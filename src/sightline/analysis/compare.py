@@ -95,7 +95,7 @@ class Engine:
         )
         fitted = fit_reference(reference, schema, n_bins=drift.n_bins)
         features = [c.name for c in schema.columns if c.role == "feature" and c.kind == "numeric"]
-        mv = MultivariateDrift.fit(fitted, features) if multivariate else None
+        mv = MultivariateDrift.fit(reference, features) if multivariate else None
         spec = performance_spec(schema, reference, pos_label)
         return cls(fitted, drift, spec, mv, model, version)
 
@@ -107,7 +107,7 @@ class Engine:
         rows, dists = drift_rows(self.reference, side, self.drift, ctx)
         rows += quality_rows(self.reference, side, ctx)
         if self.multivariate is not None:
-            rows += self.multivariate.rows(side, ctx)
+            rows += self.multivariate.rows(current, ctx)
         if self.performance is not None:
             bounds = self._bounds_for(current.num_rows)
             rows += performance_rows(

@@ -71,7 +71,7 @@ def drift_rows(
     """Rows of drift statistics for every monitored column of ``cur``, and chart data."""
     num_idx = [ref.numeric_names.index(n) for n in cur.numeric.names]
     cat_idx = [ref.categorical_names.index(n) for n in cur.categorical.names]
-    cur_bins = bin_counts(cur.numeric.values, [ref.edges[i] for i in num_idx])
+    cur_bins = bin_counts(cur.sorted, [ref.edges[i] for i in num_idx])
     ref_bins = _rows(ref.bins[:, num_idx], cur_bins.shape[0])
     n_codes = [len(ref.vocabularies[i]) + 1 for i in cat_idx]
     cur_cats = code_counts(cur.categorical.codes, n_codes)

@@ -10,6 +10,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -85,7 +86,12 @@ def _is_pandas(data: object) -> bool:
 def _from_pandas(frame: Any, name: str) -> pa.Table:
     arrays = {}
     for col in frame.columns:
-        arrays[str(col)] = _array_from_values(frame[col], from_pandas=True)
+        series = frame[col]
+        if isinstance(series.dtype, np.dtype) and series.dtype.kind in "fiu":
+            # plain numpy numbers: shared, not copied (NaN stays NaN)
+            arrays[str(col)] = pa.array(series.to_numpy(), from_pandas=False)
+        else:
+            arrays[str(col)] = _array_from_values(series, from_pandas=True)
     if not arrays:
         raise InvalidInputError(f"{name} has no columns", field=name)
     return pa.table(arrays)
@@ -121,7 +127,7 @@ def is_time_type(t: pa.DataType) -> bool:
     return bool(pa.types.is_timestamp(t) or pa.types.is_date(t))
 
 
-def as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+def as_text(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     """Cast any column to strings (categories are compared by their text)."""
     if pa.types.is_dictionary(column.type):
         column = column.cast(column.type.value_type)

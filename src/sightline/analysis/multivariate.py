@@ -1,9 +1,11 @@
 """Multivariate drift rows: PCA reconstruction error of the numeric features.
 
 The detector is fitted on the reference's numeric feature columns (at most
-:data:`MAX_FIT_ROWS` evenly spaced rows, which keeps the fit fast on large references). Its
-thresholds come from reference chunks of the window's size when the reference holds at least
-three such chunks, otherwise from ten reference chunks (wider bands: fewer alerts).
+:data:`MAX_FIT_ROWS` evenly spaced rows, which keeps the fit fast on large references);
+columns that are constant or empty in the reference are left out. Its thresholds come from
+reference chunks of the window's size when the reference holds at least three such chunks,
+otherwise from ten reference chunks (wider bands: fewer alerts). Windows are read from the
+table block by block, so a large window needs no second copy of its data.
 """
 
 from __future__ import annotations
@@ -13,15 +15,18 @@ from dataclasses import dataclass, field
 from typing import Final
 
 import numpy as np
+import pyarrow as pa
 
 from sightline._types import FloatArray
-from sightline.analysis.reference import FittedReference, Side
+from sightline.analysis.columns import encode_numeric
 from sightline.analysis.rows import MetricRow, RowContext
 from sightline.stats.multivariate import PCAReconstruction
 
 MAX_FIT_ROWS: Final = 200_000
 MIN_COLUMNS: Final = 2
+MIN_ROWS: Final = 20
 VARIANCE_SHARE: Final = 0.65
+BLOCK_ROWS: Final = 65_536
 
 
 @dataclass(slots=True)
@@ -30,48 +35,51 @@ class MultivariateDrift:
 
     columns: tuple[str, ...]
     reference: FloatArray
+    n_ref: int
     _fitted: dict[int, PCAReconstruction] = field(default_factory=dict)
 
     @classmethod
-    def fit(cls, ref: FittedReference, features: Sequence[str]) -> MultivariateDrift | None:
-        """The detector for ``features``, or None when fewer than two are numeric."""
-        names = [n for n in features if n in ref.numeric_names]
-        values = ref.side.numeric.values[:, [ref.numeric_names.index(n) for n in names]]
-        with np.errstate(invalid="ignore"):
-            spread = np.nanmax(values, axis=0, initial=-np.inf) - np.nanmin(
-                values, axis=0, initial=np.inf
-            )
-        usable = spread > 0  # all-missing and constant columns carry no correlation
-        names = [n for n, ok in zip(names, usable, strict=True) if ok]
-        if len(names) < MIN_COLUMNS or values.shape[0] < 20:
+    def fit(cls, table: pa.Table, features: Sequence[str]) -> MultivariateDrift | None:
+        """The detector for the numeric ``features``, or None when fewer than two vary."""
+        n_ref = table.num_rows
+        if len(features) < MIN_COLUMNS or n_ref < MIN_ROWS:
             return None
-        values = values[:, usable]
-        if values.shape[0] > MAX_FIT_ROWS:
-            step = values.shape[0] / MAX_FIT_ROWS
-            values = values[(np.arange(MAX_FIT_ROWS) * step).astype(np.int64)]
-        return cls(tuple(names), values)
+        if n_ref > MAX_FIT_ROWS:
+            step = n_ref / MAX_FIT_ROWS
+            table = table.take(pa.array((np.arange(MAX_FIT_ROWS) * step).astype(np.int64)))
+        values = encode_numeric(table, features).values
+        with np.errstate(invalid="ignore"):
+            spread = np.fmax.reduce(values, axis=0) - np.fmin.reduce(values, axis=0)
+        usable = spread > 0  # all-missing (NaN) and constant (0) columns are left out
+        if usable.sum() < MIN_COLUMNS:
+            return None
+        names = tuple(n for n, ok in zip(features, usable, strict=True) if ok)
+        return cls(names, np.ascontiguousarray(values[:, usable]), n_ref)
 
     def detector(self, n_rows: int) -> PCAReconstruction:
         """The detector whose thresholds suit windows of ``n_rows`` rows."""
-        n_ref = self.reference.shape[0]
-        chunk = n_rows if n_ref >= 3 * n_rows else max(2, n_ref // 10)
+        n_fit = self.reference.shape[0]
+        chunk = n_rows if n_fit >= 3 * n_rows else max(2, n_fit // 10)
         if chunk not in self._fitted:
             pca = PCAReconstruction(variance_share=VARIANCE_SHARE)
             self._fitted[chunk] = pca.fit(self.reference, chunk_size=chunk)
         return self._fitted[chunk]
 
-    def rows(self, side: Side, ctx: RowContext) -> list[MetricRow]:
-        """One ``reconstruction_error`` row for the window."""
-        present = [n for n in self.columns if n in side.numeric.names]
-        n_ref = self.reference.shape[0]
-        if len(present) < len(self.columns) or side.n_rows < 2:
-            reason = "fewer than 2 rows" if side.n_rows < 2 else "numeric features missing"
-            return [
-                ctx.not_computed("reconstruction_error", reason, n_ref=n_ref, n_cur=side.n_rows)
+    def rows(self, table: pa.Table, ctx: RowContext) -> list[MetricRow]:
+        """One ``reconstruction_error`` row for the window in ``table``."""
+        missing = [n for n in self.columns if n not in table.column_names]
+        n = table.num_rows
+        if missing or n < 2:
+            reason = "fewer than 2 rows" if n < 2 else f"numeric features missing: {missing}"
+            return [ctx.not_computed("reconstruction_error", reason, n_ref=self.n_ref, n_cur=n)]
+        pca = self.detector(n)
+        errors = np.concatenate(
+            [
+                pca.row_errors(encode_numeric(table.slice(start, BLOCK_ROWS), self.columns).values)
+                for start in range(0, n, BLOCK_ROWS)
             ]
-        values = side.numeric.values[:, [side.numeric.names.index(n) for n in self.columns]]
-        pca = self.detector(side.n_rows)
-        result = pca.score(values)
+        )
+        result = pca.score_errors(errors)
         method = (
             f"PCA reconstruction error of {len(self.columns)} numeric features "
             f"({pca.n_components_} components, > {VARIANCE_SHARE:g} variance); "
@@ -84,7 +92,7 @@ class MultivariateDrift:
                 lower=result.lower,
                 upper=result.upper,
                 alert=result.alert,
-                n_ref=n_ref,
+                n_ref=self.n_ref,
                 n_cur=result.n,
                 method=method,
             )

@@ -3,7 +3,7 @@
 The task follows the target's kind: categorical targets are classification, numeric ones
 regression. Rows without a target (or prediction) are left out; ``label_coverage`` says
 which share of the window had one. Bounds come from the spread of the same metric over
-reference chunks of the window's size (mean ± 3 standard deviations, at least 3 chunks).
+reference chunks (mean ± 3 standard deviations, see :func:`reference_bounds`).
 """
 
 from __future__ import annotations
@@ -133,23 +133,33 @@ def confusion_rows(spec: PerformanceSpec, table: pa.Table, ctx: RowContext) -> l
 
 
 def reference_bounds(
-    spec: PerformanceSpec, reference: pa.Table, chunk_size: int
+    spec: PerformanceSpec, reference: pa.Table, window_size: int
 ) -> dict[str, tuple[float, float]]:
-    """Mean ± 3 std of each metric over consecutive reference chunks of ``chunk_size`` rows."""
-    n_chunks = reference.num_rows // max(chunk_size, 1)
-    if n_chunks < MIN_REFERENCE_CHUNKS:
-        return {}
+    """Mean ± 3 std of each metric over consecutive reference chunks.
+
+    The chunks have ``window_size`` rows when the reference holds at least
+    :data:`MIN_REFERENCE_CHUNKS` of them. Otherwise the reference is cut into 10 chunks and
+    their standard deviation is scaled to the window size by ``sqrt(chunk / window)``, the
+    rate at which a metric's sampling error shrinks.
+    """
+    window_size = max(window_size, 1)
+    chunk = window_size
+    if reference.num_rows // window_size < MIN_REFERENCE_CHUNKS:
+        chunk = reference.num_rows // 10
+        if chunk < 1:
+            return {}
     per_chunk: dict[str, list[float]] = {}
-    for i in range(n_chunks):
-        values, _ = metric_values(spec, reference.slice(i * chunk_size, chunk_size))
+    for i in range(reference.num_rows // chunk):
+        values, _ = metric_values(spec, reference.slice(i * chunk, chunk))
         for name, v in values.items():
             per_chunk.setdefault(name, []).append(v)
+    scale = np.sqrt(chunk / window_size)
     bounds = {}
     for name, vals in per_chunk.items():
         arr = np.asarray(vals, dtype=np.float64)
         if np.isnan(arr).any():
             continue
-        mean, std = float(arr.mean()), float(arr.std())
+        mean, std = float(arr.mean()), float(arr.std()) * scale
         low, high = mean - N_SIGMA * std, mean + N_SIGMA * std
         if name in UNIT_METRICS:
             low, high = max(low, 0.0), min(high, 1.0)

@@ -34,8 +34,10 @@ def quality_rows(ref: FittedReference, cur: Side, ctx: RowContext) -> list[Metri
     ref_n = max(ref.side.n_rows, 1)
     missing = num.n_missing / n
     ref_missing = ref.side.numeric.n_missing[idx] / ref_n
-    out_of_range = quality.out_of_range_share(num.values, ref.low[idx], ref.high[idx])
-    constant = quality.is_constant(num.values)
+    low = np.nan_to_num(ref.low[idx], nan=-np.inf)
+    high = np.nan_to_num(ref.high[idx], nan=np.inf)
+    out_of_range = quality.out_of_range_share(cur.sorted, low, high)
+    constant = quality.is_constant(cur.sorted)
     for j, name in enumerate(num.names):
         common = {"column": name, "n_ref": ref.side.n_rows, "n_cur": cur.n_rows}
         rows += [

@@ -35,7 +35,13 @@ _WORKERS = 2
 
 @dataclass(frozen=True, slots=True)
 class Side:
-    """One side (reference or a current window) encoded for the statistics."""
+    """One side (reference or a current window) encoded for the statistics.
+
+    The numeric values are sorted column by column, in place (``sorted`` shares the buffer
+    of ``numeric.values``): every statistic here works on sorted columns, and one sort per
+    column is the largest cost of a comparison. Row-aligned work (multivariate drift,
+    performance) reads the table itself.
+    """
 
     n_rows: int
     numeric: NumericBlock
@@ -101,7 +107,7 @@ class FittedReference:
             table.num_rows,
             numeric,
             encode_categorical(table, cat, vocabs),
-            sort_in_parallel(numeric.values),
+            sort_in_place(numeric.values),
         )
 
 
@@ -122,7 +128,7 @@ def fit_reference(table: pa.Table, schema: Schema, *, n_bins: int = 10) -> Fitte
     numeric = encode_numeric(table, num_names)
     vocabs = [vocabulary(table.column(n)) for n in cat_names]
     categorical = encode_categorical(table, cat_names, vocabs)
-    sorted_cols = sort_in_parallel(numeric.values)
+    sorted_cols = sort_in_place(numeric.values)
     side = Side(table.num_rows, numeric, categorical, sorted_cols)
     edges = quantile_edges(sorted_cols, n_bins)
     n_codes = [len(v) + 1 for v in vocabs]
@@ -132,19 +138,22 @@ def fit_reference(table: pa.Table, schema: Schema, *, n_bins: int = 10) -> Fitte
         table=table,
         side=side,
         edges=edges,
-        bins=bin_counts(numeric.values, edges),
+        bins=bin_counts(sorted_cols, edges),
         categories=code_counts(categorical.codes, n_codes),
         low=low,
         high=high,
         constant=np.concatenate(
-            [quality.is_constant(numeric.values), codes_constant(categorical.codes)]
+            [quality.is_constant(sorted_cols), codes_constant(categorical.codes)]
         ),
     )
 
 
-def sort_in_parallel(values: FloatArray) -> SortedColumns:
-    """Sort every column (NaN last) using both cores; numpy's sort releases the GIL."""
-    out = np.array(values, dtype=np.float64, order="F", copy=True)
+def sort_in_place(values: FloatArray) -> SortedColumns:
+    """Sort every column of a Fortran-ordered matrix in place (NaN last), on both cores.
+
+    numpy's sort releases the GIL, so two threads sort two columns at once.
+    """
+    out = values
     n_valid = np.zeros(out.shape[1], dtype=np.int64)
 
     def sort_column(j: int) -> None:
@@ -187,5 +196,5 @@ __all__ = [
     "Side",
     "codes_constant",
     "fit_reference",
-    "sort_in_parallel",
+    "sort_in_place",
 ]

@@ -17,6 +17,9 @@ from sightline._types import FloatArray, IntArray
 from sightline._validate import check_samples
 from sightline.errors import InvalidInputError
 
+_COMPARE_MAX_EDGES = 32  # up to this many edges, counting by comparison is faster
+_COPY_BLOCK_ROWS = 1024  # rows per block of the transposing copy in sort_columns
+
 
 class SortedColumns(NamedTuple):
     """Every column of a sample sorted ascending, NaNs (missing values) last.
@@ -69,7 +72,16 @@ def sort_columns(x: npt.ArrayLike) -> SortedColumns:
 
 
 def as_sorted(x: FloatArray | SortedColumns | npt.ArrayLike, name: str) -> SortedColumns:
-    """Return ``x`` if it is :class:`SortedColumns` (checked for shape only), else sort it."""
+    """Return ``x`` if it is :class:`SortedColumns` (checked for shape only), else sort it.
+
+    ``name`` is the argument named in error messages.
+
+    Examples
+    --------
+    >>> s = sort_columns([2.0, 1.0])
+    >>> as_sorted(s, "reference") is s, as_sorted([2.0, 1.0], "reference").values.ravel().tolist()
+    (True, [1.0, 2.0])
+    """
     if not isinstance(x, SortedColumns):
         return _sort(x, name)
     values = np.asarray(x.values, dtype=np.float64)
@@ -80,12 +92,13 @@ def as_sorted(x: FloatArray | SortedColumns | npt.ArrayLike, name: str) -> Sorte
             f"of shape (n_columns,), got {values.shape} and {n_valid.shape}",
             field=name,
         )
+    if values is x.values and n_valid is x.n_valid:
+        return x
     return SortedColumns(values, n_valid)
 
 
 def _sort(x: npt.ArrayLike, name: str) -> SortedColumns:
-    arr = check_samples(x, name)
-    values = np.array(arr, dtype=np.float64, order="F", copy=True)
+    values = _fortran_copy(check_samples(x, name))
     values.sort(axis=0)
     n_rows, k = values.shape
     n_valid = np.full(k, n_rows, dtype=np.int64)
@@ -95,8 +108,29 @@ def _sort(x: npt.ArrayLike, name: str) -> SortedColumns:
     return SortedColumns(values, n_valid)
 
 
+def _fortran_copy(arr: FloatArray) -> FloatArray:
+    """Copy into column-major order, so that every column is contiguous for sorting.
+
+    A row-major input is transposed in blocks of rows that fit in cache, which is about
+    twice as fast as numpy's element-by-element strided copy on large arrays.
+    """
+    out = np.empty(arr.shape, dtype=np.float64, order="F")
+    if arr.flags.f_contiguous:
+        out[...] = arr
+        return out
+    for start in range(0, arr.shape[0], _COPY_BLOCK_ROWS):
+        out[start : start + _COPY_BLOCK_ROWS] = arr[start : start + _COPY_BLOCK_ROWS]
+    return out
+
+
 def valid_column(s: SortedColumns, j: int) -> FloatArray:
-    """The sorted non-missing values of column ``j`` as a contiguous 1-D array."""
+    """The sorted non-missing values of column ``j`` as a contiguous 1-D array.
+
+    Examples
+    --------
+    >>> valid_column(sort_columns([[np.nan], [3.0], [1.0]]), 0)
+    array([1., 3.])
+    """
     return np.ascontiguousarray(s.values[: s.n_valid[j], j])
 
 
@@ -211,22 +245,44 @@ def bin_counts(x: FloatArray | SortedColumns, edges: Sequence[npt.ArrayLike]) ->
     """
     if isinstance(x, SortedColumns):
         s = as_sorted(x, "x")
-        checked = _check_edges(edges, s.values.shape[1])
-        return _sorted_counts(s, checked)
+        return _sorted_counts(s, _check_edges(edges, s.values.shape[1]))
     arr = check_samples(x, "x")
+    checked = _check_edges(edges, arr.shape[1])
+    if max((e.size for e in checked), default=0) <= _COMPARE_MAX_EDGES:
+        return _compared_counts(arr, checked)
+    return _searched_counts(arr, checked)
+
+
+def _searched_counts(arr: FloatArray, edges: list[FloatArray]) -> IntArray:
+    """Bin index of every value by binary search, then one ``bincount`` for all columns."""
     n_rows, k = arr.shape
-    checked = _check_edges(edges, k)
-    max_bins = max((e.size + 1 for e in checked), default=1)
+    max_bins = max((e.size + 1 for e in edges), default=1)
     stride = max_bins + 1  # one more slot per column receives the NaNs
     flat = np.empty((k, n_rows), dtype=np.intp)
-    for j, e in enumerate(checked):
+    for j, e in enumerate(edges):
         # A NaN edge appended last sorts NaN values after every real bin (numpy sorts NaN last).
         flat[j] = np.searchsorted(np.append(e, np.nan), arr[:, j], side="right")
         flat[j] += j * stride
     counts = np.bincount(flat.ravel(), minlength=k * stride).reshape(k, stride)
-    n_bins = np.array([e.size + 1 for e in checked], dtype=np.intp)
+    n_bins = np.array([e.size + 1 for e in edges], dtype=np.intp)
     counts[np.arange(stride) >= n_bins[:, None]] = 0  # the NaN slot and the padding
     return np.ascontiguousarray(counts[:, :max_bins].T, dtype=np.int64)
+
+
+def _compared_counts(arr: FloatArray, edges: list[FloatArray]) -> IntArray:
+    """Counts below each edge by comparison; for a few edges this beats the binary search."""
+    k = arr.shape[1]
+    max_bins = max((e.size + 1 for e in edges), default=1)
+    counts = np.zeros((max_bins, k), dtype=np.int64)
+    for j, e in enumerate(edges):
+        col = np.ascontiguousarray(arr[:, j])
+        if e.size == 0:
+            counts[0, j] = np.count_nonzero(~np.isnan(col))
+            continue
+        below = [np.count_nonzero(col < edge) for edge in e]  # NaN compares False
+        counts[: e.size, j] = np.diff(below, prepend=0)
+        counts[e.size, j] = np.count_nonzero(col >= e[-1])
+    return counts
 
 
 def _sorted_counts(s: SortedColumns, edges: list[FloatArray]) -> IntArray:

@@ -195,7 +195,10 @@ class PCAReconstruction:
         scale = np.where(constant, 1.0, data.std(axis=0))
         z = (data - mean) / scale
 
-        _, s, vt = np.linalg.svd(z - z.mean(axis=0), full_matrices=False)
+        # The SVD of the R factor has the singular values and right vectors of the centred
+        # data itself, at a fraction of the cost of an SVD of the tall matrix.
+        r = np.linalg.qr(z - z.mean(axis=0), mode="r")
+        _, s, vt = np.linalg.svd(r, full_matrices=False)
         ratio = s**2 / np.sum(s**2)
         share = int(np.searchsorted(np.cumsum(ratio), self.variance_share, side="right")) + 1
         k = min(share, s.size)
@@ -258,7 +261,26 @@ class PCAReconstruction:
         >>> r.n, r.alert
         (100, False)
         """
-        errors = self._errors(self._standardize(x, min_rows=2))
+        return self.score_errors(self._errors(self._standardize(x, min_rows=2)))
+
+    def score_errors(self, errors: npt.ArrayLike) -> ReconstructionResult:
+        """The :meth:`score` of a chunk whose :meth:`row_errors` are already known.
+
+        Lets a caller compute the row errors of a large chunk block by block.
+
+        Examples
+        --------
+        >>> x = np.random.default_rng(7).normal(size=(1000, 3))
+        >>> detector = PCAReconstruction().fit(x)
+        >>> detector.score_errors(detector.row_errors(x[:100])) == detector.score(x[:100])
+        True
+        """
+        errors = np.asarray(errors, dtype=np.float64)
+        if errors.ndim != 1 or errors.size < 2:
+            raise InvalidInputError(
+                f"errors must be 1-D with at least 2 rows, got shape {errors.shape}",
+                field="errors",
+            )
         n = errors.size
         error = float(errors.mean())
         lower, upper = self.lower_, self.upper_
@@ -289,8 +311,8 @@ class PCAReconstruction:
             raise InvalidInputError(
                 f"x must have at least {min_rows} rows, got {data.shape[0]}", field="x"
             )
-        data = np.where(np.isnan(data), self.mean_, data)
         z: FloatArray = (data - self.mean_) / self.scale_
+        z[np.isnan(z)] = 0.0  # a missing cell takes the reference mean: 0 once standardised
         return z
 
     def _errors(self, z: FloatArray) -> FloatArray:

@@ -12,6 +12,7 @@ import numpy.typing as npt
 
 from sightline._types import BoolArray, FloatArray, IntArray
 from sightline.errors import InvalidInputError
+from sightline.stats._binning import SortedColumns
 
 
 def _columns(x: npt.ArrayLike, name: str) -> FloatArray:
@@ -91,13 +92,16 @@ def inf_share(x: npt.ArrayLike) -> FloatArray:
     return _share(np.count_nonzero(np.isinf(arr), axis=0), n)
 
 
-def out_of_range_share(x: npt.ArrayLike, low: npt.ArrayLike, high: npt.ArrayLike) -> FloatArray:
+def out_of_range_share(
+    x: npt.ArrayLike | SortedColumns, low: npt.ArrayLike, high: npt.ArrayLike
+) -> FloatArray:
     """Share of finite values outside ``[low, high]`` in every column.
 
     Parameters
     ----------
     x
-        Values of shape ``(n_rows, n_columns)``, NaN and infinity allowed.
+        Values of shape ``(n_rows, n_columns)``, NaN and infinity allowed, or their
+        :class:`~sightline.stats._binning.SortedColumns` (counted by binary search).
     low, high
         Inclusive bounds per column, shape ``(n_columns,)`` (a scalar applies to every
         column); ``-inf``/``inf`` leave a side unbounded. NaN bounds are rejected.
@@ -119,7 +123,7 @@ def out_of_range_share(x: npt.ArrayLike, low: npt.ArrayLike, high: npt.ArrayLike
     >>> out_of_range_share(x, np.array([0.0, 15.0]), np.array([1.0, 25.0]))
     array([0.5 , 0.666...])
     """
-    arr = _columns(x, "x")
+    arr = x.values if isinstance(x, SortedColumns) else _columns(x, "x")
     k = arr.shape[1]
     lo = _columns(_per_column(low, k, "low"), "low")[:, 0]
     hi = _columns(_per_column(high, k, "high"), "high")[:, 0]
@@ -130,8 +134,22 @@ def out_of_range_share(x: npt.ArrayLike, low: npt.ArrayLike, high: npt.ArrayLike
         raise InvalidInputError(
             f"low must be <= high in every column, got low={lo[j]} > high={hi[j]} in column {j}"
         )
+    if isinstance(x, SortedColumns):
+        return _sorted_outside(x, lo, hi)
     outside = np.isfinite(arr) & ((arr < lo) | (arr > hi))
     return _share(np.count_nonzero(outside, axis=0), np.count_nonzero(~np.isnan(arr), axis=0))
+
+
+def _sorted_outside(x: SortedColumns, lo: FloatArray, hi: FloatArray) -> FloatArray:
+    outside = np.zeros(x.values.shape[1], dtype=np.int64)
+    for j, n in enumerate(x.n_valid):
+        col = x.values[:n, j]
+        first_finite = np.searchsorted(col, -np.inf, side="right")  # sorted: -inf, finite, inf
+        end_finite = np.searchsorted(col, np.inf, side="left")
+        below = np.searchsorted(col, lo[j], side="left") - first_finite
+        above = end_finite - np.searchsorted(col, hi[j], side="right")
+        outside[j] = max(below, 0) + max(above, 0)
+    return _share(outside, np.asarray(x.n_valid, dtype=np.int64))
 
 
 def unseen_share(codes: npt.ArrayLike, n_known: npt.ArrayLike) -> FloatArray:
@@ -183,13 +201,14 @@ def unseen_share(codes: npt.ArrayLike, n_known: npt.ArrayLike) -> FloatArray:
     return _share(np.count_nonzero(unseen, axis=0), np.count_nonzero(present, axis=0))
 
 
-def is_constant(x: npt.ArrayLike) -> BoolArray:
+def is_constant(x: npt.ArrayLike | SortedColumns) -> BoolArray:
     """Whether each column holds exactly one distinct non-missing value.
 
     Parameters
     ----------
     x
-        Values of shape ``(n_rows, n_columns)``, NaN (ignored) and infinity allowed.
+        Values of shape ``(n_rows, n_columns)``, NaN (ignored) and infinity allowed, or their
+        :class:`~sightline.stats._binning.SortedColumns` (first and last value compared).
 
     Returns
     -------
@@ -201,6 +220,12 @@ def is_constant(x: npt.ArrayLike) -> BoolArray:
     >>> is_constant(np.array([[1.0, 1.0, np.nan], [1.0, 2.0, np.nan], [np.nan, 1.0, np.nan]]))
     array([ True, False, False])
     """
+    if isinstance(x, SortedColumns):
+        k = x.values.shape[1]
+        has = np.flatnonzero(x.n_valid > 0)
+        out = np.zeros(k, dtype=bool)
+        out[has] = x.values[0, has] == x.values[x.n_valid[has] - 1, has]
+        return out
     arr = _columns(x, "x")
     if arr.shape[0] == 0:
         return np.zeros(arr.shape[1], dtype=bool)
