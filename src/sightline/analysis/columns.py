@@ -1,26 +1,32 @@
 """Schema inference and the encoding of Arrow columns into numpy arrays.
 
 Numeric columns become one float64 matrix (NaN = missing, infinity or a value of the wrong
-type, each counted); categorical columns become integer codes on the reference vocabulary
-(``-1`` = missing, ``len(vocabulary)`` = a category unseen in the reference).
+type, each counted), optionally sorted column by column; categorical columns become counts
+on the reference vocabulary plus one "unseen" bucket, and a count of missing values.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sightline._types import ColumnKind, FloatArray, IntArray, Role
+from sightline._types import BoolArray, ColumnKind, FloatArray, IntArray, Role
 from sightline.analysis.frames import as_text, is_numeric_type, is_time_type
 from sightline.errors import SchemaError
 from sightline.profile.schema import Column, Schema
+from sightline.stats._binning import SortedColumns
 
 #: Integer columns with at most this many distinct reference values are categorical.
 MAX_INT_CATEGORIES = 5
+
+#: Threads that encode and sort numeric columns, and the size from which they are used.
+WORKERS = 2
+PARALLEL_ROWS = 50_000
 
 #: Column names taken as a role when no role is given explicitly.
 ROLE_NAMES: Mapping[Role, tuple[str, ...]] = {
@@ -98,7 +104,11 @@ def _kind_of(column: pa.ChunkedArray, role: Role) -> ColumnKind:
 
 @dataclass(frozen=True, slots=True)
 class NumericBlock:
-    """Numeric columns of one side as a float matrix, with counts of what was set to NaN."""
+    """Numeric columns of one side as a float matrix, with counts of what was set to NaN.
+
+    ``values`` is column-major (each column contiguous); when encoded with ``sort=True``
+    every column is sorted (NaN last) and the rows are no longer aligned.
+    """
 
     names: tuple[str, ...]
     values: FloatArray  # (n, k); NaN = missing, infinite or not a number
@@ -106,39 +116,88 @@ class NumericBlock:
     n_inf: IntArray  # (k,)
     n_invalid: IntArray  # (k,) values that are not numbers (type violations)
 
+    @property
+    def n_valid(self) -> IntArray:
+        """Values per column that are numbers (not missing, infinite or invalid)."""
+        n_nan = self.n_missing + self.n_inf + self.n_invalid
+        return np.asarray(self.values.shape[0] - n_nan, dtype=np.int64)
+
+    def sorted_columns(self) -> SortedColumns:
+        """The values as :class:`SortedColumns` (only for a block encoded with ``sort=True``)."""
+        return SortedColumns(self.values, self.n_valid)
+
 
 @dataclass(frozen=True, slots=True)
 class CategoricalBlock:
-    """Categorical columns of one side as codes on the reference vocabularies."""
+    """Categorical columns of one side as counts on the reference vocabularies.
+
+    Row ``c < len(vocabularies[j])`` of ``counts[:, j]`` counts category ``c`` of column
+    ``j``, row ``len(vocabularies[j])`` the values unseen in the reference; further rows
+    are zero (padding to the longest vocabulary).
+    """
 
     names: tuple[str, ...]
-    codes: IntArray  # (n, k); -1 = missing, len(vocabulary) = unseen
     vocabularies: tuple[tuple[str, ...], ...]
+    counts: IntArray  # (max vocabulary + 1, k)
+    n_missing: IntArray  # (k,)
+
+    @property
+    def n_valid(self) -> IntArray:
+        """Non-missing values per column."""
+        return np.asarray(self.counts.sum(axis=0), dtype=np.int64)
+
+    @property
+    def n_unseen(self) -> IntArray:
+        """Values per column in categories the reference never had."""
+        rows = np.array([len(v) for v in self.vocabularies], dtype=np.intp)
+        return np.asarray(self.counts[rows, np.arange(rows.size)], dtype=np.int64)
+
+    @property
+    def constant(self) -> BoolArray:
+        """True for columns whose values all fall in one category."""
+        return np.asarray(np.count_nonzero(self.counts, axis=0) == 1, dtype=bool)
 
 
-def encode_numeric(table: pa.Table, names: Sequence[str]) -> NumericBlock:
+def encode_numeric(table: pa.Table, names: Sequence[str], *, sort: bool = False) -> NumericBlock:
     """Encode the numeric columns ``names`` of ``table`` as one float matrix.
+
+    With ``sort=True`` each column is also sorted in place; the columns are processed on
+    :data:`WORKERS` threads (numpy's copies and sorts release the GIL).
 
     Examples
     --------
     >>> t = pa.table({"x": [1.0, None, float("inf")], "y": ["2", "oops", "3.5"]})
     >>> b = encode_numeric(t, ["x", "y"])
-    >>> b.values.tolist(), b.n_inf.tolist(), b.n_invalid.tolist()
-    ([[1.0, 2.0], [nan, nan], [nan, 3.5]], [1, 0], [0, 1])
+    >>> b.values.tolist(), b.n_inf.tolist(), b.n_invalid.tolist(), b.n_valid.tolist()
+    ([[1.0, 2.0], [nan, nan], [nan, 3.5]], [1, 0], [0, 1], [1, 2])
+    >>> encode_numeric(t, ["y"], sort=True).values.ravel().tolist()
+    [2.0, 3.5, nan]
     """
     n = table.num_rows
     values = np.empty((n, len(names)), dtype=np.float64, order="F")  # columns contiguous
     counts = np.zeros((3, len(names)), dtype=np.int64)
-    for j, name in enumerate(names):
-        raw, n_invalid = numeric_values(table.column(name))
+
+    def encode(j: int) -> None:
+        raw, n_invalid = numeric_values(table.column(names[j]))
         col = values[:, j]
         col[:] = raw
         inf = np.isinf(col)
         n_inf = int(np.count_nonzero(inf))
         if n_inf:
             col[inf] = np.nan
-        n_nan = int(np.count_nonzero(np.isnan(col)))
+        if sort:
+            col.sort()  # NaN last
+            n_nan = n - int(np.searchsorted(col, np.nan))
+        else:
+            n_nan = int(np.count_nonzero(np.isnan(col)))
         counts[:, j] = (n_nan - n_inf - n_invalid, n_inf, n_invalid)
+
+    if len(names) > 1 and n >= PARALLEL_ROWS:
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            list(pool.map(encode, range(len(names))))
+    else:
+        for j in range(len(names)):
+            encode(j)
     return NumericBlock(tuple(names), values, counts[0], counts[1], counts[2])
 
 
@@ -171,22 +230,49 @@ def vocabulary(column: pa.ChunkedArray) -> tuple[str, ...]:
 def encode_categorical(
     table: pa.Table, names: Sequence[str], vocabularies: Sequence[tuple[str, ...]]
 ) -> CategoricalBlock:
-    """Encode categorical columns as codes on the given vocabularies.
+    """Count categorical columns on the given vocabularies (no per-row codes are built).
 
     Examples
     --------
-    >>> t = pa.table({"c": ["b", None, "z", "a"]})
-    >>> encode_categorical(t, ["c"], [("a", "b")]).codes.ravel().tolist()
-    [1, -1, 2, 0]
+    >>> t = pa.table({"c": ["b", None, "z", "a", "b"]})
+    >>> block = encode_categorical(t, ["c"], [("a", "b")])
+    >>> block.counts.ravel().tolist(), block.n_missing.tolist(), block.n_unseen.tolist()
+    ([1, 2, 1], [1], [1])
     """
-    codes = np.empty((table.num_rows, len(names)), dtype=np.int64, order="F")
+    rows = max((len(v) + 1 for v in vocabularies), default=1)
+    counts = np.zeros((rows, len(names)), dtype=np.int64)
+    missing = np.zeros(len(names), dtype=np.int64)
     for j, (name, vocab) in enumerate(zip(names, vocabularies, strict=True)):
         column = table.column(name)
-        if pa.types.is_dictionary(column.type):
-            codes[:, j] = _dictionary_codes(column, vocab)
-        else:
-            codes[:, j] = _text_codes(category_text(column), vocab)
-    return CategoricalBlock(tuple(names), codes, tuple(vocabularies))
+        chunks = column.chunks if pa.types.is_dictionary(column.type) else [column]
+        for chunk in chunks:
+            values, value_counts = _distinct_counts(chunk)
+            codes = _text_codes(category_text(values), vocab)
+            ok = codes >= 0
+            counts[: len(vocab) + 1, j] += np.bincount(
+                codes[ok], weights=value_counts[ok], minlength=len(vocab) + 1
+            ).astype(np.int64)
+            missing[j] += int(value_counts[~ok].sum())
+    return CategoricalBlock(tuple(names), tuple(vocabularies), counts, missing)
+
+
+def _distinct_counts(column: pa.ChunkedArray | pa.Array) -> tuple[pa.Array, IntArray]:
+    """Distinct values (nulls included) and how often each occurs.
+
+    A dictionary array is counted on its integer indices, never decoded row by row.
+    """
+    if isinstance(column, pa.Array) and pa.types.is_dictionary(column.type):
+        indices = column.indices
+        n_null = indices.null_count
+        filled = pc.fill_null(indices, 0) if n_null else indices
+        dict_counts = np.bincount(
+            np.asarray(filled.to_numpy(zero_copy_only=False)), minlength=len(column.dictionary)
+        ).astype(np.int64)
+        dict_counts[0] -= n_null
+        values = pa.concat_arrays([column.dictionary, pa.nulls(1, column.dictionary.type)])
+        return values, np.append(dict_counts, n_null)
+    vc = pc.value_counts(column)
+    return vc.field("values"), np.asarray(vc.field("counts").to_numpy(), dtype=np.int64)
 
 
 def _text_codes(text: pa.ChunkedArray | pa.Array, vocab: tuple[str, ...]) -> IntArray:
@@ -195,16 +281,6 @@ def _text_codes(text: pa.ChunkedArray | pa.Array, vocab: tuple[str, ...]) -> Int
     unseen = pc.and_(pc.is_null(idx), pc.is_valid(text))
     filled = pc.if_else(unseen, len(vocab), pc.fill_null(idx, -1))
     return np.asarray(pc.cast(filled, pa.int64()).to_numpy(zero_copy_only=False))
-
-
-def _dictionary_codes(column: pa.ChunkedArray, vocab: tuple[str, ...]) -> IntArray:
-    """Codes of a dictionary column: map its (small) dictionary, then take by index."""
-    parts = []
-    for chunk in column.chunks:
-        mapping = np.append(_text_codes(category_text(chunk.dictionary), vocab), -1)
-        indices = pc.fill_null(chunk.indices, len(mapping) - 1)
-        parts.append(mapping[np.asarray(indices.to_numpy(zero_copy_only=False), dtype=np.intp)])
-    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
 
 
 def category_text(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:

@@ -14,7 +14,7 @@ from sightline.analysis.methods import PVALUE_METHODS, SAMPLE_METHODS, DriftOpti
 from sightline.analysis.reference import FittedReference, Side
 from sightline.analysis.rows import Distribution, MetricRow, RowContext
 from sightline.stats import drift as sd
-from sightline.stats._binning import bin_counts, code_counts
+from sightline.stats._binning import bin_counts
 from sightline.stats.multiple import benjamini_hochberg
 
 SampleStat = Callable[[sd.SortedColumns, sd.SortedColumns], "FloatArray | sd.TestResult"]
@@ -73,9 +73,8 @@ def drift_rows(
     cat_idx = [ref.categorical_names.index(n) for n in cur.categorical.names]
     cur_bins = bin_counts(cur.sorted, [ref.edges[i] for i in num_idx])
     ref_bins = _rows(ref.bins[:, num_idx], cur_bins.shape[0])
-    n_codes = [len(ref.vocabularies[i]) + 1 for i in cat_idx]
-    cur_cats = code_counts(cur.categorical.codes, n_codes)
-    ref_cats = _rows(ref.categories[:, cat_idx], cur_cats.shape[0])
+    cur_cats = cur.categorical.counts
+    ref_cats = _rows(ref.side.categorical.counts[:, cat_idx], cur_cats.shape[0])
 
     stats = _numeric_stats(ref, cur, num_idx, ref_bins, cur_bins, options)
     stats += _categorical_stats(ref, cur, cat_idx, ref_cats, cur_cats, options)
@@ -102,8 +101,8 @@ def _numeric_stats(
     options: DriftOptions,
 ) -> list[_Stat]:
     names = cur.numeric.names
-    n_ref = ref.side.n_valid_numeric[num_idx]
-    n_cur = cur.n_valid_numeric
+    n_ref = ref.side.numeric.n_valid[num_idx]
+    n_cur = cur.numeric.n_valid
     groups = _group(names, "numeric", n_ref, n_cur, options)
     out: list[_Stat] = []
     for method, cols in groups.items():
@@ -128,8 +127,8 @@ def _categorical_stats(
     options: DriftOptions,
 ) -> list[_Stat]:
     names = cur.categorical.names
-    n_ref = ref.side.n_valid_categorical[cat_idx]
-    n_cur = cur.n_valid_categorical
+    n_ref = ref.side.categorical.n_valid[cat_idx]
+    n_cur = cur.categorical.n_valid
     out: list[_Stat] = []
     for method, cols in _group(names, "categorical", n_ref, n_cur, options).items():
         result = COUNT_STATS[method](ref_cats[:, cols], cur_cats[:, cols])

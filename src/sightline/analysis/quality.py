@@ -16,7 +16,7 @@ from typing import Final
 
 import numpy as np
 
-from sightline.analysis.reference import FittedReference, Side, codes_constant
+from sightline.analysis.reference import FittedReference, Side
 from sightline.analysis.rows import MetricRow, RowContext
 from sightline.stats import quality
 
@@ -64,11 +64,11 @@ def _categorical_rows(ref: FittedReference, cur: Side, ctx: RowContext) -> list[
     n = max(cur.n_rows, 1)
     ref_n = max(ref.side.n_rows, 1)
     k_num = len(ref.numeric_names)
-    missing = (cat.codes < 0).sum(axis=0) / n
-    ref_missing = (ref.side.categorical.codes[:, idx] < 0).sum(axis=0) / ref_n
-    n_known = np.array([len(ref.vocabularies[i]) for i in idx], dtype=np.int64)
-    unseen = quality.unseen_share(cat.codes, n_known)
-    constant = codes_constant(cat.codes)
+    missing = cat.n_missing / n
+    ref_missing = ref.side.categorical.n_missing[idx] / ref_n
+    n_valid = cat.n_valid
+    unseen = np.divide(cat.n_unseen, n_valid, out=np.full(len(idx), np.nan), where=n_valid > 0)
+    constant = cat.constant
     rows: list[MetricRow] = []
     for j, name in enumerate(cat.names):
         common = {"column": name, "n_ref": ref.side.n_rows, "n_cur": cur.n_rows}

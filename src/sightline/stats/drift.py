@@ -270,23 +270,36 @@ def ks(
 # Wasserstein
 
 
-def _quantile_plan(n: int, m: int) -> tuple[IntArray, IntArray, FloatArray]:
-    """Pieces of ``[0, 1)`` on which both quantile functions are constant.
+_W1_BLOCK = 1 << 16
 
-    Piece ``p`` has the ``i[p]``-th smallest reference and ``j[p]``-th smallest current
-    value, and its length is ``w[p] / (n * m)`` (0 for the second of two coinciding cuts).
+
+def _w1_unequal(xs: FloatArray, ys: FloatArray) -> float:
+    """W1 of two sorted samples of sizes n != m as the integral of |F^-1 - G^-1| over [0, 1).
+
+    Both quantile functions are constant between consecutive cuts of the merged grid
+    ``{i/n} U {j/m}``; in integer units of ``1/(n*m)`` the cuts are ``i*m`` and ``j*n``. The
+    grid is built block by block of reference indices, so memory stays small.
     """
-    cuts = np.concatenate([np.arange(n, dtype=np.int64) * m, np.arange(m, dtype=np.int64) * n])
-    cuts.sort(kind="stable")  # two sorted runs: a linear merge
-    weights = np.diff(cuts, append=n * m).astype(np.float64)  # 0 where two cuts coincide
-    return cuts // m, cuts // n, weights
+    n, m = xs.size, ys.size
+    total = 0.0
+    for i0 in range(0, n, _W1_BLOCK):
+        i1 = min(i0 + _W1_BLOCK, n)
+        j0, j1 = -(-i0 * m // n), -(-i1 * m // n)  # current cuts inside [i0*m, i1*m)
+        cuts = np.concatenate(
+            [np.arange(i0, i1, dtype=np.int64) * m, np.arange(j0, j1, dtype=np.int64) * n]
+        )
+        cuts.sort(kind="stable")  # two sorted runs: a linear merge
+        widths = np.diff(cuts, append=i1 * m)
+        keep = widths > 0  # a cut shared by both grids appears twice
+        cuts, widths = cuts[keep], widths[keep]
+        total += float(np.dot(np.abs(xs[cuts // m] - ys[cuts // n]), widths))
+    return total / (n * m)
 
 
 def _wasserstein(ref: SortedColumns, cur: SortedColumns) -> FloatArray:
-    """W1 of every column as the integral of |F^-1 - G^-1| over the merged quantile grid."""
+    """W1 of every column from the sorted samples (no re-sorting of values)."""
     k = ref.values.shape[1]
     out = _nan(k)
-    plans: dict[tuple[int, int], tuple[IntArray, IntArray, FloatArray]] = {}
     for j in range(k):
         n, m = int(ref.n_valid[j]), int(cur.n_valid[j])
         if n == 0 or m == 0:
@@ -294,11 +307,8 @@ def _wasserstein(ref: SortedColumns, cur: SortedColumns) -> FloatArray:
         xs, ys = valid_column(ref, j), valid_column(cur, j)
         if n == m:
             out[j] = float(np.abs(xs - ys).sum()) / n
-            continue
-        if (n, m) not in plans:
-            plans[n, m] = _quantile_plan(n, m)
-        i, jj, weights = plans[n, m]
-        out[j] = float(np.dot(np.abs(xs[i] - ys[jj]), weights)) / (n * m)
+        else:
+            out[j] = _w1_unequal(xs, ys)
     return out
 
 
