@@ -143,7 +143,7 @@ def compare(
     drift_share: float = 0.5,
     n_bins: int = 10,
     pos_label: str | None = None,
-    multivariate: bool = True,
+    multivariate: bool = False,
     model: str = "",
     version: str = "",
     title: str = "sightline report",
@@ -155,7 +155,9 @@ def compare(
     :func:`~sightline.analysis.columns.infer_schema`); ``target``, ``prediction``,
     ``probability``, ``id``, ``timestamp``, ``categorical`` and ``numeric`` override it, or
     pass a whole ``schema``. The drift settings are those of
-    :class:`~sightline.analysis.methods.DriftOptions`.
+    :class:`~sightline.analysis.methods.DriftOptions`. ``multivariate=True`` adds the PCA
+    reconstruction-error row of the numeric features (on by default in
+    :func:`sightline.analyze`, where windows are compared with reference chunks).
 
     Examples
     --------

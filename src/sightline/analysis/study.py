@@ -57,11 +57,11 @@ def run(n_rows: int, pairs: int, *, seed: int = 0) -> StudyResult:
     false_cols = false_sets = caught = 0
     for _ in range(pairs):
         ref = sample(rng, n_rows)
-        null = compare(ref, sample(rng, n_rows), multivariate=False)
+        null = compare(ref, sample(rng, n_rows))
         flagged = {r.column for r in null.rows if r.metric in ALL_METHODS and r.alert}
         false_cols += len(flagged)
         false_sets += null.select(metric="drift_share")[0].alert
-        shifted = compare(ref, sample(rng, n_rows, shift=True), multivariate=False)
+        shifted = compare(ref, sample(rng, n_rows, shift=True))
         caught += sum(
             1 for r in shifted.rows if r.metric in ALL_METHODS and r.alert and r.column in SHIFTED
         )

@@ -122,6 +122,7 @@ def _report(args: argparse.Namespace) -> int:
             result = compare(
                 args.reference,
                 args.current,
+                multivariate=True,
                 title=title,
                 timestamp=args.timestamp,
                 target=args.target,
@@ -146,7 +147,6 @@ def _check(args: argparse.Namespace) -> int:
         args.reference,
         args.current,
         drift_share=args.max_drift_share,
-        multivariate=False,
         timestamp=args.timestamp,
         target=args.target,
         prediction=args.prediction,
@@ -171,6 +171,7 @@ def _demo(args: argparse.Namespace) -> int:
     result = compare(
         reference,
         current,
+        multivariate=True,
         title="sightline demo: loan default model, reference vs a drifted month",
         model="loan-default",
         version="1",

@@ -185,15 +185,20 @@ class PCAReconstruction:
                 "impute missing values, is undefined",
                 field="reference",
             )
-        mean = np.nanmean(data, axis=0)
-        data = np.where(np.isnan(data), mean, data)
-        constant = (data == data[0]).all(axis=0)
+        # In place where possible: on large references each temporary costs real time.
+        valid = ~np.isnan(data)
+        counts = valid.sum(axis=0)
+        mean = np.where(valid, data, 0.0).sum(axis=0) / counts
+        z = data - mean
+        z[~valid] = 0.0  # imputed with the mean: 0 once centred
+        spread = np.sqrt(np.einsum("ij,ij->j", z, z) / n_rows)
+        constant = spread == 0.0
         if constant.all():
             raise InvalidInputError(
                 "reference has no variance: every column is constant", field="reference"
             )
-        scale = np.where(constant, 1.0, data.std(axis=0))
-        z = (data - mean) / scale
+        scale = np.where(constant, 1.0, spread)
+        z /= scale
 
         # The SVD of the R factor has the singular values and right vectors of the centred
         # data itself, at a fraction of the cost of an SVD of the tall matrix.
