@@ -270,7 +270,7 @@ def ks(
 # Wasserstein
 
 
-_W1_BLOCK = 1 << 16
+_W1_BLOCK = 1 << 14
 
 
 def _w1_unequal(xs: FloatArray, ys: FloatArray) -> float:
