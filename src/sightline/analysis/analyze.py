@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sightline.analysis.columns import is_time_column
-from sightline.analysis.compare import Engine, Progress, SchemaOptions, _check_known
+from sightline.analysis.compare import Engine, Progress, SchemaOptions
 from sightline.analysis.frames import DataLike, to_table
 from sightline.analysis.methods import DriftOptions
 from sightline.analysis.rows import Result, RowContext, WindowEdge
@@ -95,6 +95,8 @@ def analyze(
     numeric: Sequence[str] = (),
     methods: Mapping[str, str] | None = None,
     thresholds: Mapping[str, float] | None = None,
+    numeric_method: str | None = None,
+    categorical_method: str | None = None,
     alpha: float = 0.05,
     drift_share: float = 0.5,
     n_bins: int = 10,
@@ -125,33 +127,33 @@ def analyze(
     ref_table = to_table(reference, "reference")
     table = to_table(data, "data")
     ref_timestamp = timestamp if timestamp in ref_table.column_names else None
-    resolved = SchemaOptions(
-        schema,
-        target,
-        prediction,
-        tuple(probability),
-        id,
-        ref_timestamp,
-        tuple(categorical),
-        tuple(numeric),
-    ).resolve(ref_table)
-    options = DriftOptions(
-        methods=dict(methods or {}),
-        thresholds=dict(thresholds or {}),
-        alpha=alpha,
-        drift_share=drift_share,
-        n_bins=n_bins,
-    )
-    _check_known(resolved, options)
-    engine = Engine.fit(
+    engine = Engine.prepare(
         ref_table,
-        resolved,
-        options,
+        SchemaOptions(
+            schema,
+            target,
+            prediction,
+            tuple(probability),
+            id,
+            ref_timestamp,
+            tuple(categorical),
+            tuple(numeric),
+        ),
+        DriftOptions(
+            methods=dict(methods or {}),
+            thresholds=dict(thresholds or {}),
+            numeric_method=numeric_method,
+            categorical_method=categorical_method,
+            alpha=alpha,
+            drift_share=drift_share,
+            n_bins=n_bins,
+        ),
         pos_label=pos_label,
         multivariate=multivariate,
         model=model,
         version=version,
     )
+    resolved = engine.reference.schema
     windows = list(_windows(table, resolved, chunk_size, chunk_period, timestamp))
     results = []
     for i, (start, end, chunk) in enumerate(windows):

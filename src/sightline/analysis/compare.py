@@ -99,6 +99,36 @@ class Engine:
         spec = performance_spec(schema, reference, pos_label)
         return cls(fitted, drift, spec, mv, model, version)
 
+    @classmethod
+    def prepare(
+        cls,
+        reference: pa.Table,
+        columns: SchemaOptions,
+        drift: DriftOptions,
+        *,
+        pos_label: str | None,
+        multivariate: bool,
+        model: str,
+        version: str,
+    ) -> Engine:
+        """Resolve the schema, check the per-column options against it, and fit."""
+        schema = columns.resolve(reference)
+        unknown = sorted((set(drift.methods) | set(drift.thresholds)) - set(schema.names()))
+        if unknown:
+            raise SchemaError(
+                f"methods/thresholds name columns not in the reference: {unknown}",
+                field=unknown[0],
+            )
+        return cls.fit(
+            reference,
+            schema,
+            drift,
+            pos_label=pos_label,
+            multivariate=multivariate,
+            model=model,
+            version=version,
+        )
+
     def evaluate(self, current: pa.Table, ctx: RowContext, *, name: str = "current") -> Result:
         """All rows for one window of current data."""
         schema = self.reference.schema
@@ -171,30 +201,27 @@ def compare(
     """
     ref_table = to_table(reference, "reference")
     cur_table = to_table(current, "current")
-    resolved = SchemaOptions(
-        schema,
-        target,
-        prediction,
-        tuple(probability),
-        id,
-        timestamp,
-        tuple(categorical),
-        tuple(numeric),
-    ).resolve(ref_table)
-    options = DriftOptions(
-        methods=dict(methods or {}),
-        thresholds=dict(thresholds or {}),
-        numeric_method=numeric_method,
-        categorical_method=categorical_method,
-        alpha=alpha,
-        drift_share=drift_share,
-        n_bins=n_bins,
-    )
-    _check_known(resolved, options)
-    engine = Engine.fit(
+    engine = Engine.prepare(
         ref_table,
-        resolved,
-        options,
+        SchemaOptions(
+            schema,
+            target,
+            prediction,
+            tuple(probability),
+            id,
+            timestamp,
+            tuple(categorical),
+            tuple(numeric),
+        ),
+        DriftOptions(
+            methods=dict(methods or {}),
+            thresholds=dict(thresholds or {}),
+            numeric_method=numeric_method,
+            categorical_method=categorical_method,
+            alpha=alpha,
+            drift_share=drift_share,
+            n_bins=n_bins,
+        ),
         pos_label=pos_label,
         multivariate=multivariate,
         model=model,
@@ -204,17 +231,4 @@ def compare(
     return Result(rows=result.rows, distributions=result.distributions, title=title)
 
 
-def _check_known(schema: Schema, options: DriftOptions) -> None:
-    unknown = sorted((set(options.methods) | set(options.thresholds)) - set(schema.names()))
-    if unknown:
-        raise SchemaError(
-            f"methods/thresholds name columns not in the reference: {unknown}", field=unknown[0]
-        )
-
-
-def drift_options(**kwargs: object) -> DriftOptions:
-    """Build :class:`DriftOptions` from keyword arguments (``None`` means the default)."""
-    return DriftOptions(**{k: v for k, v in kwargs.items() if v is not None})  # type: ignore[arg-type]
-
-
-__all__ = ["Engine", "MetricRow", "Progress", "SchemaOptions", "compare", "drift_options"]
+__all__ = ["Engine", "MetricRow", "Progress", "SchemaOptions", "compare"]
