@@ -11,6 +11,36 @@ from sightline._types import FloatArray, IntArray
 from sightline.errors import InvalidInputError
 
 
+def as_float_array(x: npt.ArrayLike, name: str) -> FloatArray:
+    """Return ``x`` as a float64 array of any shape; raise naming ``name`` if it is not numeric.
+
+    >>> as_float_array([1, 2], "y_true")
+    array([1., 2.])
+    """
+    try:
+        return np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"{name} must be numeric, got {exc}", field=name) from exc
+
+
+def as_columns(x: npt.ArrayLike, name: str) -> FloatArray:
+    """Return ``x`` as a 2-D float64 array ``(n_rows, n_columns)``; 1-D becomes one column.
+
+    NaN and infinity are allowed.
+
+    >>> as_columns([1.0, float("inf")], "x").shape
+    (2, 1)
+    """
+    arr = as_float_array(x, name)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2:
+        raise InvalidInputError(
+            f"{name} must be 1-D or 2-D (rows, columns), got {arr.ndim} dimensions", field=name
+        )
+    return arr
+
+
 def check_samples(x: npt.ArrayLike, name: str) -> FloatArray:
     """Return ``x`` as a 2-D float64 array ``(n_rows, n_columns)``; 1-D becomes one column.
 
@@ -19,16 +49,7 @@ def check_samples(x: npt.ArrayLike, name: str) -> FloatArray:
     >>> check_samples([1.0, 2.0], "reference").shape
     (2, 1)
     """
-    try:
-        arr = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(f"{name} must be numeric, got {exc}", field=name) from exc
-    if arr.ndim == 1:
-        arr = arr[:, None]
-    if arr.ndim != 2:
-        raise InvalidInputError(
-            f"{name} must be 1-D or 2-D (rows, columns), got {arr.ndim} dimensions", field=name
-        )
+    arr = as_columns(x, name)
     if np.isinf(arr).any():
         raise InvalidInputError(f"{name} must not contain infinity", field=name)
     return arr
@@ -100,6 +121,8 @@ def as_int_array(x: npt.ArrayLike) -> IntArray:
 
 
 __all__ = [
+    "as_columns",
+    "as_float_array",
     "as_int_array",
     "check_counts",
     "check_in_range",

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from sightline.analysis.methods import ALL_METHODS
 from sightline.analysis.rows import Distribution, MetricRow, Result
 from sightline.report import html as report_html
 from sightline.report import render_html, write_html
@@ -267,6 +268,23 @@ def test_quality_table_highlights_alerts(compare_page: str) -> None:
     assert classes["age"][1] == "num alert"
     assert classes[EVIL_COLUMN][1] == "num"
     assert "Data quality alerts" in compare_page
+
+
+def test_every_drift_method_and_quality_check_lands_in_its_table() -> None:
+    drift_rows = [MetricRow(metric=m, value=0.1, column=f"c-{m}") for m in sorted(ALL_METHODS)]
+    checks = ["missing_share", "inf_share", "out_of_range_share", "unseen_share",
+              "type_violation_share", "constant"]  # fmt: skip
+    quality_rows = [MetricRow(metric=m, value=0.0, column="q") for m in checks]
+    tables = Tables(render_html(Result(rows=(*drift_rows, *quality_rows))))
+    assert [r[0] for r in tables.tables["drift"][1:]] == [f"c-{m}" for m in sorted(ALL_METHODS)]
+    assert tables.tables["quality"][0] == ["column", "missing", "infinite", "out of range",
+                                           "unseen categories", "type violations", "constant",
+                                           "alerts"]  # fmt: skip
+
+
+def test_html_module_exports_the_report_api() -> None:
+    assert report_html.__all__ == ["json_for_script", "render_html", "write_html"]
+    assert (report_html.render_html, report_html.write_html) == (render_html, write_html)
 
 
 def test_empty_result_renders() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 from collections.abc import Callable
@@ -547,3 +548,15 @@ def test_error_carries_field() -> None:
     with pytest.raises(InvalidInputError) as info:
         perf.accuracy([0, 1], np.array([0.0, np.nan]))
     assert info.value.field == "y_pred"
+
+
+def test_performance_exports_every_metric_and_nothing_else() -> None:
+    public = {
+        n for n, v in vars(perf).items() if not n.startswith("_") and not inspect.ismodule(v)
+    } - {"annotations"}
+    assert set(perf.__all__) == public
+    assert {
+        "confusion_matrix", "accuracy", "precision", "recall", "f1", "roc_auc", "roc_auc_ovr",
+        "average_precision", "log_loss", "classification_metrics", "mae", "rmse", "mape", "r2",
+        "mean_error", "regression_metrics",
+    } <= public  # fmt: skip

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from sightline._types import FloatArray
+from sightline._types import FloatArray, IntArray
 from sightline.errors import InvalidInputError
 
 
@@ -32,6 +32,12 @@ def _check_pvalues(pvalues: npt.ArrayLike) -> FloatArray:
             field="pvalues",
         )
     return arr
+
+
+def _ascending(arr: FloatArray) -> IntArray:
+    """Positions of the non-NaN entries of ``arr`` in ascending order of their values."""
+    valid = np.flatnonzero(~np.isnan(arr))
+    return valid[np.argsort(arr[valid], kind="stable")]
 
 
 def benjamini_hochberg(pvalues: npt.ArrayLike) -> FloatArray:
@@ -59,9 +65,8 @@ def benjamini_hochberg(pvalues: npt.ArrayLike) -> FloatArray:
     array([0.6  , 0.6  ,   nan, 0.2  , 0.004])
     """
     arr = _check_pvalues(pvalues)
-    valid = np.flatnonzero(~np.isnan(arr))
-    m = valid.size
-    order = valid[np.argsort(arr[valid], kind="stable")]
+    order = _ascending(arr)
+    m = order.size
     adjusted = arr[order] * (m / np.arange(1, m + 1))
     adjusted = np.minimum.accumulate(adjusted[::-1])[::-1]
     arr[order] = np.clip(adjusted, 0.0, 1.0)
@@ -120,10 +125,8 @@ def holm(pvalues: npt.ArrayLike) -> FloatArray:
     array([0.03, 0.06,  nan, 0.06])
     """
     arr = _check_pvalues(pvalues)
-    valid = np.flatnonzero(~np.isnan(arr))
-    m = valid.size
-    order = valid[np.argsort(arr[valid], kind="stable")]
-    adjusted = np.maximum.accumulate(arr[order] * np.arange(m, 0, -1))
+    order = _ascending(arr)
+    adjusted = np.maximum.accumulate(arr[order] * np.arange(order.size, 0, -1))
     arr[order] = np.minimum(adjusted, 1.0)
     return arr
 

@@ -11,23 +11,9 @@ import numpy as np
 import numpy.typing as npt
 
 from sightline._types import BoolArray, FloatArray, IntArray
+from sightline._validate import as_columns
 from sightline.errors import InvalidInputError
 from sightline.stats._binning import SortedColumns
-
-
-def _columns(x: npt.ArrayLike, name: str) -> FloatArray:
-    """``x`` as a 2-D float64 array; 1-D becomes one column. NaN and infinity are allowed."""
-    try:
-        arr = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(f"{name} must be numeric, got {exc}", field=name) from exc
-    if arr.ndim == 1:
-        arr = arr[:, None]
-    if arr.ndim != 2:
-        raise InvalidInputError(
-            f"{name} must be 1-D or 2-D (rows, columns), got {arr.ndim} dimensions", field=name
-        )
-    return arr
 
 
 def _per_column(values: npt.ArrayLike, k: int, name: str) -> npt.NDArray[np.generic]:
@@ -44,6 +30,12 @@ def _share(count: IntArray, total: IntArray) -> FloatArray:
     out = np.full(count.shape, np.nan)
     np.divide(count, total, out=out, where=total > 0)
     return out
+
+
+def _row_share(flags: BoolArray) -> FloatArray:
+    """Share of the rows flagged in every column of ``flags`` (n_rows, n_columns)."""
+    n_rows = np.full(flags.shape[1], flags.shape[0], dtype=np.int64)
+    return _share(np.count_nonzero(flags, axis=0), n_rows)
 
 
 def missing_share(x: npt.ArrayLike) -> FloatArray:
@@ -64,9 +56,7 @@ def missing_share(x: npt.ArrayLike) -> FloatArray:
     >>> missing_share(np.array([[1.0, np.nan], [np.nan, np.nan], [3.0, 4.0], [4.0, 5.0]]))
     array([0.25, 0.5 ])
     """
-    arr = _columns(x, "x")
-    n = np.full(arr.shape[1], arr.shape[0], dtype=np.int64)
-    return _share(np.count_nonzero(np.isnan(arr), axis=0), n)
+    return _row_share(np.isnan(as_columns(x, "x")))
 
 
 def inf_share(x: npt.ArrayLike) -> FloatArray:
@@ -87,9 +77,7 @@ def inf_share(x: npt.ArrayLike) -> FloatArray:
     >>> inf_share(np.array([[np.inf, 1.0], [-np.inf, np.nan], [0.0, 2.0], [1.0, 3.0]]))
     array([0.5, 0. ])
     """
-    arr = _columns(x, "x")
-    n = np.full(arr.shape[1], arr.shape[0], dtype=np.int64)
-    return _share(np.count_nonzero(np.isinf(arr), axis=0), n)
+    return _row_share(np.isinf(as_columns(x, "x")))
 
 
 def out_of_range_share(
@@ -123,10 +111,10 @@ def out_of_range_share(
     >>> out_of_range_share(x, np.array([0.0, 15.0]), np.array([1.0, 25.0]))
     array([0.5 , 0.666...])
     """
-    arr = x.values if isinstance(x, SortedColumns) else _columns(x, "x")
+    arr = x.values if isinstance(x, SortedColumns) else as_columns(x, "x")
     k = arr.shape[1]
-    lo = _columns(_per_column(low, k, "low"), "low")[:, 0]
-    hi = _columns(_per_column(high, k, "high"), "high")[:, 0]
+    lo = as_columns(_per_column(low, k, "low"), "low")[:, 0]
+    hi = as_columns(_per_column(high, k, "high"), "high")[:, 0]
     if np.isnan(lo).any() or np.isnan(hi).any():
         raise InvalidInputError("low and high must not contain NaN; use -inf/inf for no bound")
     if (lo > hi).any():
@@ -226,7 +214,7 @@ def is_constant(x: npt.ArrayLike | SortedColumns) -> BoolArray:
         out = np.zeros(k, dtype=bool)
         out[has] = x.values[0, has] == x.values[x.n_valid[has] - 1, has]
         return out
-    arr = _columns(x, "x")
+    arr = as_columns(x, "x")
     if arr.shape[0] == 0:
         return np.zeros(arr.shape[1], dtype=bool)
     # fmin/fmax ignore NaN without the all-NaN warning of nanmin; an all-NaN column gives NaN
