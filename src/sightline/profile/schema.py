@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sightline._types import ColumnKind, Role
 from sightline.errors import SchemaError
@@ -89,6 +90,48 @@ class Schema:
     def of(cls, columns: Iterable[Column]) -> Schema:
         """Build a schema from any iterable of columns."""
         return cls(tuple(columns))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form, read back by :meth:`from_dict`.
+
+        Examples
+        --------
+        >>> Schema((Column("age"),)).to_dict()
+        {'columns': [{'name': 'age', 'role': 'feature', 'kind': 'numeric'}]}
+        """
+        return {"columns": [{"name": c.name, "role": c.role, "kind": c.kind} for c in self.columns]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Schema:
+        """Rebuild a schema from :meth:`to_dict`.
+
+        Raises
+        ------
+        SchemaError
+            If the mapping is not of that form, or a role or kind is unknown.
+
+        Examples
+        --------
+        >>> s = Schema((Column("y", role="target", kind="categorical"),))
+        >>> Schema.from_dict(s.to_dict()) == s
+        True
+        """
+        columns = data.get("columns") if isinstance(data, Mapping) else None
+        if not isinstance(columns, list):
+            raise SchemaError("a schema must be a mapping with a list of 'columns'")
+        out = []
+        for entry in columns:
+            if (
+                not isinstance(entry, Mapping)
+                or set(entry) != {"name", "role", "kind"}
+                or not all(isinstance(v, str) for v in entry.values())
+            ):
+                raise SchemaError(
+                    f"each schema column must be a mapping of the strings name, role and "
+                    f"kind, got {entry!r:.100}"
+                )
+            out.append(Column(entry["name"], role=entry["role"], kind=entry["kind"]))
+        return cls(tuple(out))
 
 
 __all__ = ["KINDS", "ROLES", "Column", "Schema"]

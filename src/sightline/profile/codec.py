@@ -1,0 +1,412 @@
+"""Versioned binary envelope of a :class:`~sightline.profile.dataset.Profile`.
+
+Layout (all integers little-endian)::
+
+    offset  size  field
+    0       4     magic b"SLPF"
+    4       2     format version (uint16), currently 1
+    6       2     flags (uint16), 0
+    8       4     length of the compressed body in bytes (uint32)
+    12      4     length of the uncompressed body in bytes (uint32)
+    16      4     CRC32 of the compressed body (uint32)
+    20      ...   the body, zlib-compressed
+
+The uncompressed body of format 1 is a JSON document (uint32 length, then UTF-8) followed
+by four groups of length-prefixed blobs (uint32 count, then per blob a uint32 length and
+its bytes): HyperLogLog sketches, KLL sketches, frequent-items sketches and integer or
+float arrays. The JSON holds every scalar (floats are written with ``repr``, so they
+round-trip exactly) and refers to blobs as ``[group, index]``. Blobs of one kind sit
+together so that zlib adapts to each kind; KLL blobs are byte-shuffled (the four bytes
+of every float32 split into four planes, as the HDF5/Blosc shuffle filter does), which
+lets zlib compress their sign and exponent bytes.
+
+:func:`decode` checks the magic, the version, the lengths and the CRC before it
+decompresses, and checks every sketch blob before DataSketches reads it, so a truncated,
+corrupted or foreign payload raises :class:`~sightline.errors.UnsupportedFormatError`.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Final
+
+import numpy as np
+
+from sightline._types import FloatArray, IntArray
+from sightline.errors import InvalidInputError, UnsupportedFormatError
+from sightline.profile.column import (
+    CategoricalColumnProfile,
+    NumericColumnProfile,
+    check_edges,
+    check_vocabulary,
+)
+from sightline.profile.dataset import LATENCY_BUCKETS_MS, SCHEMA_VERSION, ColumnProfile, Profile
+from sightline.profile.schema import Schema
+from sightline.profile.sketch import KLL, FrequentItems, HyperLogLog
+from sightline.stats.moments import Moments
+
+MAGIC: Final = b"SLPF"
+FORMAT_VERSION: Final = 1
+_HEADER: Final = struct.Struct("<4sHHIII")
+_MAX_BODY: Final = 1 << 30  # 1 GiB uncompressed: far above any profile, below a zip bomb
+_HLL, _KLL, _FI, _ARRAY = range(4)
+_N_GROUPS: Final = 4
+
+
+def _shuffle(b: bytes) -> bytes:
+    """Byte planes of consecutive 4-byte words (len(b) is a multiple of 4)."""
+    return np.frombuffer(b, dtype=np.uint8).reshape(-1, 4).T.tobytes()
+
+
+def _unshuffle(b: bytes) -> bytes:
+    return np.frombuffer(b, dtype=np.uint8).reshape(4, -1).T.tobytes()
+
+
+class _Writer:
+    def __init__(self) -> None:
+        self.groups: list[list[bytes]] = [[] for _ in range(_N_GROUPS)]
+
+    def add(self, group: int, blob: bytes) -> list[int]:
+        self.groups[group].append(blob)
+        return [group, len(self.groups[group]) - 1]
+
+    def kll(self, sketch: KLL) -> list[int]:
+        return self.add(_KLL, _shuffle(sketch.to_bytes()))
+
+    def array(self, arr: IntArray | FloatArray | None) -> list[int] | None:
+        if arr is None:
+            return None
+        return self.add(_ARRAY, arr.astype(arr.dtype.newbyteorder("<")).tobytes())
+
+
+def encode(profile: Profile) -> bytes:
+    """Serialize a profile into the versioned envelope.
+
+    Examples
+    --------
+    >>> from sightline.profile.schema import Column, Schema
+    >>> data = encode(Profile.zero(Schema((Column("x"),))))
+    >>> data[:4], len(data) < 1000
+    (b'SLPF', True)
+    """
+    if not isinstance(profile, Profile):
+        raise InvalidInputError(
+            f"encode takes a Profile, got {type(profile).__name__}", field="profile"
+        )
+    w = _Writer()
+    meta = {
+        "schema_version": profile.schema_version,
+        "schema": profile.schema.to_dict(),
+        "model": profile.model,
+        "version": profile.version,
+        "instance_ids": list(profile.instance_ids),
+        "window_start": _time(profile.window_start),
+        "window_end": _time(profile.window_end),
+        "n_rows": profile.n_rows,
+        "n_predictions": profile.n_predictions,
+        "n_errors": profile.n_errors,
+        "latency": w.kll(profile.latency),
+        "latency_buckets": w.array(profile.latency_buckets),
+        "columns": [_column_meta(c, w) for c in profile.columns.values()],
+    }
+    text = json.dumps(meta, separators=(",", ":")).encode("utf-8")
+    parts = [struct.pack("<I", len(text)), text]
+    for group in w.groups:
+        parts.append(struct.pack("<I", len(group)))
+        for blob in group:
+            parts += [struct.pack("<I", len(blob)), blob]
+    raw = b"".join(parts)
+    body = zlib.compress(raw, 9)
+    header = _HEADER.pack(MAGIC, FORMAT_VERSION, 0, len(body), len(raw), zlib.crc32(body))
+    return header + body
+
+
+def _time(t: datetime | None) -> str | None:
+    return None if t is None else t.isoformat()
+
+
+def _column_meta(c: ColumnProfile, w: _Writer) -> dict[str, Any]:
+    if isinstance(c, NumericColumnProfile):
+        return {
+            "name": c.name,
+            "kind": "numeric",
+            "count": c.count,
+            "n_missing": c.n_missing,
+            "n_inf": c.n_inf,
+            "n_invalid": c.n_invalid,
+            "moments": [int(c.moments.n), float(c.moments.mean), float(c.moments.m2)],
+            "min": c.min,
+            "max": c.max,
+            "kll": w.kll(c.kll),
+            "hll": w.add(_HLL, c.hll.to_bytes()),
+            "edges": w.array(c.edges),
+            "bins": w.array(c.bins),
+        }
+    return {
+        "name": c.name,
+        "kind": "categorical",
+        "count": c.count,
+        "n_missing": c.n_missing,
+        "vocabulary": None if c.vocabulary is None else list(c.vocabulary),
+        "counts": w.array(c.counts),
+        "frequent": w.add(_FI, c.frequent.to_bytes()),
+        "hll": w.add(_HLL, c.hll.to_bytes()),
+    }
+
+
+def decode(data: bytes) -> Profile:
+    """Deserialize a profile written by :func:`encode`.
+
+    Raises
+    ------
+    UnsupportedFormatError
+        If the payload does not start with ``b"SLPF"``, has a format version this
+        sightline does not read (newer or unknown), is truncated or extended, fails its
+        CRC32, or holds an invalid body.
+    InvalidInputError
+        If ``data`` is not bytes.
+
+    Examples
+    --------
+    >>> from sightline.profile.schema import Column, Schema
+    >>> p = Profile.zero(Schema((Column("x"),))).update({"x": np.array([0.5, 1.5])})
+    >>> decode(encode(p)) == p
+    True
+    >>> decode(b"SLPF\\x09\\x00" + bytes(14))
+    Traceback (most recent call last):
+    ...
+    sightline.errors.UnsupportedFormatError: profile format version 9 is newer than ...
+    """
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise InvalidInputError(
+            f"a profile payload must be bytes, got {type(data).__name__}", field="data"
+        )
+    payload = bytes(data)
+    raw = _open_envelope(payload)
+    try:
+        return _read_body(raw)
+    except UnsupportedFormatError:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError, RecursionError, struct.error) as exc:
+        raise UnsupportedFormatError(f"invalid profile body: {exc}") from exc
+
+
+def _open_envelope(payload: bytes) -> bytes:
+    """Check the header, lengths and CRC; return the decompressed body."""
+    if len(payload) < _HEADER.size:
+        raise UnsupportedFormatError(
+            f"not a sightline profile: {len(payload)} bytes is shorter than the "
+            f"{_HEADER.size}-byte header"
+        )
+    magic, version, flags, body_len, raw_len, crc = _HEADER.unpack_from(payload)
+    if magic != MAGIC:
+        raise UnsupportedFormatError(
+            f"not a sightline profile: expected magic {MAGIC!r}, got {magic!r}"
+        )
+    if version > FORMAT_VERSION:
+        raise UnsupportedFormatError(
+            f"profile format version {version} is newer than this sightline reads "
+            f"(version {FORMAT_VERSION}); upgrade sightline to read it"
+        )
+    if version != FORMAT_VERSION:
+        raise UnsupportedFormatError(
+            f"unknown profile format version {version} (this sightline reads version "
+            f"{FORMAT_VERSION})"
+        )
+    if flags != 0:
+        raise UnsupportedFormatError(f"profile flags {flags:#06x} are not supported (0 expected)")
+    got = len(payload) - _HEADER.size
+    if got != body_len:
+        what = "truncated" if got < body_len else "has trailing bytes"
+        raise UnsupportedFormatError(
+            f"profile payload {what}: the header announces {body_len} body bytes, got {got}"
+        )
+    body = payload[_HEADER.size :]
+    if zlib.crc32(body) != crc:
+        raise UnsupportedFormatError(
+            f"profile payload is corrupted: CRC32 {zlib.crc32(body):#010x} does not match "
+            f"{crc:#010x} from the header"
+        )
+    if raw_len > _MAX_BODY:
+        raise UnsupportedFormatError(
+            f"profile body of {raw_len} bytes exceeds the limit of {_MAX_BODY} bytes"
+        )
+    inflater = zlib.decompressobj()
+    try:
+        raw = inflater.decompress(body, raw_len)
+    except zlib.error as exc:
+        raise UnsupportedFormatError(f"profile body does not decompress: {exc}") from exc
+    if len(raw) != raw_len or not inflater.eof or inflater.unconsumed_tail or inflater.unused_data:
+        raise UnsupportedFormatError(
+            f"profile body does not decompress to the announced {raw_len} bytes"
+        )
+    return raw
+
+
+class _Reader:
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+        self.pos = 0
+
+    def take(self, n: int) -> bytes:
+        if n > len(self.raw) - self.pos:
+            raise UnsupportedFormatError("invalid profile body: a section is cut off")
+        out = self.raw[self.pos : self.pos + n]
+        self.pos += n
+        return out
+
+    def u32(self) -> int:
+        (value,) = struct.unpack("<I", self.take(4))
+        return int(value)
+
+
+class _Blobs:
+    def __init__(self, groups: list[list[bytes]]) -> None:
+        self.groups = groups
+
+    def get(self, ref: Any, group: int) -> bytes:
+        if (
+            not isinstance(ref, list)
+            or len(ref) != 2
+            or ref[0] != group
+            or not isinstance(ref[1], int)
+            or not 0 <= ref[1] < len(self.groups[group])
+        ):
+            raise UnsupportedFormatError(f"invalid profile body: bad blob reference {ref!r}")
+        return self.groups[group][ref[1]]
+
+    def kll(self, ref: Any) -> KLL:
+        blob = self.get(ref, _KLL)
+        if len(blob) % 4:
+            raise UnsupportedFormatError("invalid profile body: a KLL blob is cut off")
+        return KLL.from_bytes(_unshuffle(blob))
+
+    def ints(self, ref: Any, size: int, what: str) -> IntArray:
+        arr = np.frombuffer(self.get(ref, _ARRAY), dtype="<i8").astype(np.int64)
+        if arr.shape != (size,) or (arr < 0).any():
+            raise UnsupportedFormatError(
+                f"invalid profile body: {what} must hold {size} counts >= 0"
+            )
+        return arr
+
+    def floats(self, ref: Any) -> FloatArray:
+        blob = self.get(ref, _ARRAY)
+        if len(blob) % 8:
+            raise UnsupportedFormatError("invalid profile body: a float array is cut off")
+        return np.frombuffer(blob, dtype="<f8").astype(np.float64)
+
+
+def _read_body(raw: bytes) -> Profile:
+    r = _Reader(raw)
+    meta = json.loads(r.take(r.u32()).decode("utf-8"))
+    groups = []
+    for _ in range(_N_GROUPS):
+        groups.append([r.take(r.u32()) for _ in range(r.u32())])
+    if r.pos != len(raw):
+        raise UnsupportedFormatError("invalid profile body: bytes follow the last section")
+    if not isinstance(meta, dict):
+        raise UnsupportedFormatError("invalid profile body: the metadata is not an object")
+    schema_version = meta["schema_version"]
+    if not isinstance(schema_version, int) or schema_version > SCHEMA_VERSION:
+        raise UnsupportedFormatError(
+            f"profile schema version {schema_version!r} is newer than this sightline reads "
+            f"(version {SCHEMA_VERSION}); upgrade sightline to read it"
+        )
+    blobs = _Blobs(groups)
+    schema = Schema.from_dict(meta["schema"])
+    columns = [_read_column(c, blobs) for c in meta["columns"]]
+    return Profile(
+        schema=schema,
+        columns={c.name: c for c in columns},
+        model=meta["model"],
+        version=meta["version"],
+        instance_ids=meta["instance_ids"],
+        window_start=_read_time(meta["window_start"]),
+        window_end=_read_time(meta["window_end"]),
+        n_rows=meta["n_rows"],
+        n_predictions=meta["n_predictions"],
+        n_errors=meta["n_errors"],
+        latency=blobs.kll(meta["latency"]),
+        latency_buckets=blobs.ints(
+            meta["latency_buckets"], len(LATENCY_BUCKETS_MS) + 1, "latency_buckets"
+        ),
+        schema_version=schema_version,
+    )
+
+
+def _read_time(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise UnsupportedFormatError(f"invalid profile body: bad window bound {value!r}")
+    return datetime.fromisoformat(value)
+
+
+def _count(meta: Mapping[str, Any], key: str) -> int:
+    value = meta[key]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise UnsupportedFormatError(f"invalid profile body: {key} = {value!r}")
+    return value
+
+
+def _real(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise UnsupportedFormatError(f"invalid profile body: {value!r} is not a number")
+    return float(value)
+
+
+def _read_column(meta: Mapping[str, Any], blobs: _Blobs) -> ColumnProfile:
+    name = meta["name"]
+    if not isinstance(name, str):
+        raise UnsupportedFormatError(f"invalid profile body: column name {name!r}")
+    hll = HyperLogLog.from_bytes(blobs.get(meta["hll"], _HLL))
+    if meta["kind"] == "numeric":
+        edges = check_edges(name, None if meta["edges"] is None else blobs.floats(meta["edges"]))
+        n, mean, m2 = meta["moments"]
+        bins = None
+        if edges is not None:
+            bins = blobs.ints(meta["bins"], edges.size + 1, f"column {name!r}: bins")
+        elif meta["bins"] is not None:
+            raise UnsupportedFormatError(
+                f"invalid profile body: column {name!r} has bins but no edges"
+            )
+        return NumericColumnProfile(
+            name=name,
+            edges=edges,
+            count=_count(meta, "count"),
+            n_missing=_count(meta, "n_missing"),
+            n_inf=_count(meta, "n_inf"),
+            n_invalid=_count(meta, "n_invalid"),
+            moments=Moments(_count({"n": n}, "n"), _real(mean), _real(m2)),
+            min=_real(meta["min"]),
+            max=_real(meta["max"]),
+            kll=blobs.kll(meta["kll"]),
+            hll=hll,
+            bins=bins,
+        )
+    if meta["kind"] != "categorical":
+        raise UnsupportedFormatError(f"invalid profile body: column kind {meta['kind']!r}")
+    vocabulary = check_vocabulary(name, meta["vocabulary"])
+    counts = None
+    if vocabulary is not None:
+        counts = blobs.ints(meta["counts"], len(vocabulary) + 1, f"column {name!r}: counts")
+    elif meta["counts"] is not None:
+        raise UnsupportedFormatError(
+            f"invalid profile body: column {name!r} has counts but no vocabulary"
+        )
+    return CategoricalColumnProfile(
+        name=name,
+        vocabulary=vocabulary,
+        count=_count(meta, "count"),
+        n_missing=_count(meta, "n_missing"),
+        counts=counts,
+        frequent=FrequentItems.from_bytes(blobs.get(meta["frequent"], _FI)),
+        hll=hll,
+    )
+
+
+__all__ = ["FORMAT_VERSION", "MAGIC", "decode", "encode"]
