@@ -1,28 +1,67 @@
 """sightline: monitor machine-learning models in production.
 
+The public names are loaded on first use, so that ``import sightline.profile`` (and later
+the SDK, on edge devices) does not pull in pandas, pyarrow or scipy.
+
 >>> import sightline
->>> sorted(sightline.__all__)[:3]
+>>> sightline.__all__[:3]
 ['Column', 'DriftOptions', 'MetricRow']
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
-
-from sightline.analysis import DriftOptions, MetricRow, Result, analyze, compare
-from sightline.profile.schema import Column, Schema
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
+#: Public name -> module that defines it.
+_EXPORTS = {
+    "Column": "sightline.profile.schema",
+    "DriftOptions": "sightline.analysis.methods",
+    "MetricRow": "sightline.analysis.rows",
+    "Profile": "sightline.profile.dataset",
+    "Result": "sightline.analysis.rows",
+    "Schema": "sightline.profile.schema",
+    "analyze": "sightline.analysis.analyze",
+    "compare": "sightline.analysis.compare",
+    "merge_profiles": "sightline.profile.dataset",
+}
+
+if TYPE_CHECKING:
+    from sightline.analysis.analyze import analyze
+    from sightline.analysis.compare import compare
+    from sightline.analysis.methods import DriftOptions
+    from sightline.analysis.rows import MetricRow, Result
+    from sightline.profile.dataset import Profile, merge_profiles
+    from sightline.profile.schema import Column, Schema
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sightline' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+
+
 __all__ = [
     "Column",
     "DriftOptions",
     "MetricRow",
+    "Profile",
     "Result",
     "Schema",
     "__version__",
     "analyze",
     "compare",
+    "merge_profiles",
 ]

@@ -635,6 +635,43 @@ class Profile:
         return encode(self)
 
     @classmethod
+    def from_data(
+        cls,
+        data: Any,
+        reference: Any = None,
+        *,
+        model: str = "",
+        version: str = "",
+        instance_id: str = "",
+        window_start: datetime | None = None,
+        window_end: datetime | None = None,
+    ) -> Profile:
+        """The profile of a data frame, Arrow table, dict of columns or CSV/Parquet file.
+
+        ``reference`` (a profile, or data) fixes the bin edges and vocabularies; without one
+        the data is its own reference (its deciles and categories). Reading data frames
+        needs the analysis layer (pandas, pyarrow), imported here on first use so that the
+        profile layer itself stays light for the SDK.
+
+        Examples
+        --------
+        >>> p = Profile.from_data({"age": [31.0, 45.0, 52.0], "city": ["a", "b", None]})
+        >>> p.n_rows, p.columns["city"].n_missing
+        (3, 1)
+        """
+        from sightline.analysis.profiling import profile_data  # the one upward import
+
+        return profile_data(
+            data,
+            reference=reference,
+            model=model,
+            version=version,
+            instance_id=instance_id,
+            window_start=window_start,
+            window_end=window_end,
+        )
+
+    @classmethod
     def from_bytes(cls, data: bytes) -> Profile:
         """Decode :meth:`to_bytes`.
 
