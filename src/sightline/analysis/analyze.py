@@ -11,8 +11,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sightline.analysis.columns import is_time_column
-from sightline.analysis.compare import Engine, Progress, SchemaOptions
+from sightline.analysis.columns import SchemaOptions, is_time_column
+from sightline.analysis.compare import Engine, Progress
 from sightline.analysis.frames import DataLike, to_table
 from sightline.analysis.methods import DriftOptions
 from sightline.analysis.rows import Result, RowContext, WindowEdge

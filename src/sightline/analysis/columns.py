@@ -82,6 +82,39 @@ def infer_schema(
     return Schema(tuple(columns))
 
 
+@dataclass(frozen=True, slots=True)
+class SchemaOptions:
+    """How to read the columns: an explicit schema, or roles and kinds to override inference."""
+
+    schema: Schema | None = None
+    target: str | None = None
+    prediction: str | None = None
+    probability: Sequence[str] = ()
+    id: str | None = None
+    timestamp: str | None = None
+    categorical: Sequence[str] = ()
+    numeric: Sequence[str] = ()
+
+    def resolve(self, reference: pa.Table) -> Schema:
+        """The explicit schema, or one inferred from the reference with the overrides."""
+        if self.schema is not None:
+            return self.schema
+        roles: dict[str, Role] = {}
+        for role, name in (
+            ("target", self.target),
+            ("prediction", self.prediction),
+            ("id", self.id),
+            ("timestamp", self.timestamp),
+        ):
+            if name is not None:
+                roles[name] = role  # type: ignore[assignment]
+        for name in self.probability:
+            roles[name] = "probability"
+        kinds: dict[str, ColumnKind] = {n: "categorical" for n in self.categorical}
+        kinds.update({n: "numeric" for n in self.numeric})
+        return infer_schema(reference, roles=roles, kinds=kinds)
+
+
 def _role_from_name(name: str, taken: set[Role]) -> Role:
     lowered = name.lower()
     for role, names in ROLE_NAMES.items():
@@ -314,6 +347,7 @@ __all__ = [
     "ROLE_NAMES",
     "CategoricalBlock",
     "NumericBlock",
+    "SchemaOptions",
     "category_text",
     "check_columns",
     "encode_categorical",

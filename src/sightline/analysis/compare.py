@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from sightline._types import ColumnKind, Role
-from sightline.analysis.columns import check_columns, infer_schema
+from sightline.analysis.columns import SchemaOptions, check_columns
 from sightline.analysis.drift import drift_rows
 from sightline.analysis.frames import DataLike, to_table
 from sightline.analysis.methods import DriftOptions
@@ -19,47 +18,16 @@ from sightline.analysis.performance import (
     performance_spec,
     reference_bounds,
 )
+from sightline.analysis.profile_compare import compare_profiles
+from sightline.analysis.profiling import as_profile, profile_data
 from sightline.analysis.quality import quality_rows
 from sightline.analysis.reference import FittedReference, fit_reference
-from sightline.analysis.rows import MetricRow, Result, RowContext
+from sightline.analysis.rows import Result, RowContext
 from sightline.errors import SchemaError
 from sightline.profile.schema import Schema
 
 #: Progress callback: (done, total).
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True, slots=True)
-class SchemaOptions:
-    """How to read the columns: an explicit schema, or roles and kinds to override inference."""
-
-    schema: Schema | None = None
-    target: str | None = None
-    prediction: str | None = None
-    probability: Sequence[str] = ()
-    id: str | None = None
-    timestamp: str | None = None
-    categorical: Sequence[str] = ()
-    numeric: Sequence[str] = ()
-
-    def resolve(self, reference: pa.Table) -> Schema:
-        """The explicit schema, or one inferred from the reference with the overrides."""
-        if self.schema is not None:
-            return self.schema
-        roles: dict[str, Role] = {}
-        for role, name in (
-            ("target", self.target),
-            ("prediction", self.prediction),
-            ("id", self.id),
-            ("timestamp", self.timestamp),
-        ):
-            if name is not None:
-                roles[name] = role  # type: ignore[assignment]
-        for name in self.probability:
-            roles[name] = "probability"
-        kinds: dict[str, ColumnKind] = {n: "categorical" for n in self.categorical}
-        kinds.update({n: "numeric" for n in self.numeric})
-        return infer_schema(reference, roles=roles, kinds=kinds)
 
 
 @dataclass(slots=True)
@@ -113,12 +81,7 @@ class Engine:
     ) -> Engine:
         """Resolve the schema, check the per-column options against it, and fit."""
         schema = columns.resolve(reference)
-        unknown = sorted((set(drift.methods) | set(drift.thresholds)) - set(schema.names()))
-        if unknown:
-            raise SchemaError(
-                f"methods/thresholds name columns not in the reference: {unknown}",
-                field=unknown[0],
-            )
+        check_known(schema, drift)
         return cls.fit(
             reference,
             schema,
@@ -181,7 +144,10 @@ def compare(
     """Compare current data with a reference: drift, data quality and performance rows.
 
     ``reference`` and ``current`` are pandas or polars DataFrames, pyarrow Tables, dicts of
-    columns, or paths to CSV/Parquet files. The schema is inferred from the reference (see
+    columns, paths to CSV/Parquet files, or profiles (:class:`~sightline.Profile` or a
+    saved profile file). When either side is a profile, both are compared as profiles (see
+    :mod:`sightline.analysis.profile_compare`: drift and quality rows, no performance).
+    The schema is inferred from the reference (see
     :func:`~sightline.analysis.columns.infer_schema`); ``target``, ``prediction``,
     ``probability``, ``id``, ``timestamp``, ``categorical`` and ``numeric`` override it, or
     pass a whole ``schema``. The drift settings are those of
@@ -199,36 +165,55 @@ def compare(
     >>> [(r.column, r.metric, r.alert) for r in result.rows if r.metric in ("ks", "chi2")]
     [('x', 'ks', True), ('c', 'chi2', False)]
     """
-    ref_table = to_table(reference, "reference")
-    cur_table = to_table(current, "current")
-    engine = Engine.prepare(
-        ref_table,
-        SchemaOptions(
-            schema,
-            target,
-            prediction,
-            tuple(probability),
-            id,
-            timestamp,
-            tuple(categorical),
-            tuple(numeric),
-        ),
-        DriftOptions(
-            methods=dict(methods or {}),
-            thresholds=dict(thresholds or {}),
-            numeric_method=numeric_method,
-            categorical_method=categorical_method,
-            alpha=alpha,
-            drift_share=drift_share,
-            n_bins=n_bins,
-        ),
-        pos_label=pos_label,
-        multivariate=multivariate,
-        model=model,
-        version=version,
+    columns = SchemaOptions(
+        schema,
+        target,
+        prediction,
+        tuple(probability),
+        id,
+        timestamp,
+        tuple(categorical),
+        tuple(numeric),
     )
-    result = engine.evaluate(cur_table, RowContext(model=model, version=version))
+    drift = DriftOptions(
+        methods=dict(methods or {}),
+        thresholds=dict(thresholds or {}),
+        numeric_method=numeric_method,
+        categorical_method=categorical_method,
+        alpha=alpha,
+        drift_share=drift_share,
+        n_bins=n_bins,
+    )
+    ctx = RowContext(model=model, version=version)
+    ref_profile, cur_profile = as_profile(reference), as_profile(current)
+    if ref_profile is not None or cur_profile is not None:
+        if ref_profile is None:
+            ref_profile = profile_data(reference, columns=columns, n_bins=n_bins)
+        if cur_profile is None:
+            cur_profile = profile_data(current, reference=ref_profile)
+        check_known(ref_profile.schema, drift)
+        result = compare_profiles(ref_profile, cur_profile, drift, ctx)
+    else:
+        engine = Engine.prepare(
+            to_table(reference, "reference"),
+            columns,
+            drift,
+            pos_label=pos_label,
+            multivariate=multivariate,
+            model=model,
+            version=version,
+        )
+        result = engine.evaluate(to_table(current, "current"), ctx)
     return Result(rows=result.rows, distributions=result.distributions, title=title)
 
 
-__all__ = ["Engine", "MetricRow", "Progress", "SchemaOptions", "compare"]
+def check_known(schema: Schema, drift: DriftOptions) -> None:
+    """Raise unless every column named in the per-column drift options is in the schema."""
+    unknown = sorted((set(drift.methods) | set(drift.thresholds)) - set(schema.names()))
+    if unknown:
+        raise SchemaError(
+            f"methods/thresholds name columns not in the reference: {unknown}", field=unknown[0]
+        )
+
+
+__all__ = ["Engine", "Progress", "check_known", "compare"]

@@ -53,8 +53,12 @@ DESCRIPTIONS: Final = {
 
 
 @dataclass(frozen=True, slots=True)
-class _Stat:
-    """The outcome for one column before the false-discovery control."""
+class ColumnStat:
+    """The statistic of one column before thresholds and the false-discovery control.
+
+    ``source`` says how it was obtained (appended to the method description);
+    ``reason``, when set, says why it could not be computed.
+    """
 
     column: str
     method: str
@@ -62,7 +66,8 @@ class _Stat:
     p_value: float
     n_ref: int
     n_cur: int
-    binned: bool
+    source: str = ""
+    reason: str = ""
 
 
 def drift_rows(
@@ -78,7 +83,7 @@ def drift_rows(
 
     stats = _numeric_stats(ref, cur, num_idx, ref_bins, cur_bins, options)
     stats += _categorical_stats(ref, cur, cat_idx, ref_cats, cur_cats, options)
-    rows = _decide(stats, options, ctx)
+    rows = decide(stats, options, ctx)
     dists = _numeric_distributions(ref, cur, num_idx, ref_bins, cur_bins)
     dists.update(_categorical_distributions(ref, cur, cat_idx, ref_cats, cur_cats))
     return rows, dists
@@ -99,22 +104,22 @@ def _numeric_stats(
     ref_bins: IntArray,
     cur_bins: IntArray,
     options: DriftOptions,
-) -> list[_Stat]:
+) -> list[ColumnStat]:
     names = cur.numeric.names
     n_ref = ref.side.numeric.n_valid[num_idx]
     n_cur = cur.numeric.n_valid
     groups = _group(names, "numeric", n_ref, n_cur, options)
-    out: list[_Stat] = []
+    out: list[ColumnStat] = []
+    binned = f" on {options.n_bins} reference-quantile bins"
     for method, cols in groups.items():
         if method in SAMPLE_METHODS:
             result = SAMPLE_STATS[method](
                 _select(ref.side.sorted, [num_idx[j] for j in cols]), _select(cur.sorted, cols)
             )
+            out += _stats(names, cols, method, result, n_ref, n_cur, source="")
         else:
             result = COUNT_STATS[method](ref_bins[:, cols], cur_bins[:, cols])
-        out += _stats(
-            names, cols, method, result, n_ref, n_cur, binned=method not in SAMPLE_METHODS
-        )
+            out += _stats(names, cols, method, result, n_ref, n_cur, source=binned)
     return out
 
 
@@ -125,14 +130,14 @@ def _categorical_stats(
     ref_cats: IntArray,
     cur_cats: IntArray,
     options: DriftOptions,
-) -> list[_Stat]:
+) -> list[ColumnStat]:
     names = cur.categorical.names
     n_ref = ref.side.categorical.n_valid[cat_idx]
     n_cur = cur.categorical.n_valid
-    out: list[_Stat] = []
+    out: list[ColumnStat] = []
     for method, cols in _group(names, "categorical", n_ref, n_cur, options).items():
         result = COUNT_STATS[method](ref_cats[:, cols], cur_cats[:, cols])
-        out += _stats(names, cols, method, result, n_ref, n_cur, binned=False)
+        out += _stats(names, cols, method, result, n_ref, n_cur, source="")
     return out
 
 
@@ -164,27 +169,27 @@ def _stats(
     n_ref: IntArray,
     n_cur: IntArray,
     *,
-    binned: bool,
-) -> list[_Stat]:
+    source: str,
+) -> list[ColumnStat]:
     if isinstance(result, sd.TestResult):
         values, pvalues = result.statistic, result.pvalue
     else:
         values, pvalues = result, np.full(len(cols), np.nan)
     return [
-        _Stat(
+        ColumnStat(
             names[j],
             method,
             float(values[i]),
             float(pvalues[i]),
             int(n_ref[j]),
             int(n_cur[j]),
-            binned,
+            source,
         )
         for i, j in enumerate(cols)
     ]
 
 
-def _decide(stats: list[_Stat], options: DriftOptions, ctx: RowContext) -> list[MetricRow]:
+def decide(stats: list[ColumnStat], options: DriftOptions, ctx: RowContext) -> list[MetricRow]:
     """Apply thresholds (Benjamini-Hochberg across p-value columns) and build the rows."""
     tested = [s for s in stats if s.method in PVALUE_METHODS]
     adjusted = (
@@ -208,16 +213,15 @@ def _decide(stats: list[_Stat], options: DriftOptions, ctx: RowContext) -> list[
             )
             continue
         threshold = options.threshold_for(s.column, s.method)
-        binned = f" on {options.n_bins} reference-quantile bins" if s.binned else ""
         if s.method in PVALUE_METHODS:
             p = float(adjusted[s.column])
             alert = bool(p < threshold)
-            method = f"{DESCRIPTIONS[s.method]}{binned}, BH-adjusted p < {threshold:g}"
+            method = f"{DESCRIPTIONS[s.method]}{s.source}, BH-adjusted p < {threshold:g}"
             upper = np.nan
         else:
             p = np.nan
             alert = bool(s.value >= threshold)
-            method = f"{DESCRIPTIONS[s.method]}{binned}, drift when >= {threshold:g}"
+            method = f"{DESCRIPTIONS[s.method]}{s.source}, drift when >= {threshold:g}"
             upper = threshold
         n_computed += 1
         n_drifted += alert
@@ -238,7 +242,9 @@ def _decide(stats: list[_Stat], options: DriftOptions, ctx: RowContext) -> list[
     return rows
 
 
-def _not_computed_reason(s: _Stat) -> str:
+def _not_computed_reason(s: ColumnStat) -> str:
+    if s.reason:
+        return s.reason
     if s.n_ref == 0:
         return "no values in reference"
     if s.n_cur == 0:
@@ -272,45 +278,51 @@ def _dataset_rows(
     ]
 
 
-def _shares(counts: IntArray) -> list[float]:
+def _shares(counts: IntArray) -> tuple[float, ...]:
     total = counts.sum()
-    return [float(c) / total if total else 0.0 for c in counts]
+    return tuple(float(c) / total if total else 0.0 for c in counts)
+
+
+def numeric_distribution(
+    name: str, edges: FloatArray, ref_bins: IntArray, cur_bins: IntArray
+) -> Distribution:
+    """Chart data of one numeric column from its counts on the reference's bin edges."""
+    labels = _bin_labels(edges)
+    k = len(labels)
+    return Distribution(
+        name, "numeric", tuple(labels), _shares(ref_bins[:k]), _shares(cur_bins[:k])
+    )
+
+
+def categorical_distribution(
+    name: str, vocabulary: tuple[str, ...], ref_counts: IntArray, cur_counts: IntArray
+) -> Distribution:
+    """Chart data of one categorical column from its counts (vocabulary, then unseen)."""
+    labels = (*vocabulary, "(unseen)")
+    k = len(labels)
+    return Distribution(
+        name, "categorical", labels, _shares(ref_counts[:k]), _shares(cur_counts[:k])
+    )
 
 
 def _numeric_distributions(
     ref: FittedReference, cur: Side, num_idx: list[int], ref_bins: IntArray, cur_bins: IntArray
 ) -> dict[str, Distribution]:
-    out = {}
-    for j, name in enumerate(cur.numeric.names):
-        edges = ref.edges[num_idx[j]]
-        labels = _bin_labels(edges)
-        k = len(labels)
-        out[name] = Distribution(
-            name,
-            "numeric",
-            tuple(labels),
-            tuple(_shares(ref_bins[:k, j])),
-            tuple(_shares(cur_bins[:k, j])),
-        )
-    return out
+    return {
+        name: numeric_distribution(name, ref.edges[num_idx[j]], ref_bins[:, j], cur_bins[:, j])
+        for j, name in enumerate(cur.numeric.names)
+    }
 
 
 def _categorical_distributions(
     ref: FittedReference, cur: Side, cat_idx: list[int], ref_cats: IntArray, cur_cats: IntArray
 ) -> dict[str, Distribution]:
-    out = {}
-    for j, name in enumerate(cur.categorical.names):
-        vocab = ref.vocabularies[cat_idx[j]]
-        labels = (*vocab, "(unseen)")
-        k = len(labels)
-        out[name] = Distribution(
-            name,
-            "categorical",
-            labels,
-            tuple(_shares(ref_cats[:k, j])),
-            tuple(_shares(cur_cats[:k, j])),
+    return {
+        name: categorical_distribution(
+            name, ref.vocabularies[cat_idx[j]], ref_cats[:, j], cur_cats[:, j]
         )
-    return out
+        for j, name in enumerate(cur.categorical.names)
+    }
 
 
 def _bin_labels(edges: FloatArray) -> list[str]:
@@ -324,4 +336,13 @@ def _bin_labels(edges: FloatArray) -> list[str]:
     ]
 
 
-__all__ = ["COUNT_STATS", "DESCRIPTIONS", "SAMPLE_STATS", "drift_rows"]
+__all__ = [
+    "COUNT_STATS",
+    "DESCRIPTIONS",
+    "SAMPLE_STATS",
+    "ColumnStat",
+    "categorical_distribution",
+    "decide",
+    "drift_rows",
+    "numeric_distribution",
+]

@@ -9,16 +9,22 @@ reference later.
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from sightline._types import FloatArray
-from sightline.analysis.columns import category_text, check_columns, numeric_values
-from sightline.analysis.compare import SchemaOptions
+from sightline.analysis.columns import (
+    SchemaOptions,
+    category_text,
+    check_columns,
+    numeric_values,
+)
 from sightline.analysis.frames import DataLike, to_table
 from sightline.analysis.reference import MONITORED_ROLES, fit_reference
+from sightline.profile.codec import MAGIC
 from sightline.profile.dataset import Profile
 from sightline.profile.schema import Schema
 
@@ -75,6 +81,25 @@ def profile_data(
     return profile.update(values, n_invalid=invalid, counted=counted)
 
 
+def as_profile(value: object) -> Profile | None:
+    """``value`` as a profile: itself, or the profile saved in the file it names; else None.
+
+    Examples
+    --------
+    >>> as_profile({"x": [1.0]}) is None
+    True
+    """
+    if isinstance(value, Profile):
+        return value
+    if isinstance(value, str | Path):
+        path = Path(value)
+        if path.is_file():
+            with path.open("rb") as f:
+                if f.read(len(MAGIC)) == MAGIC:
+                    return Profile.load(path)
+    return None
+
+
 def _spec(
     table: pa.Table, reference: DataLike | Profile | None, columns: SchemaOptions, n_bins: int
 ) -> tuple[Schema, dict[str, FloatArray], dict[str, tuple[str, ...]]]:
@@ -97,4 +122,4 @@ def _value_counts(column: pa.ChunkedArray) -> tuple[list[str | None], np.ndarray
     return values, np.asarray(counts.field("counts").to_numpy(), dtype=np.int64)
 
 
-__all__ = ["profile_data"]
+__all__ = ["as_profile", "profile_data"]

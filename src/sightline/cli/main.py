@@ -1,4 +1,4 @@
-"""The ``sightline`` command: ``report``, ``check`` and ``demo``.
+"""The ``sightline`` command: ``report``, ``check``, ``profile``, ``merge``, ``show``, ``demo``.
 
 Exit codes: 0 success (``check``: the data set passes), 1 ``check`` found drift, 2 bad input
 or usage, with a one-line message on stderr (``--debug`` shows the traceback).
@@ -43,6 +43,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="fail when at least this share of columns drifted (default 0.5)",
     )
 
+    profile = sub.add_parser("profile", help="write the profile of a data set")
+    profile.add_argument("data", help="CSV or Parquet file")
+    profile.add_argument("-o", "--output", required=True, help="profile file to write")
+    profile.add_argument("--reference", help="data or profile that fixes bins and categories")
+    profile.add_argument("--model", default="", help="model name stored in the profile")
+    profile.add_argument("--version", default="", help="model version stored in the profile")
+
+    merge = sub.add_parser("merge", help="merge profiles into one")
+    merge.add_argument("profiles", nargs="+", help="profile files")
+    merge.add_argument("-o", "--output", required=True, help="profile file to write")
+
+    show = sub.add_parser("show", help="print a readable summary of a profile")
+    show.add_argument("profile", help="profile file")
+    show.add_argument("--json", action="store_true", help="print the full summary as JSON")
+
     demo = sub.add_parser("demo", help="write the report of a bundled example")
     demo.add_argument("-o", "--output", default="sightline-report.html", help="HTML file to write")
     return parser
@@ -72,6 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "report": _report,
         "check": _check,
         "demo": _demo,
+        "profile": _profile,
+        "merge": _merge,
+        "show": _show,
     }
     try:
         return commands[args.command](args)
@@ -161,6 +179,44 @@ def _check(args: argparse.Namespace) -> int:
         + (f"; drifted: {', '.join(drifted)}" if drifted else "")
     )
     return EXIT_DRIFT if verdict.alert else EXIT_OK
+
+
+def _profile(args: argparse.Namespace) -> int:
+    from sightline.analysis.profiling import as_profile
+    from sightline.profile.dataset import Profile
+
+    reference = as_profile(args.reference) or args.reference
+    profile = Profile.from_data(args.data, reference, model=args.model, version=args.version)
+    profile.save(args.output)
+    size = Path(args.output).stat().st_size
+    print(
+        f"profile of {profile.n_rows:,} rows, {len(profile.columns)} columns written to "
+        f"{args.output} ({size:,} bytes)"
+    )
+    return EXIT_OK
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from sightline.profile.dataset import Profile, merge_profiles
+
+    merged = merge_profiles(Profile.load(path) for path in args.profiles)
+    merged.save(args.output)
+    print(f"merged {len(args.profiles)} profiles ({merged.n_rows:,} rows) into {args.output}")
+    return EXIT_OK
+
+
+def _show(args: argparse.Namespace) -> int:
+    import json
+
+    from sightline.cli.summary import profile_table
+    from sightline.profile.dataset import Profile
+
+    profile = Profile.load(args.profile)
+    if args.json:
+        print(json.dumps(profile.to_dict(), indent=2))
+    else:
+        print(profile_table(profile))
+    return EXIT_OK
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -304,9 +304,14 @@ class KLL:
         return cls._wrap(sketch)
 
     def __eq__(self, other: object) -> bool:
+        """Same k, count and weighted items (queries reorder a sketch's bytes, not its data)."""
         if not isinstance(other, KLL):
             return NotImplemented
-        return self.k == other.k and self.to_bytes() == other.to_bytes()
+        return self.k == other.k and self.n == other.n and self._items() == other._items()
+
+    def _items(self) -> list[tuple[float, int]]:
+        """The retained (item, weight) pairs in a canonical order."""
+        return sorted((float(item), int(weight)) for item, weight in self._sketch)
 
     __hash__ = None  # type: ignore[assignment]  # mutable
 

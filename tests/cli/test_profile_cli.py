@@ -1,0 +1,71 @@
+"""sightline profile / merge / show, and profiles as inputs of check and report."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sightline import Profile
+from sightline.cli.main import main
+
+
+@pytest.fixture
+def data(tmp_path):
+    rng = np.random.default_rng(8)
+    frame = pd.DataFrame({"a": rng.normal(0, 1, 3000), "b": rng.choice(["u", "v", "w"], 3000)})
+    paths = {}
+    for i, part in enumerate((frame.iloc[:1000], frame.iloc[1000:3000])):
+        paths[f"part{i}"] = tmp_path / f"part{i}.csv"
+        part.to_csv(paths[f"part{i}"], index=False)
+    paths["all"] = tmp_path / "all.parquet"
+    frame.to_parquet(paths["all"])
+    drifted = frame.assign(a=frame.a + 1.0)
+    paths["drifted"] = tmp_path / "drifted.csv"
+    drifted.to_csv(paths["drifted"], index=False)
+    return paths
+
+
+def test_profile_merge_show_round_trip(data, tmp_path, capsys) -> None:
+    ref = tmp_path / "ref.slp"
+    assert main(["profile", str(data["all"]), "-o", str(ref), "--model", "m"]) == 0
+    parts = []
+    for name in ("part0", "part1"):
+        out = tmp_path / f"{name}.slp"
+        assert main(["profile", str(data[name]), "-o", str(out), "--reference", str(ref)]) == 0
+        parts.append(str(out))
+    merged = tmp_path / "merged.slp"
+    assert main(["merge", *parts, "-o", str(merged)]) == 0
+    whole, total = Profile.load(ref), Profile.load(merged)
+    assert total.n_rows == whole.n_rows == 3000
+    np.testing.assert_array_equal(total.columns["a"].bins, whole.columns["a"].bins)
+    np.testing.assert_array_equal(total.columns["b"].counts, whole.columns["b"].counts)
+    assert total.columns["a"].mean == pytest.approx(whole.columns["a"].mean, rel=1e-12)
+    capsys.readouterr()
+    assert main(["show", str(merged)]) == 0
+    out = capsys.readouterr().out
+    assert "3,000 rows" in out and "numeric" in out and "categorical" in out
+    assert main(["show", str(merged), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n_rows"] == 3000
+
+
+def test_check_and_report_accept_profiles(data, tmp_path, capsys) -> None:
+    ref = tmp_path / "ref.slp"
+    assert main(["profile", str(data["all"]), "-o", str(ref)]) == 0
+    assert main(["check", str(ref), str(data["all"])]) == 0
+    assert main(["check", str(ref), str(data["drifted"]), "--max-drift-share", "0.4"]) == 1
+    assert "drifted: a" in capsys.readouterr().out
+    assert main(["report", str(ref), str(data["drifted"]), "-o", str(tmp_path / "r.html")]) == 0
+
+
+def test_corrupted_profile_is_a_one_line_error(data, tmp_path, capsys) -> None:
+    ref = tmp_path / "ref.slp"
+    assert main(["profile", str(data["all"]), "-o", str(ref)]) == 0
+    raw = bytearray(ref.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    ref.write_bytes(bytes(raw))
+    assert main(["show", str(ref)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
