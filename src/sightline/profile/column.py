@@ -141,8 +141,52 @@ class _NumericBatch(NamedTuple):
     n_invalid: int
 
 
+class _ColumnMerge:
+    """What both column profiles share: counting absent rows and merging.
+
+    ``merge`` checks compatibility (``_check_compatible``), copies ``self`` (``_copy``) and
+    folds ``other`` into the copy (``_merge_unchecked``), so both inputs stay unchanged.
+    """
+
+    name: str
+    count: int
+    n_missing: int
+
+    def add_missing(self, n_rows: int) -> Self:
+        """Count ``n_rows`` rows in which the column is absent as missing; returns self."""
+        n = _check_n_rows(self.name, n_rows)
+        self.count += n
+        self.n_missing += n
+        return self
+
+    def merge(self, other: Self) -> Self:
+        """A new profile of both batches of data; ``self`` and ``other`` are unchanged.
+
+        Raises
+        ------
+        IncompatibleProfilesError
+            If the names, bin edges or vocabularies, or the sketch sizes differ.
+        """
+        self._check_compatible(other)
+        out = self._copy()
+        out._merge_unchecked(other)
+        return out
+
+    def __add__(self, other: Self) -> Self:
+        return self.merge(other)
+
+    def _check_compatible(self, other: object) -> object:
+        raise NotImplementedError
+
+    def _copy(self) -> Self:
+        raise NotImplementedError
+
+    def _merge_unchecked(self, other: Self) -> None:
+        raise NotImplementedError
+
+
 @dataclass(slots=True, eq=False, repr=False)
-class NumericColumnProfile:
+class NumericColumnProfile(_ColumnMerge):
     """Mergeable summary of one numeric column.
 
     Build it with :meth:`zero`, feed it with :meth:`update`, combine with :meth:`merge`
@@ -310,13 +354,6 @@ class NumericColumnProfile:
         self.kll._update_finite(values, low, high)
         self.hll._update_floats(values)
 
-    def add_missing(self, n_rows: int) -> Self:
-        """Count ``n_rows`` rows in which the column is absent as missing; returns self."""
-        n = _check_n_rows(self.name, n_rows)
-        self.count += n
-        self.n_missing += n
-        return self
-
     # -- merging --------------------------------------------------------------------------
 
     def _check_compatible(self, other: object) -> NumericColumnProfile:
@@ -334,21 +371,6 @@ class NumericColumnProfile:
                 f"column {self.name!r}: " + "; ".join(differs), field=self.name
             )
         return other
-
-    def merge(self, other: NumericColumnProfile) -> NumericColumnProfile:
-        """A new profile of both batches of data; ``self`` and ``other`` are unchanged.
-
-        Raises
-        ------
-        IncompatibleProfilesError
-            If the names, bin edges, ``k`` or ``lg_k`` differ.
-        """
-        self._check_compatible(other)
-        out = self._copy()
-        out._merge_unchecked(other)
-        return out
-
-    __add__ = merge
 
     def _copy(self) -> NumericColumnProfile:
         return NumericColumnProfile(
@@ -476,7 +498,7 @@ class _CategoricalBatch(NamedTuple):
 
 
 @dataclass(slots=True, eq=False, repr=False)
-class CategoricalColumnProfile:
+class CategoricalColumnProfile(_ColumnMerge):
     """Mergeable summary of one categorical column.
 
     Attributes
@@ -651,13 +673,6 @@ class CategoricalColumnProfile:
         self.frequent._update_checked(batch.values, batch.counts)
         self.hll.update_strings(seen)
 
-    def add_missing(self, n_rows: int) -> Self:
-        """Count ``n_rows`` rows in which the column is absent as missing; returns self."""
-        n = _check_n_rows(self.name, n_rows)
-        self.count += n
-        self.n_missing += n
-        return self
-
     # -- merging --------------------------------------------------------------------------
 
     def _check_compatible(self, other: object) -> CategoricalColumnProfile:
@@ -681,21 +696,6 @@ class CategoricalColumnProfile:
                 f"column {self.name!r}: " + "; ".join(differs), field=self.name
             )
         return other
-
-    def merge(self, other: CategoricalColumnProfile) -> CategoricalColumnProfile:
-        """A new profile of both batches of data; ``self`` and ``other`` are unchanged.
-
-        Raises
-        ------
-        IncompatibleProfilesError
-            If the names, vocabularies, ``lg_k`` or ``lg_max_map_size`` differ.
-        """
-        self._check_compatible(other)
-        out = self._copy()
-        out._merge_unchecked(other)
-        return out
-
-    __add__ = merge
 
     def _copy(self) -> CategoricalColumnProfile:
         return CategoricalColumnProfile(
