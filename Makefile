@@ -26,6 +26,8 @@ test: check
 bench: $(STAMP)
 	bash benchmarks/setup.sh
 	benchmarks/.venv/bin/python benchmarks/compare.py
+	bash benchmarks/setup_whylogs.sh
+	benchmarks/.venv-whylogs/bin/python benchmarks/profile.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info sightline-report.html

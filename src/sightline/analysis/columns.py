@@ -7,6 +7,7 @@ on the reference vocabulary plus one "unseen" bucket, and a count of missing val
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from sightline._types import BoolArray, ColumnKind, FloatArray, IntArray, Role
 from sightline.analysis.frames import as_text, is_numeric_type, is_time_type
 from sightline.errors import SchemaError
 from sightline.profile.schema import Column, Schema
-from sightline.stats._binning import SortedColumns
+from sightline.stats._binning import SortedColumns, quantile_edges
 
 #: Integer columns with at most this many distinct reference values are categorical.
 MAX_INT_CATEGORIES = 5
@@ -234,6 +235,37 @@ def encode_numeric(table: pa.Table, names: Sequence[str], *, sort: bool = False)
     return NumericBlock(tuple(names), values, counts[0], counts[1], counts[2])
 
 
+def quantile_edges_of(table: pa.Table, names: Sequence[str], n_bins: int) -> list[FloatArray]:
+    """The reference-quantile bin edges of numeric columns, as :func:`fit_reference` finds them.
+
+    Each column is copied into a scratch buffer of its thread and sorted there, so no
+    sorted copy of the whole table is kept (and the memory is reused column after column).
+
+    Examples
+    --------
+    >>> t = pa.table({"x": [4.0, 1.0, None, 3.0, 2.0]})
+    >>> [e.tolist() for e in quantile_edges_of(t, ["x"], 2)]
+    [[2.5]]
+    """
+    scratch = threading.local()
+
+    def edges(name: str) -> FloatArray:
+        buffer = getattr(scratch, "buffer", None)
+        if buffer is None:
+            buffer = scratch.buffer = np.empty(table.num_rows, dtype=np.float64)
+        raw, _ = numeric_values(table.column(name))
+        buffer[:] = raw
+        buffer[np.isinf(buffer)] = np.nan
+        buffer.sort()  # NaN last
+        n_valid = np.array([np.searchsorted(buffer, np.nan)], dtype=np.int64)
+        return quantile_edges(SortedColumns(buffer[:, None], n_valid), n_bins)[0]
+
+    if len(names) > 1 and table.num_rows >= PARALLEL_ROWS:
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            return list(pool.map(edges, names))
+    return [edges(name) for name in names]
+
+
 def numeric_values(column: pa.ChunkedArray) -> tuple[FloatArray, int]:
     """Float values of a column and the number of non-null values that are not numbers."""
     t = column.type
@@ -355,5 +387,6 @@ __all__ = [
     "infer_schema",
     "is_time_column",
     "numeric_values",
+    "quantile_edges_of",
     "vocabulary",
 ]

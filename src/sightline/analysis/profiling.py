@@ -21,9 +21,11 @@ from sightline.analysis.columns import (
     category_text,
     check_columns,
     numeric_values,
+    quantile_edges_of,
+    vocabulary,
 )
 from sightline.analysis.frames import DataLike, to_table
-from sightline.analysis.reference import MONITORED_ROLES, fit_reference
+from sightline.analysis.reference import MONITORED_ROLES
 from sightline.profile.codec import MAGIC
 from sightline.profile.dataset import Profile
 from sightline.profile.schema import Schema
@@ -109,9 +111,12 @@ def _spec(
         return reference.schema, edges, vocabularies
     ref_table = table if reference is None else to_table(reference, "reference")
     schema = columns.resolve(ref_table)
-    fitted = fit_reference(ref_table, schema, n_bins=n_bins)
-    edges = dict(zip(fitted.numeric_names, fitted.edges, strict=True))
-    vocabularies = dict(zip(fitted.categorical_names, fitted.vocabularies, strict=True))
+    monitored = [c for c in schema.columns if c.role in MONITORED_ROLES]
+    numeric = [c.name for c in monitored if c.kind == "numeric"]
+    edges = dict(zip(numeric, quantile_edges_of(ref_table, numeric, n_bins), strict=True))
+    vocabularies = {
+        c.name: vocabulary(ref_table.column(c.name)) for c in monitored if c.kind == "categorical"
+    }
     return schema, edges, vocabularies
 
 
