@@ -27,6 +27,7 @@ corrupted or foreign payload raises :class:`~sightline.errors.UnsupportedFormatE
 
 from __future__ import annotations
 
+import functools
 import json
 import struct
 import zlib
@@ -293,12 +294,6 @@ class _Blobs:
             )
         return arr
 
-    def floats(self, ref: Any) -> FloatArray:
-        blob = self.get(ref, _ARRAY)
-        if len(blob) % 8:
-            raise UnsupportedFormatError("invalid profile body: a float array is cut off")
-        return np.frombuffer(blob, dtype="<f8").astype(np.float64)
-
 
 def _read_body(raw: bytes) -> Profile:
     r = _Reader(raw)
@@ -359,13 +354,27 @@ def _real(value: Any) -> float:
     return float(value)
 
 
+@functools.lru_cache(maxsize=4096)
+def _edges(name: str, blob: bytes) -> FloatArray | None:
+    """Checked, read-only bin edges; cached, since the profiles of one model share them."""
+    if len(blob) % 8:
+        raise UnsupportedFormatError("invalid profile body: a float array is cut off")
+    return check_edges(name, np.frombuffer(blob, dtype="<f8").astype(np.float64))
+
+
+@functools.lru_cache(maxsize=4096)
+def _vocabulary(name: str, words: tuple[Any, ...]) -> tuple[str, ...] | None:
+    """A checked vocabulary; cached like :func:`_edges`."""
+    return check_vocabulary(name, words)
+
+
 def _read_column(meta: Mapping[str, Any], blobs: _Blobs) -> ColumnProfile:
     name = meta["name"]
     if not isinstance(name, str):
         raise UnsupportedFormatError(f"invalid profile body: column name {name!r}")
     hll = HyperLogLog.from_bytes(blobs.get(meta["hll"], _HLL))
     if meta["kind"] == "numeric":
-        edges = check_edges(name, None if meta["edges"] is None else blobs.floats(meta["edges"]))
+        edges = None if meta["edges"] is None else _edges(name, blobs.get(meta["edges"], _ARRAY))
         n, mean, m2 = meta["moments"]
         bins = None
         if edges is not None:
@@ -390,7 +399,8 @@ def _read_column(meta: Mapping[str, Any], blobs: _Blobs) -> ColumnProfile:
         )
     if meta["kind"] != "categorical":
         raise UnsupportedFormatError(f"invalid profile body: column kind {meta['kind']!r}")
-    vocabulary = check_vocabulary(name, meta["vocabulary"])
+    words = meta["vocabulary"]
+    vocabulary = None if words is None else _vocabulary(name, tuple(words))
     counts = None
     if vocabulary is not None:
         counts = blobs.ints(meta["counts"], len(vocabulary) + 1, f"column {name!r}: counts")
