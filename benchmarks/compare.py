@@ -24,9 +24,9 @@ import json
 import os
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
+
+from _harness import timed
 
 sys.path.insert(0, str(Path(__file__).parent))
 os.environ.setdefault("NML_DISABLE_USAGE_LOGGING", "1")
@@ -81,8 +81,8 @@ def _run_evidently(ref, cur) -> None:
 IMPORTS = {
     "sort": ["numpy"],
     "sort-2d": ["numpy"],
-    "sightline": ["sightline"],
-    "sightline+multivariate": ["sightline"],
+    "sightline": ["sightline", "sightline.analysis.compare"],
+    "sightline+multivariate": ["sightline", "sightline.analysis.compare"],
     "nannyml": ["nannyml"],
     "evidently": ["evidently", "evidently.presets"],
 }
@@ -100,32 +100,13 @@ RUNNERS = {
 def worker(tool: str, n: int) -> dict[str, float]:
     """Run one tool once in this process; return seconds and peak extra memory (MB)."""
     import _data
-    import psutil
 
     ref, cur = _data.pair(n)
     for module in IMPORTS[tool]:
         importlib.import_module(module)
-    proc = psutil.Process()
-    base = proc.memory_info().rss
-    peak = base
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, proc.memory_info().rss)
-            time.sleep(0.005)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    start = time.perf_counter()
-    RUNNERS[tool](ref, cur)
-    seconds = time.perf_counter() - start
-    done.set()
-    sampler.join()
-    peak = max(peak, proc.memory_info().rss)
+    _, seconds, peak_mb = timed(lambda: RUNNERS[tool](ref, cur))
     input_mb = (ref.memory_usage(deep=False).sum() + cur.memory_usage(deep=False).sum()) / 2**20
-    return {"seconds": seconds, "peak_mb": (peak - base) / 2**20, "input_mb": float(input_mb)}
+    return {"seconds": seconds, "peak_mb": peak_mb, "input_mb": float(input_mb)}
 
 
 def measure(tool: str, n: int) -> dict[str, float]:

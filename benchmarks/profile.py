@@ -40,11 +40,11 @@ import pickle
 import socket
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from _harness import timed
 
 sys.path.insert(0, str(Path(__file__).parent))
 os.environ.setdefault("WHYLOGS_NO_ANALYTICS", "True")  # whylogs' telemetry opt-out
@@ -189,8 +189,6 @@ IMPORTS = {
 
 def worker(kind: str, tool: str, arg: str) -> dict[str, Any]:
     """One measurement in this process: seconds, peak extra MB and the result's facts."""
-    import psutil
-
     _refuse_network()
     for module in IMPORTS[tool.split("+")[0]]:
         importlib.import_module(module)
@@ -198,28 +196,10 @@ def worker(kind: str, tool: str, arg: str) -> dict[str, Any]:
         call, check = _prepare_build(tool, int(arg))
     else:
         call, check = _prepare_merge(tool, deserialize=arg == "deserialize")
-    proc = psutil.Process()
-    base = proc.memory_info().rss
-    peak = base
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, proc.memory_info().rss)
-            time.sleep(0.005)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    start = time.perf_counter()
-    result = call()
-    seconds = time.perf_counter() - start
-    done.set()
-    sampler.join()
-    peak = max(peak, proc.memory_info().rss)
+    result, seconds, peak_mb = timed(call)
     return {
         "seconds": seconds,
-        "peak_mb": (peak - base) / 2**20,
+        "peak_mb": peak_mb,
         **check(result),
         "network_attempts": list(_NETWORK_ATTEMPTS),
     }

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from sightline._types import FloatArray, IntArray
+from sightline._types import FloatArray
 from sightline.errors import InvalidInputError
 
 
@@ -115,15 +115,9 @@ def check_in_range(
     return float(value)
 
 
-def as_int_array(x: npt.ArrayLike) -> IntArray:
-    """Return ``x`` as an int64 array (no copy when it already is one)."""
-    return np.asarray(x, dtype=np.int64)
-
-
 __all__ = [
     "as_columns",
     "as_float_array",
-    "as_int_array",
     "check_counts",
     "check_in_range",
     "check_same_columns",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
@@ -176,26 +176,6 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def rows_by_column(rows: Iterable[MetricRow]) -> dict[str, list[MetricRow]]:
-    """Group rows by column name, keeping their order."""
-    out: dict[str, list[MetricRow]] = {}
-    for r in rows:
-        out.setdefault(r.column, []).append(r)
-    return out
-
-
-def concat(results: Sequence[Result], *, title: str | None = None) -> Result:
-    """One result holding the rows of several (distributions of the last one win)."""
-    dists: dict[str, Distribution] = {}
-    for r in results:
-        dists.update(r.distributions)
-    return Result(
-        rows=tuple(row for r in results for row in r.rows),
-        distributions=dists,
-        title=title or (results[0].title if results else "sightline report"),
-    )
-
-
 __all__ = [
     "NOT_COMPUTED",
     "ROW_FIELDS",
@@ -204,6 +184,4 @@ __all__ = [
     "Result",
     "RowContext",
     "WindowEdge",
-    "concat",
-    "rows_by_column",
 ]

@@ -13,9 +13,10 @@ import collections
 import copy
 import hashlib
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, NamedTuple, Self
+from typing import Any, ClassVar, Final, NamedTuple, Self
 
 import numpy as np
 import numpy.typing as npt
@@ -31,6 +32,7 @@ from sightline.profile.sketch import (
     HyperLogLog,
     _check_counts,
 )
+from sightline.stats._binning import bin_counts
 from sightline.stats.moments import Moments, merge_moments, moments_of, variance
 
 #: The quantiles reported by ``to_dict``, keyed by name.
@@ -45,7 +47,6 @@ QUANTILES: Final[dict[str, float]] = {
     "p95": 0.95,
     "p99": 0.99,
 }
-_COMPARE_MAX_EDGES: Final = 32  # up to this many edges, counting by comparison is faster
 _TOP_ITEMS: Final = 10  # frequent items listed by to_dict
 
 
@@ -119,17 +120,6 @@ def check_vocabulary(name: str, vocabulary: Sequence[str] | None) -> tuple[str, 
     return vocab
 
 
-def _bin_counts(values: FloatArray, edges: FloatArray) -> IntArray:
-    """Counts of finite ``values`` in the bins ``edges[i-1] <= v < edges[i]`` (outer bins open)."""
-    if edges.size <= _COMPARE_MAX_EDGES:
-        below = np.fromiter(
-            (np.count_nonzero(values < e) for e in edges), dtype=np.int64, count=edges.size
-        )
-        return np.diff(below, prepend=0, append=values.size)
-    idx = np.searchsorted(edges, values, side="right")
-    return np.bincount(idx, minlength=edges.size + 1).astype(np.int64)
-
-
 class _NumericBatch(NamedTuple):
     """A validated numeric batch, ready to be applied without further checks."""
 
@@ -141,13 +131,15 @@ class _NumericBatch(NamedTuple):
     n_invalid: int
 
 
-class _ColumnMerge:
+class _ColumnMerge(ABC):
     """What both column profiles share: counting absent rows and merging.
 
-    ``merge`` checks compatibility (``_check_compatible``), copies ``self`` (``_copy``) and
-    folds ``other`` into the copy (``_merge_unchecked``), so both inputs stay unchanged.
+    ``merge`` checks compatibility (``_check_compatible``: the same class, and nothing that
+    ``_differences`` lists), copies ``self`` (``_copy``) and folds ``other`` into the copy
+    (``_merge_unchecked``), so both inputs stay unchanged.
     """
 
+    kind: ClassVar[str]
     name: str
     count: int
     n_missing: int
@@ -175,14 +167,32 @@ class _ColumnMerge:
     def __add__(self, other: Self) -> Self:
         return self.merge(other)
 
-    def _check_compatible(self, other: object) -> object:
-        raise NotImplementedError
+    def _check_compatible(self, other: object) -> Self:
+        """``other`` if it can be merged into ``self``, else IncompatibleProfilesError."""
+        if not isinstance(other, type(self)):
+            raise IncompatibleProfilesError(
+                f"column {self.name!r}: cannot merge a {self.kind} profile with "
+                f"{type(other).__name__}",
+                field=self.name,
+            )
+        differs = _name_differences(self.name, other.name) + self._differences(other)
+        if differs:
+            raise IncompatibleProfilesError(
+                f"column {self.name!r}: " + "; ".join(differs), field=self.name
+            )
+        return other
 
+    @abstractmethod
+    def _differences(self, other: Self) -> list[str]:
+        """Why the sketches, bin edges or vocabularies of ``other`` do not fit ``self``."""
+
+    @abstractmethod
     def _copy(self) -> Self:
-        raise NotImplementedError
+        """An independent copy (sketches and arrays copied)."""
 
+    @abstractmethod
     def _merge_unchecked(self, other: Self) -> None:
-        raise NotImplementedError
+        """Fold a compatible ``other`` into ``self``."""
 
 
 @dataclass(slots=True, eq=False, repr=False)
@@ -230,6 +240,7 @@ class NumericColumnProfile(_ColumnMerge):
     (6, 1)
     """
 
+    kind: ClassVar[str] = "numeric"
     name: str
     edges: FloatArray | None
     count: int
@@ -350,27 +361,18 @@ class NumericColumnProfile(_ColumnMerge):
         self.min = min(self.min, low)
         self.max = max(self.max, high)
         if self.edges is not None and self.bins is not None:
-            self.bins += _bin_counts(values, self.edges)
+            self.bins += bin_counts(values[:, None], [self.edges])[:, 0]
         self.kll._update_finite(values, low, high)
         self.hll._update_floats(values)
 
     # -- merging --------------------------------------------------------------------------
 
-    def _check_compatible(self, other: object) -> NumericColumnProfile:
-        if not isinstance(other, NumericColumnProfile):
-            raise IncompatibleProfilesError(
-                f"column {self.name!r}: cannot merge a numeric profile with {type(other).__name__}",
-                field=self.name,
-            )
-        differs = _differences(self.name, other.name, self.kll.k, other.kll.k)
+    def _differences(self, other: NumericColumnProfile) -> list[str]:
+        differs = _sketch_size_differences(self.kll.k, other.kll.k, "KLL k")
         differs += _sketch_size_differences(self.hll.lg_k, other.hll.lg_k, "lg_k")
         if not _same_edges(self.edges, other.edges):
             differs.append(f"bin edges differ ({_digest(self.edges)} vs {_digest(other.edges)})")
-        if differs:
-            raise IncompatibleProfilesError(
-                f"column {self.name!r}: " + "; ".join(differs), field=self.name
-            )
-        return other
+        return differs
 
     def _copy(self) -> NumericColumnProfile:
         return NumericColumnProfile(
@@ -527,6 +529,7 @@ class CategoricalColumnProfile(_ColumnMerge):
     (4, 1, [2, 0, 1], [('red', 2, 2, 2)])
     """
 
+    kind: ClassVar[str] = "categorical"
     name: str
     vocabulary: tuple[str, ...] | None
     count: int
@@ -675,15 +678,8 @@ class CategoricalColumnProfile(_ColumnMerge):
 
     # -- merging --------------------------------------------------------------------------
 
-    def _check_compatible(self, other: object) -> CategoricalColumnProfile:
-        if not isinstance(other, CategoricalColumnProfile):
-            raise IncompatibleProfilesError(
-                f"column {self.name!r}: cannot merge a categorical profile with "
-                f"{type(other).__name__}",
-                field=self.name,
-            )
-        differs = _differences(self.name, other.name, None, None)
-        differs += _sketch_size_differences(self.hll.lg_k, other.hll.lg_k, "lg_k")
+    def _differences(self, other: CategoricalColumnProfile) -> list[str]:
+        differs = _sketch_size_differences(self.hll.lg_k, other.hll.lg_k, "lg_k")
         differs += _sketch_size_differences(
             self.frequent.lg_max_map_size, other.frequent.lg_max_map_size, "lg_max_map_size"
         )
@@ -691,11 +687,7 @@ class CategoricalColumnProfile(_ColumnMerge):
             differs.append(
                 f"vocabularies differ ({_digest(self.vocabulary)} vs {_digest(other.vocabulary)})"
             )
-        if differs:
-            raise IncompatibleProfilesError(
-                f"column {self.name!r}: " + "; ".join(differs), field=self.name
-            )
-        return other
+        return differs
 
     def _copy(self) -> CategoricalColumnProfile:
         return CategoricalColumnProfile(
@@ -812,13 +804,8 @@ def _check_n_rows(name: str, n_rows: int) -> int:
     return int(n_rows)
 
 
-def _differences(name: str, other_name: str, k: int | None, other_k: int | None) -> list[str]:
-    out = []
-    if name != other_name:
-        out.append(f"names differ ({name!r} vs {other_name!r})")
-    if k != other_k:
-        out.append(f"KLL k differs ({k} vs {other_k})")
-    return out
+def _name_differences(name: str, other_name: str) -> list[str]:
+    return [] if name == other_name else [f"names differ ({name!r} vs {other_name!r})"]
 
 
 def _sketch_size_differences(a: int, b: int, what: str) -> list[str]:

@@ -30,8 +30,9 @@ def json_for_script(data: Json) -> Markup:
     """``data`` as JSON safe to place inside a ``<script>`` element.
 
     Non-finite floats become ``null``; ``<``, ``>``, ``&`` and the two JavaScript line
-    separators are written as ``\\uXXXX`` escapes, so no string can close the element or
-    open a comment, and ``JSON.parse`` gives back the original strings.
+    separators are written as JSON unicode escapes (``<`` as ``\\u003c``), so no string
+    can close the element or open a comment, and ``JSON.parse`` gives back the original
+    strings.
 
     Examples
     --------
