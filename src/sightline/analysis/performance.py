@@ -88,16 +88,11 @@ def _labels(table: pa.Table, name: str) -> pa.ChunkedArray:
 def metric_values(spec: PerformanceSpec, table: pa.Table) -> tuple[dict[str, float], int]:
     """Metric values on the labelled rows of ``table`` and the number of such rows."""
     if spec.task == "regression":
-        y_true, _ = numeric_values(table.column(spec.target))
-        y_pred, _ = numeric_values(table.column(spec.prediction))
-        ok = np.isfinite(y_true) & np.isfinite(y_pred)
-        return perf.regression_metrics(y_true[ok], y_pred[ok]), int(ok.sum())
-    true = _labels(table, spec.target)
-    pred = _labels(table, spec.prediction)
-    ok_arrow = pc.and_(pc.is_valid(true), pc.is_valid(pred))
-    ok = np.asarray(ok_arrow.to_numpy(zero_copy_only=False), dtype=bool)
-    y_true = np.asarray(true.to_numpy(zero_copy_only=False), dtype=object)[ok]
-    y_pred = np.asarray(pred.to_numpy(zero_copy_only=False), dtype=object)[ok]
+        target, _ = numeric_values(table.column(spec.target))
+        predicted, _ = numeric_values(table.column(spec.prediction))
+        both = np.isfinite(target) & np.isfinite(predicted)
+        return perf.regression_metrics(target[both], predicted[both]), int(both.sum())
+    y_true, y_pred, ok = labelled(spec, table)
     y_score: npt.NDArray[np.float64] | None = None
     if spec.score is not None:
         scores, _ = numeric_values(table.column(spec.score))
@@ -108,15 +103,22 @@ def metric_values(spec: PerformanceSpec, table: pa.Table) -> tuple[dict[str, flo
     return values, int(ok.sum())
 
 
-def confusion_rows(spec: PerformanceSpec, table: pa.Table, ctx: RowContext) -> list[MetricRow]:
-    """One row per confusion-matrix cell, metric ``confusion[<true>,<predicted>]``."""
+def labelled(
+    spec: PerformanceSpec, table: pa.Table
+) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.object_], npt.NDArray[np.bool_]]:
+    """Target and prediction labels (text) of the rows that have both, and that row mask."""
     true = _labels(table, spec.target)
     pred = _labels(table, spec.prediction)
-    ok = np.asarray(
-        pc.and_(pc.is_valid(true), pc.is_valid(pred)).to_numpy(zero_copy_only=False), dtype=bool
-    )
+    ok_arrow = pc.and_(pc.is_valid(true), pc.is_valid(pred))
+    ok = np.asarray(ok_arrow.to_numpy(zero_copy_only=False), dtype=bool)
     y_true = np.asarray(true.to_numpy(zero_copy_only=False), dtype=object)[ok]
     y_pred = np.asarray(pred.to_numpy(zero_copy_only=False), dtype=object)[ok]
+    return y_true, y_pred, ok
+
+
+def confusion_rows(spec: PerformanceSpec, table: pa.Table, ctx: RowContext) -> list[MetricRow]:
+    """One row per confusion-matrix cell, metric ``confusion[<true>,<predicted>]``."""
+    y_true, y_pred, ok = labelled(spec, table)
     labels = sorted(set(y_true.tolist()) | set(y_pred.tolist()))
     matrix = perf.confusion_matrix(y_true, y_pred, labels=labels)
     return [
