@@ -19,10 +19,12 @@ exact when the current range lies inside the reference's, else estimated from th
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Final
 
 import numpy as np
 
+from sightline._types import IntArray
 from sightline.analysis.drift import (
     COUNT_STATS,
     ColumnStat,
@@ -76,12 +78,9 @@ def compare_profiles(
         if isinstance(ref_col, NumericColumnProfile) and isinstance(cur_col, NumericColumnProfile):
             stats.append(_numeric_stat(ref_col, cur_col, options))
             quality += column_quality_rows(_numeric_quality(ref_col, cur_col), ctx)
-            if (
-                ref_col.bins is not None
-                and cur_col.bins is not None
-                and _same_edges(ref_col, cur_col)
-            ):
-                dists[name] = numeric_distribution(name, ref_col.edges, ref_col.bins, cur_col.bins)  # type: ignore[arg-type]
+            chart = _numeric_chart(ref_col, cur_col)
+            if chart is not None:
+                dists[name] = chart
         elif isinstance(ref_col, CategoricalColumnProfile) and isinstance(
             cur_col, CategoricalColumnProfile
         ):
@@ -110,6 +109,12 @@ def _same_vocabulary(a: CategoricalColumnProfile, b: CategoricalColumnProfile) -
     )
 
 
+def _numeric_chart(ref: NumericColumnProfile, cur: NumericColumnProfile) -> Distribution | None:
+    if ref.edges is None or ref.bins is None or cur.bins is None or not _same_edges(ref, cur):
+        return None
+    return numeric_distribution(ref.name, ref.edges, ref.bins, cur.bins)
+
+
 def _categorical_chart(
     ref: CategoricalColumnProfile, cur: CategoricalColumnProfile
 ) -> Distribution:
@@ -125,29 +130,27 @@ def _numeric_stat(
 ) -> ColumnStat:
     n_ref, n_cur = ref.n_valid, cur.n_valid
     method = options.method_for(ref.name, "numeric", n_ref, n_cur)
-    base = {"column": ref.name, "method": method, "n_ref": n_ref, "n_cur": n_cur}
+    base = ColumnStat(ref.name, method, np.nan, np.nan, n_ref, n_cur)
     if n_ref == 0 or n_cur == 0:
-        return ColumnStat(value=np.nan, p_value=np.nan, **base)  # type: ignore[arg-type]
+        return base
     if method in COUNT_METHODS:
         if ref.bins is None or cur.bins is None or not _same_edges(ref, cur):
-            return ColumnStat(value=np.nan, p_value=np.nan, reason=_SAME_BINS, **base)  # type: ignore[arg-type]
-        return _count_stat(
-            method, ref.bins, cur.bins, f" on {ref.bins.size} exact profile bins", base
-        )
+            return replace(base, reason=_SAME_BINS)
+        return _count_stat(ref.bins, cur.bins, f" on {ref.bins.size} exact profile bins", base)
     if method == "ks":
         d = ks_distance(ref.kll, cur.kll)
         p = ks_asymptotic_pvalue(np.array([d]), np.array([n_ref]), np.array([n_cur]))[0]
         eps = ref.kll.rank_error + cur.kll.rank_error
         source = f" from KLL sketches (D within ±{eps:.3f}; asymptotic p)"
-        return ColumnStat(value=d, p_value=float(p), source=source, **base)  # type: ignore[arg-type]
+        return replace(base, value=d, p_value=float(p), source=source)
     if method in ("wasserstein", "wasserstein_normed"):
         w = sketch_wasserstein(ref.kll, cur.kll)
         if method == "wasserstein_normed":
             std = float(np.sqrt(ref.moments.m2 / ref.moments.n)) if ref.moments.n else 0.0
             w /= max(std, 0.001)
         source = f" from KLL quantiles ({QUANTILE_GRID:,}-point grid, an estimate)"
-        return ColumnStat(value=w, p_value=np.nan, source=source, **base)  # type: ignore[arg-type]
-    return ColumnStat(value=np.nan, p_value=np.nan, reason=_RAW_ONLY, **base)  # type: ignore[arg-type]
+        return replace(base, value=w, source=source)
+    return replace(base, reason=_RAW_ONLY)
 
 
 def _categorical_stat(
@@ -155,22 +158,20 @@ def _categorical_stat(
 ) -> ColumnStat:
     n_ref, n_cur = ref.n_valid, cur.n_valid
     method = options.method_for(ref.name, "categorical", n_ref, n_cur)
-    base = {"column": ref.name, "method": method, "n_ref": n_ref, "n_cur": n_cur}
-    if not _same_vocabulary(ref, cur):
-        reason = "needs both profiles counted on the same vocabulary"
-        return ColumnStat(value=np.nan, p_value=np.nan, reason=reason, **base)  # type: ignore[arg-type]
-    return _count_stat(method, ref.counts, cur.counts, " on exact profile counts", base)  # type: ignore[arg-type]
+    base = ColumnStat(ref.name, method, np.nan, np.nan, n_ref, n_cur)
+    if ref.counts is None or cur.counts is None or not _same_vocabulary(ref, cur):
+        return replace(base, reason="needs both profiles counted on the same vocabulary")
+    return _count_stat(ref.counts, cur.counts, " on exact profile counts", base)
 
 
-def _count_stat(
-    method: str, ref: np.ndarray, cur: np.ndarray, source: str, base: dict[str, object]
-) -> ColumnStat:
-    result = COUNT_STATS[method](ref[:, None], cur[:, None])
+def _count_stat(ref: IntArray, cur: IntArray, source: str, base: ColumnStat) -> ColumnStat:
+    """``base`` completed with its count statistic on the two histograms."""
+    result = COUNT_STATS[base.method](ref[:, None], cur[:, None])
     if isinstance(result, sd.TestResult):
-        value, p = float(result.statistic[0]), float(result.pvalue[0])
-    else:
-        value, p = float(result[0]), np.nan
-    return ColumnStat(value=value, p_value=p, source=source, **base)  # type: ignore[arg-type]
+        return replace(
+            base, value=float(result.statistic[0]), p_value=float(result.pvalue[0]), source=source
+        )
+    return replace(base, value=float(result[0]), source=source)
 
 
 def sketch_wasserstein(a: KLL, b: KLL) -> float:
