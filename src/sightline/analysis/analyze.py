@@ -150,8 +150,6 @@ def analyze(
         ),
         pos_label=pos_label,
         multivariate=multivariate,
-        model=model,
-        version=version,
     )
     resolved = engine.reference.schema
     windows = list(_windows(table, resolved, chunk_size, chunk_period, timestamp))

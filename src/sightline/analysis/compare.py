@@ -38,8 +38,6 @@ class Engine:
     drift: DriftOptions
     performance: PerformanceSpec | None
     multivariate: MultivariateDrift | None
-    model: str = ""
-    version: str = ""
     _bounds: dict[int, dict[str, tuple[float, float]]] = field(default_factory=dict)
 
     @classmethod
@@ -51,8 +49,6 @@ class Engine:
         *,
         pos_label: str | None = None,
         multivariate: bool = True,
-        model: str = "",
-        version: str = "",
     ) -> Engine:
         """Prepare the reference once."""
         check_columns(
@@ -65,7 +61,7 @@ class Engine:
         features = [c.name for c in schema.columns if c.role == "feature" and c.kind == "numeric"]
         mv = MultivariateDrift.fit(reference, features) if multivariate else None
         spec = performance_spec(schema, reference, pos_label)
-        return cls(fitted, drift, spec, mv, model, version)
+        return cls(fitted, drift, spec, mv)
 
     @classmethod
     def prepare(
@@ -76,8 +72,6 @@ class Engine:
         *,
         pos_label: str | None,
         multivariate: bool,
-        model: str,
-        version: str,
     ) -> Engine:
         """Resolve the schema, check the per-column options against it, and fit."""
         schema = columns.resolve(reference)
@@ -88,8 +82,6 @@ class Engine:
             drift,
             pos_label=pos_label,
             multivariate=multivariate,
-            model=model,
-            version=version,
         )
 
     def evaluate(self, current: pa.Table, ctx: RowContext, *, name: str = "current") -> Result:
@@ -200,8 +192,6 @@ def compare(
             drift,
             pos_label=pos_label,
             multivariate=multivariate,
-            model=model,
-            version=version,
         )
         result = engine.evaluate(to_table(current, "current"), ctx)
     return Result(rows=result.rows, distributions=result.distributions, title=title)
