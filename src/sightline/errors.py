@@ -7,7 +7,10 @@
      │    ├── SchemaError            missing, extra or mistyped columns
      │    ├── IncompatibleProfilesError
      │    └── UnsupportedFormatError
-     └── NotFittedError (ValueError, AttributeError)
+     ├── NotFittedError (ValueError, AttributeError)
+     ├── NotFoundError (LookupError)     unknown model, version or key
+     ├── ConflictError                   a reused idempotency key or a changed schema
+     └── StoreError                      the store cannot be opened or written
 
 Every message names the field, the value and what was expected.
 """
@@ -46,16 +49,32 @@ class NotFittedError(SightlineError, ValueError, AttributeError):
     """An estimator was used before ``fit``."""
 
 
+class NotFoundError(SightlineError, LookupError):
+    """A model, version or other named object does not exist."""
+
+
+class ConflictError(SightlineError):
+    """A write contradicts what is stored: an idempotency key reused with another body,
+    a version registered again with another schema, a reference replaced."""
+
+
+class StoreError(SightlineError):
+    """The store cannot be opened, migrated or written (locked, unreachable, corrupt)."""
+
+
 class SightlineWarning(UserWarning):
     """A lossy but valid case: an all-NaN column, an unseen category, a tiny sample."""
 
 
 __all__ = [
+    "ConflictError",
     "IncompatibleProfilesError",
     "InvalidInputError",
     "NotFittedError",
+    "NotFoundError",
     "SchemaError",
     "SightlineError",
     "SightlineWarning",
+    "StoreError",
     "UnsupportedFormatError",
 ]

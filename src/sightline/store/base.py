@@ -1,0 +1,514 @@
+"""The one store interface, written once in SQL that DuckDB and PostgreSQL share.
+
+A subclass supplies connections: :meth:`Store._read` runs one query, :meth:`Store._write`
+opens one transaction. Everything else (keys, models, idempotent ingest, metric rows,
+retention) lives here, so both stores behave the same and one test suite covers both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import math
+import secrets
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, Protocol
+
+import pyarrow as pa
+
+from sightline.errors import ConflictError, InvalidInputError, NotFoundError
+from sightline.store.migrations import MIGRATIONS, RETENTION_COLUMN, WRITABLE
+
+Scope = Literal["ingest", "read", "admin"]
+SCOPES: tuple[Scope, ...] = ("ingest", "read", "admin")
+KEY_PREFIX = "sl"
+
+
+def utcnow() -> datetime:
+    """The current UTC time as the store keeps it (naive, microseconds)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def as_utc(value: datetime) -> datetime:
+    """``value`` as a naive UTC datetime (aware values are converted, naive ones kept)."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """An authenticated key: its id (not secret), project and scope."""
+
+    key_id: str
+    project: str
+    scope: Scope
+
+    def allows(self, needed: Scope) -> bool:
+        """Whether this key may do what ``needed`` names (admin may do everything).
+
+        >>> ApiKey("k", "p", "admin").allows("read"), ApiKey("k", "p", "read").allows("ingest")
+        (True, False)
+        """
+        return self.scope in (needed, "admin")
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """A registered model version: its schema (``Schema.to_dict()``) and reference profile."""
+
+    model: str
+    version: str
+    schema: dict[str, Any]
+    reference: bytes | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """What makes a write safe to retry: the client's key and the SHA-256 of its body."""
+
+    key: str
+    body_sha256: str
+    kind: str
+
+
+class Transaction(Protocol):
+    """What a write transaction offers: statements and bulk inserts of Arrow tables."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+    def insert(self, table: str, rows: pa.Table) -> None: ...
+
+
+def _check_writable(table: str, rows: pa.Table) -> None:
+    allowed = WRITABLE.get(table)
+    if allowed is None:
+        raise InvalidInputError(f"table {table!r} cannot be written", field="table")
+    extra = [c for c in rows.column_names if c not in allowed]
+    if extra:
+        raise InvalidInputError(f"table {table!r} has no columns {extra}", field="columns")
+
+
+def _hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _nice_step(seconds: float) -> int:
+    """The smallest of 1 s, 5 s, ... 1 day, or whole days, that is at least ``seconds``."""
+    for step in (1, 5, 10, 15, 30, 60, 300, 600, 900, 1800, 3600, 10800, 21600, 43200, 86400):
+        if step >= seconds:
+            return step
+    return 86400 * math.ceil(seconds / 86400)
+
+
+class Store(ABC):
+    """Persistence of everything the collector keeps. Subclasses: DuckDB and PostgreSQL.
+
+    Examples
+    --------
+    >>> from sightline.store import open_store
+    >>> store = open_store(":memory:")
+    >>> key = store.create_key("demo", "read")
+    >>> store.authenticate(key).scope, store.authenticate(key + "x")
+    ('read', None)
+    >>> store.close()
+    """
+
+    placeholder = "?"
+
+    # -- what a subclass supplies -------------------------------------------------------
+
+    @abstractmethod
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run one read-only query and return its rows."""
+
+    @abstractmethod
+    def _write(self) -> AbstractContextManager[Transaction]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections and locks."""
+
+    @abstractmethod
+    def _lock_migrations(self, tx: Transaction) -> None:
+        """Serialize concurrent migrations (several collectors starting at once)."""
+
+    dialect: str = ""
+
+    # -- schema --------------------------------------------------------------------------
+
+    def migrate(self) -> int:
+        """Apply the migrations not yet applied; return the schema version now in place."""
+        with self._write() as tx:
+            self._lock_migrations(tx)
+            tx.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP NOT NULL)"
+            )
+            done = {int(r[0]) for r in tx.execute("SELECT version FROM schema_migrations")}
+            for step in MIGRATIONS:
+                if step.version in done:
+                    continue
+                extra = step.postgres_only if self.dialect == "postgresql" else ()
+                for statement in (*step.statements, *extra):
+                    tx.execute(statement)
+                tx.execute("INSERT INTO schema_migrations VALUES (?, ?)", (step.version, utcnow()))
+        return self.schema_version()
+
+    def schema_version(self) -> int:
+        """The newest migration applied (0 for an empty store)."""
+        rows = self._read("SELECT max(version) FROM schema_migrations")
+        return int(rows[0][0] or 0)
+
+    # -- projects and keys ---------------------------------------------------------------
+
+    def create_key(self, project: str, scope: Scope) -> str:
+        """Create ``project`` if new and a key for it; return the key (shown once).
+
+        Keys look like ``sl_<id>_<secret>``; only the SHA-256 of the secret is stored.
+        """
+        if scope not in SCOPES:
+            raise InvalidInputError(f"scope must be one of {SCOPES}, got {scope!r}", field="scope")
+        if not project or len(project) > 200:
+            raise InvalidInputError("project must be 1 to 200 characters", field="project")
+        key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
+        now = utcnow()
+        with self._write() as tx:
+            tx.execute("INSERT INTO projects VALUES (?, ?) ON CONFLICT DO NOTHING", (project, now))
+            tx.execute(
+                "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?)",
+                (key_id, project, scope, _hash_secret(secret), now),
+            )
+        return f"{KEY_PREFIX}_{key_id}_{secret}"
+
+    def count_keys(self) -> int:
+        """How many keys exist (0 on a new store)."""
+        return int(self._read("SELECT count(*) FROM api_keys")[0][0])
+
+    def authenticate(self, token: str) -> ApiKey | None:
+        """The key ``token`` stands for, or None; the secret is compared in constant time."""
+        parts = token.split("_", 2)
+        if len(parts) != 3 or parts[0] != KEY_PREFIX:
+            return None
+        rows = self._read(
+            "SELECT project, scope, secret_sha256 FROM api_keys WHERE key_id = ?", (parts[1],)
+        )
+        expected = rows[0][2] if rows else _hash_secret("")
+        matches = hmac.compare_digest(_hash_secret(parts[2]), expected)
+        if not rows or not matches:
+            return None
+        return ApiKey(parts[1], rows[0][0], rows[0][1])
+
+    # -- models --------------------------------------------------------------------------
+
+    def register_version(
+        self, project: str, model: str, version: str, schema: Mapping[str, Any]
+    ) -> bool:
+        """Register a model version with its schema; True when new, False when unchanged.
+
+        Registering it again with another schema raises :class:`ConflictError`.
+        """
+        text = json.dumps(schema, sort_keys=True)
+        now = utcnow()
+        with self._write() as tx:
+            tx.execute(
+                "INSERT INTO models VALUES (?, ?, ?) ON CONFLICT DO NOTHING", (project, model, now)
+            )
+            old = tx.execute(
+                "SELECT schema_json FROM model_versions "
+                "WHERE project = ? AND model = ? AND version = ?",
+                (project, model, version),
+            )
+            if old:
+                if old[0][0] != text:
+                    raise ConflictError(
+                        f"model {model!r} version {version!r} is registered with another "
+                        "schema; register a new version instead"
+                    )
+                return False
+            tx.execute(
+                "INSERT INTO model_versions VALUES (?, ?, ?, ?, NULL, ?)",
+                (project, model, version, text, now),
+            )
+        return True
+
+    def set_reference(self, project: str, model: str, version: str, profile: bytes) -> bool:
+        """Store the reference profile of a version; True when new, False when unchanged.
+
+        A reference fixes bin edges for every later profile, so replacing it with
+        another raises :class:`ConflictError`.
+        """
+        with self._write() as tx:
+            old = tx.execute(
+                "SELECT reference FROM model_versions "
+                "WHERE project = ? AND model = ? AND version = ?",
+                (project, model, version),
+            )
+            if not old:
+                raise NotFoundError(f"model {model!r} version {version!r} is not registered")
+            if old[0][0] is not None:
+                if bytes(old[0][0]) != profile:
+                    raise ConflictError(
+                        f"model {model!r} version {version!r} already has another reference; "
+                        "register a new version to change it"
+                    )
+                return False
+            tx.execute(
+                "UPDATE model_versions SET reference = ? "
+                "WHERE project = ? AND model = ? AND version = ?",
+                (profile, project, model, version),
+            )
+        return True
+
+    def get_version(self, project: str, model: str, version: str) -> ModelVersion:
+        """A registered version, or :class:`NotFoundError`."""
+        rows = self._read(
+            "SELECT schema_json, reference, created_at FROM model_versions "
+            "WHERE project = ? AND model = ? AND version = ?",
+            (project, model, version),
+        )
+        if not rows:
+            raise NotFoundError(f"model {model!r} version {version!r} is not registered")
+        schema, reference, created = rows[0]
+        ref = None if reference is None else bytes(reference)
+        return ModelVersion(model, version, json.loads(schema), ref, created)
+
+    def list_versions(self, project: str, model: str | None = None) -> list[ModelVersion]:
+        """Every version of the project (of one model when given), by model then time."""
+        sql = "SELECT model, version, schema_json, created_at FROM model_versions WHERE project = ?"
+        params: list[Any] = [project]
+        if model is not None:
+            sql += " AND model = ?"
+            params.append(model)
+        rows = self._read(sql + " ORDER BY model, created_at, version", params)
+        return [ModelVersion(m, v, json.loads(s), None, c) for m, v, s, c in rows]
+
+    # -- ingest --------------------------------------------------------------------------
+
+    def ingest(self, project: str, request: Idempotency, table: str, rows: pa.Table) -> bool:
+        """Insert ``rows`` into ``table`` once per idempotency key, atomically.
+
+        Returns True when stored, False when the same key and body were stored before;
+        the same key with another body raises :class:`ConflictError` and writes nothing.
+        """
+        _check_writable(table, rows)
+        with self._write() as tx:
+            inserted = tx.execute(
+                "INSERT INTO ingest_requests VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING RETURNING 1",
+                (project, request.key, request.body_sha256, request.kind, rows.num_rows, utcnow()),
+            )
+            if not inserted:
+                self._check_same_body(tx, project, request)
+                return False
+            if rows.num_rows:
+                tx.insert(table, rows)
+        return True
+
+    def _check_same_body(self, tx: Transaction, project: str, request: Idempotency) -> None:
+        old = tx.execute(
+            "SELECT body_sha256, kind FROM ingest_requests "
+            "WHERE project = ? AND idempotency_key = ?",
+            (project, request.key),
+        )
+        if old and (old[0][0], old[0][1]) != (request.body_sha256, request.kind):
+            raise ConflictError(
+                f"idempotency key {request.key!r} was used before with another body; "
+                "use a new key for new data"
+            )
+
+    def insert_rows(self, table: str, rows: pa.Table) -> None:
+        """Insert ``rows`` without an idempotency key (jobs and tests)."""
+        _check_writable(table, rows)
+        with self._write() as tx:
+            tx.insert(table, rows)
+
+    def replace_metric_rows(
+        self,
+        project: str,
+        model: str,
+        version: str,
+        window: tuple[datetime, datetime],
+        kind: str,
+        rows: pa.Table,
+    ) -> None:
+        """Replace the rows of one job (model, version, window, kind) in one transaction."""
+        _check_writable("metric_rows", rows)
+        with self._write() as tx:
+            tx.execute(
+                "DELETE FROM metric_rows WHERE project = ? AND model = ? AND version = ? "
+                "AND window_start = ? AND window_end = ? AND kind = ?",
+                (project, model, version, as_utc(window[0]), as_utc(window[1]), kind),
+            )
+            if rows.num_rows:
+                tx.insert("metric_rows", rows)
+
+    def count(self, table: str, project: str) -> int:
+        """Rows of ``table`` that belong to ``project``."""
+        if table not in WRITABLE and table != "ingest_requests":
+            raise InvalidInputError(f"unknown table {table!r}", field="table")
+        return int(self._read(f"SELECT count(*) FROM {table} WHERE project = ?", (project,))[0][0])
+
+    # -- queries -------------------------------------------------------------------------
+
+    def metric_rows(
+        self,
+        project: str,
+        model: str,
+        *,
+        since: datetime,
+        until: datetime,
+        version: str | None = None,
+        column: str | None = None,
+        metric: str | None = None,
+        max_points: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Metric rows of a model with ``since <= window_start < until``, oldest first.
+
+        With ``max_points``, each series (version, column, metric) is averaged over time
+        buckets of a round step (1 s ... 1 day) chosen so that it has at most ``max_points``
+        points: ``value``, ``lower`` and ``upper`` are bucket means, ``alert`` is true when
+        any row of the bucket alerted, ``n_cur`` is summed.
+        """
+        where = ["project = ?", "model = ?", "window_start >= ?", "window_start < ?"]
+        params: list[Any] = [project, model, as_utc(since), as_utc(until)]
+        for name, value in (("version", version), ("column_name", column), ("metric", metric)):
+            if value is not None:
+                where.append(f"{name} = ?")
+                params.append(value)
+        cond = " AND ".join(where)
+        if max_points is None:
+            sql = (
+                "SELECT version, window_start, window_end, column_name, metric, value, "
+                "lower_bound, upper_bound, alert, n_ref, n_cur, method, p_value "
+                f"FROM metric_rows WHERE {cond} ORDER BY window_start, column_name, metric"
+            )
+        else:
+            span = (as_utc(until) - as_utc(since)).total_seconds()
+            step = _nice_step(span / max(max_points, 1))
+            bucket = f"floor(extract(epoch FROM window_start) / {step})"
+            sql = (
+                "SELECT version, min(window_start), max(window_end), column_name, metric, "
+                "avg(value), avg(lower_bound), avg(upper_bound), bool_or(alert), max(n_ref), "
+                "sum(n_cur), min(method), min(p_value) "
+                f"FROM metric_rows WHERE {cond} "
+                f"GROUP BY version, column_name, metric, {bucket} "
+                "ORDER BY 2, column_name, metric"
+            )
+        return [_metric_dict(r) for r in self._read(sql, params)]
+
+    def latest_metric_rows(
+        self, project: str, model: str, kind: str, version: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The newest row of each (version, column, metric) of one job kind."""
+        params: list[Any] = [project, model, kind]
+        extra = ""
+        if version is not None:
+            extra = " AND version = ?"
+            params.append(version)
+        sql = (
+            "SELECT version, window_start, window_end, column_name, metric, value, "
+            "lower_bound, upper_bound, alert, n_ref, n_cur, method, p_value FROM ("
+            "SELECT *, row_number() OVER (PARTITION BY version, column_name, metric "
+            "ORDER BY window_start DESC) AS newest FROM metric_rows "
+            f"WHERE project = ? AND model = ? AND kind = ?{extra}) AS ranked "
+            "WHERE newest = 1 ORDER BY version, column_name, metric"
+        )
+        return [_metric_dict(r) for r in self._read(sql, params)]
+
+    def newest_metric_rows(self, limit: int = 10_000) -> list[dict[str, Any]]:
+        """Across projects, the newest row of each (project, model, version, column, metric)."""
+        sql = (
+            "SELECT project, model, version, window_start, window_end, column_name, metric, "
+            "value, lower_bound, upper_bound, alert, n_ref, n_cur, method, p_value FROM ("
+            "SELECT *, row_number() OVER (PARTITION BY project, model, version, column_name, "
+            "metric ORDER BY window_start DESC) AS newest FROM metric_rows) AS ranked "
+            f"WHERE newest = 1 ORDER BY project, model, version, column_name, metric LIMIT {limit}"
+        )
+        out = []
+        for r in self._read(sql):
+            row = _metric_dict(r[2:])
+            row.update(project=r[0], model=r[1])
+            out.append(row)
+        return out
+
+    def profile_summaries(
+        self, project: str, model: str, since: datetime, until: datetime
+    ) -> list[tuple[str, str, int, int, bytes]]:
+        """(version, instance, n_predictions, n_errors, latency KLL bytes) of the profiles
+        whose window starts in ``[since, until)`` (received time when a profile has none)."""
+        rows = self._read(
+            "SELECT version, instance, n_predictions, n_errors, latency FROM profiles "
+            "WHERE project = ? AND model = ? "
+            "AND coalesce(window_start, received_at) >= ? "
+            "AND coalesce(window_start, received_at) < ?",
+            (project, model, as_utc(since), as_utc(until)),
+        )
+        return [(v, i, int(n), int(e), bytes(lat)) for v, i, n, e, lat in rows]
+
+    def heartbeats(
+        self, project: str, model: str, since: datetime, until: datetime
+    ) -> list[tuple[str, str, str, int, datetime, datetime]]:
+        """(version, instance, host, pid, started_at, ts) of the heartbeats in the range,
+        oldest first."""
+        rows = self._read(
+            "SELECT version, instance, host, pid, started_at, ts FROM heartbeats "
+            "WHERE project = ? AND model = ? AND ts >= ? AND ts < ? ORDER BY ts",
+            (project, model, as_utc(since), as_utc(until)),
+        )
+        return [(v, i, h, int(p), s, t) for v, i, h, p, s, t in rows]
+
+    # -- retention -----------------------------------------------------------------------
+
+    def enforce_retention(
+        self, keep: Mapping[str, timedelta], now: datetime | None = None
+    ) -> dict[str, int]:
+        """Delete rows older than ``keep[table]`` (tables not named are kept forever).
+
+        Returns the rows deleted per table.
+        """
+        now = as_utc(now) if now is not None else utcnow()
+        deleted = {}
+        for table, age in keep.items():
+            column = RETENTION_COLUMN.get(table)
+            if column is None:
+                raise InvalidInputError(
+                    f"no retention for {table!r}; tables: {sorted(RETENTION_COLUMN)}",
+                    field="retention",
+                )
+            with self._write() as tx:
+                cond = (f"FROM {table} WHERE {column} < ?", (now - age,))
+                deleted[table] = int(tx.execute(f"SELECT count(*) {cond[0]}", cond[1])[0][0])
+                tx.execute(f"DELETE {cond[0]}", cond[1])
+        return deleted
+
+
+_METRIC_KEYS = (
+    "version",
+    "window_start",
+    "window_end",
+    "column",
+    "metric",
+    "value",
+    "lower",
+    "upper",
+    "alert",
+    "n_ref",
+    "n_cur",
+    "method",
+    "p_value",
+)
+
+
+def _metric_dict(row: Sequence[Any]) -> dict[str, Any]:
+    out = dict(zip(_METRIC_KEYS, row, strict=True))
+    out["alert"] = bool(out["alert"])
+    out["n_ref"], out["n_cur"] = int(out["n_ref"] or 0), int(out["n_cur"] or 0)
+    return out

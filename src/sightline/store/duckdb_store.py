@@ -1,0 +1,117 @@
+"""The embedded default store: one DuckDB file in the collector's data directory.
+
+DuckDB lets one process write a database file; a second collector on the same directory
+fails at start with a message that points to PostgreSQL. Writes are serialized inside the
+process (one transaction at a time), reads run concurrently on per-thread cursors.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from sightline.errors import StoreError
+from sightline.store.base import Store, Transaction
+
+FILE_NAME = "sightline.duckdb"
+
+
+class _DuckTransaction:
+    def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        self._cursor = cursor
+        self.views: list[str] = []
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        self._cursor.execute(sql, list(params))
+        return self._cursor.fetchall() if self._cursor.description else []
+
+    def insert(self, table: str, rows: pa.Table) -> None:
+        names = ", ".join(rows.column_names)
+        view = f"_sightline_batch_{len(self.views)}"
+        self._cursor.register(view, rows)
+        self.views.append(view)  # unregistered once the transaction ends
+        self._cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {view}")
+
+
+class DuckDBStore(Store):
+    """Store in ``<data_dir>/sightline.duckdb`` (created on first start), or ``":memory:"``.
+
+    >>> store = DuckDBStore(":memory:")
+    >>> store.schema_version() >= 1
+    True
+    >>> store.close()
+    """
+
+    dialect = "duckdb"
+
+    def __init__(self, data_dir: str | Path) -> None:
+        if str(data_dir) == ":memory:":
+            target = ":memory:"
+        else:
+            path = Path(data_dir)
+            try:
+                path.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create data directory {path}: {exc}") from exc
+            target = str(path / FILE_NAME)
+        try:
+            self._con = duckdb.connect(target)
+        except duckdb.IOException as exc:
+            raise StoreError(_open_failure(target, exc)) from exc
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self.location = target
+        self.migrate()
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        cursor: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._con.cursor()
+            self._local.cursor = cursor
+        return cursor
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self._cursor().execute(sql, list(params)).fetchall()
+
+    @contextmanager
+    def _write(self) -> Iterator[Transaction]:
+        with self._lock:
+            cursor = self._cursor()
+            cursor.begin()
+            tx = _DuckTransaction(cursor)
+            try:
+                yield tx
+            except BaseException:
+                cursor.rollback()
+                raise
+            else:
+                cursor.commit()
+            finally:
+                for view in tx.views:
+                    cursor.unregister(view)
+
+    def _lock_migrations(self, tx: Transaction) -> None:
+        """One process holds the file, and writes are serialized: nothing to lock."""
+
+    def close(self) -> None:
+        """Checkpoint and close the database file."""
+        with self._lock:
+            self._con.close()
+
+
+def _open_failure(target: str, exc: duckdb.IOException) -> str:
+    if "lock" in str(exc).lower():
+        return (
+            f"the data directory's database {target} is in use by another collector process; "
+            "DuckDB allows one writing process per data directory. Stop the other collector, "
+            "or run several collectors on one PostgreSQL database with "
+            "--store postgresql://... ("
+            f"{exc})"
+        )
+    return f"cannot open the DuckDB store {target}: {exc}"

@@ -1,0 +1,185 @@
+"""Versioned schema of the store: one list of migrations, applied in order at start.
+
+The SQL is written once for both stores (DuckDB and PostgreSQL accept the same types and
+``ON CONFLICT``); a migration may add statements for PostgreSQL only (indexes: DuckDB
+scans its columnar tables faster than it maintains an index on every insert).
+
+Times are ``TIMESTAMP`` without time zone and always UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step of the schema; ``version`` numbers are consecutive from 1."""
+
+    version: int
+    statements: tuple[str, ...]
+    postgres_only: tuple[str, ...] = ()
+
+
+_INITIAL = (
+    """CREATE TABLE projects (
+        project TEXT PRIMARY KEY,
+        created_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE api_keys (
+        key_id TEXT PRIMARY KEY,
+        project TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        secret_sha256 TEXT NOT NULL,
+        created_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE models (
+        project TEXT NOT NULL,
+        model TEXT NOT NULL,
+        created_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (project, model))""",
+    """CREATE TABLE model_versions (
+        project TEXT NOT NULL,
+        model TEXT NOT NULL,
+        version TEXT NOT NULL,
+        schema_json TEXT NOT NULL,
+        reference BYTEA,
+        created_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (project, model, version))""",
+    """CREATE TABLE ingest_requests (
+        project TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL,
+        body_sha256 TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        n_rows BIGINT NOT NULL,
+        received_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (project, idempotency_key))""",
+    """CREATE TABLE profiles (
+        project TEXT NOT NULL,
+        model TEXT NOT NULL,
+        version TEXT NOT NULL,
+        instance TEXT NOT NULL,
+        window_start TIMESTAMP,
+        window_end TIMESTAMP,
+        idempotency_key TEXT NOT NULL,
+        n_rows BIGINT NOT NULL,
+        n_predictions BIGINT NOT NULL,
+        n_errors BIGINT NOT NULL,
+        latency BYTEA NOT NULL,
+        payload BYTEA NOT NULL,
+        received_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE predictions (
+        project TEXT NOT NULL,
+        model TEXT NOT NULL,
+        version TEXT NOT NULL,
+        prediction_id TEXT NOT NULL,
+        ts TIMESTAMP NOT NULL,
+        prediction DOUBLE PRECISION,
+        prediction_label TEXT,
+        probability DOUBLE PRECISION,
+        received_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE labels (
+        project TEXT NOT NULL,
+        model TEXT NOT NULL,
+        prediction_id TEXT NOT NULL,
+        label DOUBLE PRECISION,
+        label_text TEXT,
+        ts TIMESTAMP NOT NULL,
+        received_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE samples (
+        project TEXT NOT NULL,
+        model TEXT NOT NULL,
+        version TEXT NOT NULL,
+        ts TIMESTAMP NOT NULL,
+        row_json TEXT NOT NULL,
+        received_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE heartbeats (
+        project TEXT NOT NULL,
+        model TEXT NOT NULL,
+        version TEXT NOT NULL,
+        instance TEXT NOT NULL,
+        host TEXT NOT NULL,
+        pid BIGINT NOT NULL,
+        started_at TIMESTAMP NOT NULL,
+        ts TIMESTAMP NOT NULL)""",
+    """CREATE TABLE metric_rows (
+        project TEXT NOT NULL,
+        model TEXT NOT NULL,
+        version TEXT NOT NULL,
+        window_start TIMESTAMP NOT NULL,
+        window_end TIMESTAMP NOT NULL,
+        column_name TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        value DOUBLE PRECISION,
+        lower_bound DOUBLE PRECISION,
+        upper_bound DOUBLE PRECISION,
+        alert BOOLEAN NOT NULL,
+        n_ref BIGINT NOT NULL,
+        n_cur BIGINT NOT NULL,
+        method TEXT NOT NULL,
+        p_value DOUBLE PRECISION,
+        kind TEXT NOT NULL,
+        computed_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE alert_rules (
+        project TEXT NOT NULL,
+        rule_id TEXT NOT NULL,
+        spec_json TEXT NOT NULL,
+        created_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (project, rule_id))""",
+    """CREATE TABLE alert_states (
+        project TEXT NOT NULL,
+        rule_id TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        state TEXT NOT NULL,
+        since TIMESTAMP NOT NULL,
+        updated_at TIMESTAMP NOT NULL,
+        detail_json TEXT NOT NULL,
+        PRIMARY KEY (project, rule_id, subject))""",
+)
+
+_POSTGRES_INDEXES = (
+    "CREATE INDEX profiles_window ON profiles (project, model, window_start)",
+    "CREATE INDEX predictions_id ON predictions (project, model, prediction_id)",
+    "CREATE INDEX predictions_ts ON predictions (project, model, ts)",
+    "CREATE INDEX labels_id ON labels (project, model, prediction_id)",
+    "CREATE INDEX samples_ts ON samples (project, model, ts)",
+    "CREATE INDEX heartbeats_ts ON heartbeats (project, model, ts)",
+    "CREATE INDEX metric_rows_series ON metric_rows "
+    "(project, model, metric, column_name, window_start)",
+    "CREATE INDEX metric_rows_job ON metric_rows (project, model, version, window_start, kind)",
+    "CREATE INDEX ingest_requests_received ON ingest_requests (received_at)",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, _INITIAL, _POSTGRES_INDEXES),)
+
+#: Columns a caller may insert into each table through ``Store.ingest``/``insert_rows``.
+WRITABLE: dict[str, tuple[str, ...]] = {
+    "profiles": (
+        "project", "model", "version", "instance", "window_start", "window_end",
+        "idempotency_key", "n_rows", "n_predictions", "n_errors", "latency", "payload",
+        "received_at",
+    ),
+    "predictions": (
+        "project", "model", "version", "prediction_id", "ts", "prediction",
+        "prediction_label", "probability", "received_at",
+    ),
+    "labels": ("project", "model", "prediction_id", "label", "label_text", "ts", "received_at"),
+    "samples": ("project", "model", "version", "ts", "row_json", "received_at"),
+    "heartbeats": (
+        "project", "model", "version", "instance", "host", "pid", "started_at", "ts",
+    ),
+    "metric_rows": (
+        "project", "model", "version", "window_start", "window_end", "column_name", "metric",
+        "value", "lower_bound", "upper_bound", "alert", "n_ref", "n_cur", "method", "p_value",
+        "kind", "computed_at",
+    ),
+}  # fmt: skip
+
+#: The time column that retention ages each kind of data by.
+RETENTION_COLUMN: dict[str, str] = {
+    "profiles": "received_at",
+    "predictions": "ts",
+    "labels": "received_at",
+    "samples": "received_at",
+    "heartbeats": "ts",
+    "metric_rows": "window_end",
+    "ingest_requests": "received_at",
+}

@@ -1,0 +1,91 @@
+"""The store for several collector replicas: one PostgreSQL database, a connection pool.
+
+Every replica migrates at start under an advisory lock, so replicas may start together.
+Sessions run in UTC. Bulk inserts use ``COPY``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+import pyarrow as pa
+from psycopg_pool import ConnectionPool
+
+from sightline.errors import StoreError
+from sightline.store.base import Store, Transaction
+
+_MIGRATION_LOCK = 0x5167_6874  # "Sght": the advisory lock every replica migrates under
+
+
+def _sql(text: str) -> str:
+    return text.replace("?", "%s")
+
+
+class _PgTransaction:
+    def __init__(self, cursor: psycopg.Cursor[Any]) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        self._cursor.execute(_sql(sql), list(params))
+        return self._cursor.fetchall() if self._cursor.description else []
+
+    def insert(self, table: str, rows: pa.Table) -> None:
+        names = ", ".join(rows.column_names)
+        columns = [rows.column(i).to_pylist() for i in range(rows.num_columns)]
+        with self._cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in zip(*columns, strict=True):
+                copy.write_row(row)
+
+
+class PostgresStore(Store):
+    """Store in the PostgreSQL database at ``url`` (``postgresql://user@host:port/db``).
+
+    ``pool_size`` connections at most; the schema is migrated on open.
+    """
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str, *, pool_size: int = 8, timeout: float = 10.0) -> None:
+        self.location = url
+        self._pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=pool_size,
+            kwargs={"options": "-c timezone=UTC", "autocommit": True},
+            open=False,
+            timeout=timeout,
+        )
+        try:
+            self._pool.open(wait=True, timeout=timeout)
+        except Exception as exc:  # the pool raises its own timeout error
+            self._pool.close()
+            raise StoreError(f"cannot connect to PostgreSQL at {_redact(url)}: {exc}") from exc
+        self.migrate()
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._pool.connection() as conn:
+            return conn.execute(_sql(sql), list(params)).fetchall()
+
+    @contextmanager
+    def _write(self) -> Iterator[Transaction]:
+        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+            yield _PgTransaction(cursor)
+
+    def _lock_migrations(self, tx: Transaction) -> None:
+        tx.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._pool.close()
+
+
+def _redact(url: str) -> str:
+    """``url`` without its password."""
+    head, sep, tail = url.partition("@")
+    if not sep or ":" not in head.split("//", 1)[-1]:
+        return url
+    scheme, _, user = head.partition("//")
+    return f"{scheme}//{user.split(':', 1)[0]}:***@{tail}"

@@ -1,0 +1,244 @@
+"""One suite for both stores: every test runs on DuckDB and on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import pyarrow as pa
+import pytest
+
+from sightline.errors import ConflictError, InvalidInputError, NotFoundError
+from sightline.store import Idempotency, Store, open_store
+
+T0 = datetime(2026, 1, 1)
+
+
+@pytest.fixture
+def store(store_location: str) -> Iterator[Store]:
+    s = open_store(store_location)
+    yield s
+    s.close()
+
+
+def predictions(project: str, n: int, start: int = 0) -> pa.Table:
+    return pa.table(
+        {
+            "project": [project] * n,
+            "model": ["churn"] * n,
+            "version": ["1"] * n,
+            "prediction_id": [f"id{i}" for i in range(start, start + n)],
+            "ts": [T0 + timedelta(seconds=i) for i in range(start, start + n)],
+            "prediction": [float(i % 2) for i in range(n)],
+            "probability": [0.25] * n,
+            "received_at": [T0] * n,
+        }
+    )
+
+
+def metric_rows(project: str, windows: int, columns: list[str], kind: str = "drift") -> pa.Table:
+    rows: dict[str, list[object]] = {k: [] for k in ("window_start", "window_end", "column_name")}
+    for w in range(windows):
+        for c in columns:
+            rows["window_start"].append(T0 + timedelta(minutes=w))
+            rows["window_end"].append(T0 + timedelta(minutes=w + 1))
+            rows["column_name"].append(c)
+    n = len(rows["column_name"])
+    return pa.table(
+        {
+            "project": [project] * n,
+            "model": ["churn"] * n,
+            "version": ["1"] * n,
+            **rows,
+            "metric": ["jensen_shannon"] * n,
+            "value": [float(i % 10) / 10 for i in range(n)],
+            "lower_bound": [None] * n,
+            "upper_bound": [0.1] * n,
+            "alert": [i % 10 > 1 for i in range(n)],
+            "n_ref": [100] * n,
+            "n_cur": [10] * n,
+            "method": ["jensen_shannon"] * n,
+            "p_value": [None] * n,
+            "kind": [kind] * n,
+            "computed_at": [T0] * n,
+        },
+        schema=_metric_schema(),
+    )
+
+
+def _metric_schema() -> pa.Schema:
+    ts = pa.timestamp("us")
+    return pa.schema(
+        [
+            ("project", pa.string()),
+            ("model", pa.string()),
+            ("version", pa.string()),
+            ("window_start", ts),
+            ("window_end", ts),
+            ("column_name", pa.string()),
+            ("metric", pa.string()),
+            ("value", pa.float64()),
+            ("lower_bound", pa.float64()),
+            ("upper_bound", pa.float64()),
+            ("alert", pa.bool_()),
+            ("n_ref", pa.int64()),
+            ("n_cur", pa.int64()),
+            ("method", pa.string()),
+            ("p_value", pa.float64()),
+            ("kind", pa.string()),
+            ("computed_at", ts),
+        ]
+    )
+
+
+def test_migrations_run_once_and_reopen(store_location: str) -> None:
+    first = open_store(store_location)
+    version = first.schema_version()
+    key = first.create_key("p", "read")
+    first.close()
+    again = open_store(store_location)
+    assert again.schema_version() == version >= 1
+    assert again.authenticate(key) is not None
+    again.close()
+
+
+def test_keys_are_hashed_scoped_and_checked(store: Store) -> None:
+    key = store.create_key("alpha", "ingest")
+    found = store.authenticate(key)
+    assert found is not None and (found.project, found.scope) == ("alpha", "ingest")
+    secret = key.split("_", 2)[2]
+    stored = store._read("SELECT secret_sha256 FROM api_keys")
+    assert all(secret not in str(row) for row in stored)
+    assert store.authenticate(key[:-1] + ("A" if key[-1] != "A" else "B")) is None
+    assert store.authenticate("sl_unknown_secret") is None
+    assert store.authenticate("garbage") is None
+    assert store.count_keys() == 1
+    with pytest.raises(InvalidInputError, match="scope"):
+        store.create_key("alpha", "root")  # type: ignore[arg-type]
+
+
+def test_register_version_and_reference(store: Store) -> None:
+    schema = {"columns": [{"name": "x"}]}
+    assert store.register_version("p", "m", "1", schema) is True
+    assert store.register_version("p", "m", "1", schema) is False
+    with pytest.raises(ConflictError, match="another schema"):
+        store.register_version("p", "m", "1", {"columns": []})
+    assert store.get_version("p", "m", "1").reference is None
+    assert store.set_reference("p", "m", "1", b"ref") is True
+    assert store.set_reference("p", "m", "1", b"ref") is False
+    with pytest.raises(ConflictError, match="another reference"):
+        store.set_reference("p", "m", "1", b"other")
+    assert store.get_version("p", "m", "1").reference == b"ref"
+    with pytest.raises(NotFoundError):
+        store.set_reference("p", "m", "2", b"ref")
+    with pytest.raises(NotFoundError):
+        store.get_version("other-project", "m", "1")
+    store.register_version("p", "m", "2", schema)
+    store.register_version("p", "a", "1", schema)
+    assert [(v.model, v.version) for v in store.list_versions("p")] == [
+        ("a", "1"),
+        ("m", "1"),
+        ("m", "2"),
+    ]
+    assert store.list_versions("q") == []
+
+
+def test_ingest_is_idempotent_and_atomic(store: Store) -> None:
+    batch = predictions("p", 5)
+    request = Idempotency("k1", "hash-a", "predictions")
+    assert store.ingest("p", request, "predictions", batch) is True
+    assert store.ingest("p", request, "predictions", batch) is False
+    assert store.count("predictions", "p") == 5
+    with pytest.raises(ConflictError, match="another body"):
+        store.ingest("p", Idempotency("k1", "hash-b", "predictions"), "predictions", batch)
+    assert store.count("predictions", "p") == 5
+    # The same key in another project is another request.
+    assert store.ingest("q", request, "predictions", predictions("q", 3)) is True
+    assert store.count("predictions", "q") == 3
+    # A batch that fails half-way writes nothing, not even its key.
+    bad = batch.set_column(3, "prediction_id", pa.array([None] * 5, pa.string()))
+    with pytest.raises(Exception, match=r"(?i)null|constraint"):
+        store.ingest("p", Idempotency("k2", "hash-c", "predictions"), "predictions", bad)
+    assert store.count("predictions", "p") == 5
+    assert store.count("ingest_requests", "p") == 1
+    assert store.ingest("p", Idempotency("k2", "hash-c", "predictions"), "predictions", batch)
+
+
+def test_ingest_refuses_unknown_tables_and_columns(store: Store) -> None:
+    with pytest.raises(InvalidInputError, match="cannot be written"):
+        store.ingest("p", Idempotency("k", "h", "x"), "api_keys", predictions("p", 1))
+    with pytest.raises(InvalidInputError, match="no columns"):
+        store.insert_rows("labels", predictions("p", 1))
+    assert store.count("ingest_requests", "p") == 0
+
+
+def test_metric_rows_filter_bucket_and_latest(store: Store) -> None:
+    store.insert_rows("metric_rows", metric_rows("p", 120, ["a", "b"]))
+    store.insert_rows("metric_rows", metric_rows("q", 3, ["a"]))
+    rows = store.metric_rows("p", "churn", since=T0, until=T0 + timedelta(hours=3), column="a")
+    assert len(rows) == 120 and {r["column"] for r in rows} == {"a"}
+    assert rows[0]["window_start"] == T0 and rows[-1]["window_start"] == T0 + timedelta(minutes=119)
+    assert [r["value"] for r in rows[:3]] == [0.0, 0.2, 0.4]
+    part = store.metric_rows(
+        "p", "churn", since=T0 + timedelta(minutes=10), until=T0 + timedelta(minutes=20)
+    )
+    assert len(part) == 20
+    # 2 hours in at most 12 points: 10-minute buckets of the mean.
+    bucketed = store.metric_rows(
+        "p", "churn", since=T0, until=T0 + timedelta(hours=2), column="a", max_points=12
+    )
+    assert len(bucketed) == 12
+    first = [r["value"] for r in rows[:10]]
+    assert bucketed[0]["value"] == pytest.approx(sum(first) / 10)
+    assert bucketed[0]["n_cur"] == 100 and bucketed[0]["alert"] is True
+    assert bucketed[1]["window_start"] == T0 + timedelta(minutes=10)
+    latest = store.latest_metric_rows("p", "churn", "drift")
+    assert [(r["column"], r["window_start"]) for r in latest] == [
+        ("a", T0 + timedelta(minutes=119)),
+        ("b", T0 + timedelta(minutes=119)),
+    ]
+    assert store.latest_metric_rows("p", "churn", "quality") == []
+    newest = store.newest_metric_rows()
+    assert {(r["project"], r["column"]) for r in newest} == {("p", "a"), ("p", "b"), ("q", "a")}
+
+
+def test_replace_metric_rows_replaces_one_job(store: Store) -> None:
+    store.insert_rows("metric_rows", metric_rows("p", 2, ["a", "b"]))
+    window = (T0, T0 + timedelta(minutes=1))
+    new = metric_rows("p", 1, ["a"]).set_column(7, "value", pa.array([9.0]))
+    store.replace_metric_rows("p", "churn", "1", window, "drift", new)
+    store.replace_metric_rows("p", "churn", "1", window, "drift", new)
+    rows = store.metric_rows("p", "churn", since=T0, until=T0 + timedelta(minutes=2))
+    assert [(r["window_start"], r["column"], r["value"]) for r in rows] == [
+        (T0, "a", 9.0),
+        (T0 + timedelta(minutes=1), "a", 0.2),
+        (T0 + timedelta(minutes=1), "b", 0.3),
+    ]
+
+
+def test_health_inputs_and_retention(store: Store) -> None:
+    hb = pa.table(
+        {
+            "project": ["p", "p", "q"],
+            "model": ["churn"] * 3,
+            "version": ["1"] * 3,
+            "instance": ["i1", "i2", "i1"],
+            "host": ["h"] * 3,
+            "pid": [1, 2, 3],
+            "started_at": [T0] * 3,
+            "ts": [T0, T0 + timedelta(minutes=5), T0],
+        }
+    )
+    store.insert_rows("heartbeats", hb)
+    got = store.heartbeats("p", "churn", T0, T0 + timedelta(hours=1))
+    assert [(g[1], g[3], g[5]) for g in got] == [
+        ("i1", 1, T0),
+        ("i2", 2, T0 + timedelta(minutes=5)),
+    ]
+    deleted = store.enforce_retention(
+        {"heartbeats": timedelta(minutes=3)}, now=T0 + timedelta(minutes=6)
+    )
+    assert deleted == {"heartbeats": 2}
+    assert [g[1] for g in store.heartbeats("p", "churn", T0, T0 + timedelta(hours=1))] == ["i2"]
+    with pytest.raises(InvalidInputError, match="no retention"):
+        store.enforce_retention({"api_keys": timedelta(days=1)})
