@@ -198,8 +198,9 @@ def test_metric_rows_filter_bucket_and_latest(store: Store) -> None:
         ("b", T0 + timedelta(minutes=119)),
     ]
     assert store.latest_metric_rows("p", "churn", "quality") == []
-    newest = store.newest_metric_rows()
-    assert {(r["project"], r["column"]) for r in newest} == {("p", "a"), ("p", "b"), ("q", "a")}
+    newest = store.newest_metric_rows("p")
+    assert [(r["model"], r["column"]) for r in newest] == [("churn", "a"), ("churn", "b")]
+    assert [r["window_start"] for r in store.newest_metric_rows("q")] == [T0 + timedelta(minutes=2)]
 
 
 def test_replace_metric_rows_replaces_one_job(store: Store) -> None:
@@ -227,18 +228,21 @@ def test_health_inputs_and_retention(store: Store) -> None:
             "pid": [1, 2, 3],
             "started_at": [T0] * 3,
             "ts": [T0, T0 + timedelta(minutes=5), T0],
+            "dropped": [0, 4, 0],
         }
     )
     store.insert_rows("heartbeats", hb)
     got = store.heartbeats("p", "churn", T0, T0 + timedelta(hours=1))
-    assert [(g[1], g[3], g[5]) for g in got] == [
-        ("i1", 1, T0),
-        ("i2", 2, T0 + timedelta(minutes=5)),
+    assert [(g.instance, g.pid, g.ts, g.dropped) for g in got] == [
+        ("i1", 1, T0, 0),
+        ("i2", 2, T0 + timedelta(minutes=5), 4),
     ]
     deleted = store.enforce_retention(
         {"heartbeats": timedelta(minutes=3)}, now=T0 + timedelta(minutes=6)
     )
     assert deleted == {"heartbeats": 2}
-    assert [g[1] for g in store.heartbeats("p", "churn", T0, T0 + timedelta(hours=1))] == ["i2"]
+    assert [g.instance for g in store.heartbeats("p", "churn", T0, T0 + timedelta(hours=1))] == [
+        "i2"
+    ]
     with pytest.raises(InvalidInputError, match="no retention"):
         store.enforce_retention({"api_keys": timedelta(days=1)})

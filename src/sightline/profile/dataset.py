@@ -484,7 +484,9 @@ class Profile:
 
     # -- merging --------------------------------------------------------------------------
 
-    def _check_compatible(self, other: object) -> Profile:
+    def check_compatible(self, other: object) -> Profile:
+        """``other`` when it merges with ``self`` (same model, version, schema, bin edges,
+        vocabularies and sketch sizes), else :class:`IncompatibleProfilesError`."""
         if not isinstance(other, Profile):
             raise IncompatibleProfilesError(
                 f"can only merge a Profile with a Profile, got {type(other).__name__}"
@@ -530,7 +532,7 @@ class Profile:
             If the schema versions, models, versions, schemas, bin edges, vocabularies or
             sketch sizes differ.
         """
-        self._check_compatible(other)
+        self.check_compatible(other)
         out = self._copy()
         out._merge_unchecked(other)
         return out
@@ -771,7 +773,7 @@ def merge_profiles(profiles: Iterable[Profile]) -> Profile:
         )
     acc = first._copy()
     for p in it:
-        acc._check_compatible(p)
+        acc.check_compatible(p)
         acc._merge_unchecked(p)
     return acc
 

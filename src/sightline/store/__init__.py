@@ -12,9 +12,30 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sightline.store.base import SCOPES, ApiKey, Idempotency, ModelVersion, Scope, Store
+from sightline.store.base import (
+    SCOPES,
+    ApiKey,
+    Heartbeat,
+    Idempotency,
+    ModelVersion,
+    Scope,
+    Store,
+    as_utc,
+    utcnow,
+)
 
-__all__ = ["SCOPES", "ApiKey", "Idempotency", "ModelVersion", "Scope", "Store", "open_store"]
+__all__ = [
+    "SCOPES",
+    "ApiKey",
+    "Heartbeat",
+    "Idempotency",
+    "ModelVersion",
+    "Scope",
+    "Store",
+    "as_utc",
+    "open_store",
+    "utcnow",
+]
 
 
 def open_store(location: str | Path, *, pool_size: int = 8) -> Store:

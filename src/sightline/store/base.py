@@ -60,13 +60,32 @@ class ApiKey:
 
 @dataclass(frozen=True)
 class ModelVersion:
-    """A registered model version: its schema (``Schema.to_dict()``) and reference profile."""
+    """A registered model version: its schema (``Schema.to_dict()``) and reference profile.
+
+    ``reference`` holds the profile's bytes where it was read (``Store.get_version``);
+    listings leave it None and say only whether one exists.
+    """
 
     model: str
     version: str
     schema: dict[str, Any]
-    reference: bytes | None
     created_at: datetime
+    has_reference: bool
+    reference: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """A serving instance said it is alive at ``ts``; ``dropped`` counts the events its
+    SDK had to drop since it started (a full spool)."""
+
+    version: str
+    instance: str
+    host: str
+    pid: int
+    started_at: datetime
+    ts: datetime
+    dropped: int
 
 
 @dataclass(frozen=True)
@@ -278,17 +297,20 @@ class Store(ABC):
             raise NotFoundError(f"model {model!r} version {version!r} is not registered")
         schema, reference, created = rows[0]
         ref = None if reference is None else bytes(reference)
-        return ModelVersion(model, version, json.loads(schema), ref, created)
+        return ModelVersion(model, version, json.loads(schema), created, ref is not None, ref)
 
     def list_versions(self, project: str, model: str | None = None) -> list[ModelVersion]:
         """Every version of the project (of one model when given), by model then time."""
-        sql = "SELECT model, version, schema_json, created_at FROM model_versions WHERE project = ?"
+        sql = (
+            "SELECT model, version, schema_json, created_at, reference IS NOT NULL "
+            "FROM model_versions WHERE project = ?"
+        )
         params: list[Any] = [project]
         if model is not None:
             sql += " AND model = ?"
             params.append(model)
         rows = self._read(sql + " ORDER BY model, created_at, version", params)
-        return [ModelVersion(m, v, json.loads(s), None, c) for m, v, s, c in rows]
+        return [ModelVersion(m, v, json.loads(s), c, bool(r)) for m, v, s, c, r in rows]
 
     # -- ingest --------------------------------------------------------------------------
 
@@ -369,13 +391,14 @@ class Store(ABC):
         column: str | None = None,
         metric: str | None = None,
         max_points: int | None = None,
+        limit: int | None = None,
     ) -> list[dict[str, Any]]:
         """Metric rows of a model with ``since <= window_start < until``, oldest first.
 
         With ``max_points``, each series (version, column, metric) is averaged over time
         buckets of a round step (1 s ... 1 day) chosen so that it has at most ``max_points``
         points: ``value``, ``lower`` and ``upper`` are bucket means, ``alert`` is true when
-        any row of the bucket alerted, ``n_cur`` is summed.
+        any row of the bucket alerted, ``n_cur`` is summed. ``limit`` caps the rows returned.
         """
         where = ["project = ?", "model = ?", "window_start >= ?", "window_start < ?"]
         params: list[Any] = [project, model, as_utc(since), as_utc(until)]
@@ -402,6 +425,8 @@ class Store(ABC):
                 f"GROUP BY version, column_name, metric, {bucket} "
                 "ORDER BY 2, column_name, metric"
             )
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
         return [_metric_dict(r) for r in self._read(sql, params)]
 
     def latest_metric_rows(
@@ -423,21 +448,16 @@ class Store(ABC):
         )
         return [_metric_dict(r) for r in self._read(sql, params)]
 
-    def newest_metric_rows(self, limit: int = 10_000) -> list[dict[str, Any]]:
-        """Across projects, the newest row of each (project, model, version, column, metric)."""
+    def newest_metric_rows(self, project: str, limit: int = 10_000) -> list[dict[str, Any]]:
+        """The newest row of each (model, version, column, metric) of a project."""
         sql = (
-            "SELECT project, model, version, window_start, window_end, column_name, metric, "
+            "SELECT model, version, window_start, window_end, column_name, metric, "
             "value, lower_bound, upper_bound, alert, n_ref, n_cur, method, p_value FROM ("
-            "SELECT *, row_number() OVER (PARTITION BY project, model, version, column_name, "
-            "metric ORDER BY window_start DESC) AS newest FROM metric_rows) AS ranked "
-            f"WHERE newest = 1 ORDER BY project, model, version, column_name, metric LIMIT {limit}"
+            "SELECT *, row_number() OVER (PARTITION BY model, version, column_name, "
+            "metric ORDER BY window_start DESC) AS newest FROM metric_rows WHERE project = ?) "
+            f"AS ranked WHERE newest = 1 ORDER BY model, version, column_name, metric LIMIT {limit}"
         )
-        out = []
-        for r in self._read(sql):
-            row = _metric_dict(r[2:])
-            row.update(project=r[0], model=r[1])
-            out.append(row)
-        return out
+        return [{"model": r[0], **_metric_dict(r[1:])} for r in self._read(sql, (project,))]
 
     def profile_summaries(
         self, project: str, model: str, since: datetime, until: datetime
@@ -455,15 +475,14 @@ class Store(ABC):
 
     def heartbeats(
         self, project: str, model: str, since: datetime, until: datetime
-    ) -> list[tuple[str, str, str, int, datetime, datetime]]:
-        """(version, instance, host, pid, started_at, ts) of the heartbeats in the range,
-        oldest first."""
+    ) -> list[Heartbeat]:
+        """The heartbeats of a model with ``since <= ts < until``, oldest first."""
         rows = self._read(
-            "SELECT version, instance, host, pid, started_at, ts FROM heartbeats "
-            "WHERE project = ? AND model = ? AND ts >= ? AND ts < ? ORDER BY ts",
+            "SELECT version, instance, host, pid, started_at, ts, dropped FROM heartbeats "
+            "WHERE project = ? AND model = ? AND ts >= ? AND ts < ? ORDER BY ts, instance",
             (project, model, as_utc(since), as_utc(until)),
         )
-        return [(v, i, h, int(p), s, t) for v, i, h, p, s, t in rows]
+        return [Heartbeat(v, i, h, int(p), s, t, int(d)) for v, i, h, p, s, t, d in rows]
 
     # -- retention -----------------------------------------------------------------------
 

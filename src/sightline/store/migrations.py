@@ -99,7 +99,8 @@ _INITIAL = (
         host TEXT NOT NULL,
         pid BIGINT NOT NULL,
         started_at TIMESTAMP NOT NULL,
-        ts TIMESTAMP NOT NULL)""",
+        ts TIMESTAMP NOT NULL,
+        dropped BIGINT NOT NULL)""",
     """CREATE TABLE metric_rows (
         project TEXT NOT NULL,
         model TEXT NOT NULL,
@@ -164,7 +165,7 @@ WRITABLE: dict[str, tuple[str, ...]] = {
     "labels": ("project", "model", "prediction_id", "label", "label_text", "ts", "received_at"),
     "samples": ("project", "model", "version", "ts", "row_json", "received_at"),
     "heartbeats": (
-        "project", "model", "version", "instance", "host", "pid", "started_at", "ts",
+        "project", "model", "version", "instance", "host", "pid", "started_at", "ts", "dropped",
     ),
     "metric_rows": (
         "project", "model", "version", "window_start", "window_end", "column_name", "metric",

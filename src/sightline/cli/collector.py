@@ -1,0 +1,120 @@
+"""``sightline serve`` and ``sightline keys create``: the collector from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import socket
+import sys
+
+from sightline.errors import InvalidInputError, StoreError
+
+DEFAULT_DATA = "sightline-data"
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``serve`` and ``keys`` to the subcommands."""
+    serve = sub.add_parser("serve", help="run the collector (HTTP API, /metrics)")
+    _store_args(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument(
+        "--no-auth",
+        action="store_true",
+        help="accept requests without keys (refused on a non-loopback address)",
+    )
+    serve.add_argument("--log-level", default="info", help="uvicorn log level (default info)")
+
+    keys = sub.add_parser("keys", help="manage API keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    create = keys_sub.add_parser("create", help="create a key and print it on stdout")
+    _store_args(create)
+    create.add_argument("--project", default="default", help="project (default 'default')")
+    create.add_argument("--scope", required=True, choices=("ingest", "read", "admin"))
+
+
+def _store_args(p: argparse.ArgumentParser) -> None:
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
+        "--data", help=f"DuckDB data directory (default ./{DEFAULT_DATA}, created on first start)"
+    )
+    where.add_argument("--store", help="PostgreSQL URL, postgresql://user@host:port/db")
+
+
+def _location(args: argparse.Namespace) -> str:
+    return str(args.store or args.data or os.environ.get("SIGHTLINE_DATA", DEFAULT_DATA))
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names only this machine.
+
+    >>> is_loopback("127.0.0.1"), is_loopback("localhost"), is_loopback("0.0.0.0")
+    (True, True, False)
+    """
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        try:
+            infos = socket.getaddrinfo(host, None)
+        except OSError:
+            return False
+        return all(ipaddress.ip_address(i[4][0]).is_loopback for i in infos)
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Run the collector until interrupted."""
+    import uvicorn
+
+    from sightline.server.app import create_app
+    from sightline.server.state import Settings
+    from sightline.store import open_store
+
+    if args.no_auth and not is_loopback(args.host):
+        raise InvalidInputError(
+            f"refusing to serve {args.host} without authentication; drop --no-auth "
+            "or bind 127.0.0.1",
+            field="host",
+        )
+    store = open_store(_location(args))
+    try:
+        settings = Settings(auth=not args.no_auth)
+        if settings.auth and store.count_keys() == 0:
+            key = store.create_key(settings.default_project, "admin")
+            print(
+                f"No API key existed: created an admin key of project "
+                f"{settings.default_project!r}. It is shown once; keep it:\n\n    {key}\n\n"
+                f"Create others with: sightline keys create --scope ingest|read|admin "
+                f"[--project P] (collector stopped), or POST /api/v1/keys with this key.",
+                flush=True,
+            )
+        uvicorn.run(
+            create_app(store, settings),
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            http="httptools",
+            access_log=False,
+        )
+    finally:
+        store.close()
+    return 0
+
+
+def keys_create(args: argparse.Namespace) -> int:
+    """Print a new key of ``--project`` with ``--scope``."""
+    from sightline.store import open_store
+
+    try:
+        store = open_store(_location(args))
+    except StoreError as exc:
+        raise StoreError(
+            f"{exc}\nWhile the collector runs, create keys through POST /api/v1/keys "
+            "with an admin key."
+        ) from None
+    try:
+        print(store.create_key(args.project, args.scope))
+    finally:
+        store.close()
+    sys.stdout.flush()
+    return 0

@@ -1,0 +1,1 @@
+"""Collector server: HTTP API, auth, limits."""

@@ -1,0 +1,153 @@
+"""The collector's ASGI application: routes, error answers, limits, the retention job.
+
+>>> from sightline.store import open_store
+>>> app = create_app(open_store(":memory:"))
+>>> "/api/v1/models/{model}/versions/{version}/profiles" in {r.path for r in app.routes}
+True
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from sightline.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    SightlineError,
+    StoreError,
+)
+from sightline.server import ingest, query
+from sightline.server.bodies import ApiError
+from sightline.server.limits import LimitsMiddleware, LimitStats
+from sightline.server.schemas import ErrorBody
+from sightline.server.state import BODY_SCHEMAS, Settings, State
+from sightline.store import Store
+
+log = logging.getLogger("sightline.server")
+
+
+def _error(status: int, message: str, field: str | None, **headers: str) -> JSONResponse:
+    return JSONResponse(ErrorBody(error=message, field=field).model_dump(), status, headers=headers)
+
+
+async def _api_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return _error(exc.status, exc.message, exc.field)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first["loc"] if p not in ("path", "query", "header", "body"))
+    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+    return _error(422, f"{field or 'request'}: {first['msg']}{more}", field or None)
+
+
+async def _sightline_error(request: Request, exc: Exception) -> JSONResponse:
+    field = getattr(exc, "field", None)
+    if isinstance(exc, NotFoundError):
+        return _error(404, str(exc), field)
+    if isinstance(exc, ConflictError):
+        return _error(409, str(exc), field)
+    if isinstance(exc, StoreError):
+        log.error("store unavailable: %s", exc)
+        return _error(503, "the store is unavailable; retry later", None, **{"Retry-After": "5"})
+    if isinstance(exc, InvalidInputError):
+        return _error(422, str(exc), field)
+    return _unexpected(exc)
+
+
+def _unexpected(exc: Exception) -> JSONResponse:
+    log.exception("unexpected error", exc_info=exc)
+    return _error(500, "internal error; the collector's log has the details", None)
+
+
+async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+    return _unexpected(exc)
+
+
+def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
+    """The collector app over ``store``; :class:`Settings` default to auth on."""
+    settings = settings or Settings()
+    state = State(store, settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        job = asyncio.create_task(_retention_job(state))
+        try:
+            yield
+        finally:
+            job.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await job
+
+    app = FastAPI(
+        title="sightline collector",
+        version="1",
+        summary="Ingest profiles, predictions, labels, samples and heartbeats; query metric rows.",
+        lifespan=lifespan,
+    )
+    app.state.sightline = state
+    app.state.limit_stats = LimitStats()
+    app.include_router(ingest.router)
+    app.include_router(query.router)
+    app.add_api_route("/metrics", query.metrics, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/healthz", _healthz, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/readyz", _readyz, methods=["GET"], include_in_schema=False)
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(SightlineError, _sightline_error)
+    app.add_exception_handler(Exception, _internal_error)
+    app.add_middleware(LimitsMiddleware, limits=settings.limits, stats=app.state.limit_stats)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema is None:
+        doc = get_openapi(
+            title=app.title, version=app.version, summary=app.summary, routes=app.routes
+        )
+        doc.setdefault("components", {}).setdefault("schemas", {}).update(BODY_SCHEMAS)
+        app.openapi_schema = doc
+    return app.openapi_schema
+
+
+async def _healthz() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+async def _readyz(request: Request) -> JSONResponse:
+    """Readiness: the store answers a query."""
+    state: State = request.app.state.sightline
+    try:
+        version = await run_in_threadpool(state.store.schema_version)
+    except Exception as exc:  # any store failure means not ready
+        return _error(503, f"store not ready: {exc}", None, **{"Retry-After": "5"})
+    return JSONResponse({"status": "ready", "schema_version": version})
+
+
+async def _retention_job(state: State) -> None:
+    every = state.settings.retention_every.total_seconds()
+    while True:
+        try:
+            deleted = await run_in_threadpool(
+                state.store.enforce_retention, state.settings.retention
+            )
+            if any(deleted.values()):
+                log.info("retention deleted %s", deleted)
+        except Exception:  # the job must outlive one failed run
+            log.exception("retention run failed")
+        await asyncio.sleep(every)

@@ -1,0 +1,67 @@
+"""API keys on requests: ``Authorization: Bearer sl_<id>_<secret>``, checked against scopes.
+
+A key belongs to one project and every query is filtered by it, so a key never reads or
+writes another project's data. Lookups are cached for a minute (the secret is still
+compared in constant time by the store on a miss).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from sightline.server.bodies import ApiError
+from sightline.store import ApiKey, Scope, Store
+
+_CACHE_SECONDS = 60.0
+_CACHE_SIZE = 10_000
+
+
+class KeyCache:
+    """Authenticated keys by token for a short time; unknown tokens are not cached."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._keys: dict[str, tuple[ApiKey, float]] = {}
+
+    async def lookup(self, token: str) -> ApiKey | None:
+        hit = self._keys.get(token)
+        now = time.monotonic()
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        key = await run_in_threadpool(self._store.authenticate, token)
+        if key is not None:
+            if len(self._keys) >= _CACHE_SIZE:
+                self._keys.clear()
+            self._keys[token] = (key, now + _CACHE_SECONDS)
+        return key
+
+
+def require(*scopes: Scope) -> Callable[[Request], Awaitable[ApiKey]]:
+    """A FastAPI dependency: the request's key, when its scope is one of ``scopes``
+    (an admin key passes every check); else 401 or 403."""
+
+    async def check(request: Request) -> ApiKey:
+        state = request.app.state.sightline
+        if not state.settings.auth:
+            return ApiKey("anonymous", state.settings.default_project, "admin")
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError(
+                401, "missing API key: send 'Authorization: Bearer <key>'", "Authorization"
+            )
+        key: ApiKey | None = await state.keys.lookup(token.strip())
+        if key is None:
+            raise ApiError(401, "invalid API key", "Authorization")
+        if not any(key.allows(s) for s in scopes):
+            raise ApiError(
+                403,
+                f"a key of scope {key.scope!r} cannot do this; it needs {' or '.join(scopes)}",
+                "Authorization",
+            )
+        return key
+
+    return check

@@ -1,0 +1,176 @@
+"""Request bodies into checked Arrow tables: JSON (pydantic) or Arrow IPC, all or nothing.
+
+Every refusal is an :class:`ApiError` with the HTTP status, a message and the field.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import BaseModel, ValidationError
+
+from sightline.server.schemas import MAX_BATCH
+from sightline.store import as_utc
+
+JSON = "application/json"
+ARROW = "application/vnd.apache.arrow.stream"
+PROFILE = "application/x-sightline-profile"
+CSV = "text/csv"
+PARQUET = "application/vnd.apache.parquet"
+
+M = TypeVar("M", bound=BaseModel)
+TS = pa.timestamp("us")
+
+
+class ApiError(Exception):
+    """A refused request: ``status``, a message naming the problem, and the field at fault."""
+
+    def __init__(self, status: int, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.field = field
+
+
+def media_type(content_type: str | None) -> str:
+    """The bare media type of a Content-Type header (lower case, no parameters).
+
+    >>> media_type("Application/JSON; charset=utf-8")
+    'application/json'
+    """
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def parse_json(body: bytes, model: type[M]) -> M:
+    """``body`` validated as ``model``; a 400 for malformed JSON, a 422 naming the field."""
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        field = ".".join(str(p) for p in first["loc"]) or "body"
+        if first["type"] == "json_invalid":
+            raise ApiError(400, f"malformed JSON: {first['msg']}", "body") from None
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise ApiError(422, f"{field}: {first['msg']}{more}", field) from None
+
+
+def read_arrow(body: bytes) -> pa.Table:
+    """An Arrow IPC stream, fully validated; at most :data:`MAX_BATCH` rows."""
+    try:
+        table = pa.ipc.open_stream(pa.py_buffer(body)).read_all()
+        table.validate(full=True)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise ApiError(400, f"malformed Arrow IPC stream: {exc}", "body") from None
+    if table.num_rows > MAX_BATCH:
+        raise ApiError(
+            413, f"batch of {table.num_rows} rows exceeds the limit of {MAX_BATCH}", "body"
+        )
+    if table.num_rows == 0:
+        raise ApiError(422, "the batch has no rows", "body")
+    return table
+
+
+def read_table_file(body: bytes, kind: str) -> pa.Table:
+    """A CSV or Parquet file held in ``body``."""
+    try:
+        if kind == CSV:
+            import pyarrow.csv as pacsv
+
+            return pacsv.read_csv(io.BytesIO(body))
+        import pyarrow.parquet as pq
+
+        return pq.read_table(io.BytesIO(body))
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise ApiError(400, f"cannot read the {kind} body: {exc}", "body") from None
+
+
+def required(table: pa.Table, name: str) -> pa.ChunkedArray:
+    """Column ``name`` of ``table``; 422 when it is missing or holds nulls."""
+    if name not in table.column_names:
+        raise ApiError(422, f"column {name!r} is missing", name)
+    col = table.column(name)
+    if col.null_count:
+        raise ApiError(422, f"column {name!r} has {col.null_count} nulls", name)
+    return col
+
+
+def optional(table: pa.Table, name: str) -> pa.ChunkedArray | None:
+    """Column ``name`` of ``table``, or None when absent."""
+    return table.column(name) if name in table.column_names else None
+
+
+def check_columns(table: pa.Table, allowed: Sequence[str]) -> None:
+    """422 naming the first column of ``table`` not in ``allowed``."""
+    for name in table.column_names:
+        if name not in allowed:
+            raise ApiError(422, f"unknown column {name!r}; expected {list(allowed)}", name)
+
+
+def timestamps(col: pa.ChunkedArray, name: str) -> pa.ChunkedArray:
+    """``col`` as naive UTC microsecond timestamps."""
+    if not pa.types.is_timestamp(col.type):
+        raise ApiError(422, f"column {name!r} must be an Arrow timestamp, got {col.type}", name)
+    if col.type.tz is not None:
+        col = pc.cast(col, pa.timestamp(col.type.unit, "UTC"))
+        col = pa.chunked_array([c.cast(pa.timestamp(col.type.unit)) for c in col.chunks])
+    return pc.cast(col, TS)
+
+
+def numbers(
+    col: pa.ChunkedArray, name: str, *, low: float = -math.inf, high: float = math.inf
+) -> pa.ChunkedArray:
+    """``col`` as float64, refusing NaN, infinity and values outside ``[low, high]``."""
+    if not (pa.types.is_floating(col.type) or pa.types.is_integer(col.type)):
+        raise ApiError(422, f"column {name!r} must be numbers, got {col.type}", name)
+    values = pc.cast(col, pa.float64())
+    if pc.any(pc.invert(pc.is_finite(values))).as_py():
+        raise ApiError(422, f"column {name!r} holds NaN or infinity", name)
+    if pc.any(pc.or_(pc.less(values, low), pc.greater(values, high))).as_py():
+        raise ApiError(422, f"column {name!r} holds values outside [{low}, {high}]", name)
+    return values
+
+
+def texts(col: pa.ChunkedArray, name: str) -> pa.ChunkedArray:
+    """``col`` as strings (integers are written in decimal), at most 200 characters each."""
+    if pa.types.is_integer(col.type):
+        col = pc.cast(col, pa.string())
+    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        raise ApiError(422, f"column {name!r} must be strings, got {col.type}", name)
+    col = pc.cast(col, pa.string())
+    if (pc.max(pc.utf8_length(col)).as_py() or 0) > 200:
+        raise ApiError(422, f"column {name!r} holds strings longer than 200 characters", name)
+    return col
+
+
+def value_columns(col: pa.ChunkedArray | None, name: str, n: int) -> tuple[pa.Array, pa.Array]:
+    """A prediction or label column split into (numbers, strings); the other side is null."""
+    if col is None:
+        return pa.nulls(n, pa.float64()), pa.nulls(n, pa.string())
+    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        return pa.nulls(n, pa.float64()), texts(col, name).combine_chunks()
+    return numbers(col, name).combine_chunks(), pa.nulls(n, pa.string())
+
+
+def constant(value: Any, n: int, kind: pa.DataType) -> pa.Array:
+    """``value`` repeated ``n`` times."""
+    return pa.array([value] * n, kind)
+
+
+def utc(value: datetime | None, default: datetime) -> datetime:
+    """``value`` as naive UTC, or ``default``."""
+    return default if value is None else as_utc(value)
+
+
+def split_values(
+    values: Sequence[float | str | None],
+) -> tuple[list[float | None], list[str | None]]:
+    """JSON prediction or label values into a numeric and a text list."""
+    nums = [v if isinstance(v, float | int) and not isinstance(v, bool) else None for v in values]
+    strs = [v if isinstance(v, str) else None for v in values]
+    return nums, strs

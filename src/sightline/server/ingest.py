@@ -1,0 +1,373 @@
+"""Write routes: register versions, upload references, ingest batches idempotently.
+
+Each ingest request carries an ``Idempotency-Key`` header. The batch and the key commit in
+one transaction, so a 2xx means stored, a retry of a stored batch changes nothing, and the
+same key with another body is a 409.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Any
+
+import pyarrow as pa
+from fastapi import APIRouter, Depends, Header, Path, Request
+from starlette.concurrency import run_in_threadpool
+
+from sightline.analysis.columns import SchemaOptions
+from sightline.analysis.profiling import profile_data
+from sightline.errors import InvalidInputError
+from sightline.profile import Profile, Schema
+from sightline.server import bodies as b
+from sightline.server.auth import require
+from sightline.server.schemas import (
+    HeartbeatBody,
+    LabelBatch,
+    PredictionBatch,
+    SampleBatch,
+    SchemaBody,
+    Stored,
+    VersionInfo,
+)
+from sightline.server.state import ERRORS, State, body_doc, state_of
+from sightline.store import ApiKey, Idempotency, utcnow
+
+router = APIRouter(prefix="/api/v1")
+
+ModelName = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+IdemKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Unique per batch; a retry with the same key and body changes nothing.",
+    ),
+]
+Ingest = Annotated[ApiKey, Depends(require("ingest"))]
+Admin = Annotated[ApiKey, Depends(require("admin"))]
+
+
+def _idempotency(key: str, body: bytes, kind: str) -> Idempotency:
+    return Idempotency(key, hashlib.sha256(body).hexdigest(), kind)
+
+
+async def _store(
+    state: State, key: ApiKey, idem: Idempotency, table: str, rows: pa.Table
+) -> Stored:
+    stored = await run_in_threadpool(state.store.ingest, key.project, idem, table, rows)
+    state.counters.ingested(table, rows.num_rows if stored else 0, stored)
+    return Stored(stored=rows.num_rows if stored else 0, duplicate=not stored)
+
+
+@router.put(
+    "/models/{model}/versions/{version}",
+    response_model=VersionInfo,
+    responses=ERRORS,
+    summary="Register a model version with its schema",
+    openapi_extra=body_doc(SchemaBody),
+)
+async def register_version(
+    model: ModelName, version: ModelName, request: Request, key: Admin
+) -> VersionInfo:
+    state = state_of(request)
+    body = b.parse_json(await request.body(), SchemaBody)
+    schema = body.model_dump()
+    try:
+        Schema.from_dict(schema)
+    except InvalidInputError as exc:
+        raise b.ApiError(
+            422, str(exc), f"columns.{exc.field}" if exc.field else "columns"
+        ) from None
+    await run_in_threadpool(state.store.register_version, key.project, model, version, schema)
+    found = await state.version(key.project, model, version)
+    return VersionInfo(
+        model=model,
+        version=version,
+        created_at=found.created_at,
+        has_reference=found.has_reference,
+        columns=body.columns,
+    )
+
+
+@router.put(
+    "/models/{model}/versions/{version}/reference",
+    response_model=VersionInfo,
+    responses=ERRORS,
+    summary="Upload the reference: CSV, Parquet or a sightline profile",
+    openapi_extra=body_doc(None, b.CSV, b.PARQUET, b.PROFILE),
+)
+async def upload_reference(
+    model: ModelName, version: ModelName, request: Request, key: Admin
+) -> VersionInfo:
+    state = state_of(request)
+    found = await state.version(key.project, model, version)
+    body = await request.body()
+    kind = b.media_type(request.headers.get("content-type"))
+    schema = Schema.from_dict(found.schema)
+    if kind == b.PROFILE:
+        profile = state.decode_profile(body, schema, model, version)
+    elif kind in (b.CSV, b.PARQUET):
+        data = await run_in_threadpool(b.read_table_file, body, kind)
+        profile = await run_in_threadpool(_profile_of, data, schema, model, version)
+    else:
+        raise b.ApiError(
+            415, f"reference must be {b.CSV}, {b.PARQUET} or {b.PROFILE}", "Content-Type"
+        )
+    await run_in_threadpool(
+        state.store.set_reference, key.project, model, version, profile.to_bytes()
+    )
+    return VersionInfo(
+        model=model, version=version, created_at=found.created_at, has_reference=True
+    )
+
+
+def _profile_of(data: pa.Table, schema: Schema, model: str, version: str) -> Profile:
+    missing = [c.name for c in schema.columns if c.name not in data.column_names]
+    if missing:
+        raise b.ApiError(422, f"the reference lacks the schema's columns {missing}", missing[0])
+    names = [c.name for c in schema.columns]
+    try:
+        options = SchemaOptions(schema=schema)
+        return profile_data(data.select(names), columns=options, model=model, version=version)
+    except InvalidInputError as exc:
+        raise b.ApiError(422, str(exc), exc.field) from None
+
+
+@router.post(
+    "/models/{model}/versions/{version}/profiles",
+    response_model=Stored,
+    responses=ERRORS,
+    summary="Ingest one profile (the SDK sends one per instance and window)",
+    openapi_extra=body_doc(None, b.PROFILE),
+)
+async def ingest_profile(
+    model: ModelName, version: ModelName, request: Request, key: Ingest, idem: IdemKey
+) -> Stored:
+    state = state_of(request)
+    found = await state.version(key.project, model, version)
+    body = await request.body()
+    profile = state.decode_profile(body, Schema.from_dict(found.schema), model, version)
+    if found.has_reference:
+        await state.check_against_reference(key.project, model, version, profile)
+    now = utcnow()
+    row = {
+        "project": key.project,
+        "model": model,
+        "version": version,
+        "instance": ",".join(profile.instance_ids),
+        "window_start": b.utc(profile.window_start, now) if profile.window_start else None,
+        "window_end": b.utc(profile.window_end, now) if profile.window_end else None,
+        "idempotency_key": idem,
+        "n_rows": profile.n_rows,
+        "n_predictions": profile.n_predictions,
+        "n_errors": profile.n_errors,
+        "latency": profile.latency.to_bytes(),
+        "payload": body,
+        "received_at": now,
+    }
+    rows = pa.Table.from_pylist([row], schema=_PROFILE_SCHEMA)
+    return await _store(state, key, _idempotency(idem, body, "profiles"), "profiles", rows)
+
+
+_PROFILE_SCHEMA = pa.schema(
+    [
+        ("project", pa.string()),
+        ("model", pa.string()),
+        ("version", pa.string()),
+        ("instance", pa.string()),
+        ("window_start", b.TS),
+        ("window_end", b.TS),
+        ("idempotency_key", pa.string()),
+        ("n_rows", pa.int64()),
+        ("n_predictions", pa.int64()),
+        ("n_errors", pa.int64()),
+        ("latency", pa.binary()),
+        ("payload", pa.binary()),
+        ("received_at", b.TS),
+    ]
+)
+
+
+@router.post(
+    "/models/{model}/versions/{version}/predictions",
+    response_model=Stored,
+    responses=ERRORS,
+    summary="Ingest prediction records (id, timestamp, prediction, probability)",
+    openapi_extra=body_doc(PredictionBatch, b.ARROW),
+)
+async def ingest_predictions(
+    model: ModelName, version: ModelName, request: Request, key: Ingest, idem: IdemKey
+) -> Stored:
+    state = state_of(request)
+    await state.version(key.project, model, version)
+    body = await request.body()
+    if b.media_type(request.headers.get("content-type")) == b.ARROW:
+        columns = _prediction_arrow(b.read_arrow(body))
+    else:
+        columns = _prediction_json(b.parse_json(body, PredictionBatch))
+    n = len(columns["prediction_id"])
+    now = utcnow()
+    rows = pa.table(
+        {
+            "project": b.constant(key.project, n, pa.string()),
+            "model": b.constant(model, n, pa.string()),
+            "version": b.constant(version, n, pa.string()),
+            **columns,
+            "received_at": b.constant(now, n, b.TS),
+        }
+    )
+    return await _store(state, key, _idempotency(idem, body, "predictions"), "predictions", rows)
+
+
+def _prediction_json(batch: PredictionBatch) -> dict[str, Any]:
+    records = batch.records
+    nums, strs = b.split_values([r.prediction for r in records])
+    now = utcnow()
+    return {
+        "prediction_id": pa.array([r.id for r in records], pa.string()),
+        "ts": pa.array([b.utc(r.timestamp, now) for r in records], b.TS),
+        "prediction": pa.array(nums, pa.float64()),
+        "prediction_label": pa.array(strs, pa.string()),
+        "probability": pa.array([r.probability for r in records], pa.float64()),
+    }
+
+
+def _prediction_arrow(table: pa.Table) -> dict[str, Any]:
+    b.check_columns(table, ("id", "timestamp", "prediction", "probability"))
+    n = table.num_rows
+    ids = b.texts(b.required(table, "id"), "id")
+    ts = b.timestamps(b.required(table, "timestamp"), "timestamp")
+    nums, strs = b.value_columns(b.optional(table, "prediction"), "prediction", n)
+    prob = b.optional(table, "probability")
+    return {
+        "prediction_id": ids,
+        "ts": ts,
+        "prediction": nums,
+        "prediction_label": strs,
+        "probability": pa.nulls(n, pa.float64())
+        if prob is None
+        else b.numbers(prob, "probability", low=0.0, high=1.0),
+    }
+
+
+@router.post(
+    "/models/{model}/labels",
+    response_model=Stored,
+    responses=ERRORS,
+    summary="Ingest true labels, joined to predictions by id",
+    openapi_extra=body_doc(LabelBatch, b.ARROW),
+)
+async def ingest_labels(model: ModelName, request: Request, key: Ingest, idem: IdemKey) -> Stored:
+    state = state_of(request)
+    await state.model(key.project, model)
+    body = await request.body()
+    now = utcnow()
+    if b.media_type(request.headers.get("content-type")) == b.ARROW:
+        table = b.read_arrow(body)
+        b.check_columns(table, ("id", "label", "timestamp"))
+        n = table.num_rows
+        ids = b.texts(b.required(table, "id"), "id")
+        nums, strs = b.value_columns(b.required(table, "label"), "label", n)
+        given = b.optional(table, "timestamp")
+        ts = b.constant(now, n, b.TS) if given is None else b.timestamps(given, "timestamp")
+    else:
+        labels = b.parse_json(body, LabelBatch).labels
+        n = len(labels)
+        ids = pa.array([r.id for r in labels], pa.string())
+        num_list, str_list = b.split_values([r.label for r in labels])
+        nums, strs = pa.array(num_list, pa.float64()), pa.array(str_list, pa.string())
+        ts = pa.array([b.utc(r.timestamp, now) for r in labels], b.TS)
+    rows = pa.table(
+        {
+            "project": b.constant(key.project, n, pa.string()),
+            "model": b.constant(model, n, pa.string()),
+            "prediction_id": ids,
+            "label": nums,
+            "label_text": strs,
+            "ts": ts,
+            "received_at": b.constant(now, n, b.TS),
+        }
+    )
+    return await _store(state, key, _idempotency(idem, body, "labels"), "labels", rows)
+
+
+@router.post(
+    "/models/{model}/versions/{version}/samples",
+    response_model=Stored,
+    responses=ERRORS,
+    summary="Ingest sampled raw rows (schema columns only)",
+    openapi_extra=body_doc(SampleBatch, b.ARROW),
+)
+async def ingest_samples(
+    model: ModelName, version: ModelName, request: Request, key: Ingest, idem: IdemKey
+) -> Stored:
+    state = state_of(request)
+    found = await state.version(key.project, model, version)
+    columns = [c["name"] for c in found.schema["columns"]]
+    body = await request.body()
+    now = utcnow()
+    if b.media_type(request.headers.get("content-type")) == b.ARROW:
+        table = b.read_arrow(body)
+        b.check_columns(table, columns)
+        records = table.to_pylist()
+        when = now
+    else:
+        batch = b.parse_json(body, SampleBatch)
+        records, when = batch.rows, b.utc(batch.timestamp, now)
+        allowed = set(columns)
+        for i, record in enumerate(records):
+            unknown = sorted(set(record) - allowed)
+            if unknown:
+                raise b.ApiError(
+                    422, f"rows.{i}: unknown column {unknown[0]!r}", f"rows.{i}.{unknown[0]}"
+                )
+    n = len(records)
+    rows = pa.table(
+        {
+            "project": b.constant(key.project, n, pa.string()),
+            "model": b.constant(model, n, pa.string()),
+            "version": b.constant(version, n, pa.string()),
+            "ts": b.constant(when, n, b.TS),
+            "row_json": pa.array([json.dumps(r, default=str, sort_keys=True) for r in records]),
+            "received_at": b.constant(now, n, b.TS),
+        }
+    )
+    return await _store(state, key, _idempotency(idem, body, "samples"), "samples", rows)
+
+
+@router.post(
+    "/models/{model}/versions/{version}/heartbeats",
+    response_model=Stored,
+    responses=ERRORS,
+    summary="An instance serving this version is alive",
+    openapi_extra=body_doc(HeartbeatBody),
+)
+async def heartbeat(
+    model: ModelName, version: ModelName, request: Request, key: Ingest, idem: IdemKey
+) -> Stored:
+    state = state_of(request)
+    await state.version(key.project, model, version)
+    body = await request.body()
+    beat = b.parse_json(body, HeartbeatBody)
+    now = utcnow()
+    row = {
+        "project": key.project,
+        "model": model,
+        "version": version,
+        "instance": beat.instance,
+        "host": beat.host,
+        "pid": beat.pid,
+        "started_at": b.utc(beat.started_at, now),
+        "ts": now,
+        "dropped": beat.dropped,
+    }
+    return await _store(
+        state,
+        key,
+        _idempotency(idem, body, "heartbeats"),
+        "heartbeats",
+        pa.Table.from_pylist([row]),
+    )

@@ -1,0 +1,243 @@
+"""Read routes: models, metric rows, latest drift, health overview, keys, ``/metrics``.
+
+Every query is filtered by the project of the caller's key. Time ranges are half-open
+``[since, until)``; without them a query covers the last 24 hours.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from starlette.concurrency import run_in_threadpool
+
+from sightline.server import health
+from sightline.server.auth import require
+from sightline.server.bodies import PROFILE, ApiError, utc
+from sightline.server.ingest import ModelName
+from sightline.server.schemas import (
+    ColumnSpec,
+    HealthOut,
+    KeyOut,
+    KeyRequest,
+    MetricRows,
+    ModelList,
+    VersionInfo,
+)
+from sightline.server.state import ERRORS, body_doc, state_of
+from sightline.store import ApiKey, utcnow
+
+router = APIRouter(prefix="/api/v1")
+Reader = Annotated[ApiKey, Depends(require("read"))]
+ReaderOrIngest = Annotated[ApiKey, Depends(require("read", "ingest"))]
+Admin = Annotated[ApiKey, Depends(require("admin"))]
+Since = Annotated[datetime | None, Query(description="start (UTC), default: until - 24 h")]
+Until = Annotated[datetime | None, Query(description="end, excluded (UTC), default: now")]
+Filter = Annotated[str | None, Query(min_length=1, max_length=200)]
+
+MAX_RANGE = timedelta(days=400)
+MAX_ROWS = 100_000
+
+
+def _range(since: datetime | None, until: datetime | None) -> tuple[datetime, datetime]:
+    end = utc(until, utcnow())
+    start = utc(since, end - timedelta(days=1))
+    if start >= end:
+        raise ApiError(422, f"since ({start}) must be before until ({end})", "since")
+    if end - start > MAX_RANGE:
+        raise ApiError(422, f"the range may span at most {MAX_RANGE.days} days", "since")
+    return start, end
+
+
+def _finite(row: dict[str, Any]) -> dict[str, Any]:
+    for name in ("value", "lower", "upper", "p_value"):
+        v = row[name]
+        if v is not None and not math.isfinite(v):
+            row[name] = None
+    return row
+
+
+@router.get("/models", response_model=ModelList, responses=ERRORS, summary="Models and versions")
+async def list_models(request: Request, key: ReaderOrIngest) -> ModelList:
+    versions = await run_in_threadpool(state_of(request).store.list_versions, key.project)
+    return ModelList(
+        versions=[
+            VersionInfo(
+                model=v.model,
+                version=v.version,
+                created_at=v.created_at,
+                has_reference=v.has_reference,
+            )
+            for v in versions
+        ]
+    )
+
+
+@router.get(
+    "/models/{model}/versions/{version}",
+    response_model=VersionInfo,
+    responses=ERRORS,
+    summary="One version and its schema",
+)
+async def get_version(
+    model: ModelName, version: ModelName, request: Request, key: ReaderOrIngest
+) -> VersionInfo:
+    found = await state_of(request).version(key.project, model, version)
+    return VersionInfo(
+        model=model,
+        version=version,
+        created_at=found.created_at,
+        has_reference=found.has_reference,
+        columns=[ColumnSpec(**c) for c in found.schema["columns"]],
+    )
+
+
+@router.get(
+    "/models/{model}/versions/{version}/reference",
+    responses={**ERRORS, 200: {"content": {PROFILE: {}}, "description": "The reference profile"}},
+    summary="The reference profile (bin edges and vocabularies for the SDK)",
+)
+async def get_reference(
+    model: ModelName, version: ModelName, request: Request, key: ReaderOrIngest
+) -> Response:
+    state = state_of(request)
+    found = await run_in_threadpool(state.store.get_version, key.project, model, version)
+    if found.reference is None:
+        raise ApiError(404, f"model {model!r} version {version!r} has no reference yet", "version")
+    return Response(found.reference, media_type=PROFILE)
+
+
+@router.get(
+    "/models/{model}/metrics",
+    response_model=MetricRows,
+    responses=ERRORS,
+    summary="Metric rows by version, column, metric and time range",
+)
+async def metric_rows(
+    model: ModelName,
+    request: Request,
+    key: Reader,
+    *,
+    since: Since = None,
+    until: Until = None,
+    version: Filter = None,
+    column: Annotated[str | None, Query(max_length=200)] = None,
+    metric: Filter = None,
+    max_points: Annotated[
+        int | None, Query(ge=1, le=10_000, description="average each series into buckets")
+    ] = None,
+) -> dict[str, Any]:
+    start, end = _range(since, until)
+    rows = await run_in_threadpool(
+        state_of(request).store.metric_rows,
+        key.project,
+        model,
+        since=start,
+        until=end,
+        version=version,
+        column=column,
+        metric=metric,
+        max_points=max_points,
+        limit=MAX_ROWS + 1,
+    )
+    if len(rows) > MAX_ROWS:
+        raise ApiError(
+            422, f"more than {MAX_ROWS} rows; narrow the range or pass max_points", "max_points"
+        )
+    return {"rows": [_finite(r) for r in rows]}
+
+
+@router.get(
+    "/models/{model}/drift/latest",
+    response_model=MetricRows,
+    responses=ERRORS,
+    summary="The newest drift row of every column",
+)
+async def latest_drift(
+    model: ModelName, request: Request, key: Reader, version: Filter = None
+) -> dict[str, Any]:
+    rows = await run_in_threadpool(
+        state_of(request).store.latest_metric_rows, key.project, model, "drift", version
+    )
+    return {"rows": [_finite(r) for r in rows]}
+
+
+@router.get(
+    "/models/{model}/health",
+    response_model=HealthOut,
+    responses=ERRORS,
+    summary="Live instances, uptime, predictions, errors and latency of a model",
+)
+async def model_health(
+    model: ModelName,
+    request: Request,
+    key: Reader,
+    since: Since = None,
+    until: Until = None,
+    timeout: Annotated[
+        float | None, Query(gt=0, le=86_400, description="seconds without a heartbeat")
+    ] = None,
+) -> dict[str, Any]:
+    state = state_of(request)
+    start, end = _range(since, until)
+    limit = state.settings.heartbeat_timeout if timeout is None else timedelta(seconds=timeout)
+    return await run_in_threadpool(
+        health.overview,
+        state.store,
+        key.project,
+        model,
+        since=start,
+        until=end,
+        now=utcnow(),
+        timeout=limit,
+    )
+
+
+@router.post(
+    "/keys",
+    response_model=KeyOut,
+    responses=ERRORS,
+    summary="Create a key of the caller's project (admin)",
+    openapi_extra=body_doc(KeyRequest),
+)
+async def create_key(request: Request, key: Admin) -> KeyOut:
+    from sightline.server.bodies import parse_json
+
+    wanted = parse_json(await request.body(), KeyRequest)
+    new = await run_in_threadpool(state_of(request).store.create_key, key.project, wanted.scope)
+    return KeyOut(key=new, project=key.project, scope=wanted.scope)
+
+
+async def metrics(request: Request, key: Reader) -> Response:
+    """Prometheus exposition: the collector's counters and the newest metric row of each
+    (model, version, column, metric) of the key's project, as gauges."""
+    state = state_of(request)
+    rows = await run_in_threadpool(state.store.newest_metric_rows, key.project)
+    extra = CollectorRegistry(auto_describe=False)
+    extra.register(_RowGauges(rows))
+    text = generate_latest(state.counters.registry) + generate_latest(extra)
+    return Response(text, media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+class _RowGauges:
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self._rows = rows
+
+    def collect(self) -> list[GaugeMetricFamily]:
+        labels = ["model", "version", "column", "metric"]
+        value = GaugeMetricFamily(
+            "sightline_metric_value", "Newest metric row value", labels=labels
+        )
+        alert = GaugeMetricFamily(
+            "sightline_metric_alert", "1 when the newest row alerts", labels=labels
+        )
+        for r in self._rows:
+            names = [r["model"], r["version"], r["column"], r["metric"]]
+            v = r["value"]
+            value.add_metric(names, math.nan if v is None else float(v))
+            alert.add_metric(names, 1.0 if r["alert"] else 0.0)
+        return [value, alert]

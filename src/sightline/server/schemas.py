@@ -1,0 +1,185 @@
+"""The JSON bodies of the HTTP API, as pydantic models (they are also its OpenAPI document).
+
+Every model forbids unknown fields and refuses NaN and infinity; names are 1 to 200
+characters of letters, digits and ``_.:-``; batches hold at most :data:`MAX_BATCH` items.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+MAX_BATCH = 10_000
+MAX_COLUMNS = 2_000
+
+Name = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:\-]+$")
+]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+Count = Annotated[int, Field(ge=0, le=2**53)]
+Cell = Annotated[str, StringConstraints(max_length=10_000)] | Finite | bool | None
+#: A time in an answer: the store's naive UTC times, written with their zone.
+Utc = Annotated[datetime, AfterValidator(lambda d: d if d.tzinfo else d.replace(tzinfo=UTC))]
+
+
+class Strict(BaseModel):
+    """Base of every body: unknown fields and non-finite numbers are refused."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class ErrorBody(Strict):
+    """Every 4xx and 5xx answer: a message that names the problem, and the field at fault."""
+
+    error: str
+    field: str | None = None
+
+
+class ColumnSpec(Strict):
+    """One column of a model's schema."""
+
+    name: Text
+    role: Literal["feature", "prediction", "probability", "target", "id", "timestamp"] = "feature"
+    kind: Literal["numeric", "categorical"] = "numeric"
+
+
+class SchemaBody(Strict):
+    """``PUT /models/{model}/versions/{version}``: the columns of the model version."""
+
+    columns: Annotated[list[ColumnSpec], Field(min_length=1, max_length=MAX_COLUMNS)]
+
+
+class PredictionRecord(Strict):
+    """One served prediction, for joining labels later by ``id``."""
+
+    id: Text
+    timestamp: datetime
+    prediction: Finite | Annotated[str, StringConstraints(max_length=200)] | None = None
+    probability: Probability | None = None
+
+
+class PredictionBatch(Strict):
+    records: Annotated[list[PredictionRecord], Field(min_length=1, max_length=MAX_BATCH)]
+
+
+class LabelRecord(Strict):
+    """The true outcome of the prediction ``id``."""
+
+    id: Text
+    label: Finite | Annotated[str, StringConstraints(max_length=200)]
+    timestamp: datetime | None = None
+
+
+class LabelBatch(Strict):
+    labels: Annotated[list[LabelRecord], Field(min_length=1, max_length=MAX_BATCH)]
+
+
+class SampleBatch(Strict):
+    """Raw rows sampled by the SDK, each a flat mapping of schema columns to values."""
+
+    timestamp: datetime | None = None
+    rows: Annotated[
+        list[Annotated[dict[Text, Cell], Field(max_length=MAX_COLUMNS)]],
+        Field(min_length=1, max_length=MAX_BATCH),
+    ]
+
+
+class HeartbeatBody(Strict):
+    """A serving instance is alive; ``dropped`` counts events its SDK dropped so far."""
+
+    instance: Text
+    host: Text
+    pid: Annotated[int, Field(ge=0, le=2**31)]
+    started_at: datetime
+    dropped: Count = 0
+
+
+class KeyRequest(Strict):
+    """``POST /keys``: a new key of the caller's project."""
+
+    scope: Literal["ingest", "read", "admin"]
+
+
+class Stored(Strict):
+    """An ingest answer: how many rows were committed, or that the key was seen before."""
+
+    stored: int
+    duplicate: bool
+
+
+class VersionInfo(Strict):
+    model: str
+    version: str
+    created_at: Utc
+    has_reference: bool
+    columns: list[ColumnSpec] | None = None
+
+
+class ModelList(Strict):
+    versions: list[VersionInfo]
+
+
+class MetricRowOut(Strict):
+    """One metric row (DESIGN.md's shape); non-finite values are null."""
+
+    version: str
+    window_start: Utc
+    window_end: Utc
+    column: str
+    metric: str
+    value: float | None
+    lower: float | None
+    upper: float | None
+    alert: bool
+    n_ref: int
+    n_cur: int
+    method: str
+    p_value: float | None
+
+
+class MetricRows(Strict):
+    rows: list[MetricRowOut]
+
+
+class InstanceOut(Strict):
+    instance: str
+    version: str
+    host: str
+    pid: int
+    started_at: Utc
+    last_seen: Utc
+    live: bool
+    dropped: int
+
+
+class LatencyOut(Strict):
+    p50: float | None
+    p95: float | None
+    p99: float | None
+
+
+class HealthOut(Strict):
+    """The service-health overview of one model over ``[since, until)``."""
+
+    model: str
+    since: Utc
+    until: Utc
+    live_instances: int
+    instances: list[InstanceOut]
+    uptime_percent: float
+    predictions: int
+    errors: int
+    error_rate: float | None
+    latency_ms: LatencyOut
+    versions_loaded: list[str]
+    dropped_events: int
+
+
+class KeyOut(Strict):
+    key: str
+    project: str
+    scope: str
