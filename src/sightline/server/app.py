@@ -2,7 +2,7 @@
 
 >>> from sightline.store import open_store
 >>> app = create_app(open_store(":memory:"))
->>> "/api/v1/models/{model}/versions/{version}/profiles" in {r.path for r in app.routes}
+>>> "/api/v1/models/{model}/versions/{version}/profiles" in app.openapi()["paths"]
 True
 """
 
