@@ -119,6 +119,7 @@ async def upload_reference(
     await run_in_threadpool(
         state.store.set_reference, key.project, model, version, profile.to_bytes()
     )
+    state.forget_version(key.project, model, version)
     return VersionInfo(
         model=model, version=version, created_at=found.created_at, has_reference=True
     )

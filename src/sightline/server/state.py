@@ -107,6 +107,10 @@ class State:
         self._versions[key] = (found, now + self._VERSION_TTL)
         return found
 
+    def forget_version(self, project: str, model: str, version: str) -> None:
+        """Drop the cached version (after its reference was set)."""
+        self._versions.pop((project, model, version), None)
+
     async def model(self, project: str, model: str) -> None:
         """404 unless ``model`` has a registered version."""
         versions = await run_in_threadpool(self.store.list_versions, project, model)

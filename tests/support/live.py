@@ -1,0 +1,50 @@
+"""A real collector on 127.0.0.1: uvicorn in a thread, and clients that carry a key."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import httpx
+import uvicorn
+
+from sightline.store import Store
+
+
+@dataclass
+class Collector:
+    """A running collector: its URL, its store, and an admin key of project ``default``."""
+
+    url: str
+    store: Store
+    admin_key: str
+    clients: list[httpx.Client] = field(default_factory=list)
+
+    def client(self, key: str | None = None) -> httpx.Client:
+        """An HTTP client that sends ``key`` (the admin key by default)."""
+        token = self.admin_key if key is None else key
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        c = httpx.Client(base_url=self.url, headers=headers, timeout=30)
+        self.clients.append(c)
+        return c
+
+
+def start_server(app: object) -> tuple[uvicorn.Server, threading.Thread, str]:
+    """Serve ``app`` on a free loopback port in a thread; return the server, thread and URL."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")  # type: ignore[arg-type]
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the collector did not start")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    return server, thread, f"http://127.0.0.1:{port}"
+
+
+def stop_server(server: uvicorn.Server, thread: threading.Thread) -> None:
+    server.should_exit = True
+    thread.join(timeout=20)
