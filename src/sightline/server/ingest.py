@@ -47,7 +47,6 @@ IdemKey = Annotated[
     ),
 ]
 Ingest = Annotated[ApiKey, Depends(require("ingest"))]
-Admin = Annotated[ApiKey, Depends(require("admin"))]
 
 
 def _idempotency(key: str, body: bytes, kind: str) -> Idempotency:
@@ -70,7 +69,7 @@ async def _store(
     openapi_extra=body_doc(SchemaBody),
 )
 async def register_version(
-    model: ModelName, version: ModelName, request: Request, key: Admin
+    model: ModelName, version: ModelName, request: Request, key: Ingest
 ) -> VersionInfo:
     state = state_of(request)
     body = b.parse_json(await request.body(), SchemaBody)
@@ -100,7 +99,7 @@ async def register_version(
     openapi_extra=body_doc(None, b.CSV, b.PARQUET, b.PROFILE),
 )
 async def upload_reference(
-    model: ModelName, version: ModelName, request: Request, key: Admin
+    model: ModelName, version: ModelName, request: Request, key: Ingest
 ) -> VersionInfo:
     state = state_of(request)
     found = await state.version(key.project, model, version)
