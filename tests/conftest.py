@@ -7,12 +7,18 @@ when ``SIGHTLINE_REQUIRE_POSTGRES=1`` (CI sets it), where they fail.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from sightline.server.app import create_app
+from sightline.server.state import Settings
+from sightline.store import open_store
+from support.live import Collector, start_server, stop_server
 
 ADMIN_URL = os.environ.get("SIGHTLINE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -47,3 +53,33 @@ def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "duckdb":
         return str(tmp_path / "data")
     return str(request.getfixturevalue("postgres_url"))
+
+
+@contextlib.contextmanager
+def running_collector(location: str) -> Iterator[Collector]:
+    """A collector with auth on over the store at ``location``, in a thread on loopback."""
+    store = open_store(location)
+    admin = store.create_key("default", "admin")
+    server, thread, url = start_server(create_app(store, Settings()))
+    live = Collector(url, store, admin)
+    try:
+        yield live
+    finally:
+        for c in live.clients:
+            c.close()
+        stop_server(server, thread)
+        store.close()
+
+
+@pytest.fixture
+def collector(store_location: str) -> Iterator[Collector]:
+    """A collector over a fresh store, once on DuckDB and once on PostgreSQL."""
+    with running_collector(store_location) as live:
+        yield live
+
+
+@pytest.fixture
+def duckdb_collector(tmp_path: Path) -> Iterator[Collector]:
+    """A collector over a fresh DuckDB store (for tests about clients, not stores)."""
+    with running_collector(str(tmp_path / "collector-data")) as live:
+        yield live
