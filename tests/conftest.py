@@ -56,11 +56,11 @@ def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @contextlib.contextmanager
-def running_collector(location: str) -> Iterator[Collector]:
+def running_collector(location: str, port: int = 0) -> Iterator[Collector]:
     """A collector with auth on over the store at ``location``, in a thread on loopback."""
     store = open_store(location)
     admin = store.create_key("default", "admin")
-    server, thread, url = start_server(create_app(store, Settings()))
+    server, thread, url = start_server(create_app(store, Settings()), port)
     live = Collector(url, store, admin)
     try:
         yield live

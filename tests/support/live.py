@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -30,16 +31,23 @@ class Collector:
         return c
 
 
-def start_server(app: object) -> tuple[uvicorn.Server, threading.Thread, str]:
-    """Serve ``app`` on a free loopback port in a thread; return the server, thread and URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")  # type: ignore[arg-type]
+def start_server(app: object, port: int = 0) -> tuple[uvicorn.Server, threading.Thread, str]:
+    """Serve ``app`` on loopback (a free port by default) in a thread; return the server,
+    the thread and the URL."""
+    config = uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the collector did not start")
+            raise RuntimeError("the server did not start")
         time.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     return server, thread, f"http://127.0.0.1:{port}"
@@ -48,3 +56,10 @@ def start_server(app: object) -> tuple[uvicorn.Server, threading.Thread, str]:
 def stop_server(server: uvicorn.Server, thread: threading.Thread) -> None:
     server.should_exit = True
     thread.join(timeout=20)
+
+
+def free_port() -> int:
+    """A loopback port that nothing listens on (now)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
