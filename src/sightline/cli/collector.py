@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
+import signal
 import socket
 import sys
 
@@ -88,17 +89,31 @@ def serve(args: argparse.Namespace) -> int:
                 f"[--project P] (collector stopped), or POST /api/v1/keys with this key.",
                 flush=True,
             )
-        uvicorn.run(
-            create_app(store, settings),
-            host=args.host,
-            port=args.port,
-            log_level=args.log_level,
-            http="httptools",
-            access_log=False,
-        )
+        previous = signal.signal(signal.SIGTERM, _terminated)
+        try:
+            uvicorn.run(
+                create_app(store, settings),
+                host=args.host,
+                port=args.port,
+                log_level=args.log_level,
+                http="httptools",
+                access_log=False,
+            )
+        except _Terminated:
+            pass  # uvicorn shut down gracefully, then re-raised the signal it caught
+        finally:
+            signal.signal(signal.SIGTERM, previous)
     finally:
         store.close()
     return 0
+
+
+class _Terminated(Exception):
+    """SIGTERM arrived (``docker stop``, systemd): stop like Ctrl+C, closing the store."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise _Terminated
 
 
 def keys_create(args: argparse.Namespace) -> int:
