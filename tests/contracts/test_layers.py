@@ -27,6 +27,7 @@ LAYERS = {
     "report": 5,
     "server": 6,
     "cli": 7,
+    "__main__": 8,
     "__init__": 8,
 }
 # Allowed upward edges, each a lazy import inside one function: Result.to_html renders
