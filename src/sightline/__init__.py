@@ -23,6 +23,7 @@ _EXPORTS = {
     "Column": "sightline.profile.schema",
     "DriftOptions": "sightline.analysis.methods",
     "MetricRow": "sightline.analysis.rows",
+    "Monitor": "sightline.sdk.monitor",
     "Profile": "sightline.profile.dataset",
     "Result": "sightline.analysis.rows",
     "Schema": "sightline.profile.schema",
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from sightline.analysis.rows import MetricRow, Result
     from sightline.profile.dataset import Profile, merge_profiles
     from sightline.profile.schema import Column, Schema
+    from sightline.sdk.monitor import Monitor
 
 
 def __getattr__(name: str) -> Any:
@@ -57,6 +59,7 @@ __all__ = [
     "Column",
     "DriftOptions",
     "MetricRow",
+    "Monitor",
     "Profile",
     "Result",
     "Schema",

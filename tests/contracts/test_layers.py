@@ -21,6 +21,7 @@ LAYERS = {
     "analysis": 3,
     "examples": 3,
     "sdk": 4,
+    "integrations": 4,
     "store": 4,
     "alerts": 5,
     "scheduler": 5,
@@ -113,3 +114,18 @@ def test_base_dependencies_stay_small() -> None:
         if "extra ==" not in r
     }
     assert base == {"numpy", "scipy", "pandas", "pyarrow", "datasketches", "httpx"}
+
+
+def test_sdk_imports_numpy_datasketches_and_httpx_only() -> None:
+    def third_party(statement: str) -> set[str]:
+        code = (
+            f"import sys; {statement}; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} - set(sys.stdlib_module_names)))"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        return set(out.stdout.strip()[2:-2].split("', '"))
+
+    allowed = third_party("import numpy, datasketches, httpx")
+    assert third_party("import sightline.sdk") - allowed == {"sightline"}

@@ -1,0 +1,60 @@
+"""A PyTorch forward hook: every forward pass of a module logs its inputs and outputs.
+
+``handle = monitor_module(model, monitor)``; ``handle.remove()`` stops it. The first
+input must be a 2-D tensor (rows x features, in the schema's feature order); an output of
+shape (n,) or (n, 1) is logged as the prediction, (n, k) as its argmax.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from sightline.sdk.monitor import Monitor, log
+
+
+class _Hook:
+    def __init__(self, monitor: Monitor) -> None:
+        self.monitor = monitor
+        self.started = 0.0
+
+    def before(self, module: Any, inputs: Any) -> None:
+        self.started = time.perf_counter()
+
+    def after(self, module: Any, inputs: Any, output: Any) -> None:
+        try:
+            x = inputs[0].detach().cpu().numpy()
+            y = output.detach().cpu().numpy()
+            if x.ndim == 1:
+                x = x[None, :]
+            preds = y.reshape(-1) if y.ndim == 1 or y.shape[-1] == 1 else y.argmax(axis=-1)
+            names = self.monitor.feature_names() or [f"x{i}" for i in range(x.shape[1])]
+            per_row = (time.perf_counter() - self.started) * 1000 / max(len(x), 1)
+            self.monitor.log_batch(
+                {name: x[:, i] for i, name in enumerate(names[: x.shape[1]])},
+                predictions=np.asarray(preds, dtype=np.float64).tolist(),
+                latency_ms=[per_row] * len(x),
+            )
+        except Exception as exc:  # monitoring trouble never reaches the caller
+            log.debug("sightline: could not log a forward pass: %s", exc)
+
+
+class HookHandle:
+    """Both hooks of :func:`monitor_module`; :meth:`remove` detaches them."""
+
+    def __init__(self, handles: list[Any]) -> None:
+        self._handles = handles
+
+    def remove(self) -> None:
+        for handle in self._handles:
+            handle.remove()
+
+
+def monitor_module(module: Any, monitor: Monitor) -> HookHandle:
+    """Log every forward pass of ``module`` (a ``torch.nn.Module``) through ``monitor``."""
+    hook = _Hook(monitor)
+    return HookHandle(
+        [module.register_forward_pre_hook(hook.before), module.register_forward_hook(hook.after)]
+    )

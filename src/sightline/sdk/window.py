@@ -1,0 +1,146 @@
+"""What the monitor accumulates for one time window, and the payloads it becomes.
+
+A window holds the profile of the rows logged in it (binned on the reference), the
+prediction records for label joins, a uniform sample of raw rows, latencies and errors.
+Windows are aligned to the epoch: ``[k * size, (k + 1) * size)`` seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from sightline.profile import Profile, Schema
+from sightline.sdk.columns import Columns
+
+MAX_RECORDS = 10_000  # the collector's batch limit
+
+
+class Spec:
+    """The model version as the SDK needs it: schema, bin edges and vocabularies."""
+
+    def __init__(
+        self,
+        schema: Schema,
+        edges: Mapping[str, Any] | None = None,
+        vocabularies: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        self.schema = schema
+        self.edges = dict(edges or {})
+        self.vocabularies = dict(vocabularies or {})
+        self.prediction = _first(schema, "prediction")
+        self.probability = _first(schema, "probability")
+
+    @classmethod
+    def of_reference(cls, reference: Profile) -> Spec:
+        edges, vocabularies = reference.reference_spec()
+        return cls(reference.schema, edges, vocabularies)
+
+
+def _first(schema: Schema, role: str) -> str | None:
+    names = schema.names(role=role)  # type: ignore[arg-type]
+    return names[0] if names else None
+
+
+def window_start(ts: float, size: float) -> float:
+    """The epoch-aligned start of the window holding ``ts`` (seconds).
+
+    >>> window_start(125.0, 60.0)
+    120.0
+    """
+    return math.floor(ts / size) * size
+
+
+class Window:
+    """Accumulates one window of one monitor."""
+
+    def __init__(
+        self,
+        spec: Spec,
+        start: float,
+        size: float,
+        *,
+        model: str,
+        version: str,
+        instance: str,
+        sample_rows: int,
+    ) -> None:
+        self.start, self.end = start, start + size
+        self.profile = Profile.zero(
+            spec.schema,
+            edges=spec.edges,
+            vocabularies=spec.vocabularies,
+            model=model,
+            version=version,
+            instance_id=instance,
+            window_start=datetime.fromtimestamp(start, UTC),
+            window_end=datetime.fromtimestamp(start + size, UTC),
+        )
+        self.records: list[dict[str, Any]] = []
+        self.samples: list[Mapping[str, Any]] = []
+        self._sample_rows = sample_rows
+        self._seen = 0
+        self._random = random.Random(int(start))
+        self.touched = False
+
+    def add(
+        self, columns: Columns, latencies: Sequence[float], *, served: int, errors: int = 0
+    ) -> None:
+        """Add a batch of rows already turned into columns, and ``served`` predictions
+        (``errors`` of them failed; ``latencies`` of those that were timed)."""
+        if columns.values:
+            self.profile.update(columns.values, n_invalid=columns.n_invalid)
+        lat = np.asarray(latencies, dtype=np.float64)
+        lat = lat[np.isfinite(lat) & (lat >= 0)]
+        self.profile.record_latency(lat, n_errors=errors)
+        self.profile.n_predictions += max(0, served - lat.size)
+        self.touched = True
+
+    def add_records(self, records: list[dict[str, Any]]) -> None:
+        """Prediction records (id, timestamp, prediction, probability) for label joins."""
+        self.records.extend(records)
+        self.touched = True
+
+    def add_samples(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Keep a uniform sample of at most ``sample_rows`` rows (reservoir sampling)."""
+        for row in rows:
+            self._seen += 1
+            if len(self.samples) < self._sample_rows:
+                self.samples.append(row)
+            else:
+                j = self._random.randrange(self._seen)
+                if j < self._sample_rows:
+                    self.samples[j] = row
+
+    def take_records(self) -> list[bytes]:
+        """The prediction records as JSON bodies of at most :data:`MAX_RECORDS`, then cleared."""
+        bodies = [
+            json.dumps({"records": self.records[i : i + MAX_RECORDS]}).encode()
+            for i in range(0, len(self.records), MAX_RECORDS)
+        ]
+        self.records = []
+        return bodies
+
+    def sample_body(self, names: set[str]) -> bytes | None:
+        """The sampled rows (schema columns only, finite values) as one JSON body."""
+        rows = [{k: _cell(v) for k, v in row.items() if k in names} for row in self.samples]
+        rows = [r for r in rows if r]
+        if not rows:
+            return None
+        stamp = datetime.fromtimestamp(self.start, UTC).isoformat()
+        return json.dumps({"timestamp": stamp, "rows": rows[:MAX_RECORDS]}).encode()
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, bool | str) or value is None:
+        return value if not isinstance(value, str) else value[:10_000]
+    if isinstance(value, int | float | np.integer | np.floating):
+        f = float(value)
+        return f if math.isfinite(f) else None
+    return str(value)[:10_000]
