@@ -9,6 +9,6 @@ if [ ! -x .venv-whylogs/bin/python ]; then
     python3 -m venv .venv-whylogs
 fi
 .venv-whylogs/bin/python -m pip install --quiet --upgrade pip
-.venv-whylogs/bin/python -m pip install --quiet "whylogs==1.6.*" "pandas<3" psutil
+.venv-whylogs/bin/python -m pip install --quiet "whylogs==1.6.*" "pandas<3" psutil prometheus-client
 .venv-whylogs/bin/python -m pip install --quiet -e ..
 echo "*" > .venv-whylogs/.gitignore  # untracked, as python 3.13 venvs do by themselves

@@ -14,7 +14,6 @@ import functools
 import itertools
 import json
 import logging
-import math
 import os
 import secrets
 import socket
@@ -23,11 +22,14 @@ import time
 import weakref
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import httpx
+import numpy as np
+import numpy.typing as npt
 
 from sightline.errors import InvalidInputError, SightlineError
 from sightline.profile import Column, Profile, Schema
@@ -395,10 +397,8 @@ class Monitor:
         self._absorb(items)
         now = time.time()
         for start in sorted(self._windows):
-            w = self._windows[start]
-            if final or w.end <= now:
-                self._ship(w)
-                del self._windows[start]
+            if final or self._windows[start].end <= now:
+                self._ship(self._windows.pop(start))  # popped first: never shipped twice
         self._ship_labels()
         if final or now - self._last_beat >= min(self.window, 30.0):
             self._heartbeat(now)
@@ -413,10 +413,12 @@ class Monitor:
     def _absorb(self, items: list[tuple[Any, ...]]) -> None:
         spec = self._spec
         assert spec is not None
-        rows: dict[float, list[tuple[Any, ...]]] = {}
+        rows: list[tuple[Any, ...]] = []
         for item in items:
             kind = item[0]
-            if kind == "labels":
+            if kind == "row":
+                rows.append(item)
+            elif kind == "labels":
                 self._labels.extend(_labels(item))
             elif kind == "request":
                 start = window_start(item[2], self.window)
@@ -424,28 +426,42 @@ class Monitor:
                     cols.Columns(), _latency([item[1]]), served=1, errors=int(item[3])
                 )
                 self._counts["errors" if item[3] else "requests"] += 1
-            elif kind == "batch":
-                self._absorb_batch(spec, item)
             else:
-                rows.setdefault(window_start(_epoch(item[6]), self.window), []).append(item)
-        for start, group in rows.items():
-            self._absorb_rows(spec, start, group)
+                self._absorb_batch(spec, item)
+        if rows:
+            self._absorb_rows(spec, rows)
 
-    def _absorb_rows(self, spec: Spec, start: float, group: list[tuple[Any, ...]]) -> None:
-        extra: dict[str, list[Any]] = {}
+    def _absorb_rows(self, spec: Spec, rows: list[tuple[Any, ...]]) -> None:
+        """Rows of ``log``, column by column, split by window."""
+        _, features, predictions, probabilities, ids, latencies, stamps = zip(*rows, strict=True)
+        seconds = _seconds(stamps)
+        starts = np.floor(seconds / self.window) * self.window
+        for start in np.unique(starts):
+            take = None if starts[0] == starts[-1] == start else np.flatnonzero(starts == start)
+            group = _RowGroup(
+                features=_pick(features, take),
+                predictions=_pick(predictions, take),
+                probabilities=_pick(probabilities, take),
+                ids=_pick(ids, take),
+                latencies=_pick(latencies, take),
+                seconds=seconds if take is None else seconds[take],
+            )
+            self._absorb_group(spec, float(start), group)
+
+    def _absorb_group(self, spec: Spec, start: float, group: _RowGroup) -> None:
+        extra: dict[str, Sequence[Any]] = {}
         if spec.prediction:
-            extra[spec.prediction] = [r[2] for r in group]
+            extra[spec.prediction] = group.predictions
         if spec.probability:
-            extra[spec.probability] = [r[3] for r in group]
-        features = [r[1] if isinstance(r[1], Mapping) else {} for r in group]
-        columns = cols.from_rows(spec.schema, features, extra)
+            extra[spec.probability] = group.probabilities
+        columns = cols.from_rows(spec.schema, group.features, extra)
         self._unknown.update(columns.unknown)
         w = self._window(start)
-        w.add(columns, _latency(r[5] for r in group), served=len(group))
-        w.add_records([_record(r[4], r[6], r[2], r[3]) for r in group])
+        w.add(columns, _latency(group.latencies), served=len(group.ids))
+        w.add_records(group.ids, group.seconds, group.predictions, group.probabilities)
         if self.sample_rows:
-            w.add_samples(features)
-        self._counts["rows"] += len(group)
+            w.add_samples([f for f in group.features if isinstance(f, Mapping)])
+        self._counts["rows"] += len(group.ids)
 
     def _absorb_batch(self, spec: Spec, item: tuple[Any, ...]) -> None:
         _, arrays, predictions, probabilities, ids, latencies, ts, n = item
@@ -458,9 +474,13 @@ class Monitor:
         self._unknown.update(columns.unknown)
         w = self._window(window_start(_epoch(ts), self.window))
         w.add(columns, _latency(latencies or ()), served=n)
-        preds = list(predictions) if predictions is not None else [None] * n
-        probs = list(probabilities) if probabilities is not None else [None] * n
-        w.add_records([_record(ids[i], ts, preds[i], probs[i]) for i in range(n)])
+        none = [None] * n
+        w.add_records(
+            ids,
+            np.full(n, _epoch(ts)),
+            none if predictions is None else list(predictions),
+            none if probabilities is None else list(probabilities),
+        )
         self._counts["rows"] += n
 
     def _window(self, start: float) -> Window:
@@ -604,21 +624,33 @@ def _iso(ts: float | datetime) -> str:
     return moment.isoformat()
 
 
+def _seconds(stamps: Sequence[float | datetime]) -> npt.NDArray[np.float64]:
+    """Timestamps (epoch seconds or datetimes) as epoch seconds."""
+    try:
+        return np.array(stamps, dtype=np.float64)
+    except TypeError:
+        return np.array([_epoch(t) for t in stamps], dtype=np.float64)
+
+
+def _pick(values: Sequence[Any], take: npt.NDArray[np.intp] | None) -> Sequence[Any]:
+    """``values`` at the positions ``take`` (all of them for None)."""
+    return values if take is None else [values[i] for i in take]
+
+
+@dataclass(frozen=True, slots=True)
+class _RowGroup:
+    """The rows of one window, column by column."""
+
+    features: Sequence[Any]
+    predictions: Sequence[Any]
+    probabilities: Sequence[Any]
+    ids: Sequence[str]
+    latencies: Sequence[float | None]
+    seconds: npt.NDArray[np.float64]
+
+
 def _latency(values: Iterable[float | None]) -> list[float]:
     return [float(v) for v in values if v is not None]
-
-
-def _record(id: str, ts: float | datetime, prediction: Any, probability: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": str(id), "timestamp": _iso(ts)}
-    if isinstance(prediction, bool):
-        prediction = float(prediction)
-    if isinstance(prediction, int | float) and not math.isnan(prediction):
-        out["prediction"] = float(prediction)
-    elif isinstance(prediction, str):
-        out["prediction"] = prediction[:200]
-    if isinstance(probability, int | float) and 0.0 <= probability <= 1.0:
-        out["probability"] = float(probability)
-    return out
 
 
 def _labels(item: tuple[Any, ...]) -> list[dict[str, Any]]:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import math
-import random
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from sightline.profile import Profile, Schema
 from sightline.sdk.columns import Columns
@@ -82,11 +82,13 @@ class Window:
             window_start=datetime.fromtimestamp(start, UTC),
             window_end=datetime.fromtimestamp(start + size, UTC),
         )
-        self.records: list[dict[str, Any]] = []
+        self._records: list[
+            tuple[Sequence[str], npt.NDArray[np.float64], Sequence[Any], Sequence[Any]]
+        ] = []
         self.samples: list[Mapping[str, Any]] = []
         self._sample_rows = sample_rows
         self._seen = 0
-        self._random = random.Random(int(start))
+        self._random = np.random.default_rng(int(start))
         self.touched = False
 
     def add(
@@ -102,30 +104,40 @@ class Window:
         self.profile.n_predictions += max(0, served - lat.size)
         self.touched = True
 
-    def add_records(self, records: list[dict[str, Any]]) -> None:
-        """Prediction records (id, timestamp, prediction, probability) for label joins."""
-        self.records.extend(records)
+    def add_records(
+        self,
+        ids: Sequence[str],
+        seconds: npt.NDArray[np.float64],
+        predictions: Sequence[Any],
+        probabilities: Sequence[Any],
+    ) -> None:
+        """Prediction records (id, timestamp, prediction, probability) for label joins,
+        given column by column."""
+        self._records.append((ids, seconds, predictions, probabilities))
         self.touched = True
 
     def add_samples(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Keep a uniform sample of at most ``sample_rows`` rows (reservoir sampling)."""
-        for row in rows:
-            self._seen += 1
-            if len(self.samples) < self._sample_rows:
-                self.samples.append(row)
-            else:
-                j = self._random.randrange(self._seen)
-                if j < self._sample_rows:
-                    self.samples[j] = row
+        """Keep a uniform sample of at most ``sample_rows`` rows (reservoir sampling: the
+        ``i``-th row seen replaces a kept one with probability ``sample_rows / i``)."""
+        head = rows[: max(0, self._sample_rows - len(self.samples))]
+        self.samples.extend(head)
+        before = self._seen + len(head)
+        self._seen += len(rows)
+        if len(rows) == len(head):
+            return
+        seen = before + np.arange(1, len(rows) - len(head) + 1)  # 1-based count at each row
+        slots = self._random.integers(0, seen)
+        for i in np.flatnonzero(slots < self._sample_rows):
+            self.samples[slots[i]] = rows[len(head) + int(i)]
 
     def take_records(self) -> list[bytes]:
         """The prediction records as JSON bodies of at most :data:`MAX_RECORDS`, then cleared."""
-        bodies = [
-            json.dumps({"records": self.records[i : i + MAX_RECORDS]}).encode()
-            for i in range(0, len(self.records), MAX_RECORDS)
+        records = [r for batch in self._records for r in _records(*batch)]
+        self._records = []
+        return [
+            json.dumps({"records": records[i : i + MAX_RECORDS]}).encode()
+            for i in range(0, len(records), MAX_RECORDS)
         ]
-        self.records = []
-        return bodies
 
     def sample_body(self, names: set[str]) -> bytes | None:
         """The sampled rows (schema columns only, finite values) as one JSON body."""
@@ -135,6 +147,44 @@ class Window:
             return None
         stamp = datetime.fromtimestamp(self.start, UTC).isoformat()
         return json.dumps({"timestamp": stamp, "rows": rows[:MAX_RECORDS]}).encode()
+
+
+def iso_times(seconds: npt.NDArray[np.float64]) -> list[str]:
+    """Epoch seconds as ISO 8601 UTC strings, vectorized.
+
+    >>> iso_times(np.array([0.5]))
+    ['1970-01-01T00:00:00.500000Z']
+    """
+    micros = np.round(seconds * 1e6).astype("int64").astype("datetime64[us]")
+    return np.datetime_as_string(micros, unit="us", timezone="UTC").tolist()  # type: ignore[no-any-return]
+
+
+def _records(
+    ids: Sequence[str],
+    seconds: npt.NDArray[np.float64],
+    predictions: Sequence[Any],
+    probabilities: Sequence[Any],
+) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = [
+        {"id": str(i), "timestamp": t} for i, t in zip(ids, iso_times(seconds), strict=True)
+    ]
+    for record, p, q in zip(out, predictions, probabilities, strict=True):
+        if p is not None:
+            value = _prediction(p)
+            if value is not None:
+                record["prediction"] = value
+        if q is not None and isinstance(q, int | float) and 0.0 <= q <= 1.0:
+            record["probability"] = float(q)
+    return out
+
+
+def _prediction(value: Any) -> float | str | None:
+    if isinstance(value, str):
+        return value[:200]
+    if isinstance(value, bool | int | float | np.integer | np.floating):
+        f = float(value)
+        return f if math.isfinite(f) else None
+    return None
 
 
 def _cell(value: Any) -> Any:

@@ -1,0 +1,233 @@
+"""The SDK's cost in the serving process: sightline vs whylogs vs prometheus-client.
+
+Run with whylogs' environment (``bash benchmarks/setup_whylogs.sh``; it also installs
+prometheus-client), the collector from sightline's own ``.venv``::
+
+    benchmarks/.venv-whylogs/bin/python benchmarks/sdk.py [--rows 200000] [--soak 600]
+
+Measured in one run, on the same 25-feature rows (20 numbers, 5 short strings):
+
+- ``log`` call: the caller-side time of ``Monitor.log(row, prediction=...)`` per call
+  (median and p99 over ``--rows`` calls, as fast as the loop goes, while the background
+  thread profiles and ships to a real collector on loopback), against whylogs'
+  ``DatasetProfile.track(row=row)`` and ``why.log(row=row)`` per row and
+  prometheus-client's ``Histogram.observe`` (the floor of in-process instrumentation).
+- CPU per row: the process's CPU time (all threads) for logging ``--rows`` rows and
+  ``close()`` (profiling, JSON, gzip, HTTP, all delivered), divided by the rows; whylogs'
+  per-row CPU for ``track``.
+- soak: 10,000 rows/s for ``--soak`` seconds with the collector down (a closed port) and
+  a spool directory: the resident set every 10 s (the spool on disk aside).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+COLLECTOR = ROOT / ".venv" / "bin" / "sightline"
+os.environ.setdefault("WHYLOGS_NO_ANALYTICS", "True")
+
+
+def rows(n: int = 1000) -> list[dict[str, Any]]:
+    rng = np.random.default_rng(0)
+    nums = rng.normal(size=(n, 20))
+    cats = rng.choice(["red", "green", "blue", "amber"], size=(n, 5))
+    return [
+        {
+            **{f"num{j}": float(nums[i, j]) for j in range(20)},
+            **{f"cat{j}": str(cats[i, j]) for j in range(5)},
+        }
+        for i in range(n)
+    ]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_collector(data: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            str(COLLECTOR),
+            "serve",
+            "--data",
+            str(data),
+            "--port",
+            str(port),
+            "--no-auth",
+            "--log-level",
+            "warning",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    import httpx
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("the collector did not start")
+
+
+def percentiles(ns: np.ndarray) -> tuple[float, float]:
+    return float(np.median(ns)) / 1000, float(np.percentile(ns, 99)) / 1000
+
+
+def time_calls(call: Any, args: list[Any], n: int) -> np.ndarray:
+    out = np.empty(n, dtype=np.int64)
+    clock = time.perf_counter_ns
+    m = len(args)
+    for i in range(n):
+        a = args[i % m]
+        t0 = clock()
+        call(a)
+        out[i] = clock() - t0
+    return out
+
+
+def bench_sightline(url: str, data: list[dict[str, Any]], n: int) -> dict[str, float]:
+    from sightline import Monitor
+
+    spool = Path(tempfile.mkdtemp(prefix="sl-sdk-"))
+    cpu0 = time.process_time()
+    monitor = Monitor("bench", "1", url=url, spool_dir=spool)
+    ns = time_calls(lambda row: monitor.log(row, prediction=0.5), data, n)
+    monitor.close(timeout=120)
+    cpu = time.process_time() - cpu0
+    delivered = monitor.stats()["delivery"]
+    shutil.rmtree(spool, ignore_errors=True)
+    median, p99 = percentiles(ns)
+    return {"median": median, "p99": p99, "cpu_per_row": cpu / n * 1e6, "sent": delivered.sent}
+
+
+def bench_whylogs(data: list[dict[str, Any]], n_track: int, n_log: int) -> dict[str, float]:
+    if not hasattr(np, "unicode_"):  # whylogs 1.6 still names numpy 1's alias for str_
+        np.unicode_ = np.str_  # type: ignore[attr-defined]
+    import whylogs as why
+    from whylogs.core import DatasetProfile
+
+    profile = DatasetProfile()
+    cpu0 = time.process_time()
+    track = time_calls(lambda row: profile.track(row=row), data, n_track)
+    cpu = time.process_time() - cpu0
+    log = time_calls(lambda row: why.log(row=row), data, n_log)
+    t_med, t_p99 = percentiles(track)
+    l_med, l_p99 = percentiles(log)
+    return {
+        "median": t_med,
+        "p99": t_p99,
+        "cpu_per_row": cpu / n_track * 1e6,
+        "log_median": l_med,
+        "log_p99": l_p99,
+    }
+
+
+def bench_prometheus(n: int) -> dict[str, float]:
+    from prometheus_client import CollectorRegistry, Histogram
+
+    hist = Histogram("latency_seconds", "latency", registry=CollectorRegistry())
+    values = list(np.random.default_rng(1).uniform(0, 1, 1000))
+    ns = time_calls(hist.observe, values, n)
+    cpu0 = time.process_time()
+    for v in values * (n // len(values)):
+        hist.observe(v)
+    cpu = time.process_time() - cpu0
+    median, p99 = percentiles(ns)
+    return {"median": median, "p99": p99, "cpu_per_row": cpu / n * 1e6}
+
+
+def soak(
+    data: list[dict[str, Any]], seconds: float, rate: int = 10_000
+) -> list[tuple[float, float, float]]:
+    import psutil
+
+    from sightline import Monitor
+
+    spool = Path(tempfile.mkdtemp(prefix="sl-soak-"))
+    monitor = Monitor(
+        "bench", "1", url=f"http://127.0.0.1:{free_port()}", spool_dir=spool, timeout=2
+    )
+    proc = psutil.Process()
+    samples = []
+    start = time.monotonic()
+    sent = 0
+    next_sample = 0.0
+    while (elapsed := time.monotonic() - start) < seconds:
+        target = int(elapsed * rate)
+        while sent < target:
+            monitor.log(data[sent % len(data)], prediction=0.5)
+            sent += 1
+        if elapsed >= next_sample:
+            disk = sum(f.stat().st_size for f in spool.rglob("*") if f.is_file())
+            samples.append((elapsed, proc.memory_info().rss / 2**20, disk / 2**20))
+            next_sample += 10.0
+        time.sleep(0.001)
+    monitor.close(timeout=5)
+    shutil.rmtree(spool, ignore_errors=True)
+    return samples
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--whylogs-rows", type=int, default=5_000)
+    parser.add_argument("--why-log-rows", type=int, default=200)
+    parser.add_argument("--soak", type=float, default=60.0, help="seconds of the soak (0: skip)")
+    args = parser.parse_args()
+    data = rows()
+    with tempfile.TemporaryDirectory(prefix="sl-collector-") as tmp:
+        proc, url = start_collector(Path(tmp))
+        try:
+            sl = bench_sightline(url, data, args.rows)
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    wl = bench_whylogs(data, args.whylogs_rows, args.why_log_rows)
+    pm = bench_prometheus(args.rows)
+    print(f"load average: {os.getloadavg()[0]:.2f}; python {sys.version.split()[0]}")
+    print("| tool | call median us | call p99 us | CPU per row us |")
+    print("| --- | ---: | ---: | ---: |")
+    print(
+        f"| sightline `Monitor.log` (25 features) | {sl['median']:.2f} | {sl['p99']:.2f} | {sl['cpu_per_row']:.2f} |"
+    )
+    print(
+        f"| whylogs `DatasetProfile.track(row=)` | {wl['median']:.1f} | {wl['p99']:.1f} | {wl['cpu_per_row']:.1f} |"
+    )
+    print(f"| whylogs `why.log(row=)` | {wl['log_median']:.0f} | {wl['log_p99']:.0f} | |")
+    print(
+        f"| prometheus-client `Histogram.observe` | {pm['median']:.2f} | {pm['p99']:.2f} | {pm['cpu_per_row']:.2f} |"
+    )
+    print(
+        f"sightline vs whylogs track: {wl['median'] / sl['median']:.0f}x cheaper per call, "
+        f"{wl['cpu_per_row'] / sl['cpu_per_row']:.0f}x less CPU per row; payloads delivered {sl['sent']}"
+    )
+    if args.soak > 0:
+        samples = soak(data, args.soak)
+        print("| soak s | RSS MiB | spool MiB |")
+        print("| ---: | ---: | ---: |")
+        for elapsed, rss, disk in samples:
+            print(f"| {elapsed:.0f} | {rss:.0f} | {disk:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
