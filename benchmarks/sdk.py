@@ -122,7 +122,7 @@ def bench_sightline(url: str, data: list[dict[str, Any]], n: int) -> dict[str, f
 
 def bench_whylogs(data: list[dict[str, Any]], n_track: int, n_log: int) -> dict[str, float]:
     if not hasattr(np, "unicode_"):  # whylogs 1.6 still names numpy 1's alias for str_
-        np.unicode_ = np.str_  # type: ignore[attr-defined]
+        np.str_ = np.str_  # type: ignore[attr-defined]
     import whylogs as why
     from whylogs.core import DatasetProfile
 
