@@ -292,3 +292,55 @@ def test_fastapi_middleware_records_latency_and_errors(
     m.close(timeout=30)
     got = stored_profile(duckdb_collector)
     assert (got.n_rows, got.n_predictions, got.n_errors, got.latency.n) == (0, 6, 1, 6)
+
+
+SERVING = """
+import sys, time
+from sightline.profile import Profile
+from sightline.sdk import Monitor
+rows = [({"age": 30.0 + i % 40, "city": "abc"[i % 3]}, (i % 10) / 10) for i in range(int(sys.argv[4]))]
+m = Monitor("churn", "1", url=sys.argv[1], api_key=sys.argv[2], spool_dir=sys.argv[3],
+            reference=Profile.load(sys.argv[5]), tick=0.05, timeout=1)
+for f, p in rows:
+    m.log(f, prediction=p)
+m.flush(timeout=3)  # the collector is down: everything goes to the spool
+print("spooled", flush=True)
+time.sleep(120)
+"""
+
+
+def test_sigkilled_serving_process_loses_nothing_that_reached_the_spool(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    data, spool, ref = str(tmp_path / "data"), tmp_path / "spool", tmp_path / "ref.slp"
+    reference_profile().save(ref)
+    store = open_store(data)
+    key = store.create_key("default", "ingest")
+    store.close()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SERVING, url, key, str(spool), "1500", str(ref)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "spooled"
+    finally:
+        proc.kill()
+        proc.wait(30)
+        if proc.stdout is not None:
+            proc.stdout.close()
+    assert any(spool.rglob("*.slq")) or any(p.is_file() for p in spool.rglob("*"))
+    with running_collector(data, port) as collector:
+        # A restarted serving process on the same spool directory replays what was spooled.
+        again = Monitor("churn", "1", url=url, api_key=key, spool_dir=spool, tick=0.05)
+        again.close(timeout=30)
+        assert collector.store.count("predictions", "default") == 1500
+        assert (
+            collector.store._read("SELECT count(DISTINCT prediction_id) FROM predictions")[0][0]
+            == 1500
+        )
+        assert stored_profile(collector).n_rows == 1500

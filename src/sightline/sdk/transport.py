@@ -445,8 +445,11 @@ class Delivery:
         return self._last_ordinal
 
     def _spill_locked(self) -> None:
-        """Move the oldest queued payloads to the spool while over ``queue_max_bytes``."""
-        while self._memory and self._memory_bytes > self._queue_max_bytes:
+        """Move the oldest queued payloads to the spool while over ``queue_max_bytes``, or
+        all of them while the collector is unreachable (so that a crash loses nothing
+        queued)."""
+        limit = 0 if self._should_spool() else self._queue_max_bytes
+        while self._memory and self._memory_bytes > limit:
             work = self._memory.popleft()
             assert work.payload is not None
             self._memory_bytes -= len(work.payload.body)
@@ -569,7 +572,11 @@ class Delivery:
     def _deliver_work(self, work: _Work) -> _Outcome:
         if work.spool_name is None:
             assert work.payload is not None
-            return self._deliver(work.payload, lambda: False)
+            outcome = self._deliver(work.payload, self._should_spool)
+            if outcome is _Outcome.DONE and self._should_spool():
+                with self._cond:  # unreachable: on disk, so that a crash cannot lose it
+                    self._to_spool(work)
+            return outcome
         spool, name = self._spool, work.spool_name
         assert spool is not None
         try:
@@ -682,9 +689,15 @@ class Delivery:
             return self._timeout
         return max(0.05, min(self._timeout, deadline - time.monotonic()))
 
+    def _should_spool(self) -> bool:
+        """While the collector is unreachable, queued payloads wait on disk."""
+        return self._unreachable and self._spool is not None
+
     def _went_unreachable(self, exc: Exception) -> None:
         if not self._unreachable:
             self._unreachable = True
+            with self._cond:
+                self._spill_locked()
             logger.warning(
                 "sightline: collector %s unreachable (%s: %s); payloads are kept and retried",
                 self.url,
@@ -709,7 +722,8 @@ class Delivery:
         self._warn_once(
             f"reject-{status}",
             f"sightline: collector refused a payload with HTTP {status} "
-            f"(POST {payload.path}, key {payload.key}): {answer.detail or '(no body)'}; "
+            f"({payload.method} {payload.path}, key {payload.key}): "
+            f"{answer.detail or '(no body)'}; "
             f"dropped. Further {status} answers are only counted in the delivery stats",
         )
 
