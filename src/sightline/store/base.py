@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from sightline.errors import ConflictError, InvalidInputError, NotFoundError
 from sightline.store.migrations import MIGRATIONS, RETENTION_COLUMN, WRITABLE
+from sightline.store.scheduling import SchedulingQueries
 
 Scope = Literal["ingest", "read", "admin"]
 SCOPES: tuple[Scope, ...] = ("ingest", "read", "admin")
@@ -126,7 +127,7 @@ def _nice_step(seconds: float) -> int:
     return 86400 * math.ceil(seconds / 86400)
 
 
-class Store(ABC):
+class Store(SchedulingQueries, ABC):
     """Persistence of everything the collector keeps. Subclasses: DuckDB and PostgreSQL.
 
     Examples

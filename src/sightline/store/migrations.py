@@ -149,7 +149,29 @@ _POSTGRES_INDEXES = (
     "CREATE INDEX ingest_requests_received ON ingest_requests (received_at)",
 )
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, _INITIAL, _POSTGRES_INDEXES),)
+_SCHEDULER = (
+    """CREATE TABLE model_settings (
+        project TEXT NOT NULL,
+        model TEXT NOT NULL,
+        window_seconds BIGINT NOT NULL,
+        lateness_seconds BIGINT NOT NULL,
+        reference_windows BIGINT NOT NULL,
+        label_horizon_seconds BIGINT NOT NULL,
+        PRIMARY KEY (project, model))""",
+    """CREATE TABLE jobs_done (
+        project TEXT NOT NULL,
+        model TEXT NOT NULL,
+        version TEXT NOT NULL,
+        window_start TIMESTAMP NOT NULL,
+        kind TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        PRIMARY KEY (project, model, version, window_start, kind))""",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, _INITIAL, _POSTGRES_INDEXES),
+    Migration(2, _SCHEDULER),
+)
 
 #: Columns a caller may insert into each table through ``Store.ingest``/``insert_rows``.
 WRITABLE: dict[str, tuple[str, ...]] = {

@@ -1,0 +1,222 @@
+"""What a job computes, in three steps: load inputs from the store, compute rows (a pure
+function, which Dask can run anywhere), and write them back.
+
+- ``drift`` and ``quality``: the window's profiles (all instances, merged in a canonical
+  order) against the version's reference profile, or against the merge of the preceding
+  ``reference_windows`` windows (a rolling reference). Drift uses Jensen-Shannon distance
+  on the reference's histograms for every column, which is exact, so a rerun gives
+  identical rows; rows estimated from KLL sketches (whose compaction is randomized) are
+  left out of scheduled jobs for the same reason.
+- ``health``: predictions, throughput per second, error rate and latency p50/p95/p99
+  (interpolated in the Prometheus buckets, as ``histogram_quantile`` does), instances.
+- ``performance``: classification metrics (when labels are text or at most 20 distinct
+  integers) or regression metrics of the window's predictions joined with their labels,
+  and ``label_coverage``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from sightline.analysis.methods import DriftOptions
+from sightline.analysis.profile_compare import compare_profiles
+from sightline.analysis.rows import MetricRow, RowContext
+from sightline.profile import LATENCY_BUCKETS_MS, Profile, merge_profiles
+from sightline.scheduler.plan import Job
+from sightline.stats.performance import classification_metrics, regression_metrics
+from sightline.store import Store
+
+#: The metrics of data-quality rows (the rest of a profile comparison is drift).
+QUALITY_METRICS = frozenset(
+    {
+        "missing_share",
+        "inf_share",
+        "type_violation_share",
+        "out_of_range_share",
+        "unseen_share",
+        "constant",
+    }
+)
+DRIFT_OPTIONS = DriftOptions(numeric_method="jensen_shannon", categorical_method="jensen_shannon")
+_TS = pa.timestamp("us")
+
+
+@dataclass(frozen=True)
+class JobInputs:
+    """Everything :func:`compute` needs, loaded from the store (picklable)."""
+
+    job: Job
+    profiles: tuple[bytes, ...] = ()
+    reference: tuple[bytes, ...] = ()
+    labelled: tuple[tuple[Any, ...], ...] = ()
+
+
+def load(store: Store, job: Job) -> JobInputs:
+    """The inputs of ``job``."""
+    if job.kind == "performance":
+        rows = store.labelled(job.project, job.model, job.version, job.window_start, job.window_end)
+        return JobInputs(job, labelled=tuple(rows))
+    profiles = store.window_profiles(
+        job.project, job.model, job.version, job.window_start, job.window_end
+    )
+    reference: tuple[bytes, ...] = ()
+    if job.kind in ("drift", "quality"):
+        settings = store.model_settings(job.project, job.model)
+        if settings.reference_windows:
+            since = job.window_start - timedelta(
+                seconds=settings.window * settings.reference_windows
+            )
+            reference = tuple(
+                store.window_profiles(job.project, job.model, job.version, since, job.window_start)
+            )
+        else:
+            found = store.get_version(job.project, job.model, job.version).reference
+            reference = (found,) if found is not None else ()
+    return JobInputs(job, tuple(profiles), reference)
+
+
+def compute(inputs: JobInputs) -> list[MetricRow]:
+    """The metric rows of one job (pure: the same inputs give the same rows)."""
+    job = inputs.job
+    ctx = RowContext(job.model, job.version, job.window_start, job.window_end)
+    if job.kind == "performance":
+        return _performance(inputs.labelled, ctx)
+    current = merge_profiles(Profile.from_bytes(p) for p in inputs.profiles)
+    if job.kind == "health":
+        return _health(current, (job.window_end - job.window_start).total_seconds(), ctx)
+    if not inputs.reference:
+        return [
+            ctx.not_computed("drift_share", "no reference: upload one or set a rolling reference")
+        ]
+    reference = merge_profiles(Profile.from_bytes(p) for p in inputs.reference)
+    reference.model, reference.version = current.model, current.version
+    rows = compare_profiles(reference, current, DRIFT_OPTIONS, ctx).rows
+    quality = [r for r in rows if r.metric in QUALITY_METRICS]
+    if job.kind == "quality":
+        return [r for r in quality if "KLL" not in r.method]
+    return [r for r in rows if r.metric not in QUALITY_METRICS]
+
+
+def write(store: Store, job: Job, rows: Sequence[MetricRow], computed_at: datetime) -> None:
+    """Replace the job's rows and record its fingerprint (one transaction)."""
+    key = (job.model, job.version, job.window_start, job.window_end, job.kind)
+    store.finish_job(job.project, key, job.fingerprint, rows_table(job, rows, computed_at))
+
+
+def rows_table(job: Job, rows: Sequence[MetricRow], computed_at: datetime) -> pa.Table:
+    """Metric rows as the store's ``metric_rows`` columns."""
+    n = len(rows)
+
+    def floats(name: str) -> pa.Array:
+        values = [getattr(r, name) for r in rows]
+        return pa.array(
+            [None if v is None or math.isnan(v) else float(v) for v in values], pa.float64()
+        )
+
+    return pa.table(
+        {
+            "project": pa.array([job.project] * n, pa.string()),
+            "model": pa.array([job.model] * n, pa.string()),
+            "version": pa.array([job.version] * n, pa.string()),
+            "window_start": pa.array([job.window_start] * n, _TS),
+            "window_end": pa.array([job.window_end] * n, _TS),
+            "column_name": pa.array([r.column for r in rows], pa.string()),
+            "metric": pa.array([r.metric for r in rows], pa.string()),
+            "value": floats("value"),
+            "lower_bound": floats("lower"),
+            "upper_bound": floats("upper"),
+            "alert": pa.array([bool(r.alert) for r in rows], pa.bool_()),
+            "n_ref": pa.array([int(r.n_ref) for r in rows], pa.int64()),
+            "n_cur": pa.array([int(r.n_cur) for r in rows], pa.int64()),
+            "method": pa.array([r.method for r in rows], pa.string()),
+            "p_value": floats("p_value"),
+            "kind": pa.array([job.kind] * n, pa.string()),
+            "computed_at": pa.array([computed_at] * n, _TS),
+        }
+    )
+
+
+def bucket_quantile(buckets: np.ndarray, q: float) -> float:
+    """The ``q`` quantile of latencies counted in :data:`LATENCY_BUCKETS_MS` buckets (plus
+    ``+Inf``), interpolated linearly inside a bucket as Prometheus' ``histogram_quantile``.
+
+    >>> bucket_quantile(np.array([0, 10] + [0] * 13), 0.5)
+    7.5
+    """
+    total = int(buckets.sum())
+    if total == 0:
+        return math.nan
+    uppers = np.array([*LATENCY_BUCKETS_MS, math.inf])
+    cumulative = np.cumsum(buckets)
+    i = int(np.searchsorted(cumulative, q * total, side="left"))
+    if i >= len(LATENCY_BUCKETS_MS):
+        return float(LATENCY_BUCKETS_MS[-1])
+    lower = 0.0 if i == 0 else float(uppers[i - 1])
+    below = 0 if i == 0 else int(cumulative[i - 1])
+    inside = int(buckets[i])
+    return lower + (float(uppers[i]) - lower) * (q * total - below) / inside if inside else lower
+
+
+def _health(p: Profile, seconds: float, ctx: RowContext) -> list[MetricRow]:
+    n = p.n_predictions
+    rows = [
+        ctx.row("predictions", float(n), n_cur=n, method="count"),
+        ctx.row("throughput", n / seconds, n_cur=n, method="predictions per second"),
+        ctx.row("instances", float(len(p.instance_ids)), method="distinct instance ids"),
+    ]
+    if n:
+        rows.append(ctx.row("error_rate", p.n_errors / n, n_cur=n, method="errors / predictions"))
+    for q in (0.5, 0.95, 0.99):
+        value = bucket_quantile(p.latency_buckets, q)
+        if not math.isnan(value):
+            name = f"latency_p{round(q * 100)}_ms"
+            rows.append(ctx.row(name, value, n_cur=n, method="histogram_quantile of le buckets"))
+    return rows
+
+
+def _performance(labelled: Sequence[tuple[Any, ...]], ctx: RowContext) -> list[MetricRow]:
+    total = len(labelled)
+    pairs = [r for r in labelled if r[3] is not None or r[4] is not None]
+    rows = [
+        ctx.row(
+            "label_coverage",
+            len(pairs) / total if total else math.nan,
+            n_cur=total,
+            method="labelled / predictions",
+        )
+    ]
+    if not pairs:
+        return rows
+    labels = [r[4] if r[4] is not None else r[3] for r in pairs]
+    predictions = [r[1] if r[1] is not None else r[0] for r in pairs]
+    if _is_classification(labels):
+        y_true = np.array([_text(v) for v in labels], dtype=object)
+        y_pred = np.array([_text(v) for v in predictions], dtype=object)
+        metrics = classification_metrics(y_true.astype(str), y_pred.astype(str))
+    else:
+        metrics = regression_metrics(np.array(labels, float), np.array(predictions, float))
+    rows += [
+        ctx.row(name, float(v), n_cur=len(pairs), method="realized, labels joined by id")
+        for name, v in sorted(metrics.items())
+    ]
+    return rows
+
+
+def _is_classification(labels: Sequence[Any]) -> bool:
+    if any(isinstance(v, str) for v in labels):
+        return True
+    values = np.array(labels, dtype=float)
+    return bool(np.all(values == np.round(values))) and len(np.unique(values)) <= 20
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

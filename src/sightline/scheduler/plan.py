@@ -1,0 +1,86 @@
+"""Job planning: a pure function of the stored state and the clock.
+
+One job per (project, model, version, window, kind), kinds ``drift``, ``quality``,
+``health`` (from profiles) and ``performance`` (from labelled predictions). A job is due
+when its window has closed (plus the model's lateness) and the fingerprint of its inputs
+differs from the one recorded when it last ran: new windows, catch-up after downtime, late
+profiles and, within the label horizon, late labels. Jobs come oldest first, and go to
+workers by rendezvous hashing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sightline.scheduler.windows import closed_before
+from sightline.store import Store
+
+PROFILE_KINDS = ("drift", "quality", "health")
+
+
+@dataclass(frozen=True, order=True)
+class Job:
+    """One unit of work; ``fingerprint`` identifies the inputs it will see."""
+
+    window_start: datetime
+    project: str
+    model: str
+    version: str
+    kind: str
+    window_end: datetime
+    fingerprint: str
+
+    @property
+    def key(self) -> str:
+        """A stable name of the job (not of its inputs)."""
+        start = self.window_start.isoformat()
+        return f"{self.project}/{self.model}/{self.version}/{start}/{self.kind}"
+
+
+def plan(store: Store, now: datetime) -> list[Job]:
+    """Every job due at ``now`` (naive UTC), oldest window first."""
+    jobs: list[Job] = []
+    for project, model, version in store.all_versions():
+        settings = store.model_settings(project, model)
+        size = timedelta(seconds=settings.window)
+        closed = closed_before(now, settings.window, settings.lateness)
+        done = store.jobs_done(project, model, version)
+        profiles = store.profile_windows(project, model, version, settings.window)
+        for start, fingerprint in profiles.items():
+            if start + size <= closed:
+                for kind in PROFILE_KINDS:
+                    if done.get((start, kind)) != fingerprint:
+                        jobs.append(
+                            Job(start, project, model, version, kind, start + size, fingerprint)
+                        )
+        horizon = closed - timedelta(seconds=settings.label_horizon)
+        for start, fingerprint in store.label_windows(
+            project, model, version, settings.window
+        ).items():
+            due = start + size <= closed and (
+                start >= horizon or (start, "performance") not in done
+            )
+            if due and done.get((start, "performance")) != fingerprint:
+                jobs.append(
+                    Job(start, project, model, version, "performance", start + size, fingerprint)
+                )
+    return sorted(jobs)
+
+
+def assign(job_key: str, workers: Sequence[str]) -> str:
+    """The worker that owns ``job_key`` by rendezvous (highest random weight) hashing:
+    each worker's weight is a hash of (worker, job); removing a worker moves only its jobs.
+
+    >>> assign("p/m/1/2026-01-01T00:00:00/drift", ["a", "b", "c"]) in {"a", "b", "c"}
+    True
+    """
+    if not workers:
+        raise ValueError("no workers")
+
+    def weight(worker: str) -> bytes:
+        return hashlib.sha256(f"{worker}\0{job_key}".encode()).digest()
+
+    return max(workers, key=weight)

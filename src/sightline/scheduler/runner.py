@@ -1,0 +1,89 @@
+"""Run planned jobs: in this process, or on a Dask cluster.
+
+:meth:`Scheduler.run_once` plans the jobs due at ``now``, loads their inputs from the
+store, computes their rows (locally, or with ``client.map`` on Dask workers, which need
+no access to the store), and writes each job's rows in its own transaction, oldest
+window first. Running it again with nothing new plans nothing; rerunning a job replaces
+its rows with identical ones.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sightline.analysis.rows import MetricRow
+from sightline.scheduler import jobs as j
+from sightline.scheduler.plan import Job, assign, plan
+from sightline.store import Store, utcnow
+
+log = logging.getLogger("sightline.scheduler")
+
+
+@dataclass
+class RunReport:
+    """What one run did."""
+
+    planned: int
+    written: int
+    failed: list[str]
+
+
+class Scheduler:
+    """Plans and runs the store's windowed jobs.
+
+    ``client``: a ``dask.distributed.Client`` to compute on (None: in this process).
+    ``worker``/``workers``: this replica's name among all replicas; each runs only the
+    jobs that rendezvous hashing assigns to it (one replica: all jobs).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        client: Any = None,
+        worker: str = "local",
+        workers: Sequence[str] = ("local",),
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.worker = worker
+        self.workers = tuple(workers)
+
+    def run_once(self, now: datetime | None = None, *, limit: int | None = None) -> RunReport:
+        """Plan and run every job due at ``now`` (at most ``limit``), oldest first."""
+        moment = utcnow() if now is None else now
+        due = [
+            job for job in plan(self.store, moment) if assign(job.key, self.workers) == self.worker
+        ]
+        due = due[:limit] if limit is not None else due
+        failed: list[str] = []
+        written = 0
+        inputs = [j.load(self.store, job) for job in due]
+        for job, rows in zip(due, self._compute(inputs), strict=True):
+            if rows is None:
+                failed.append(job.key)
+                continue
+            j.write(self.store, job, rows, moment)
+            written += 1
+        return RunReport(len(due), written, failed)
+
+    def _compute(self, inputs: list[j.JobInputs]) -> list[list[MetricRow] | None]:
+        if self.client is not None and inputs:
+            futures = self.client.map(_safe_compute, inputs, pure=True)
+            return list(self.client.gather(futures))
+        return [_safe_compute(i) for i in inputs]
+
+
+def _safe_compute(inputs: j.JobInputs) -> list[MetricRow] | None:
+    try:
+        return j.compute(inputs)
+    except Exception:  # one bad window must not stop the others
+        log.exception("job %s failed", inputs.job.key)
+        return None
+
+
+__all__ = ["Job", "RunReport", "Scheduler"]

@@ -1,0 +1,181 @@
+"""What the scheduler reads and writes: model settings, window inventories, job records.
+
+A mixin of :class:`~sightline.store.base.Store` (same SQL on DuckDB and PostgreSQL). A
+window's *fingerprint* summarizes its inputs (profiles, or predictions and labels); a job
+is due when its window has closed and its fingerprint differs from the one recorded when
+it last ran. Recording a job replaces its metric rows and its fingerprint in one
+transaction, so an interrupted run leaves either the old result or the new one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+if TYPE_CHECKING:
+    from sightline.store.base import Transaction
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """How the scheduler treats a model.
+
+    ``window`` and ``lateness`` in seconds; ``reference_windows`` 0 for the uploaded
+    (fixed) reference, else the number of preceding windows that form a rolling one;
+    ``label_horizon``: how long after a window closes late labels still recompute it.
+    """
+
+    window: int = 3600
+    lateness: int = 60
+    reference_windows: int = 0
+    label_horizon: int = 7 * 86400
+
+
+class SchedulingQueries:
+    """Queries of the scheduler (mixed into the Store)."""
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def _write(self) -> AbstractContextManager[Transaction]:
+        raise NotImplementedError
+
+    def model_settings(self, project: str, model: str) -> ModelSettings:
+        """The model's settings (the defaults until some were set)."""
+        rows = self._read(
+            "SELECT window_seconds, lateness_seconds, reference_windows, label_horizon_seconds "
+            "FROM model_settings WHERE project = ? AND model = ?",
+            (project, model),
+        )
+        return ModelSettings(*(int(v) for v in rows[0])) if rows else ModelSettings()
+
+    def set_model_settings(self, project: str, model: str, settings: ModelSettings) -> None:
+        """Store the model's settings (replacing earlier ones)."""
+        with self._write() as tx:
+            tx.execute(
+                "DELETE FROM model_settings WHERE project = ? AND model = ?", (project, model)
+            )
+            tx.execute(
+                "INSERT INTO model_settings VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    project,
+                    model,
+                    settings.window,
+                    settings.lateness,
+                    settings.reference_windows,
+                    settings.label_horizon,
+                ),
+            )
+
+    def all_versions(self) -> list[tuple[str, str, str]]:
+        """(project, model, version) of every registered version, sorted."""
+        rows = self._read(
+            "SELECT project, model, version FROM model_versions ORDER BY project, model, version"
+        )
+        return [(p, m, v) for p, m, v in rows]
+
+    def profile_windows(
+        self, project: str, model: str, version: str, size: int
+    ) -> dict[datetime, str]:
+        """Fingerprint of the profiles of each window of ``size`` seconds (by window start):
+        how many profiles and rows it holds."""
+        bucket = f"floor(extract(epoch FROM window_start) / {int(size)})"
+        rows = self._read(
+            f"SELECT {bucket} AS w, count(*), sum(n_rows), sum(n_predictions) FROM profiles "
+            "WHERE project = ? AND model = ? AND version = ? AND window_start IS NOT NULL "
+            "GROUP BY w ORDER BY w",
+            (project, model, version),
+        )
+        return {_start(w, size): f"{int(n)}:{int(r)}:{int(p)}" for w, n, r, p in rows}
+
+    def label_windows(
+        self, project: str, model: str, version: str, size: int
+    ) -> dict[datetime, str]:
+        """Fingerprint of the labelled predictions of each window: predictions, labels."""
+        bucket = f"floor(extract(epoch FROM p.ts) / {int(size)})"
+        rows = self._read(
+            f"SELECT {bucket} AS w, count(*), count(l.prediction_id) FROM predictions p "
+            "LEFT JOIN (SELECT DISTINCT prediction_id FROM labels "
+            "WHERE project = ? AND model = ?) l "
+            "ON p.prediction_id = l.prediction_id "
+            "WHERE p.project = ? AND p.model = ? AND p.version = ? GROUP BY w ORDER BY w",
+            (project, model, project, model, version),
+        )
+        return {_start(w, size): f"{int(n)}:{int(k)}" for w, n, k in rows if k}
+
+    def jobs_done(self, project: str, model: str, version: str) -> dict[tuple[datetime, str], str]:
+        """The fingerprint each job (window start, kind) had when it last ran."""
+        rows = self._read(
+            "SELECT window_start, kind, fingerprint FROM jobs_done "
+            "WHERE project = ? AND model = ? AND version = ?",
+            (project, model, version),
+        )
+        return {(w, k): f for w, k, f in rows}
+
+    def window_profiles(
+        self, project: str, model: str, version: str, since: datetime, until: datetime
+    ) -> list[bytes]:
+        """Payloads of the profiles with ``since <= window_start < until``, in a canonical
+        order (window, instance, idempotency key) whatever the order they arrived in."""
+        rows = self._read(
+            "SELECT payload FROM profiles WHERE project = ? AND model = ? AND version = ? "
+            "AND window_start >= ? AND window_start < ? "
+            "ORDER BY window_start, instance, idempotency_key",
+            (project, model, version, since, until),
+        )
+        return [bytes(r[0]) for r in rows]
+
+    def labelled(
+        self, project: str, model: str, version: str, since: datetime, until: datetime
+    ) -> list[tuple[Any, ...]]:
+        """(prediction, prediction_label, probability, label, label_text, id) of the
+        predictions made in ``[since, until)``, left-joined with their newest label,
+        sorted by id."""
+        return self._read(
+            "SELECT p.prediction, p.prediction_label, p.probability, l.label, l.label_text, "
+            "p.prediction_id FROM (SELECT DISTINCT ON (prediction_id) * FROM predictions "
+            "WHERE project = ? AND model = ? AND version = ? AND ts >= ? AND ts < ? "
+            "ORDER BY prediction_id, received_at) p "
+            "LEFT JOIN (SELECT DISTINCT ON (prediction_id) prediction_id, label, label_text "
+            "FROM labels WHERE project = ? AND model = ? "
+            "ORDER BY prediction_id, received_at DESC, label, label_text) l "
+            "ON p.prediction_id = l.prediction_id ORDER BY p.prediction_id",
+            (project, model, version, since, until, project, model),
+        )
+
+    def finish_job(
+        self,
+        project: str,
+        key: tuple[str, str, datetime, datetime, str],
+        fingerprint: str,
+        rows: pa.Table,
+    ) -> None:
+        """Replace the rows of job ``key`` (model, version, start, end, kind) and record its
+        fingerprint, in one transaction."""
+        model, version, start, end, kind = key
+        with self._write() as tx:
+            tx.execute(
+                "DELETE FROM metric_rows WHERE project = ? AND model = ? AND version = ? "
+                "AND window_start = ? AND window_end = ? AND kind = ?",
+                (project, model, version, start, end, kind),
+            )
+            if rows.num_rows:
+                tx.insert("metric_rows", rows)
+            tx.execute(
+                "DELETE FROM jobs_done WHERE project = ? AND model = ? AND version = ? "
+                "AND window_start = ? AND kind = ?",
+                (project, model, version, start, kind),
+            )
+            tx.execute(
+                "INSERT INTO jobs_done VALUES (?, ?, ?, ?, ?, ?)",
+                (project, model, version, start, kind, fingerprint),
+            )
+
+
+def _start(bucket: float, size: int) -> datetime:
+    return datetime(1970, 1, 1) + timedelta(seconds=int(bucket) * size)

@@ -1,0 +1,264 @@
+"""The scheduler over both stores: deterministic, idempotent, catching up, late labels."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sightline.analysis.columns import SchemaOptions
+from sightline.analysis.profiling import profile_data
+from sightline.profile import Column, Profile, Schema
+from sightline.scheduler import Scheduler, assign, plan
+from sightline.store import Idempotency, Store, open_store
+from sightline.store.scheduling import ModelSettings
+
+SCHEMA = Schema((Column("x"), Column("c", kind="categorical"), Column("y", role="prediction")))
+T0 = datetime(2026, 3, 1)
+HOUR = timedelta(hours=1)
+
+
+def data(n: int, seed: int, shift: float = 0.0) -> pa.Table:
+    rng = np.random.default_rng(seed)
+    return pa.table(
+        {
+            "x": rng.normal(shift, 1, n),
+            "c": rng.choice(["a", "b", "c"], n),
+            "y": rng.uniform(0, 1, n),
+        }
+    )
+
+
+REFERENCE = profile_data(
+    data(2000, 0), columns=SchemaOptions(schema=SCHEMA), model="m", version="1"
+)
+
+
+def batch_profile(window: int, instance: str, part: int, n: int = 300) -> Profile:
+    """A profile of one SDK flush: instance, window (hours after T0), part of the window."""
+    start = (T0 + window * HOUR).replace(tzinfo=UTC)
+    p = profile_data(
+        data(n, seed=window * 100 + part + 7 * len(instance), shift=0.5 * (window == 2)),
+        reference=REFERENCE,
+        model="m",
+        version="1",
+        instance_id=instance,
+        window_start=start + timedelta(minutes=10 * part),
+        window_end=start + timedelta(minutes=10 * part + 10),
+    )
+    return p.record_latency(np.full(n, 5.0 + window), n_errors=part)
+
+
+def profile_rows(project: str, p: Profile, key: str) -> pa.Table:
+    """The store row of one ingested profile, as the collector writes it."""
+    return pa.table(
+        {
+            "project": [project],
+            "model": ["m"],
+            "version": ["1"],
+            "instance": [",".join(p.instance_ids)],
+            "window_start": pa.array([p.window_start.replace(tzinfo=None)], pa.timestamp("us")),
+            "window_end": pa.array([p.window_end.replace(tzinfo=None)], pa.timestamp("us")),
+            "idempotency_key": [key],
+            "n_rows": [p.n_rows],
+            "n_predictions": [p.n_predictions],
+            "n_errors": [p.n_errors],
+            "latency": [p.latency.to_bytes()],
+            "payload": [p.to_bytes()],
+            "received_at": pa.array([T0], pa.timestamp("us")),
+        }
+    )
+
+
+EVENTS = [(w, i, part) for w in range(4) for i in ("i1", "i2") for part in range(3)]
+
+
+def ingest(store: Store, events: list[tuple[int, str, int]], duplicates: int = 0) -> None:
+    store.register_version("p", "m", "1", SCHEMA.to_dict())
+    store.set_reference("p", "m", "1", PAYLOADS["reference"])
+    for w, i, part in events + events[:duplicates]:
+        key = f"{w}-{i}-{part}"
+        body = PAYLOADS[key]
+        rows = profile_rows("p", Profile.from_bytes(body), key).set_column(
+            11, "payload", pa.array([body])
+        )
+        store.ingest("p", Idempotency(key, key, "profiles"), "profiles", rows)
+
+
+PAYLOADS = {f"{w}-{i}-{part}": batch_profile(w, i, part).to_bytes() for w, i, part in EVENTS}
+PAYLOADS["reference"] = REFERENCE.to_bytes()
+NOW = T0 + 10 * HOUR
+
+
+def all_rows(store: Store) -> list[tuple[object, ...]]:
+    return sorted(store._read("SELECT * FROM metric_rows"), key=repr)
+
+
+@pytest.fixture
+def store(store_location: str) -> Iterator[Store]:
+    s = open_store(store_location)
+    yield s
+    s.close()
+
+
+def test_runs_every_job_once_and_reruns_identically(store: Store) -> None:
+    ingest(store, EVENTS)
+    first = Scheduler(store).run_once(NOW)
+    assert (first.planned, first.written, first.failed) == (12, 12, [])  # 4 windows x 3 kinds
+    rows = all_rows(store)
+    assert Scheduler(store).run_once(NOW).planned == 0
+    with store._write() as tx:  # forget the job records: everything runs again
+        tx.execute("DELETE FROM jobs_done")
+    assert Scheduler(store).run_once(NOW).written == 12
+    assert all_rows(store) == rows
+    drift = store.latest_metric_rows("p", "m", "drift")
+    shares = {r["column"]: r for r in drift}
+    assert shares["x"]["metric"] == "jensen_shannon"
+    windows = store.metric_rows("p", "m", since=T0, until=NOW, column="x", metric="jensen_shannon")
+    assert [r["alert"] for r in windows] == [False, False, True, False]  # the shift in window 2
+    health = {
+        r["metric"]: r["value"]
+        for r in store.metric_rows("p", "m", since=T0, until=T0 + HOUR)
+        if r["column"] == ""
+        and r["metric"] in ("predictions", "error_rate", "instances", "latency_p50_ms")
+    }
+    assert health == {
+        "predictions": 1800.0,
+        "error_rate": 6 / 1800,
+        "instances": 2.0,
+        "latency_p50_ms": pytest.approx(5.0, abs=2.5),
+    }
+
+
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(seed=st.integers(0, 10_000), duplicates=st.integers(0, 5))
+def test_order_batches_and_duplicates_do_not_change_rows(
+    tmp_path_factory: pytest.TempPathFactory, seed: int, duplicates: int
+) -> None:
+    stores = [open_store(tmp_path_factory.mktemp("a")), open_store(tmp_path_factory.mktemp("b"))]
+    try:
+        shuffled = EVENTS[:]
+        random.Random(seed).shuffle(shuffled)
+        ingest(stores[0], EVENTS)
+        ingest(stores[1], shuffled, duplicates=duplicates)
+        for s in stores:
+            Scheduler(s).run_once(NOW)
+        assert all_rows(stores[0]) == all_rows(stores[1])
+    finally:
+        for s in stores:
+            s.close()
+
+
+def test_catch_up_after_downtime_oldest_first(store: Store) -> None:
+    ingest(store, EVENTS)
+    jobs = plan(store, T0 + 2 * HOUR + timedelta(minutes=2))
+    assert {j.window_start for j in jobs} == {T0, T0 + HOUR}  # the later windows are open
+    later = plan(store, NOW)
+    assert [j.window_start for j in later] == sorted(j.window_start for j in later)
+    assert len(later) == 12
+
+
+def test_late_labels_recompute_performance_within_the_horizon(store: Store) -> None:
+    ingest(store, EVENTS)
+    store.set_model_settings(
+        "p", "m", ModelSettings(window=3600, lateness=60, label_horizon=3 * 3600)
+    )
+    n = 40
+    predictions = pa.table(
+        {
+            "project": ["p"] * n,
+            "model": ["m"] * n,
+            "version": ["1"] * n,
+            "prediction_id": [f"id{i}" for i in range(n)],
+            "ts": pa.array([T0 + timedelta(minutes=i) for i in range(n)], pa.timestamp("us")),
+            "prediction": [float(i % 2) for i in range(n)],
+            "prediction_label": pa.nulls(n, pa.string()),
+            "probability": pa.nulls(n, pa.float64()),
+            "received_at": pa.array([T0] * n, pa.timestamp("us")),
+        }
+    )
+    store.insert_rows("predictions", predictions)
+
+    def label(ids: range, stamp: datetime) -> None:
+        store.insert_rows(
+            "labels",
+            pa.table(
+                {
+                    "project": ["p"] * len(ids),
+                    "model": ["m"] * len(ids),
+                    "prediction_id": [f"id{i}" for i in ids],
+                    "label": [float(i % 2) if i % 4 else 1.0 - i % 2 for i in ids],
+                    "label_text": pa.nulls(len(ids), pa.string()),
+                    "ts": pa.array([stamp] * len(ids), pa.timestamp("us")),
+                    "received_at": pa.array([stamp] * len(ids), pa.timestamp("us")),
+                }
+            ),
+        )
+
+    label(range(20), T0 + HOUR)
+    Scheduler(store).run_once(T0 + 2 * HOUR)
+    coverage = store.metric_rows("p", "m", since=T0, until=T0 + HOUR, metric="label_coverage")
+    assert [r["value"] for r in coverage] == [0.5]
+    label(range(20, 40), T0 + 2 * HOUR)
+    report = Scheduler(store).run_once(T0 + 3 * HOUR)
+    assert report.written >= 1
+    coverage = store.metric_rows("p", "m", since=T0, until=T0 + HOUR, metric="label_coverage")
+    assert [r["value"] for r in coverage] == [1.0]
+    accuracy = store.metric_rows("p", "m", since=T0, until=T0 + HOUR, metric="accuracy")
+    assert [r["value"] for r in accuracy] == [0.75]
+    # Beyond the horizon, new labels no longer recompute the window.
+    label(range(40), T0 + 9 * HOUR)
+    assert not [j for j in plan(store, T0 + 9 * HOUR) if j.kind == "performance"]
+
+
+def test_rolling_reference(store: Store) -> None:
+    ingest(store, EVENTS)
+    store.set_model_settings("p", "m", ModelSettings(window=3600, lateness=60, reference_windows=2))
+    Scheduler(store).run_once(NOW)
+    rows = store.metric_rows("p", "m", since=T0, until=NOW, column="x", metric="jensen_shannon")
+    assert [r["window_start"] for r in rows] == [T0 + HOUR, T0 + 2 * HOUR, T0 + 3 * HOUR]
+    assert [r["alert"] for r in rows] == [False, True, True]  # window 3 against windows 1-2
+    first = store.metric_rows("p", "m", since=T0, until=T0 + HOUR, metric="drift_share")
+    assert first[0]["method"].startswith("not computed")
+
+
+def test_rendezvous_assignment_is_stable_and_balanced() -> None:
+    keys = [f"p/m/1/{i}/drift" for i in range(2000)]
+    two = [assign(k, ["a", "b"]) for k in keys]
+    three = [assign(k, ["a", "b", "c"]) for k in keys]
+    assert 800 < two.count("a") < 1200
+    moved = [k for k, x, y in zip(keys, two, three, strict=True) if x != y]
+    assert all(assign(k, ["a", "b", "c"]) == "c" for k in moved)  # only jobs of the new worker move
+    assert [assign(k, ["b", "a"]) for k in keys] == two
+
+
+def test_dask_local_cluster_gives_the_same_rows(tmp_path_factory: pytest.TempPathFactory) -> None:
+    distributed = pytest.importorskip("distributed")
+    local, remote = (
+        open_store(tmp_path_factory.mktemp("l")),
+        open_store(tmp_path_factory.mktemp("r")),
+    )
+    try:
+        ingest(local, EVENTS)
+        ingest(remote, EVENTS)
+        Scheduler(local).run_once(NOW)
+        with (
+            distributed.LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
+            distributed.Client(cluster) as client,
+        ):
+            report = Scheduler(remote, client=client).run_once(NOW)
+        assert report.written == 12
+        assert all_rows(local) == all_rows(remote)
+    finally:
+        local.close()
+        remote.close()
