@@ -1,5 +1,5 @@
 """The ``sightline`` command: ``report``, ``check``, ``profile``, ``merge``, ``show``, ``demo``,
-``serve`` and ``keys``.
+``serve``, ``keys`` and ``backfill``.
 
 Exit codes: 0 success (``check``: the data set passes), 1 ``check`` found drift, 2 bad input
 or usage, with a one-line message on stderr (``--debug`` shows the traceback).
@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from sightline.cli import collector
+from sightline.cli import backfill, collector
 from sightline.errors import SightlineError
 
 EXIT_OK = 0
@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="write the report of a bundled example")
     demo.add_argument("-o", "--output", default="sightline-report.html", help="HTML file to write")
     collector.add_parsers(sub)
+    backfill.add_parser(sub)
     return parser
 
 
@@ -95,6 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "show": _show,
         "serve": collector.serve,
         "keys": collector.keys_create,
+        "backfill": backfill.run,
     }
     try:
         return commands[args.command](args)
