@@ -56,11 +56,13 @@ def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @contextlib.contextmanager
-def running_collector(location: str, port: int = 0) -> Iterator[Collector]:
+def running_collector(
+    location: str, port: int = 0, settings: Settings | None = None
+) -> Iterator[Collector]:
     """A collector with auth on over the store at ``location``, in a thread on loopback."""
     store = open_store(location)
     admin = store.create_key("default", "admin")
-    server, thread, url = start_server(create_app(store, Settings()), port)
+    server, thread, url = start_server(create_app(store, settings or Settings()), port)
     live = Collector(url, store, admin)
     try:
         yield live

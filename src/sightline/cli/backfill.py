@@ -30,7 +30,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 @contextlib.contextmanager
-def _dask(address: str | None) -> Iterator[Any]:
+def dask_client(address: str | None) -> Iterator[Any]:
+    """A Dask client of ``address`` ('local': a LocalCluster on this machine), or None."""
     if address is None:
         yield None
         return
@@ -69,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         window = parse_duration(args.window) if args.window else settings.window
         spec = bf.BackfillSpec(args.model, args.version, found.reference, args.timestamp, window)
         files = bf.parquet_files(args.data)
-        with _dask(args.dask) as client, progress_bar("profiling files") as update:
+        with dask_client(args.dask) as client, progress_bar("profiling files") as update:
             merged = bf.backfill(
                 files, spec, client=client, progress=lambda done: update(done, len(files))
             )

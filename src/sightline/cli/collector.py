@@ -8,8 +8,14 @@ import os
 import signal
 import socket
 import sys
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sightline.errors import InvalidInputError, StoreError
+
+if TYPE_CHECKING:
+    from sightline.server.state import Settings
+    from sightline.store import Store
 
 DEFAULT_DATA = "sightline-data"
 
@@ -26,6 +32,15 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         help="accept requests without keys (refused on a non-loopback address)",
     )
     serve.add_argument("--log-level", default="info", help="uvicorn log level (default info)")
+    serve.add_argument(
+        "--schedule-every",
+        type=float,
+        default=30.0,
+        help="seconds between scheduler runs (default 30; 0: no scheduler)",
+    )
+    serve.add_argument(
+        "--dask", help="run scheduled jobs on this Dask scheduler ('local': a LocalCluster)"
+    )
 
     keys = sub.add_parser("keys", help="manage API keys")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
@@ -64,10 +79,8 @@ def is_loopback(host: str) -> bool:
 
 
 def serve(args: argparse.Namespace) -> int:
-    """Run the collector until interrupted."""
-    import uvicorn
-
-    from sightline.server.app import create_app
+    """Run the collector until interrupted (Ctrl+C or SIGTERM)."""
+    from sightline.cli.backfill import dask_client
     from sightline.server.state import Settings
     from sightline.store import open_store
 
@@ -79,33 +92,50 @@ def serve(args: argparse.Namespace) -> int:
         )
     store = open_store(_location(args))
     try:
-        settings = Settings(auth=not args.no_auth)
-        if settings.auth and store.count_keys() == 0:
-            key = store.create_key(settings.default_project, "admin")
-            print(
-                f"No API key existed: created an admin key of project "
-                f"{settings.default_project!r}. It is shown once; keep it:\n\n    {key}\n\n"
-                f"Create others with: sightline keys create --scope ingest|read|admin "
-                f"[--project P] (collector stopped), or POST /api/v1/keys with this key.",
-                flush=True,
+        with dask_client(args.dask) as client:
+            settings = Settings(
+                auth=not args.no_auth,
+                schedule_every=timedelta(seconds=args.schedule_every),
+                scheduler_client=client,
             )
-        previous = signal.signal(signal.SIGTERM, _terminated)
-        try:
-            uvicorn.run(
-                create_app(store, settings),
-                host=args.host,
-                port=args.port,
-                log_level=args.log_level,
-                http="httptools",
-                access_log=False,
-            )
-        except _Terminated:
-            pass  # uvicorn shut down gracefully, then re-raised the signal it caught
-        finally:
-            signal.signal(signal.SIGTERM, previous)
+            _first_key(store, settings)
+            _run_uvicorn(args, store, settings)
     finally:
         store.close()
     return 0
+
+
+def _first_key(store: Store, settings: Settings) -> None:
+    if settings.auth and store.count_keys() == 0:
+        key = store.create_key(settings.default_project, "admin")
+        print(
+            f"No API key existed: created an admin key of project "
+            f"{settings.default_project!r}. It is shown once; keep it:\n\n    {key}\n\n"
+            f"Create others with: sightline keys create --scope ingest|read|admin "
+            f"[--project P] (collector stopped), or POST /api/v1/keys with this key.",
+            flush=True,
+        )
+
+
+def _run_uvicorn(args: argparse.Namespace, store: Store, settings: Settings) -> None:
+    import uvicorn
+
+    from sightline.server.app import create_app
+
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        uvicorn.run(
+            create_app(store, settings),
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            http="httptools",
+            access_log=False,
+        )
+    except _Terminated:
+        pass  # uvicorn shut down gracefully, then re-raised the signal it caught
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class _Terminated(Exception):

@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sightline.errors import (
     ConflictError,
@@ -27,7 +29,7 @@ from sightline.errors import (
     SightlineError,
     StoreError,
 )
-from sightline.server import ingest, query
+from sightline.server import ingest, model_settings, query
 from sightline.server.bodies import ApiError
 from sightline.server.limits import LimitsMiddleware, LimitStats
 from sightline.server.schemas import ErrorBody
@@ -44,6 +46,15 @@ def _error(status: int, message: str, field: str | None, **headers: str) -> JSON
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
     return _error(exc.status, exc.message, exc.field)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    """Starlette's own answers (no such route: 404, another method: 405) in the API's shape."""
+    assert isinstance(exc, StarletteHTTPException)
+    headers = dict(exc.headers or {})
+    field = "method" if exc.status_code == 405 else None
+    message = f"{exc.detail}: {request.method} {request.url.path}"
+    return _error(exc.status_code, message, field, **headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -84,13 +95,16 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        job = asyncio.create_task(_retention_job(state))
+        tasks = [asyncio.create_task(_every(settings.retention_every, _retention, state))]
+        if settings.schedule_every.total_seconds() > 0:
+            tasks.append(asyncio.create_task(_every(settings.schedule_every, _schedule, state)))
         try:
             yield
         finally:
-            job.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await job
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     app = FastAPI(
         title="sightline collector",
@@ -102,10 +116,12 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     app.state.limit_stats = LimitStats()
     app.include_router(ingest.router)
     app.include_router(query.router)
+    app.include_router(model_settings.router)
     app.add_api_route("/metrics", query.metrics, methods=["GET"], include_in_schema=False)
     app.add_api_route("/healthz", _healthz, methods=["GET"], include_in_schema=False)
     app.add_api_route("/readyz", _readyz, methods=["GET"], include_in_schema=False)
     app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(SightlineError, _sightline_error)
     app.add_exception_handler(Exception, _internal_error)
@@ -139,15 +155,23 @@ async def _readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ready", "schema_version": version})
 
 
-async def _retention_job(state: State) -> None:
-    every = state.settings.retention_every.total_seconds()
+async def _every(period: timedelta, job: Callable[[State], Awaitable[None]], state: State) -> None:
+    """Run ``job`` now and then every ``period``; one failed run does not stop it."""
     while True:
         try:
-            deleted = await run_in_threadpool(
-                state.store.enforce_retention, state.settings.retention
-            )
-            if any(deleted.values()):
-                log.info("retention deleted %s", deleted)
-        except Exception:  # the job must outlive one failed run
-            log.exception("retention run failed")
-        await asyncio.sleep(every)
+            await job(state)
+        except Exception:
+            log.exception("%s failed", job.__name__)
+        await asyncio.sleep(period.total_seconds())
+
+
+async def _retention(state: State) -> None:
+    deleted = await run_in_threadpool(state.store.enforce_retention, state.settings.retention)
+    if any(deleted.values()):
+        log.info("retention deleted %s", deleted)
+
+
+async def _schedule(state: State) -> None:
+    report = await run_in_threadpool(state.scheduler.run_once)
+    if report.planned:
+        log.info("scheduler: %d jobs run, %d failed", report.written, len(report.failed))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -47,26 +48,55 @@ def media_type(content_type: str | None) -> str:
     return (content_type or "").split(";", 1)[0].strip().lower()
 
 
+#: What pydantic adds to an error's location for the member of a union it tried.
+_UNION_MEMBER = re.compile(r"(constrained-)?(str|int|float|bool|none)|[a-z-]+\[.*\]")
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    """An error location as the body's field path, without pydantic's union-member tags.
+
+    >>> _field_path(("records", 0, "prediction", "constrained-str"))
+    'records.0.prediction'
+    >>> _field_path(("rows", 3, "float", "float"))  # a row's column named "float"
+    'rows.3.float'
+    """
+    parts = [
+        str(p)
+        for i, p in enumerate(loc)
+        if not (
+            i and isinstance(p, str) and isinstance(loc[i - 1], str) and _UNION_MEMBER.fullmatch(p)
+        )
+    ]
+    return ".".join(parts) or "body"
+
+
 def parse_json(body: bytes, model: type[M]) -> M:
-    """``body`` validated as ``model``; a 400 for malformed JSON, a 422 naming the field."""
+    """``body`` validated as ``model``; a 400 for malformed JSON, a 422 naming the field
+    (the alternatives of a union are one problem: ``a valid number or a valid string``)."""
     try:
         return model.model_validate_json(body)
     except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        field = ".".join(str(p) for p in first["loc"]) or "body"
-        if first["type"] == "json_invalid":
-            raise ApiError(400, f"malformed JSON: {first['msg']}", "body") from None
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise ApiError(422, f"{field}: {first['msg']}{more}", field) from None
+        errors = exc.errors(include_url=False)
+        if errors[0]["type"] == "json_invalid":
+            raise ApiError(400, f"malformed JSON: {errors[0]['msg']}", "body") from None
+        field = _field_path(errors[0]["loc"])
+        here = list(dict.fromkeys(e["msg"] for e in errors if _field_path(e["loc"]) == field))
+        others = len(errors) - sum(1 for e in errors if _field_path(e["loc"]) == field)
+        lead = "Input should be "
+        if len(here) > 1 and all(m.startswith(lead) for m in here):
+            here = [lead + " or ".join(m.removeprefix(lead) for m in here)]
+        more = f" (and {others} more)" if others else ""
+        raise ApiError(422, f"{field}: {'; '.join(here)}{more}", field) from None
 
 
 def read_arrow(body: bytes) -> pa.Table:
     """An Arrow IPC stream, fully validated; at most :data:`MAX_BATCH` rows."""
     try:
         table = pa.ipc.open_stream(pa.py_buffer(body)).read_all()
-        table.validate(full=True)
+        table.validate(full=True)  # also decodes the column names (UnicodeDecodeError)
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise ApiError(400, f"malformed Arrow IPC stream: {exc}", "body") from None
+    _unique_columns(table)
     if table.num_rows > MAX_BATCH:
         raise ApiError(
             413, f"batch of {table.num_rows} rows exceeds the limit of {MAX_BATCH}", "body"
@@ -77,17 +107,35 @@ def read_arrow(body: bytes) -> pa.Table:
 
 
 def read_table_file(body: bytes, kind: str) -> pa.Table:
-    """A CSV or Parquet file held in ``body``."""
+    """A CSV or Parquet file held in ``body``, fully validated (column names and strings
+    are UTF-8: pyarrow decodes names lazily, so a bad one would fail later, as a 500)."""
     try:
         if kind == CSV:
             import pyarrow.csv as pacsv
 
-            return pacsv.read_csv(io.BytesIO(body))
-        import pyarrow.parquet as pq
+            table = pacsv.read_csv(io.BytesIO(body))
+        else:
+            import pyarrow.parquet as pq
 
-        return pq.read_table(io.BytesIO(body))
+            table = pq.read_table(io.BytesIO(body))
+        table.validate(full=True)  # also decodes the column names (UnicodeDecodeError)
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise ApiError(400, f"cannot read the {kind} body: {exc}", "body") from None
+    _unique_columns(table)
+    if kind == CSV:  # pyarrow reads a column that is not UTF-8 as bytes
+        for name, column_type in zip(table.column_names, table.schema.types, strict=True):
+            if pa.types.is_binary(column_type) or pa.types.is_large_binary(column_type):
+                raise ApiError(400, f"column {name!r} of the CSV body is not UTF-8 text", name)
+    return table
+
+
+def _unique_columns(table: pa.Table) -> None:
+    """422 naming a column that appears twice (``table.column(name)`` would raise)."""
+    seen: set[str] = set()
+    for name in table.column_names:
+        if name in seen:
+            raise ApiError(422, f"column {name!r} appears more than once", name)
+        seen.add(name)
 
 
 def required(table: pa.Table, name: str) -> pa.ChunkedArray:
@@ -116,10 +164,16 @@ def timestamps(col: pa.ChunkedArray, name: str) -> pa.ChunkedArray:
     """``col`` as naive UTC microsecond timestamps."""
     if not pa.types.is_timestamp(col.type):
         raise ApiError(422, f"column {name!r} must be an Arrow timestamp, got {col.type}", name)
-    if col.type.tz is not None:
-        col = pc.cast(col, pa.timestamp(col.type.unit, "UTC"))
-        col = pa.chunked_array([c.cast(pa.timestamp(col.type.unit)) for c in col.chunks])
-    return pc.cast(col, TS)
+    try:
+        if col.type.tz is not None:
+            col = pc.cast(col, pa.timestamp(col.type.unit, "UTC"))
+            col = pa.chunked_array(
+                [c.cast(pa.timestamp(col.type.unit)) for c in col.chunks],
+                pa.timestamp(col.type.unit),
+            )
+        return pc.cast(col, TS)
+    except (pa.ArrowException, ValueError) as exc:  # out of range in microseconds, bad zone
+        raise ApiError(422, f"column {name!r} holds invalid timestamps: {exc}", name) from None
 
 
 def numbers(
@@ -128,7 +182,7 @@ def numbers(
     """``col`` as float64, refusing NaN, infinity and values outside ``[low, high]``."""
     if not (pa.types.is_floating(col.type) or pa.types.is_integer(col.type)):
         raise ApiError(422, f"column {name!r} must be numbers, got {col.type}", name)
-    values = pc.cast(col, pa.float64())
+    values = pc.cast(col, pa.float64(), safe=False)  # integers past 2**53 round, as in JSON
     if pc.any(pc.invert(pc.is_finite(values))).as_py():
         raise ApiError(422, f"column {name!r} holds NaN or infinity", name)
     if pc.any(pc.or_(pc.less(values, low), pc.greater(values, high))).as_py():
@@ -137,7 +191,8 @@ def numbers(
 
 
 def texts(col: pa.ChunkedArray, name: str) -> pa.ChunkedArray:
-    """``col`` as strings (integers are written in decimal), at most 200 characters each."""
+    """``col`` as strings (integers are written in decimal), at most 200 characters each,
+    without NUL (PostgreSQL cannot store it)."""
     if pa.types.is_integer(col.type):
         col = pc.cast(col, pa.string())
     if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
@@ -145,6 +200,8 @@ def texts(col: pa.ChunkedArray, name: str) -> pa.ChunkedArray:
     col = pc.cast(col, pa.string())
     if (pc.max(pc.utf8_length(col)).as_py() or 0) > 200:
         raise ApiError(422, f"column {name!r} holds strings longer than 200 characters", name)
+    if pc.any(pc.match_substring(col, "\x00")).as_py():
+        raise ApiError(422, f"column {name!r} holds NUL characters", name)
     return col
 
 

@@ -7,19 +7,22 @@ Every query is filtered by the project of the caller's key. Time ranges are half
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
+from pydantic import BeforeValidator
 from starlette.concurrency import run_in_threadpool
 
 from sightline.server import health
 from sightline.server.auth import require
-from sightline.server.bodies import PROFILE, ApiError, utc
+from sightline.server.bodies import PROFILE, ApiError
 from sightline.server.ingest import ModelName
 from sightline.server.schemas import (
+    NO_NUL,
     ColumnSpec,
     HealthOut,
     KeyOut,
@@ -29,23 +32,55 @@ from sightline.server.schemas import (
     VersionInfo,
 )
 from sightline.server.state import ERRORS, body_doc, state_of
-from sightline.store import ApiKey, utcnow
+from sightline.store import ApiKey, as_utc, utcnow
 
 router = APIRouter(prefix="/api/v1")
 Reader = Annotated[ApiKey, Depends(require("read"))]
 ReaderOrIngest = Annotated[ApiKey, Depends(require("read", "ingest"))]
 Admin = Annotated[ApiKey, Depends(require("admin"))]
-Since = Annotated[datetime | None, Query(description="start (UTC), default: until - 24 h")]
-Until = Annotated[datetime | None, Query(description="end, excluded (UTC), default: now")]
-Filter = Annotated[str | None, Query(min_length=1, max_length=200)]
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_only(value: object) -> object:
+    """Refuse what pydantic would read as seconds since 1970 (``until=0.5``): the API
+    documents ISO 8601 date-times only."""
+    if isinstance(value, str) and not _ISO_DATE.match(value):
+        raise ValueError("must be an ISO 8601 date-time such as 2026-01-31T12:00:00Z")
+    return value
+
+
+Since = Annotated[
+    datetime | None,
+    BeforeValidator(_iso_only),
+    Query(description="start (UTC), default: until - 24 h"),
+]
+Until = Annotated[
+    datetime | None,
+    BeforeValidator(_iso_only),
+    Query(description="end, excluded (UTC), default: now"),
+]
+Filter = Annotated[str | None, Query(min_length=1, max_length=200, pattern=NO_NUL)]
 
 MAX_RANGE = timedelta(days=400)
 MAX_ROWS = 100_000
+#: The earliest time a range may name: room for the default day and the health timeout.
+EARLIEST = datetime(1, 1, 3)
+
+
+def _time(value: datetime, name: str) -> datetime:
+    """``value`` as naive UTC; 422 when it is out of the range Python's datetime can shift."""
+    try:
+        when = as_utc(value)
+    except OverflowError:
+        raise ApiError(422, f"{name} ({value.isoformat()}) is out of range in UTC", name) from None
+    if when < EARLIEST:
+        raise ApiError(422, f"{name} must be after {EARLIEST.date()} UTC", name)
+    return when
 
 
 def _range(since: datetime | None, until: datetime | None) -> tuple[datetime, datetime]:
-    end = utc(until, utcnow())
-    start = utc(since, end - timedelta(days=1))
+    end = utcnow() if until is None else _time(until, "until")
+    start = end - timedelta(days=1) if since is None else _time(since, "since")
     if start >= end:
         raise ApiError(422, f"since ({start}) must be before until ({end})", "since")
     if end - start > MAX_RANGE:
@@ -125,7 +160,7 @@ async def metric_rows(
     since: Since = None,
     until: Until = None,
     version: Filter = None,
-    column: Annotated[str | None, Query(max_length=200)] = None,
+    column: Annotated[str | None, Query(max_length=200, pattern=NO_NUL)] = None,
     metric: Filter = None,
     max_points: Annotated[
         int | None, Query(ge=1, le=10_000, description="average each series into buckets")

@@ -1,7 +1,9 @@
 """The JSON bodies of the HTTP API, as pydantic models (they are also its OpenAPI document).
 
-Every model forbids unknown fields and refuses NaN and infinity; names are 1 to 200
-characters of letters, digits and ``_.:-``; batches hold at most :data:`MAX_BATCH` items.
+Every model forbids unknown fields, refuses NaN and infinity, and is strict: a number is
+not read from a string or a boolean; a time is an ISO 8601 date-time or seconds since 1970.
+Names are 1 to 200 characters of letters, digits and ``_.:-``, texts have no NUL character;
+batches hold at most :data:`MAX_BATCH` items.
 """
 
 from __future__ import annotations
@@ -9,7 +11,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 MAX_BATCH = 10_000
 MAX_COLUMNS = 2_000
@@ -17,19 +27,56 @@ MAX_COLUMNS = 2_000
 Name = Annotated[
     str, StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:\-]+$")
 ]
-Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+#: No NUL character: PostgreSQL cannot store one in text.
+NO_NUL = r"^[^\x00]*$"
+Text = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NO_NUL)]
+#: A prediction or label given as text.
+Label = Annotated[str, StringConstraints(max_length=200, pattern=NO_NUL)]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 Count = Annotated[int, Field(ge=0, le=2**53)]
 Cell = Annotated[str, StringConstraints(max_length=10_000)] | Finite | bool | None
+
+
+def _epoch(value: object) -> object:
+    """Seconds since 1970 (a JSON number, not a boolean) as an aware UTC datetime."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):
+            shown = str(value) if len(str(value)) <= 30 else f"{str(value)[:12]}..."
+            raise ValueError(f"{shown} seconds since 1970 is out of range") from None
+    return value
+
+
+def _naive_utc(value: datetime) -> datetime:
+    """``value`` as the store keeps times: naive UTC (a time without a zone is UTC)."""
+    if value.tzinfo is None:
+        return value
+    try:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:
+        raise ValueError(f"{value.isoformat()} is out of range in UTC") from None
+
+
+#: A time in a request: an ISO 8601 date-time (UTC when it has no zone) or seconds since
+#: 1970 (what the SDK sends); validated into naive UTC.
+Time = Annotated[
+    datetime,
+    Field(strict=False),  # a string still parses as an ISO 8601 date-time
+    BeforeValidator(_epoch),
+    AfterValidator(_naive_utc),
+    WithJsonSchema({"anyOf": [{"type": "string", "format": "date-time"}, {"type": "number"}]}),
+]
 #: A time in an answer: the store's naive UTC times, written with their zone.
 Utc = Annotated[datetime, AfterValidator(lambda d: d if d.tzinfo else d.replace(tzinfo=UTC))]
 
 
 class Strict(BaseModel):
-    """Base of every body: unknown fields and non-finite numbers are refused."""
+    """Base of every body: unknown fields, non-finite numbers and coercions are refused
+    (``"probability": false`` or ``"0.5"``, ``"pid": 1.0`` or ``"7"``)."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
 
 class ErrorBody(Strict):
@@ -57,8 +104,8 @@ class PredictionRecord(Strict):
     """One served prediction, for joining labels later by ``id``."""
 
     id: Text
-    timestamp: datetime
-    prediction: Finite | Annotated[str, StringConstraints(max_length=200)] | None = None
+    timestamp: Time
+    prediction: Finite | Label | None = None
     probability: Probability | None = None
 
 
@@ -70,8 +117,8 @@ class LabelRecord(Strict):
     """The true outcome of the prediction ``id``."""
 
     id: Text
-    label: Finite | Annotated[str, StringConstraints(max_length=200)]
-    timestamp: datetime | None = None
+    label: Finite | Label
+    timestamp: Time | None = None
 
 
 class LabelBatch(Strict):
@@ -81,7 +128,7 @@ class LabelBatch(Strict):
 class SampleBatch(Strict):
     """Raw rows sampled by the SDK, each a flat mapping of schema columns to values."""
 
-    timestamp: datetime | None = None
+    timestamp: Time | None = None
     rows: Annotated[
         list[Annotated[dict[Text, Cell], Field(max_length=MAX_COLUMNS)]],
         Field(min_length=1, max_length=MAX_BATCH),
@@ -94,7 +141,7 @@ class HeartbeatBody(Strict):
     instance: Text
     host: Text
     pid: Annotated[int, Field(ge=0, le=2**31)]
-    started_at: datetime
+    started_at: Time
     dropped: Count = 0
 
 

@@ -19,6 +19,7 @@ from starlette.requests import Request
 
 from sightline.errors import IncompatibleProfilesError, InvalidInputError, NotFoundError
 from sightline.profile import Profile, Schema
+from sightline.scheduler import Scheduler
 from sightline.server.auth import KeyCache
 from sightline.server.bodies import ApiError
 from sightline.server.limits import RequestLimits
@@ -40,7 +41,8 @@ DEFAULT_RETENTION: dict[str, timedelta] = {
 @dataclass(frozen=True)
 class Settings:
     """How a collector runs. ``auth=False`` (local trials only) treats every request as an
-    admin of ``default_project``."""
+    admin of ``default_project``. The scheduler runs every ``schedule_every`` (0: never),
+    on ``scheduler_client`` (a Dask client) when given."""
 
     auth: bool = True
     limits: RequestLimits = field(default_factory=RequestLimits)
@@ -48,6 +50,8 @@ class Settings:
     retention: dict[str, timedelta] = field(default_factory=lambda: dict(DEFAULT_RETENTION))
     retention_every: timedelta = timedelta(hours=1)
     default_project: str = "default"
+    schedule_every: timedelta = timedelta(seconds=30)
+    scheduler_client: Any = None
 
 
 class Counters:
@@ -82,6 +86,7 @@ class State:
         self.store = store
         self.settings = settings
         self.keys = KeyCache(store)
+        self.scheduler = Scheduler(store, client=settings.scheduler_client)
         self.counters = Counters()
         self._versions: dict[tuple[str, str, str], tuple[ModelVersion, float]] = {}
         self._references: dict[tuple[str, str, str], Profile] = {}

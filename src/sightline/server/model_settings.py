@@ -1,0 +1,78 @@
+"""``/api/v1/models/{model}/settings``: how the scheduler windows a model."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import Field, StringConstraints
+from starlette.concurrency import run_in_threadpool
+
+from sightline.errors import InvalidInputError
+from sightline.scheduler.windows import parse_duration
+from sightline.server import bodies as b
+from sightline.server.auth import require
+from sightline.server.ingest import ModelName
+from sightline.server.schemas import Strict
+from sightline.server.state import ERRORS, body_doc, state_of
+from sightline.store import ApiKey
+from sightline.store.scheduling import ModelSettings
+
+router = APIRouter(prefix="/api/v1")
+Duration = Annotated[str, StringConstraints(pattern=r"^\s*[1-9]\d{0,6}\s*[smhd]\s*$")]
+
+
+class SettingsBody(Strict):
+    """Window size, allowed lateness, rolling reference (0: the uploaded one) and how
+    long late labels still recompute a window; durations like ``30s``, ``5m``, ``1h``, ``1d``."""
+
+    window: Duration = "1h"
+    lateness: Duration = "1m"
+    reference_windows: Annotated[int, Field(ge=0, le=10_000)] = 0
+    label_horizon: Duration = "7d"
+
+
+def _out(s: ModelSettings) -> SettingsBody:
+    return SettingsBody(
+        window=f"{s.window}s",
+        lateness=f"{s.lateness}s",
+        reference_windows=s.reference_windows,
+        label_horizon=f"{s.label_horizon}s",
+    )
+
+
+@router.get(
+    "/models/{model}/settings", response_model=SettingsBody, responses=ERRORS, summary="Scheduling"
+)
+async def get_settings(
+    model: ModelName, request: Request, key: Annotated[ApiKey, Depends(require("read", "ingest"))]
+) -> SettingsBody:
+    state = state_of(request)
+    await state.model(key.project, model)
+    return _out(await run_in_threadpool(state.store.model_settings, key.project, model))
+
+
+@router.put(
+    "/models/{model}/settings",
+    response_model=SettingsBody,
+    responses=ERRORS,
+    summary="Set how the scheduler windows a model (admin)",
+    openapi_extra=body_doc(SettingsBody),
+)
+async def put_settings(
+    model: ModelName, request: Request, key: Annotated[ApiKey, Depends(require("admin"))]
+) -> SettingsBody:
+    state = state_of(request)
+    await state.model(key.project, model)
+    body = b.parse_json(await request.body(), SettingsBody)
+    try:
+        settings = ModelSettings(
+            window=parse_duration(body.window.strip()),
+            lateness=parse_duration(body.lateness.strip()),
+            reference_windows=body.reference_windows,
+            label_horizon=parse_duration(body.label_horizon.strip()),
+        )
+    except InvalidInputError as exc:
+        raise b.ApiError(422, str(exc), exc.field) from None
+    await run_in_threadpool(state.store.set_model_settings, key.project, model, settings)
+    return _out(settings)

@@ -1,0 +1,57 @@
+"""The collector runs the scheduler: what the SDK sends becomes metric rows."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+
+from conftest import running_collector
+from sightline.profile import Column, Schema
+from sightline.sdk import Monitor
+from sightline.server.state import Settings
+
+SCHEMA = Schema((Column("x"), Column("y", role="prediction")))
+
+
+def test_windows_of_logged_rows_become_rows(tmp_path: Path) -> None:
+    settings = Settings(schedule_every=timedelta(seconds=0.2))
+    with running_collector(str(tmp_path / "data"), settings=settings) as collector:
+        admin = collector.client()
+        assert admin.put("/api/v1/models/m/versions/1", json=SCHEMA.to_dict()).status_code == 200
+        put = admin.put(
+            "/api/v1/models/m/settings",
+            json={"window": "2s", "lateness": "1s", "reference_windows": 1},
+        )
+        assert put.status_code == 200, put.text
+        assert admin.get("/api/v1/models/m/settings").json()["window"] == "2s"
+        key = collector.store.create_key("default", "ingest")
+        rng = np.random.default_rng(0)
+        with Monitor(
+            "m",
+            "1",
+            url=collector.url,
+            api_key=key,
+            window=2,
+            spool_dir=tmp_path / "spool",
+            tick=0.1,
+        ) as m:
+            start = time.monotonic()
+            while time.monotonic() - start < 5:
+                for _ in range(50):
+                    m.log({"x": float(rng.normal())}, prediction=0.5, latency_ms=3.0)
+                m.flush(timeout=5)
+                time.sleep(0.2)
+        deadline = time.monotonic() + 20
+        health: list[dict[str, object]] = []
+        while time.monotonic() < deadline and len(health) < 2:
+            rows = admin.get("/api/v1/models/m/metrics", params={"metric": "predictions"}).json()[
+                "rows"
+            ]
+            health = [r for r in rows if r["value"]]
+            time.sleep(0.2)
+        assert len(health) >= 2
+        drift = admin.get("/api/v1/models/m/drift/latest").json()["rows"]
+        assert {r["column"] for r in drift} >= {"x"}
