@@ -32,21 +32,42 @@ class SettingsBody(Strict):
     label_horizon: Duration = "7d"
 
 
-def _out(s: ModelSettings) -> SettingsBody:
-    return SettingsBody(
-        window=f"{s.window}s",
-        lateness=f"{s.lateness}s",
+class SettingsOut(Strict):
+    """The model's settings; durations in their largest whole unit."""
+
+    window: str
+    lateness: str
+    reference_windows: int
+    label_horizon: str
+
+
+def duration_text(seconds: int) -> str:
+    """``seconds`` in the largest unit that divides it.
+
+    >>> duration_text(3600), duration_text(90), duration_text(172800)
+    ('1h', '90s', '2d')
+    """
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def _out(s: ModelSettings) -> SettingsOut:
+    return SettingsOut(
+        window=duration_text(s.window),
+        lateness=duration_text(s.lateness),
         reference_windows=s.reference_windows,
-        label_horizon=f"{s.label_horizon}s",
+        label_horizon=duration_text(s.label_horizon),
     )
 
 
 @router.get(
-    "/models/{model}/settings", response_model=SettingsBody, responses=ERRORS, summary="Scheduling"
+    "/models/{model}/settings", response_model=SettingsOut, responses=ERRORS, summary="Scheduling"
 )
 async def get_settings(
     model: ModelName, request: Request, key: Annotated[ApiKey, Depends(require("read", "ingest"))]
-) -> SettingsBody:
+) -> SettingsOut:
     state = state_of(request)
     await state.model(key.project, model)
     return _out(await run_in_threadpool(state.store.model_settings, key.project, model))
@@ -54,14 +75,14 @@ async def get_settings(
 
 @router.put(
     "/models/{model}/settings",
-    response_model=SettingsBody,
+    response_model=SettingsOut,
     responses=ERRORS,
     summary="Set how the scheduler windows a model (admin)",
     openapi_extra=body_doc(SettingsBody),
 )
 async def put_settings(
     model: ModelName, request: Request, key: Annotated[ApiKey, Depends(require("admin"))]
-) -> SettingsBody:
+) -> SettingsOut:
     state = state_of(request)
     await state.model(key.project, model)
     body = b.parse_json(await request.body(), SettingsBody)
