@@ -6,5 +6,5 @@ if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet "pandas<3" "evidently==0.7.*" "nannyml==0.13.*" statsmodels psutil
+.venv/bin/python -m pip install --quiet "pandas<3" "evidently==0.7.*" "nannyml==0.13.*" statsmodels psutil "river==0.26.*"
 .venv/bin/python -m pip install --quiet -e ..
