@@ -262,3 +262,25 @@ def test_dask_local_cluster_gives_the_same_rows(tmp_path_factory: pytest.TempPat
     finally:
         local.close()
         remote.close()
+
+
+def test_health_series_detect_a_latency_change_and_score_the_window() -> None:
+    from sightline.analysis.rows import RowContext
+    from sightline.scheduler.jobs import series_rows
+
+    rng = np.random.default_rng(5)
+    windows = [T0 + i * HOUR for i in range(40)]
+    history = [(w, "latency_p95_ms", float(50 + rng.normal(0, 1))) for w in windows]
+    history += [(w, "error_rate", float(0.01 + rng.normal(0, 0.001))) for w in windows]
+    ctx = RowContext("m", "1", T0 + 40 * HOUR, T0 + 41 * HOUR)
+
+    def rows(latency: float) -> dict[str, object]:
+        current = [ctx.row("latency_p95_ms", latency), ctx.row("error_rate", 0.01)]
+        return {r.metric: r for r in series_rows(history, current, ctx)}
+
+    calm, jump = rows(50.2), rows(80.0)
+    assert not calm["change_latency_p95_ms"].alert and jump["change_latency_p95_ms"].alert  # type: ignore[attr-defined]
+    assert not calm["change_error_rate"].alert  # type: ignore[attr-defined]
+    assert jump["health_anomaly_score"].value > calm["health_anomaly_score"].value  # type: ignore[attr-defined]
+    assert jump["health_anomaly_score"].alert and not calm["health_anomaly_score"].alert  # type: ignore[attr-defined]
+    assert rows(50.0) == rows(50.0)  # deterministic

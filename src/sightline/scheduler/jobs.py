@@ -17,6 +17,7 @@ function, which Dask can run anywhere), and write them back.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,8 +29,11 @@ import pyarrow as pa
 from sightline.analysis.methods import DriftOptions
 from sightline.analysis.profile_compare import compare_profiles
 from sightline.analysis.rows import MetricRow, RowContext
+from sightline.errors import SightlineWarning
 from sightline.profile import LATENCY_BUCKETS_MS, Profile, merge_profiles
 from sightline.scheduler.plan import Job
+from sightline.stats.detectors import CUSUM
+from sightline.stats.matrix import analyze_matrix
 from sightline.stats.performance import classification_metrics, regression_metrics
 from sightline.store import Store
 
@@ -56,6 +60,7 @@ class JobInputs:
     profiles: tuple[bytes, ...] = ()
     reference: tuple[bytes, ...] = ()
     labelled: tuple[tuple[Any, ...], ...] = ()
+    history: tuple[tuple[datetime, str, float], ...] = ()
 
 
 def load(store: Store, job: Job) -> JobInputs:
@@ -66,6 +71,8 @@ def load(store: Store, job: Job) -> JobInputs:
     profiles = store.window_profiles(
         job.project, job.model, job.version, job.window_start, job.window_end
     )
+    if job.kind == "health":
+        return JobInputs(job, tuple(profiles), history=_history(store, job))
     reference: tuple[bytes, ...] = ()
     if job.kind in ("drift", "quality"):
         settings = store.model_settings(job.project, job.model)
@@ -90,18 +97,18 @@ def compute(inputs: JobInputs) -> list[MetricRow]:
         return _performance(inputs.labelled, ctx)
     current = merge_profiles(Profile.from_bytes(p) for p in inputs.profiles)
     if job.kind == "health":
-        return _health(current, (job.window_end - job.window_start).total_seconds(), ctx)
+        kpis = _health(current, (job.window_end - job.window_start).total_seconds(), ctx)
+        return kpis + series_rows(inputs.history, kpis, ctx)
     if not inputs.reference:
         return [
             ctx.not_computed("drift_share", "no reference: upload one or set a rolling reference")
         ]
     reference = merge_profiles(Profile.from_bytes(p) for p in inputs.reference)
     reference.model, reference.version = current.model, current.version
-    rows = compare_profiles(reference, current, DRIFT_OPTIONS, ctx).rows
-    quality = [r for r in rows if r.metric in QUALITY_METRICS]
+    compared = compare_profiles(reference, current, DRIFT_OPTIONS, ctx).rows
     if job.kind == "quality":
-        return [r for r in quality if "KLL" not in r.method]
-    return [r for r in rows if r.metric not in QUALITY_METRICS]
+        return [r for r in compared if r.metric in QUALITY_METRICS and "KLL" not in r.method]
+    return [r for r in compared if r.metric not in QUALITY_METRICS]
 
 
 def write(store: Store, job: Job, rows: Sequence[MetricRow], computed_at: datetime) -> None:
@@ -220,3 +227,84 @@ def _text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+#: Health KPIs watched for changes, and the windows of history a health job reads.
+WATCHED = ("error_rate", "latency_p95_ms", "throughput")
+HISTORY = 60
+MIN_HISTORY = 20
+
+
+def _history(store: Store, job: Job) -> tuple[tuple[datetime, str, float], ...]:
+    """The KPIs (and drift share) of the ``HISTORY`` windows before ``job``'s."""
+    size = job.window_end - job.window_start
+    rows = store.metric_rows(
+        job.project,
+        job.model,
+        since=job.window_start - HISTORY * size,
+        until=job.window_start,
+        version=job.version,
+        column="",
+    )
+    keep = {*WATCHED, "drift_share"}
+    return tuple(
+        (r["window_start"], r["metric"], float(r["value"]))
+        for r in rows
+        if r["metric"] in keep and r["value"] is not None and math.isfinite(r["value"])
+    )
+
+
+def series_rows(
+    history: Sequence[tuple[datetime, str, float]], current: Sequence[MetricRow], ctx: RowContext
+) -> list[MetricRow]:
+    """Change detection on each watched KPI (CUSUM calibrated on the previous windows by
+    Siegmund's formula for one false alarm per 10,000 windows) and the anomaly score of
+    this window in the matrix of the last windows' KPIs (alert above the mean + 3 sd of
+    the previous windows' scores)."""
+    now = {r.metric: r.value for r in current if math.isfinite(r.value)}
+    windows = sorted({w for w, _, _ in history})
+    table = {(w, m): v for w, m, v in history}
+    out = []
+    for metric in WATCHED:
+        past = [table[(w, metric)] for w in windows if (w, metric) in table]
+        if metric not in now or len(past) < MIN_HISTORY:
+            continue
+        out.append(_change_row(metric, np.array(past), now[metric], ctx))
+    names = [m for m in (*WATCHED, "drift_share") if m in now or any(k[1] == m for k in table)]
+    snapshots = [{m: table.get((w, m), math.nan) for m in names} for w in windows]
+    if len(snapshots) >= MIN_HISTORY and names:
+        out.append(_anomaly_row([*snapshots, {m: now.get(m, math.nan) for m in names}], ctx))
+    return out
+
+
+def _change_row(metric: str, past: np.ndarray, value: float, ctx: RowContext) -> MetricRow:
+    detector = CUSUM.calibrate(past, method="siegmund")
+    for x in past:
+        detector.update(float(x))
+    fired = detector.update(value)
+    return ctx.row(
+        f"change_{metric}",
+        float(detector.statistic),
+        upper=float(detector.h),
+        alert=bool(fired),
+        n_ref=len(past),
+        n_cur=1,
+        method="two-sided CUSUM on the previous windows (Siegmund, 1 false alarm per 10,000)",
+    )
+
+
+def _anomaly_row(snapshots: list[dict[str, float]], ctx: RowContext) -> MetricRow:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SightlineWarning)  # an all-NaN KPI is just dropped
+        scores = analyze_matrix(snapshots).anomaly_score
+    past = scores[:-1]
+    upper = float(past.mean() + 3 * past.std())
+    return ctx.row(
+        "health_anomaly_score",
+        float(scores[-1]),
+        upper=upper,
+        alert=bool(scores[-1] > upper),
+        n_ref=len(past),
+        n_cur=1,
+        method="PCA reconstruction error of the window's KPIs; alert above mean + 3 sd",
+    )
