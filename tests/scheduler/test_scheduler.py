@@ -284,3 +284,65 @@ def test_health_series_detect_a_latency_change_and_score_the_window() -> None:
     assert jump["health_anomaly_score"].value > calm["health_anomaly_score"].value  # type: ignore[attr-defined]
     assert jump["health_anomaly_score"].alert and not calm["health_anomaly_score"].alert  # type: ignore[attr-defined]
     assert rows(50.0) == rows(50.0)  # deterministic
+
+
+KILLED_RUN = """
+import sys, time
+from datetime import datetime
+from sightline.scheduler import Scheduler, jobs
+from sightline.store import open_store
+
+store = open_store(sys.argv[1])
+write = jobs.write
+
+def slow_write(*args, **kwargs):
+    write(*args, **kwargs)
+    print("wrote", flush=True)
+    time.sleep(0.3)
+
+jobs.write = slow_write
+Scheduler(store).run_once(datetime.fromisoformat(sys.argv[2]))
+print("done", flush=True)
+"""
+
+
+def test_a_killed_run_leaves_one_result_per_window_equal_to_a_clean_run(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    import subprocess
+    import sys
+
+    killed, clean = tmp_path_factory.mktemp("killed"), tmp_path_factory.mktemp("clean")
+    for path in (killed, clean):
+        s = open_store(path)
+        ingest(s, EVENTS)
+        s.close()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_RUN, str(killed), NOW.isoformat()],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    lines = [proc.stdout.readline().strip() for _ in range(4)]
+    proc.kill()  # SIGKILL in the middle of the run, after four jobs
+    proc.wait(30)
+    proc.stdout.close()
+    assert lines == ["wrote"] * 4
+    store = open_store(killed)
+    try:
+        done_before = len(store.jobs_done("p", "m", "1"))
+        assert 4 <= done_before < 12
+        assert Scheduler(store).run_once(NOW).written == 12 - done_before
+        after_restart = all_rows(store)
+    finally:
+        store.close()
+    reference = open_store(clean)
+    try:
+        Scheduler(reference).run_once(NOW)
+        assert after_restart == all_rows(reference)
+        keys = [(r[1], r[2], r[3], r[5], r[6], r[15]) for r in after_restart]
+        assert len(keys) == len(
+            set(keys)
+        )  # one row per (model, version, window, column, metric, kind)
+    finally:
+        reference.close()
