@@ -189,7 +189,7 @@ def soak(
 
 def main() -> None:
     if "unicode_" not in vars(np):  # whylogs 1.6 still names numpy 1's alias of str_
-        np.unicode_ = np.str_  # type: ignore[attr-defined]
+        np.str_ = np.str_  # type: ignore[attr-defined]
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--whylogs-rows", type=int, default=5_000)
