@@ -229,6 +229,66 @@ def test_statistics_from_a_profile_match_raw_data() -> None:
     assert d["n_rows"] == 60_000
 
 
+def test_a_large_batch_updated_on_threads_equals_its_parts() -> None:
+    data = frame(8, 120_000)  # above the rows that switch the update to two threads
+    whole = zero().update(data)
+    parts = [
+        zero().update({k: v[lo : lo + 30_000] for k, v in data.items()})
+        for lo in (0, 30_000, 60_000, 90_000)
+    ]
+    assert_profiles_close(merge_profiles(parts), whole)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    x=hnp.arrays(
+        np.float64,
+        st.integers(1, 400),
+        elements=st.one_of(
+            st.floats(-1e300, 1e300),  # wider, neighbouring deciles' difference overflows
+            st.sampled_from([0.0, -0.0, 1.0, 2.5, np.inf, -np.inf, np.nan]),
+        ),
+    ),
+    n_bins=st.integers(1, 12),
+)
+def test_own_edges_are_the_quantile_edges_of_compare(x: np.ndarray, n_bins: int) -> None:
+    from sightline.analysis.profiling import profile_data
+    from sightline.stats._binning import quantile_edges, sort_columns
+
+    x[0] = 1.0  # at least one finite value, so the column is numeric
+    got = profile_data({"x": x}, n_bins=n_bins).columns["x"]
+    assert isinstance(got, NumericColumnProfile) and got.edges is not None
+    want = quantile_edges(sort_columns(np.where(np.isinf(x), np.nan, x)), n_bins)[0]
+    assert np.array_equal(got.edges, want)
+
+
+def test_categorical_counts_of_dictionary_and_text_columns_agree() -> None:
+    import pyarrow as pa
+
+    text = ["b", None, "a", "b", "c", "b", None, "a"]
+    chunks = [pa.array(text[:5]).dictionary_encode(), pa.array(text[5:]).dictionary_encode()]
+    floats = [1.0, -0.0, np.nan, 0.0, 2.0, None, 1.0, 2.0]
+    dictionary = pa.table(
+        {
+            "c": pa.chunked_array(chunks),
+            "f": pa.chunked_array([pa.array(floats).dictionary_encode()]),
+        }
+    )
+    plain = pa.table({"c": text, "f": ["1", "0", None, "0", "2", None, "1", "2"]})
+    a, b = Profile.from_data(dictionary), Profile.from_data(plain)
+    for name in ("c", "f"):
+        ca, cb = a.columns[name], b.columns[name]
+        assert isinstance(ca, CategoricalColumnProfile) and isinstance(cb, CategoricalColumnProfile)
+        assert ca.vocabulary == cb.vocabulary
+        assert np.array_equal(ca.counts, cb.counts)  # type: ignore[arg-type]
+        assert (ca.count, ca.n_missing, ca.frequent.top(), ca.hll) == (
+            cb.count,
+            cb.n_missing,
+            cb.frequent.top(),
+            cb.hll,
+        )
+
+
 def test_merge_errors_are_clear() -> None:
     p = zero()
     with pytest.raises(IncompatibleProfilesError, match="different models: 'churn' and 'fraud'"):

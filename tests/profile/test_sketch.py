@@ -11,7 +11,7 @@ import pytest
 from scipy import stats
 
 from sightline.errors import IncompatibleProfilesError, InvalidInputError, UnsupportedFormatError
-from sightline.profile.sketch import KLL, FrequentItems, HyperLogLog, ks_distance
+from sightline.profile.sketch import KLL, FrequentItems, HyperLogLog, _splitmix64, ks_distance
 
 # METHODS.md T14 (datasketches 5.2.0)
 KLL_200_EPS = 0.013294757464848584
@@ -96,6 +96,30 @@ def test_kll_merge_is_within_bound_and_leaves_inputs() -> None:
     points = np.quantile(xs, np.linspace(0, 1, 33))
     assert np.abs(merged.cdf(points) - _ecdf(xs, points)).max() <= merged.rank_error
     assert KLL().merge(sketches[0]) == sketches[0]  # zero is the identity (exact here)
+
+
+@pytest.mark.parametrize(
+    ("n", "order"),
+    [(2**18, "random"), (2**18 + 2**17 + 5, "sorted"), (600_003, "ties"), (1_000_000, "random")],
+)
+def test_kll_large_batch_sampler_stays_within_rank_error(n: int, order: str) -> None:
+    rng = np.random.default_rng(n)
+    x = rng.lognormal(0, 2, n) if order != "ties" else rng.integers(0, 30, n).astype(float)
+    if order == "sorted":
+        x.sort()
+    s = KLL().update(x)
+    assert s.n == n
+    assert KLL.from_bytes(s.to_bytes()) == s  # the sketch passes every byte check
+    xs = np.sort(_f32(x))
+    assert (s._sketch.get_min_value(), s._sketch.get_max_value()) == (xs[0], xs[-1])
+    points = np.quantile(xs, np.linspace(0.0, 1.0, 101))
+    assert np.abs(s.cdf(points) - _ecdf(xs, points)).max() <= s.rank_error
+    # It merges and grows like any sketch.
+    more = rng.normal(size=5_000)
+    both = KLL().update(more).merge(s).update(more)
+    assert both.n == n + 10_000
+    xs = np.sort(_f32(np.concatenate([x, more, more])))
+    assert np.abs(both.cdf(points) - _ecdf(xs, points)).max() <= both.rank_error
 
 
 def test_kll_empty() -> None:
@@ -245,6 +269,25 @@ def test_hll_strings_and_values_of_equal_meaning() -> None:
     assert a == b
     assert HyperLogLog().estimate() == 0.0
     assert HyperLogLog().update_numbers(np.array([np.nan])).is_empty
+
+
+def test_hll_registers_are_the_maximum_rank_of_each_register() -> None:
+    rng = np.random.default_rng(11)
+    x = np.concatenate([rng.normal(size=300_000), rng.integers(0, 9, 1000).astype(float)])
+    q = 64 - 10
+    z = (x + 0.0).view(np.uint64).copy()
+    _splitmix64(z, np.empty_like(z))
+    low = (z & np.uint64((1 << q) - 1)) | np.uint64(1 << q)
+    rank = np.ones(z.size, dtype=np.uint8)
+    for bit in range(q):  # trailing zeros + 1, bit by bit
+        rank += ((low & np.uint64((1 << (bit + 1)) - 1)) == 0).astype(np.uint8)
+    expected = np.zeros(1 << 10, dtype=np.uint8)
+    np.maximum.at(expected, (z >> np.uint64(q)).astype(np.intp), rank)
+    assert np.array_equal(HyperLogLog().update_numbers(x).registers, expected)
+    chunked = HyperLogLog()
+    for part in np.array_split(x, 9):
+        chunked.update_numbers(part)
+    assert np.array_equal(chunked.registers, expected)
 
 
 def test_hll_merge_is_the_sketch_of_the_union() -> None:

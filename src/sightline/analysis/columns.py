@@ -1,16 +1,19 @@
 """Schema inference and the encoding of Arrow columns into numpy arrays.
 
-Numeric columns become one float64 matrix (NaN = missing, infinity or a value of the wrong
-type, each counted), optionally sorted column by column; categorical columns become counts
-on the reference vocabulary plus one "unseen" bucket, and a count of missing values.
+A numeric column becomes float64 values (NaN = missing, infinity or a value of the wrong
+type, each counted), written into a given buffer and optionally sorted there, or one matrix
+of several columns; categorical columns become counts on the reference vocabulary plus one
+"unseen" bucket, and a count of missing values. Large tables are processed column by column
+on :data:`WORKERS` threads.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -20,7 +23,6 @@ from sightline._types import BoolArray, ColumnKind, FloatArray, IntArray, Role
 from sightline.analysis.frames import as_text, is_numeric_type, is_time_type
 from sightline.errors import SchemaError
 from sightline.profile.schema import Column, Schema
-from sightline.stats._binning import SortedColumns, quantile_edges
 
 #: Integer columns with at most this many distinct reference values are categorical.
 MAX_INT_CATEGORIES = 5
@@ -29,6 +31,9 @@ MAX_INT_CATEGORIES = 5
 WORKERS = 2
 PARALLEL_ROWS = 50_000
 
+#: Codes counted per call of ``np.bincount``, which widens them to ``intp`` (128 KiB).
+_COUNT_BLOCK = 1 << 14
+
 #: Column names taken as a role when no role is given explicitly.
 ROLE_NAMES: Mapping[Role, tuple[str, ...]] = {
     "target": ("target", "y_true", "label", "actual"),
@@ -36,6 +41,9 @@ ROLE_NAMES: Mapping[Role, tuple[str, ...]] = {
     "id": ("id", "prediction_id", "request_id"),
     "timestamp": ("timestamp", "ts", "event_time"),
 }
+
+T = TypeVar("T")
+U = TypeVar("U")
 
 _NUMBER = r"^\s*[-+]?((\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|inf|infinity|nan)\s*$"
 
@@ -140,8 +148,7 @@ def _kind_of(column: pa.ChunkedArray, role: Role) -> ColumnKind:
 class NumericBlock:
     """Numeric columns of one side as a float matrix, with counts of what was set to NaN.
 
-    ``values`` is column-major (each column contiguous); when encoded with ``sort=True``
-    every column is sorted (NaN last) and the rows are no longer aligned.
+    ``values`` is column-major (each column contiguous).
     """
 
     names: tuple[str, ...]
@@ -155,10 +162,6 @@ class NumericBlock:
         """Values per column that are numbers (not missing, infinite or invalid)."""
         n_nan = self.n_missing + self.n_inf + self.n_invalid
         return np.asarray(self.values.shape[0] - n_nan, dtype=np.int64)
-
-    def sorted_columns(self) -> SortedColumns:
-        """The values as :class:`SortedColumns` (only for a block encoded with ``sort=True``)."""
-        return SortedColumns(self.values, self.n_valid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,11 +195,10 @@ class CategoricalBlock:
         return np.asarray(np.count_nonzero(self.counts, axis=0) == 1, dtype=bool)
 
 
-def encode_numeric(table: pa.Table, names: Sequence[str], *, sort: bool = False) -> NumericBlock:
-    """Encode the numeric columns ``names`` of ``table`` as one float matrix.
+def encode_numeric(table: pa.Table, names: Sequence[str]) -> NumericBlock:
+    """Encode the numeric columns ``names`` of ``table`` as one float matrix, rows aligned.
 
-    With ``sort=True`` each column is also sorted in place; the columns are processed on
-    :data:`WORKERS` threads (numpy's copies and sorts release the GIL).
+    The columns are processed on :data:`WORKERS` threads (numpy's copies release the GIL).
 
     Examples
     --------
@@ -204,66 +206,91 @@ def encode_numeric(table: pa.Table, names: Sequence[str], *, sort: bool = False)
     >>> b = encode_numeric(t, ["x", "y"])
     >>> b.values.tolist(), b.n_inf.tolist(), b.n_invalid.tolist(), b.n_valid.tolist()
     ([[1.0, 2.0], [nan, nan], [nan, 3.5]], [1, 0], [0, 1], [1, 2])
-    >>> encode_numeric(t, ["y"], sort=True).values.ravel().tolist()
-    [2.0, 3.5, nan]
     """
-    n = table.num_rows
-    values = np.empty((n, len(names)), dtype=np.float64, order="F")  # columns contiguous
-    counts = np.zeros((3, len(names)), dtype=np.int64)
+    values = np.empty((table.num_rows, len(names)), dtype=np.float64, order="F")
 
-    def encode(j: int) -> None:
-        raw, n_invalid = numeric_values(table.column(names[j]))
-        col = values[:, j]
-        col[:] = raw
-        inf = np.isinf(col)
-        n_inf = int(np.count_nonzero(inf))
-        if n_inf:
-            col[inf] = np.nan
-        if sort:
-            col.sort()  # NaN last
-            n_nan = n - int(np.searchsorted(col, np.nan))
-        else:
-            n_nan = int(np.count_nonzero(np.isnan(col)))
-        counts[:, j] = (n_nan - n_inf - n_invalid, n_inf, n_invalid)
+    def encode(j: int) -> ColumnCounts:
+        return encode_column(table.column(names[j]), values[:, j], sort=False)
 
-    if len(names) > 1 and n >= PARALLEL_ROWS:
-        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-            list(pool.map(encode, range(len(names))))
-    else:
-        for j in range(len(names)):
-            encode(j)
+    counts = np.array(map_columns(encode, len(names), table.num_rows), dtype=np.int64)
+    counts = counts.reshape(len(names), 3).T
     return NumericBlock(tuple(names), values, counts[0], counts[1], counts[2])
 
 
-def quantile_edges_of(table: pa.Table, names: Sequence[str], n_bins: int) -> list[FloatArray]:
-    """The reference-quantile bin edges of numeric columns, as :func:`fit_reference` finds them.
+class ColumnCounts(NamedTuple):
+    """What :func:`encode_column` set to NaN: missing values, infinities, non-numbers."""
 
-    Each column is copied into a scratch buffer of its thread and sorted there, so no
-    sorted copy of the whole table is kept (and the memory is reused column after column).
+    n_missing: int
+    n_inf: int
+    n_invalid: int
+
+
+def encode_column(column: pa.ChunkedArray, out: FloatArray, *, sort: bool) -> ColumnCounts:
+    """Write the float values of ``column`` into ``out``, infinities and non-numbers as NaN.
+
+    With ``sort=True`` ``out`` is sorted in place (NaN last).
 
     Examples
     --------
-    >>> t = pa.table({"x": [4.0, 1.0, None, 3.0, 2.0]})
-    >>> [e.tolist() for e in quantile_edges_of(t, ["x"], 2)]
-    [[2.5]]
+    >>> out = np.empty(5)
+    >>> column = pa.chunked_array([[3.0, None, float("inf"), 1.0, -float("inf")]])
+    >>> encode_column(column, out, sort=True)
+    ColumnCounts(n_missing=1, n_inf=2, n_invalid=0)
+    >>> out.tolist()
+    [1.0, 3.0, nan, nan, nan]
     """
-    scratch = threading.local()
+    raw, n_invalid = numeric_values(column)
+    out[:] = raw
+    if not sort:
+        inf = np.isinf(out)
+        out[inf] = np.nan
+        n_inf = int(np.count_nonzero(inf))
+        n_nan = int(np.count_nonzero(np.isnan(out)))
+        return ColumnCounts(n_nan - n_inf - n_invalid, n_inf, n_invalid)
+    out.sort()  # -inf, finite values, inf, NaN
+    end = int(np.searchsorted(out, np.nan))
+    start = int(np.searchsorted(out[:end], -np.inf, side="right"))
+    stop = int(np.searchsorted(out[:end], np.inf, side="left"))
+    n_inf = start + end - stop
+    if n_inf:  # the finite values first, then the infinities as NaN
+        out[: stop - start] = out[start:stop]
+        out[stop - start : end] = np.nan
+    return ColumnCounts(out.size - end - n_invalid, n_inf, n_invalid)
 
-    def edges(name: str) -> FloatArray:
-        buffer = getattr(scratch, "buffer", None)
-        if buffer is None:
-            buffer = scratch.buffer = np.empty(table.num_rows, dtype=np.float64)
-        raw, _ = numeric_values(table.column(name))
-        buffer[:] = raw
-        buffer[np.isinf(buffer)] = np.nan
-        buffer.sort()  # NaN last
-        n_valid = np.array([np.searchsorted(buffer, np.nan)], dtype=np.int64)
-        return quantile_edges(SortedColumns(buffer[:, None], n_valid), n_bins)[0]
 
-    if len(names) > 1 and table.num_rows >= PARALLEL_ROWS:
+def in_parallel(first: Callable[[], T], second: Callable[[], U], n_rows: int) -> tuple[T, U]:
+    """``(first(), second())``; for tables of :data:`PARALLEL_ROWS` rows or more, ``second``
+    runs on a thread of its own meanwhile (beside the column threads of ``first``).
+    """
+    if n_rows < PARALLEL_ROWS:
+        return first(), second()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        later = pool.submit(second)
+        return first(), later.result()
+
+
+def map_columns(call: Callable[[int], T], k: int, n_rows: int) -> list[T]:
+    """``[call(j) for j in range(k)]``, on :data:`WORKERS` threads for large tables.
+
+    The threads are used for more than one column of at least :data:`PARALLEL_ROWS` rows
+    (numpy's copies and sorts release the GIL).
+    """
+    if k > 1 and n_rows >= PARALLEL_ROWS:
         with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-            return list(pool.map(edges, names))
-    return [edges(name) for name in names]
+            return list(pool.map(call, range(k)))
+    return [call(j) for j in range(k)]
+
+
+def scratch_buffer(scratch: threading.local, n_rows: int) -> FloatArray:
+    """This thread's float buffer of ``n_rows`` in ``scratch``, allocated on first use.
+
+    Sorting column after column in one reused buffer per thread avoids the first-touch cost
+    of fresh memory and keeps no sorted copy of the whole table.
+    """
+    buffer: FloatArray | None = getattr(scratch, "buffer", None)
+    if buffer is None:
+        buffer = scratch.buffer = np.empty(n_rows, dtype=np.float64)
+    return buffer
 
 
 def numeric_values(column: pa.ChunkedArray) -> tuple[FloatArray, int]:
@@ -330,9 +357,11 @@ def _distinct_counts(column: pa.ChunkedArray | pa.Array) -> tuple[pa.Array, IntA
         indices = column.indices
         n_null = indices.null_count
         filled = pc.fill_null(indices, 0) if n_null else indices
-        dict_counts = np.bincount(
-            np.asarray(filled.to_numpy(zero_copy_only=False)), minlength=len(column.dictionary)
-        ).astype(np.int64)
+        codes = np.asarray(filled.to_numpy(zero_copy_only=False))
+        dict_counts = np.zeros(len(column.dictionary), dtype=np.int64)
+        for start in range(0, codes.size, _COUNT_BLOCK):  # bincount widens to intp: in blocks
+            block = codes[start : start + _COUNT_BLOCK]
+            dict_counts += np.bincount(block, minlength=dict_counts.size)
         dict_counts[0] -= n_null
         values = pa.concat_arrays([column.dictionary, pa.nulls(1, column.dictionary.type)])
         return values, np.append(dict_counts, n_null)
@@ -378,15 +407,19 @@ __all__ = [
     "MAX_INT_CATEGORIES",
     "ROLE_NAMES",
     "CategoricalBlock",
+    "ColumnCounts",
     "NumericBlock",
     "SchemaOptions",
     "category_text",
     "check_columns",
     "encode_categorical",
+    "encode_column",
     "encode_numeric",
+    "in_parallel",
     "infer_schema",
     "is_time_column",
+    "map_columns",
     "numeric_values",
-    "quantile_edges_of",
+    "scratch_buffer",
     "vocabulary",
 ]

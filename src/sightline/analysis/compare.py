@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
+from sightline._types import Role
 from sightline.analysis.columns import SchemaOptions, check_columns
-from sightline.analysis.drift import drift_rows
+from sightline.analysis.drift import SampleResult, drift_rows, sample_stat
 from sightline.analysis.frames import DataLike, to_table
 from sightline.analysis.methods import DriftOptions
 from sightline.analysis.multivariate import MultivariateDrift
@@ -21,13 +22,24 @@ from sightline.analysis.performance import (
 from sightline.analysis.profile_compare import compare_profiles
 from sightline.analysis.profiling import as_profile, profile_data
 from sightline.analysis.quality import quality_rows
-from sightline.analysis.reference import FittedReference, fit_reference
+from sightline.analysis.reference import FittedReference, Side, fit_and_encode, fit_reference
 from sightline.analysis.rows import Result, RowContext
 from sightline.errors import SchemaError
 from sightline.profile.schema import Schema
 
 #: Progress callback: (done, total).
 Progress = Callable[[int, int], None]
+
+
+#: Roles whose columns the reference must have.
+REFERENCE_ROLES: tuple[Role, ...] = (
+    "feature",
+    "prediction",
+    "probability",
+    "target",
+    "id",
+    "timestamp",
+)
 
 
 @dataclass(slots=True)
@@ -41,29 +53,6 @@ class Engine:
     _bounds: dict[int, dict[str, tuple[float, float]]] = field(default_factory=dict)
 
     @classmethod
-    def fit(
-        cls,
-        reference: pa.Table,
-        schema: Schema,
-        drift: DriftOptions,
-        *,
-        pos_label: str | None = None,
-        multivariate: bool = True,
-    ) -> Engine:
-        """Prepare the reference once."""
-        check_columns(
-            schema,
-            reference,
-            "reference",
-            ("feature", "prediction", "probability", "target", "id", "timestamp"),
-        )
-        fitted = fit_reference(reference, schema, n_bins=drift.n_bins)
-        features = [c.name for c in schema.columns if c.role == "feature" and c.kind == "numeric"]
-        mv = MultivariateDrift.fit(reference, features) if multivariate else None
-        spec = performance_spec(schema, reference, pos_label)
-        return cls(fitted, drift, spec, mv)
-
-    @classmethod
     def prepare(
         cls,
         reference: pa.Table,
@@ -73,23 +62,48 @@ class Engine:
         pos_label: str | None,
         multivariate: bool,
     ) -> Engine:
-        """Resolve the schema, check the per-column options against it, and fit."""
-        schema = columns.resolve(reference)
-        check_known(schema, drift)
-        return cls.fit(
-            reference,
-            schema,
-            drift,
-            pos_label=pos_label,
-            multivariate=multivariate,
+        """Resolve the schema, check the options and the reference, and fit it once."""
+        schema = _checked_schema(reference, columns, drift)
+        fitted = fit_reference(reference, schema, n_bins=drift.n_bins)
+        return cls(fitted, drift, *_row_aligned(reference, schema, pos_label, multivariate))
+
+    @classmethod
+    def compare(
+        cls,
+        reference: pa.Table,
+        current: DataLike,
+        columns: SchemaOptions,
+        drift: DriftOptions,
+        ctx: RowContext,
+        *,
+        pos_label: str | None,
+        multivariate: bool,
+    ) -> Result:
+        """:meth:`prepare` and :meth:`evaluate` for a single window, fitted and encoded in one
+        pass (:func:`~sightline.analysis.reference.fit_and_encode`)."""
+        schema = _checked_schema(reference, columns, drift)
+        performance, mv = _row_aligned(reference, schema, pos_label, multivariate)
+        table = to_table(current, "current")
+        check_columns(schema, table, "current", ("feature",))
+        fitted, side, samples = fit_and_encode(
+            reference, table, schema, sample_stat(drift), n_bins=drift.n_bins
         )
+        return cls(fitted, drift, performance, mv)._result(table, side, samples, ctx)
 
     def evaluate(self, current: pa.Table, ctx: RowContext, *, name: str = "current") -> Result:
         """All rows for one window of current data."""
-        schema = self.reference.schema
-        check_columns(schema, current, name, ("feature",))
-        side = self.reference.encode(current)
-        rows, dists = drift_rows(self.reference, side, self.drift, ctx)
+        check_columns(self.reference.schema, current, name, ("feature",))
+        side, samples = self.reference.encode(current, sample_stat(self.drift))
+        return self._result(current, side, samples, ctx)
+
+    def _result(
+        self,
+        current: pa.Table,
+        side: Side,
+        samples: Sequence[SampleResult | None],
+        ctx: RowContext,
+    ) -> Result:
+        rows, dists = drift_rows(self.reference, side, samples, self.drift, ctx)
         rows += quality_rows(self.reference, side, ctx)
         if self.multivariate is not None:
             rows += self.multivariate.rows(current, ctx)
@@ -106,6 +120,23 @@ class Engine:
                 self.performance, self.reference.table, chunk_size
             )
         return self._bounds.get(chunk_size, {})
+
+
+def _checked_schema(reference: pa.Table, columns: SchemaOptions, drift: DriftOptions) -> Schema:
+    """The resolved schema, once the drift options and the reference are checked against it."""
+    schema = columns.resolve(reference)
+    check_known(schema, drift)
+    check_columns(schema, reference, "reference", REFERENCE_ROLES)
+    return schema
+
+
+def _row_aligned(
+    reference: pa.Table, schema: Schema, pos_label: str | None, multivariate: bool
+) -> tuple[PerformanceSpec | None, MultivariateDrift | None]:
+    """The performance spec and the multivariate model, which read the rows themselves."""
+    features = [c.name for c in schema.columns if c.role == "feature" and c.kind == "numeric"]
+    mv = MultivariateDrift.fit(reference, features) if multivariate else None
+    return performance_spec(schema, reference, pos_label), mv
 
 
 def compare(
@@ -186,14 +217,15 @@ def compare(
         check_known(ref_profile.schema, drift)
         result = compare_profiles(ref_profile, cur_profile, drift, ctx)
     else:
-        engine = Engine.prepare(
+        result = Engine.compare(
             to_table(reference, "reference"),
+            current,
             columns,
             drift,
+            ctx,
             pos_label=pos_label,
             multivariate=multivariate,
         )
-        result = engine.evaluate(to_table(current, "current"), ctx)
     return Result(rows=result.rows, distributions=result.distributions, title=title)
 
 

@@ -5,16 +5,15 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 import numpy as np
 
 from sightline._types import FloatArray, IntArray
 from sightline.analysis.methods import PVALUE_METHODS, SAMPLE_METHODS, DriftOptions
-from sightline.analysis.reference import FittedReference, Side
+from sightline.analysis.reference import FittedReference, PairStat, Side
 from sightline.analysis.rows import Distribution, MetricRow, RowContext
 from sightline.stats import drift as sd
-from sightline.stats._binning import bin_counts
 from sightline.stats.multiple import benjamini_hochberg
 
 SampleStat = Callable[[sd.SortedColumns, sd.SortedColumns], "FloatArray | sd.TestResult"]
@@ -70,18 +69,51 @@ class ColumnStat:
     reason: str = ""
 
 
+class SampleResult(NamedTuple):
+    """The statistic of one numeric column on its sorted samples (p-value NaN if none)."""
+
+    value: float
+    p_value: float
+
+
+def sample_stat(options: DriftOptions) -> PairStat[SampleResult | None]:
+    """The statistic of a numeric column from both sorted sides, for methods that need them.
+
+    Columns whose method works on bin counts get ``None`` (their statistic comes from the
+    bins, see :func:`drift_rows`).
+    """
+
+    def stat(name: str, ref: sd.SortedColumns, cur: sd.SortedColumns) -> SampleResult | None:
+        method = options.method_for(name, "numeric", int(ref.n_valid[0]), int(cur.n_valid[0]))
+        if method not in SAMPLE_METHODS:
+            return None
+        result = SAMPLE_STATS[method](ref, cur)
+        if isinstance(result, sd.TestResult):
+            return SampleResult(float(result.statistic[0]), float(result.pvalue[0]))
+        return SampleResult(float(result[0]), np.nan)
+
+    return stat
+
+
 def drift_rows(
-    ref: FittedReference, cur: Side, options: DriftOptions, ctx: RowContext
+    ref: FittedReference,
+    cur: Side,
+    samples: Sequence[SampleResult | None],
+    options: DriftOptions,
+    ctx: RowContext,
 ) -> tuple[list[MetricRow], dict[str, Distribution]]:
-    """Rows of drift statistics for every monitored column of ``cur``, and chart data."""
+    """Rows of drift statistics for every monitored column of ``cur``, and chart data.
+
+    ``samples`` holds the :func:`sample_stat` of every numeric column of ``cur``.
+    """
     num_idx = [ref.numeric_names.index(n) for n in cur.numeric.names]
     cat_idx = [ref.categorical_names.index(n) for n in cur.categorical.names]
-    cur_bins = bin_counts(cur.sorted, [ref.edges[i] for i in num_idx])
+    cur_bins = cur.numeric.bins
     ref_bins = _rows(ref.bins[:, num_idx], cur_bins.shape[0])
     cur_cats = cur.categorical.counts
     ref_cats = _rows(ref.side.categorical.counts[:, cat_idx], cur_cats.shape[0])
 
-    stats = _numeric_stats(ref, cur, num_idx, ref_bins, cur_bins, options)
+    stats = _numeric_stats(ref, cur, num_idx, samples, ref_bins, cur_bins, options)
     stats += _categorical_stats(ref, cur, cat_idx, ref_cats, cur_cats, options)
     rows = decide(stats, options, ctx)
     dists = _numeric_distributions(ref, cur, num_idx, ref_bins, cur_bins)
@@ -101,6 +133,7 @@ def _numeric_stats(
     ref: FittedReference,
     cur: Side,
     num_idx: list[int],
+    samples: Sequence[SampleResult | None],
     ref_bins: IntArray,
     cur_bins: IntArray,
     options: DriftOptions,
@@ -113,10 +146,11 @@ def _numeric_stats(
     binned = f" on {options.n_bins} reference-quantile bins"
     for method, cols in groups.items():
         if method in SAMPLE_METHODS:
-            result = SAMPLE_STATS[method](
-                _select(ref.side.sorted, [num_idx[j] for j in cols]), _select(cur.sorted, cols)
+            found = [samples[j] or SampleResult(np.nan, np.nan) for j in cols]
+            values = sd.TestResult(
+                np.array([s.value for s in found]), np.array([s.p_value for s in found])
             )
-            out += _stats(names, cols, method, result, n_ref, n_cur, source="")
+            out += _stats(names, cols, method, values, n_ref, n_cur, source="")
         else:
             result = COUNT_STATS[method](ref_bins[:, cols], cur_bins[:, cols])
             out += _stats(names, cols, method, result, n_ref, n_cur, source=binned)
@@ -153,12 +187,6 @@ def _group(
         method = options.method_for(name, kind, int(n_ref[j]), int(n_cur[j]))  # type: ignore[arg-type]
         groups.setdefault(method, []).append(j)
     return groups
-
-
-def _select(sorted_cols: sd.SortedColumns, cols: list[int]) -> sd.SortedColumns:
-    if cols == list(range(sorted_cols.values.shape[1])):
-        return sorted_cols
-    return sd.SortedColumns(sorted_cols.values[:, cols], sorted_cols.n_valid[cols])
 
 
 def _stats(
@@ -341,8 +369,10 @@ __all__ = [
     "DESCRIPTIONS",
     "SAMPLE_STATS",
     "ColumnStat",
+    "SampleResult",
     "categorical_distribution",
     "decide",
     "drift_rows",
     "numeric_distribution",
+    "sample_stat",
 ]

@@ -8,20 +8,22 @@ reference later.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from sightline._types import FloatArray
+from sightline._types import FloatArray, IntArray
 from sightline.analysis.columns import (
+    PARALLEL_ROWS,
+    WORKERS,
     SchemaOptions,
+    _distinct_counts,
     category_text,
     check_columns,
     numeric_values,
-    quantile_edges_of,
     vocabulary,
 )
 from sightline.analysis.frames import DataLike, to_table
@@ -29,6 +31,12 @@ from sightline.analysis.reference import MONITORED_ROLES
 from sightline.profile.codec import MAGIC
 from sightline.profile.dataset import Profile
 from sightline.profile.schema import Schema
+
+# _RadixSelect: buckets of the 16 leading bits, those of the finite numbers, values counted
+# per block.
+_BUCKETS = 1 << 16
+_FIRST_FINITE, _LAST_FINITE = 0x0010, 0xFFEF
+_BLOCK = 1 << 18
 
 
 def profile_data(
@@ -113,18 +121,104 @@ def _spec(
     schema = columns.resolve(ref_table)
     monitored = [c for c in schema.columns if c.role in MONITORED_ROLES]
     numeric = [c.name for c in monitored if c.kind == "numeric"]
-    edges = dict(zip(numeric, quantile_edges_of(ref_table, numeric, n_bins), strict=True))
+    edges = dict(zip(numeric, _quantile_edges(ref_table, numeric, n_bins), strict=True))
     vocabularies = {
         c.name: vocabulary(ref_table.column(c.name)) for c in monitored if c.kind == "categorical"
     }
     return schema, edges, vocabularies
 
 
-def _value_counts(column: pa.ChunkedArray) -> tuple[list[str | None], np.ndarray]:
-    """Distinct values of a categorical column as text (None = missing) and their counts."""
-    counts = pc.value_counts(category_text(column))
-    values: list[str | None] = counts.field("values").to_pylist()
-    return values, np.asarray(counts.field("counts").to_numpy(), dtype=np.int64)
+def _quantile_edges(table: pa.Table, names: list[str], n_bins: int) -> list[FloatArray]:
+    """The reference-quantile bin edges of numeric columns, as :func:`fit_reference` finds them.
+
+    numpy's 'linear' quantiles ``1/n_bins, ..., (n_bins-1)/n_bins`` of the finite values,
+    deduplicated (:func:`~sightline.stats._binning.quantile_edges`), from the few order
+    statistics they need (:class:`_RadixSelect`) rather than from a sorted copy.
+    """
+    qs = np.arange(1, n_bins, dtype=np.float64) / n_bins
+
+    def edges(name: str) -> FloatArray:
+        select = _RadixSelect(numeric_values(table.column(name))[0])
+        n = select.n_finite
+        if n == 0 or qs.size == 0:
+            return np.empty(0, dtype=np.float64)
+        virtual = (n - 1) * qs
+        below = np.floor(virtual)
+        gamma = virtual - below
+        low = below.astype(np.intp)
+        high = np.minimum(low + 1, n - 1)
+        ranks = np.unique(np.concatenate([low, high]))
+        found = select.order_statistics(ranks)
+        a, b = found[np.searchsorted(ranks, low)], found[np.searchsorted(ranks, high)]
+        diff = b - a  # numpy's _lerp, for the same rounding
+        out = a + diff * gamma
+        np.subtract(b, diff * (1 - gamma), out=out, where=gamma >= 0.5)
+        return np.unique(out) + 0.0  # -0.0 is 0.0
+
+    if len(names) > 1 and table.num_rows >= PARALLEL_ROWS:
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            return list(pool.map(edges, names))
+    return [edges(name) for name in names]
+
+
+class _RadixSelect:
+    """Order statistics of the finite values of a column, without sorting it.
+
+    A radix selection: the 16 leading bits of each value (sign, exponent and 4 mantissa
+    bits), made order-preserving by flipping those of negative numbers, count the values
+    per bucket; :meth:`order_statistics` then copies and partitions only the buckets that
+    hold a wanted rank. On continuous values that is about a tenth of the column, and a
+    third of the time of ``np.partition`` at the same ranks; on heavily tied values (a few
+    buckets hold most of them) about the same time. Infinities and NaN have buckets of
+    their own at both ends, left out of the counts.
+    """
+
+    def __init__(self, values: FloatArray) -> None:
+        self.values = values
+        top = np.empty(values.size, dtype=np.int16)
+        np.right_shift(values.view(np.int64), 48, out=top, casting="unsafe")
+        self.key = (top ^ ((top >> 15) & np.int16(0x7FFF))).view(np.uint16) ^ np.uint16(0x8000)
+        counts = np.zeros(_BUCKETS, dtype=np.int64)
+        for start in range(0, values.size, _BLOCK):  # bincount copies its input as intp
+            counts += np.bincount(self.key[start : start + _BLOCK], minlength=_BUCKETS)
+        counts[:_FIRST_FINITE] = 0  # -inf and NaN with the sign bit
+        counts[_LAST_FINITE + 1 :] = 0  # +inf and NaN
+        self.counts = counts
+        self.n_finite = int(counts.sum())
+
+    def order_statistics(self, ranks: IntArray) -> FloatArray:
+        """``np.sort(finite values)[ranks]`` for ascending distinct ranks below ``n_finite``."""
+        starts = np.cumsum(self.counts) - self.counts  # finite values below each bucket
+        buckets = np.searchsorted(starts, ranks, side="right") - 1
+        wanted = np.unique(buckets)
+        chosen = np.zeros(_BUCKETS, dtype=np.bool_)
+        chosen[wanted] = True
+        subset = self.values[chosen[self.key]]
+        kept_below = np.cumsum(self.counts[wanted]) - self.counts[wanted]
+        local = ranks - starts[buckets] + kept_below[np.searchsorted(wanted, buckets)]
+        subset.partition(local)
+        found: FloatArray = subset[local]
+        return found
+
+
+def _value_counts(column: pa.ChunkedArray) -> tuple[list[str | None], IntArray]:
+    """Distinct values of a categorical column as text (None = missing) and their counts.
+
+    The values are counted first (a dictionary column on its integer indices) and only the
+    distinct ones that occur are turned into text, where equal texts (``-0.0`` and ``0.0``,
+    NaN and null) add up.
+    """
+    chunks = column.chunks if pa.types.is_dictionary(column.type) else [column]
+    parts = [_distinct_counts(chunk) for chunk in chunks if len(chunk)]
+    if not parts:
+        return [], np.zeros(0, dtype=np.int64)
+    counts = np.concatenate([c for _, c in parts])
+    occurs = counts > 0
+    values = pa.concat_arrays([v for v, _ in parts]).filter(pa.array(occurs))
+    totals: dict[str | None, int] = {}
+    for text, count in zip(category_text(values).to_pylist(), counts[occurs].tolist(), strict=True):
+        totals[text] = totals.get(text, 0) + count
+    return list(totals), np.fromiter(totals.values(), np.int64, len(totals))
 
 
 __all__ = ["as_profile", "profile_data"]

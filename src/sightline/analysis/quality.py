@@ -23,7 +23,6 @@ import numpy as np
 from sightline._types import ColumnKind
 from sightline.analysis.reference import FittedReference, Side
 from sightline.analysis.rows import MetricRow, RowContext
-from sightline.stats import quality
 
 MISSING_TOLERANCE: Final = 0.05
 OUT_OF_RANGE_LIMIT: Final = 0.05
@@ -144,10 +143,6 @@ def _numeric(ref: FittedReference, cur: Side) -> list[ColumnQuality]:
     idx = [ref.numeric_names.index(n) for n in num.names]
     n = max(cur.n_rows, 1)
     ref_n = max(ref.side.n_rows, 1)
-    low = np.nan_to_num(ref.low[idx], nan=-np.inf)
-    high = np.nan_to_num(ref.high[idx], nan=np.inf)
-    out_of_range = quality.out_of_range_share(cur.sorted, low, high)
-    constant = quality.is_constant(cur.sorted)
     return [
         ColumnQuality(
             column=name,
@@ -156,11 +151,11 @@ def _numeric(ref: FittedReference, cur: Side) -> list[ColumnQuality]:
             n_cur=cur.n_rows,
             missing=num.n_missing[j] / n,
             ref_missing=ref.side.numeric.n_missing[idx[j]] / ref_n,
-            constant=bool(constant[j]),
+            constant=bool(num.constant[j]),
             ref_constant=bool(ref.constant[idx[j]]),
             inf=num.n_inf[j] / n,
             invalid=num.n_invalid[j] / n,
-            out_of_range=float(out_of_range[j]),
+            out_of_range=float(num.out_of_range[j]),
             low=float(ref.low[idx[j]]),
             high=float(ref.high[idx[j]]),
         )

@@ -14,6 +14,7 @@ import math
 import os
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, Self, TypeAlias, cast
@@ -52,6 +53,8 @@ LATENCY_BUCKETS_MS: Final[tuple[float, ...]] = (
 )
 #: Version of the profile's content (what the fields mean), checked on merge.
 SCHEMA_VERSION: Final = 1
+#: Batches of at least this many rows update their columns on two threads.
+_PARALLEL_ROWS: Final = 50_000
 #: Roles of the columns a profile summarizes (ids and timestamps are not profiled).
 MONITORED_ROLES: Final[tuple[Role, ...]] = ("feature", "prediction", "probability", "target")
 
@@ -360,11 +363,21 @@ class Profile:
                 f"columns of a batch must have the same length, got {lengths}", field="columns"
             )
         n_rows = next(iter(lengths.values()), 0)
-        for name, profile in self.columns.items():
+
+        def apply(name: str) -> None:
+            profile = self.columns[name]
             if name in prepared:
                 profile._apply(prepared[name])  # type: ignore[arg-type]
             else:
                 profile.add_missing(n_rows)
+
+        if n_rows >= _PARALLEL_ROWS and len(prepared) > 1:
+            # Each column is its own profile; numpy releases the GIL for most of the work.
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                list(pool.map(apply, self.columns))
+        else:
+            for name in self.columns:
+                apply(name)
         self.n_rows += n_rows
         return self
 

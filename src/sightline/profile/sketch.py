@@ -48,6 +48,8 @@ _HLL_VERSION: Final = 1
 _HLL_MIN_LG: Final = 4
 _HLL_MAX_LG: Final = 18
 _HASH_BLOCK: Final = 1 << 16  # values hashed per block: the buffers stay in cache
+#: A KLL batch of ``2**(_KLL_SAMPLED_LG + h)`` values or more is sampled on ``h`` levels.
+_KLL_SAMPLED_LG: Final = 17
 
 
 def _check_int(name: str, value: object, low: int, high: int) -> int:
@@ -82,6 +84,15 @@ class KLL:
     exact normalized rank with 99 % confidence (single-sided error ``2.296 / k**0.9723``,
     0.0133 at ``k = 200``; METHODS.md section 8.1). Compaction is randomised, so sketches
     of the same data are not bit-identical once they left exact mode.
+
+    A batch of ``n >= 2**18`` values first passes KLL's sampler (Karnin, Lang and Liberty,
+    FOCS 2016), which stands for the ``h`` lowest compactors: of each block of ``2**h``
+    consecutive values one, picked at random, enters with weight ``2**h``, where ``2**h``
+    is the largest power of two with ``n / 2**h >= 2**17``. Its rank error has mean zero
+    and a standard deviation of at most ``sqrt(n * 2**h) / 2`` (0.1 % of a million values),
+    small beside the sketch's own (measured over 300 sketches of a million values, the mean
+    of the largest rank error grew by 2 %, from 0.0078 to 0.0079), and DataSketches, which
+    costs about 30 ns a value, takes only the sampled ones (a quarter at a million).
 
     Parameters
     ----------
@@ -147,6 +158,14 @@ class KLL:
 
     def _update_finite(self, arr: npt.NDArray[np.floating[Any]], low: float, high: float) -> None:
         """Add finite values whose minimum and maximum the caller already knows."""
+        levels = arr.size.bit_length() - 1 - _KLL_SAMPLED_LG
+        if levels > 0:
+            sampled = _sampled_sketch(arr, levels, self.k, low, high)
+            if self.is_empty:
+                self._sketch = sampled
+            else:
+                self._sketch.merge(sampled)
+            return
         if arr.dtype == np.float32:
             self._sketch.update(arr)
             return
@@ -324,6 +343,81 @@ class KLL:
 
     def __copy__(self) -> KLL:
         return KLL._wrap(copy.copy(self._sketch))
+
+
+def _sampled_sketch(
+    arr: npt.NDArray[np.floating[Any]], levels: int, k: int, low: float, high: float
+) -> Any:
+    """A ``kll_floats_sketch`` of ``arr`` whose ``levels`` lowest levels are a sampler.
+
+    One random value of each full block of ``2**levels`` enters a sketch of its own, whose
+    levels then move up by ``levels`` (weights times ``2**levels``). The values after the
+    last full block are sampled in blocks of the powers of two that sum to their number,
+    one item on each lower level, so that the weights add up to ``arr.size`` exactly. The
+    minimum and maximum are those of the whole batch (``low``, ``high``).
+    """
+    rng = np.random.default_rng()
+    n_blocks = arr.size >> levels
+    picks = np.arange(0, n_blocks << levels, 1 << levels) + rng.integers(0, 1 << levels, n_blocks)
+    sub = kll_floats_sketch(k)
+    sub.update(_as_f32(arr[picks], clip=low < -_F32_MAX or high > _F32_MAX))
+    # n_blocks >= 2**17 > k values: a full serialization with two levels or more.
+    raw = bytes(sub.serialize())
+    (n_sub_levels,) = struct.unpack_from("<B", raw, 18)
+    starts = struct.unpack_from(f"<{n_sub_levels}I", raw, 20)
+    sub_items = np.frombuffer(raw, dtype="<f4", offset=20 + 4 * n_sub_levels + 8)
+    level_zero = starts[1] - starts[0]
+    sub_levels = [np.sort(sub_items[:level_zero]), sub_items[level_zero:]]  # 0 moves up
+    sub_sizes = [b - a for a, b in itertools.pairwise(starts)]
+    lower: list[npt.NDArray[np.float32]] = []
+    start = n_blocks << levels
+    for level in reversed(range(levels)):
+        width = 1 << level
+        if arr.size - start >= width:
+            pick = start + int(rng.integers(0, width))
+            lower.insert(0, _as_f32(arr[pick : pick + 1]))
+            start += width
+        else:
+            lower.insert(0, np.empty(0, dtype=np.float32))
+    items = np.concatenate([*lower, *sub_levels])
+    n_levels = levels + n_sub_levels
+    sizes = [part.size for part in lower] + sub_sizes  # all but the top level's
+    level_starts = _kll_capacity(k, n_levels) - items.size + np.cumsum([0, *sizes])
+    header = struct.pack(
+        "<BBBBHBBQHBB", 5, 1, _KLL_FAMILY, 0, k, _KLL_M, 0, arr.size, k, n_levels, 0
+    )
+    return kll_floats_sketch.deserialize(
+        header
+        + level_starts.astype("<u4").tobytes()
+        + _as_f32(np.array([low, high])).astype("<f4").tobytes()
+        + items.astype("<f4").tobytes()
+    )
+
+
+def _as_f32(values: npt.NDArray[np.floating[Any]], clip: bool = True) -> npt.NDArray[np.float32]:
+    """Finite values as float32, clipped to its range (unless ``clip`` is False)."""
+    out: npt.NDArray[np.float32] = (
+        np.clip(values, -_F32_MAX, _F32_MAX) if clip else values
+    ).astype(np.float32)
+    return out
+
+
+def _kll_capacity(k: int, n_levels: int) -> int:
+    """Items a DataSketches KLL sketch of ``n_levels`` levels holds (``levels[n_levels]``).
+
+    Level capacities as DataSketches' ``kll_helper`` computes them: about
+    ``k * (2/3)**depth`` at ``depth`` levels below the top, and at least ``m = 8``.
+    """
+
+    def shrink(width: int, depth: int) -> int:  # int_cap_aux_aux: rounded integer math
+        return int(((2 * width) << depth) // 3**depth + 1) >> 1
+
+    def level(depth: int) -> int:  # int_cap_aux: two steps beyond depth 30
+        if depth > 30:
+            return shrink(shrink(k, depth // 2), depth - depth // 2)
+        return shrink(k, depth)
+
+    return sum(max(_KLL_M, level(depth)) for depth in range(n_levels))
 
 
 def _round_down_f32(p: FloatArray) -> npt.NDArray[np.float32]:
@@ -571,6 +665,13 @@ class HyperLogLog:
     def _absorb(self, z: UInt64Array, t1: UInt64Array, t2: UInt64Array) -> None:
         """Raise the registers with 64-bit hashes ``z`` (destroyed; t1, t2 are scratch)."""
         q = 64 - self.lg_k
+        floor = int(self.registers.min())  # only a higher rank can raise a register
+        if floor > q:
+            return
+        if floor:
+            np.bitwise_and(z, np.uint64((1 << floor) - 1), out=t1)
+            z = z[t1 == 0]  # rank > floor: the low `floor` bits are zero
+            t1, t2 = t1[: z.size], t2[: z.size]
         # Low q bits plus a sentinel bit q, so the rank is at most q + 1.
         np.bitwise_and(z, np.uint64((1 << q) - 1), out=t1)
         t1 |= np.uint64(1 << q)

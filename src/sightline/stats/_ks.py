@@ -9,6 +9,7 @@ sum. :func:`sightline.stats.drift.ks` runs them over the columns.
 from __future__ import annotations
 
 import math
+import threading
 import warnings
 from typing import NamedTuple
 
@@ -19,6 +20,7 @@ from sightline._types import FloatArray, IntArray
 
 _KS_FULL_MAX = 4096  # n + m up to which KS evaluates the ECDF gap at every pooled value
 _GAP_TOL = 1e-12  # rounding slack on the KS block bounds (it only adds blocks to refine)
+_WARNINGS = threading.Lock()  # catch_warnings swaps process-wide filters: one thread at a time
 
 
 def _ranges(starts: IntArray, ends: IntArray) -> IntArray:
@@ -97,7 +99,7 @@ def ks_statistic(xs: FloatArray, ys: FloatArray, block: int | None = None) -> fl
 
 
 def ks_exact_pvalue(xs: FloatArray, ys: FloatArray) -> float:
-    with warnings.catch_warnings():
+    with _WARNINGS, warnings.catch_warnings():
         # scipy switches to the asymptotic p-value, with a RuntimeWarning, when the exact
         # computation is impossible or fails; that p-value is the one we want then too.
         warnings.simplefilter("ignore", RuntimeWarning)

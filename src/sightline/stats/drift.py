@@ -17,6 +17,7 @@ names its oracle. The per-column computations of the rank tests live in
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Literal, NamedTuple, TypeAlias
 
@@ -184,30 +185,43 @@ def ks(
 # Wasserstein
 
 
-_W1_BLOCK = 1 << 14
+_W1_BLOCK = 1 << 14  # values per block: temporaries of 128 KiB, in cache and reused by malloc
 
 
 def _w1_unequal(xs: FloatArray, ys: FloatArray) -> float:
     """W1 of two sorted samples of sizes n != m as the integral of |F^-1 - G^-1| over [0, 1).
 
-    Both quantile functions are constant between consecutive cuts of the merged grid
-    ``{i/n} U {j/m}``; in integer units of ``1/(n*m)`` the cuts are ``i*m`` and ``j*n``. The
-    grid is built block by block of reference indices, so memory stays small.
+    In integer units of ``1/(n*m)`` the quantile function of ``xs`` steps at the cuts
+    ``i*m`` and that of ``ys`` at ``j*n``; between consecutive cuts of the merged grid both
+    are constant. Each piece of that grid starts at a cut of one side (at a shared cut, of
+    ``xs``), so the pieces are summed side by side, without merging the grids.
     """
     n, m = xs.size, ys.size
+    return (_w1_pieces(xs, ys, m, n, shared=True) + _w1_pieces(ys, xs, n, m, shared=False)) / (
+        n * m
+    )
+
+
+def _w1_pieces(
+    own: FloatArray, other: FloatArray, step: int, other_step: int, *, shared: bool
+) -> float:
+    """Sum of ``|own - other| * width`` over the pieces that start at a cut of ``own``.
+
+    The piece at cut ``c = i*step`` pairs ``own[i]`` with ``other[c // other_step]`` and ends
+    at the next cut of either side; pieces at cuts shared with ``other`` count only when
+    ``shared``. Blocks of ``own`` keep the temporaries in cache.
+    """
     total = 0.0
-    for i0 in range(0, n, _W1_BLOCK):
-        i1 = min(i0 + _W1_BLOCK, n)
-        j0, j1 = -(-i0 * m // n), -(-i1 * m // n)  # current cuts inside [i0*m, i1*m)
-        cuts = np.concatenate(
-            [np.arange(i0, i1, dtype=np.int64) * m, np.arange(j0, j1, dtype=np.int64) * n]
-        )
-        cuts.sort(kind="stable")  # two sorted runs: a linear merge
-        widths = np.diff(cuts, append=i1 * m)
-        keep = widths > 0  # a cut shared by both grids appears twice
-        cuts, widths = cuts[keep], widths[keep]
-        total += float(np.dot(np.abs(xs[cuts // m] - ys[cuts // n]), widths))
-    return total / (n * m)
+    for i0 in range(0, own.size, _W1_BLOCK):
+        i1 = min(i0 + _W1_BLOCK, own.size)
+        cut = np.arange(i0 * step, i1 * step, step, dtype=np.int64)
+        k = cut // other_step
+        next_other = (k + 1) * other_step
+        width = np.minimum(cut + step, next_other) - cut
+        if not shared:
+            width[next_other - other_step == cut] = 0
+        total += float((np.abs(own[i0:i1] - other[k]) * width).sum())
+    return total
 
 
 def _wasserstein(ref: SortedColumns, cur: SortedColumns) -> FloatArray:
@@ -219,8 +233,12 @@ def _wasserstein(ref: SortedColumns, cur: SortedColumns) -> FloatArray:
         if n == 0 or m == 0:
             continue
         xs, ys = valid_column(ref, j), valid_column(cur, j)
-        if n == m:
-            out[j] = float(np.abs(xs - ys).sum()) / n
+        if n == m:  # the mean gap, block by block (temporaries stay in cache)
+            gaps = (
+                np.abs(xs[i : i + _W1_BLOCK] - ys[i : i + _W1_BLOCK])
+                for i in range(0, n, _W1_BLOCK)
+            )
+            out[j] = sum(float(g.sum()) for g in gaps) / n
         else:
             out[j] = _w1_unequal(xs, ys)
     return out
@@ -285,8 +303,18 @@ def wasserstein_normed(reference: Sample, current: Sample, *, min_std: float = 0
     distance = _wasserstein(ref, cur)
     std = _nan(ref.values.shape[1])
     for j in np.flatnonzero(ref.n_valid > 0):
-        std[j] = float(np.std(valid_column(ref, int(j))))
+        std[j] = _std(valid_column(ref, int(j)))
     return distance / np.maximum(std, floor)
+
+
+def _std(x: FloatArray) -> float:
+    """``np.std(x)`` (ddof=0), squaring the deviations block by block (in cache)."""
+    mean = float(np.mean(x))
+    total = 0.0
+    for i in range(0, x.size, _W1_BLOCK):
+        dev = x[i : i + _W1_BLOCK] - mean
+        total += float(np.square(dev, out=dev).sum())
+    return math.sqrt(total / x.size)
 
 
 # --------------------------------------------------------------------------------------------
