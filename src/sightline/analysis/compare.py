@@ -15,6 +15,8 @@ from sightline.analysis.methods import DriftOptions
 from sightline.analysis.multivariate import MultivariateDrift
 from sightline.analysis.performance import (
     PerformanceSpec,
+    estimated_rows,
+    fit_estimator,
     performance_rows,
     performance_spec,
     reference_bounds,
@@ -26,6 +28,7 @@ from sightline.analysis.reference import FittedReference, Side, fit_and_encode, 
 from sightline.analysis.rows import Result, RowContext
 from sightline.errors import SchemaError
 from sightline.profile.schema import Schema
+from sightline.stats.estimation import CBPE
 
 #: Progress callback: (done, total).
 Progress = Callable[[int, int], None]
@@ -51,6 +54,7 @@ class Engine:
     performance: PerformanceSpec | None
     multivariate: MultivariateDrift | None
     _bounds: dict[int, dict[str, tuple[float, float]]] = field(default_factory=dict)
+    _estimator: list[CBPE | None] = field(default_factory=list)
 
     @classmethod
     def prepare(
@@ -109,10 +113,18 @@ class Engine:
             rows += self.multivariate.rows(current, ctx)
         if self.performance is not None:
             bounds = self._bounds_for(current.num_rows)
-            rows += performance_rows(
-                self.performance, current, ctx, bounds, self.reference.side.n_rows
-            )
+            n_ref = self.reference.side.n_rows
+            rows += performance_rows(self.performance, current, ctx, bounds, n_ref)
+            estimator = self._fitted_estimator()
+            if estimator is not None:
+                rows += estimated_rows(self.performance, estimator, current, ctx, bounds, n_ref)
         return Result(rows=tuple(rows), distributions=dists)
+
+    def _fitted_estimator(self) -> CBPE | None:
+        """The performance estimator, fitted on the reference at first use."""
+        if not self._estimator and self.performance is not None:
+            self._estimator.append(fit_estimator(self.performance, self.reference.table))
+        return self._estimator[0] if self._estimator else None
 
     def _bounds_for(self, chunk_size: int) -> dict[str, tuple[float, float]]:
         if chunk_size not in self._bounds and self.performance is not None:

@@ -21,6 +21,7 @@ from sightline.analysis.columns import category_text, numeric_values
 from sightline.analysis.rows import MetricRow, RowContext
 from sightline.profile.schema import Schema
 from sightline.stats import performance as perf
+from sightline.stats.estimation import CBPE
 
 N_SIGMA: Final = 3.0
 MIN_REFERENCE_CHUNKS: Final = 3
@@ -226,8 +227,77 @@ def performance_rows(
     return rows
 
 
+#: Reference rows a performance estimator needs at least.
+MIN_ESTIMATION_ROWS = 100
+
+
+def fit_estimator(spec: PerformanceSpec, reference: pa.Table) -> CBPE | None:
+    """A CBPE estimator fitted on the labelled reference rows of a binary classifier with a
+    score column, or None (regression, multiclass, no score, too few rows)."""
+    if spec.task != "classification" or spec.score is None or spec.pos_label is None:
+        return None
+    y_true, y_pred, ok = labelled(spec, reference)
+    scores, _ = numeric_values(reference.column(spec.score))
+    scores = scores[ok]
+    finite = np.isfinite(scores) & (scores >= 0) & (scores <= 1)
+    if finite.sum() < MIN_ESTIMATION_ROWS:
+        return None
+    pos = spec.pos_label
+    return CBPE(pos_label=1).fit(
+        (y_true[finite] == pos).astype(int), (y_pred[finite] == pos).astype(int), scores[finite]
+    )
+
+
+def estimated_rows(
+    spec: PerformanceSpec,
+    estimator: CBPE,
+    table: pa.Table,
+    ctx: RowContext,
+    bounds: Mapping[str, tuple[float, float]],
+    n_ref: int,
+) -> list[MetricRow]:
+    """``estimated_<metric>`` rows for a window with predictions and scores but no target
+    (none when a target is present: then the realized rows say it). ``lower``/``upper``
+    are the estimate's band (+- 3 standard errors); the row alerts when the estimate leaves
+    the realized metric's reference bounds."""
+    names = table.column_names
+    if spec.prediction not in names or spec.score is None or spec.score not in names:
+        return []
+    if spec.target in names and table.column(spec.target).null_count < table.num_rows:
+        return []
+    predicted = category_text(table.column(spec.prediction))
+    valid = np.asarray(pc.is_valid(predicted).to_numpy(zero_copy_only=False), dtype=bool)
+    labels = np.asarray(predicted.to_numpy(zero_copy_only=False), dtype=object)
+    scores, _ = numeric_values(table.column(spec.score))
+    ok = valid & np.isfinite(scores) & (scores >= 0) & (scores <= 1)
+    if not ok.any():
+        return []
+    estimates = estimator.estimate((labels[ok] == spec.pos_label).astype(int), scores[ok])
+    rows = []
+    for name, est in estimates.items():
+        low, high = bounds.get(name, (np.nan, np.nan))
+        rows.append(
+            ctx.row(
+                f"estimated_{name}",
+                est.value,
+                lower=est.lower,
+                upper=est.upper,
+                alert=bool(est.value < low or est.value > high),
+                n_ref=n_ref,
+                n_cur=int(ok.sum()),
+                method="CBPE: expected confusion matrix from scores calibrated on the "
+                "reference (isotonic); band +- 3 standard errors; alert outside the realized "
+                "metric's reference bounds; assumes no concept shift",
+            )
+        )
+    return rows
+
+
 __all__ = [
+    "MIN_ESTIMATION_ROWS",
     "PerformanceSpec",
+    "estimated_rows",
+    "fit_estimator",
     "metric_values",
     "performance_rows",
     "performance_spec",
