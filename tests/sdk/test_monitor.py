@@ -298,7 +298,8 @@ SERVING = """
 import sys, time
 from sightline.profile import Profile
 from sightline.sdk import Monitor
-rows = [({"age": 30.0 + i % 40, "city": "abc"[i % 3]}, (i % 10) / 10) for i in range(int(sys.argv[4]))]
+n = int(sys.argv[4])
+rows = [({"age": 30.0 + i % 40, "city": "abc"[i % 3]}, (i % 10) / 10) for i in range(n)]
 m = Monitor("churn", "1", url=sys.argv[1], api_key=sys.argv[2], spool_dir=sys.argv[3],
             reference=Profile.load(sys.argv[5]), tick=0.05, timeout=1)
 for f, p in rows:
