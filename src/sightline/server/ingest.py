@@ -49,6 +49,11 @@ IdemKey = Annotated[
 Ingest = Annotated[ApiKey, Depends(require("ingest"))]
 
 
+def _repeat(value: Any, n: int, kind: pa.DataType) -> pa.Array:
+    """``value`` ``n`` times (built by Arrow, not from a Python list)."""
+    return pa.repeat(pa.scalar(value, kind), n)
+
+
 def _idempotency(key: str, body: bytes, kind: str) -> Idempotency:
     return Idempotency(key, hashlib.sha256(body).hexdigest(), kind)
 
@@ -212,11 +217,11 @@ async def ingest_predictions(
     now = utcnow()
     rows = pa.table(
         {
-            "project": b.constant(key.project, n, pa.string()),
-            "model": b.constant(model, n, pa.string()),
-            "version": b.constant(version, n, pa.string()),
+            "project": _repeat(key.project, n, pa.string()),
+            "model": _repeat(model, n, pa.string()),
+            "version": _repeat(version, n, pa.string()),
             **columns,
-            "received_at": b.constant(now, n, b.TS),
+            "received_at": _repeat(now, n, b.TS),
         }
     )
     return await _store(state, key, _idempotency(idem, body, "predictions"), "predictions", rows)
@@ -225,10 +230,10 @@ async def ingest_predictions(
 def _prediction_json(batch: PredictionBatch) -> dict[str, Any]:
     records = batch.records
     nums, strs = b.split_values([r.prediction for r in records])
-    now = utcnow()
     return {
         "prediction_id": pa.array([r.id for r in records], pa.string()),
-        "ts": pa.array([b.utc(r.timestamp, now) for r in records], b.TS),
+        # Arrow converts aware times to UTC and keeps naive ones, as b.utc does.
+        "ts": pa.array([r.timestamp for r in records], b.TS),
         "prediction": pa.array(nums, pa.float64()),
         "prediction_label": pa.array(strs, pa.string()),
         "probability": pa.array([r.probability for r in records], pa.float64()),
@@ -272,7 +277,7 @@ async def ingest_labels(model: ModelName, request: Request, key: Ingest, idem: I
         ids = b.texts(b.required(table, "id"), "id")
         nums, strs = b.value_columns(b.required(table, "label"), "label", n)
         given = b.optional(table, "timestamp")
-        ts = b.constant(now, n, b.TS) if given is None else b.timestamps(given, "timestamp")
+        ts = _repeat(now, n, b.TS) if given is None else b.timestamps(given, "timestamp")
     else:
         labels = b.parse_json(body, LabelBatch).labels
         n = len(labels)
@@ -282,13 +287,13 @@ async def ingest_labels(model: ModelName, request: Request, key: Ingest, idem: I
         ts = pa.array([b.utc(r.timestamp, now) for r in labels], b.TS)
     rows = pa.table(
         {
-            "project": b.constant(key.project, n, pa.string()),
-            "model": b.constant(model, n, pa.string()),
+            "project": _repeat(key.project, n, pa.string()),
+            "model": _repeat(model, n, pa.string()),
             "prediction_id": ids,
             "label": nums,
             "label_text": strs,
             "ts": ts,
-            "received_at": b.constant(now, n, b.TS),
+            "received_at": _repeat(now, n, b.TS),
         }
     )
     return await _store(state, key, _idempotency(idem, body, "labels"), "labels", rows)
@@ -327,12 +332,12 @@ async def ingest_samples(
     n = len(records)
     rows = pa.table(
         {
-            "project": b.constant(key.project, n, pa.string()),
-            "model": b.constant(model, n, pa.string()),
-            "version": b.constant(version, n, pa.string()),
-            "ts": b.constant(when, n, b.TS),
+            "project": _repeat(key.project, n, pa.string()),
+            "model": _repeat(model, n, pa.string()),
+            "version": _repeat(version, n, pa.string()),
+            "ts": _repeat(when, n, b.TS),
             "row_json": pa.array([json.dumps(r, default=str, sort_keys=True) for r in records]),
-            "received_at": b.constant(now, n, b.TS),
+            "received_at": _repeat(now, n, b.TS),
         }
     )
     return await _store(state, key, _idempotency(idem, body, "samples"), "samples", rows)

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 import pyarrow as pa
 
@@ -75,10 +75,13 @@ class ModelVersion:
     reference: bytes | None = None
 
 
-@dataclass(frozen=True)
-class Heartbeat:
+class Heartbeat(NamedTuple):
     """A serving instance said it is alive at ``ts``; ``dropped`` counts the events its
-    SDK had to drop since it started (a full spool)."""
+    SDK had to drop since it started (a full spool).
+
+    A named tuple: a health overview reads a day of them (11,520 at 4 instances beating
+    every 30 s), and a tuple is built several times faster than a frozen dataclass.
+    """
 
     version: str
     instance: str
@@ -96,6 +99,15 @@ class Idempotency:
     key: str
     body_sha256: str
     kind: str
+
+
+class IngestRequest(NamedTuple):
+    """One ingest: ``rows`` for ``table`` of ``project``, under an idempotency key."""
+
+    project: str
+    request: Idempotency
+    table: str
+    rows: pa.Table
 
 
 class Transaction(Protocol):
@@ -323,17 +335,61 @@ class Store(SchedulingQueries, ABC):
         """
         _check_writable(table, rows)
         with self._write() as tx:
-            inserted = tx.execute(
-                "INSERT INTO ingest_requests VALUES (?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT DO NOTHING RETURNING 1",
-                (project, request.key, request.body_sha256, request.kind, rows.num_rows, utcnow()),
+            (outcome,) = self._ingest_in(tx, [IngestRequest(project, request, table, rows)])
+        if isinstance(outcome, ConflictError):
+            raise outcome
+        return outcome
+
+    def _ingest_in(
+        self, tx: Transaction, batch: Sequence[IngestRequest], *, new_keys: bool = False
+    ) -> list[bool | ConflictError]:
+        """Ingest every request of ``batch`` in the transaction ``tx``, each as
+        :meth:`ingest` would alone (in order: a key seen earlier in the batch is a retry).
+
+        One statement records all new idempotency keys and one insert per table and
+        column layout writes the rows of every new request, so a batch costs about what
+        one request does. A reused key is a :class:`ConflictError` in the returned list
+        (it writes nothing, and does not fail the others).
+
+        ``new_keys=True`` records the keys with a plain ``INSERT`` (cheaper than
+        ``ON CONFLICT`` in DuckDB): a key stored before then fails the statement with a
+        constraint error, and the caller retries without it.
+        """
+        now = utcnow()
+        firsts: dict[tuple[str, str], int] = {}
+        for i, item in enumerate(batch):
+            firsts.setdefault((item.project, item.request.key), i)
+        values = ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(firsts))
+        params: list[Any] = []
+        for i in firsts.values():
+            project, req, _, rows = batch[i]
+            params += (project, req.key, req.body_sha256, req.kind, rows.num_rows, now)
+        sql = f"INSERT INTO ingest_requests VALUES {values}"
+        if new_keys and len(firsts) == len(batch):
+            tx.execute(sql, params)
+            inserted = set(firsts)
+        else:
+            claimed = tx.execute(
+                f"{sql} ON CONFLICT DO NOTHING RETURNING project, idempotency_key", params
             )
-            if not inserted:
-                self._check_same_body(tx, project, request)
-                return False
-            if rows.num_rows:
-                tx.insert(table, rows)
-        return True
+            inserted = {(str(r[0]), str(r[1])) for r in claimed}
+        outcomes: list[bool | ConflictError] = []
+        writes: dict[tuple[str, pa.Schema], list[pa.Table]] = {}
+        for i, (project, req, table, rows) in enumerate(batch):
+            if firsts[(project, req.key)] == i and (project, req.key) in inserted:
+                outcomes.append(True)
+                if rows.num_rows:
+                    writes.setdefault((table, rows.schema), []).append(rows)
+                continue
+            try:
+                self._check_same_body(tx, project, req)
+            except ConflictError as exc:
+                outcomes.append(exc)
+            else:
+                outcomes.append(False)
+        for (table, _), parts in writes.items():
+            tx.insert(table, parts[0] if len(parts) == 1 else pa.concat_tables(parts))
+        return outcomes
 
     def _check_same_body(self, tx: Transaction, project: str, request: Idempotency) -> None:
         old = tx.execute(
@@ -421,14 +477,14 @@ class Store(SchedulingQueries, ABC):
             sql = (
                 "SELECT version, min(window_start), max(window_end), column_name, metric, "
                 "avg(value), avg(lower_bound), avg(upper_bound), bool_or(alert), max(n_ref), "
-                "sum(n_cur), min(method), min(p_value) "
+                "CAST(sum(n_cur) AS BIGINT), min(method), min(p_value) "
                 f"FROM metric_rows WHERE {cond} "
                 f"GROUP BY version, column_name, metric, {bucket} "
                 "ORDER BY 2, column_name, metric"
             )
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        return [_metric_dict(r) for r in self._read(sql, params)]
+        return _metric_dicts(self._read(sql, params))
 
     def latest_metric_rows(
         self, project: str, model: str, kind: str, version: str | None = None
@@ -447,7 +503,7 @@ class Store(SchedulingQueries, ABC):
             f"WHERE project = ? AND model = ? AND kind = ?{extra}) AS ranked "
             "WHERE newest = 1 ORDER BY version, column_name, metric"
         )
-        return [_metric_dict(r) for r in self._read(sql, params)]
+        return _metric_dicts(self._read(sql, params))
 
     def newest_metric_rows(self, project: str, limit: int = 10_000) -> list[dict[str, Any]]:
         """The newest row of each (model, version, column, metric) of a project."""
@@ -458,7 +514,10 @@ class Store(SchedulingQueries, ABC):
             "metric ORDER BY window_start DESC) AS newest FROM metric_rows WHERE project = ?) "
             f"AS ranked WHERE newest = 1 ORDER BY model, version, column_name, metric LIMIT {limit}"
         )
-        return [{"model": r[0], **_metric_dict(r[1:])} for r in self._read(sql, (project,))]
+        return [
+            {"model": r[0], **dict(zip(_METRIC_KEYS, r[1:], strict=True))}
+            for r in self._read(sql, (project,))
+        ]
 
     def profile_summaries(
         self, project: str, model: str, since: datetime, until: datetime
@@ -483,7 +542,7 @@ class Store(SchedulingQueries, ABC):
             "WHERE project = ? AND model = ? AND ts >= ? AND ts < ? ORDER BY ts, instance",
             (project, model, as_utc(since), as_utc(until)),
         )
-        return [Heartbeat(v, i, h, int(p), s, t, int(d)) for v, i, h, p, s, t, d in rows]
+        return list(map(Heartbeat._make, rows))  # BIGINT columns arrive as int
 
     # -- retention -----------------------------------------------------------------------
 
@@ -527,8 +586,9 @@ _METRIC_KEYS = (
 )
 
 
-def _metric_dict(row: Sequence[Any]) -> dict[str, Any]:
-    out = dict(zip(_METRIC_KEYS, row, strict=True))
-    out["alert"] = bool(out["alert"])
-    out["n_ref"], out["n_cur"] = int(out["n_ref"] or 0), int(out["n_cur"] or 0)
-    return out
+def _metric_dicts(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """Rows of the metric-row queries as dicts: their SQL yields ``alert`` as a boolean and
+    ``n_ref``, ``n_cur`` as non-null BIGINT, so no value needs converting (a raw series
+    has 43,200 rows a month)."""
+    keys = _METRIC_KEYS
+    return [dict(zip(keys, r, strict=True)) for r in rows]
