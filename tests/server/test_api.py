@@ -309,3 +309,38 @@ def test_keys_endpoint_and_openapi(collector: Collector) -> None:
     )
     assert c.get("/healthz").json() == {"status": "ok"}
     assert c.get("/readyz").json()["status"] == "ready"
+
+
+def test_arrow_samples_and_odd_references_are_checked(collector: Collector) -> None:
+    c = collector.client()
+    register(c)
+    for table, field in (
+        (pa.table({"age": [float("nan")]}), "age"),
+        (pa.table({"city": [[1, 2]]}), "city"),
+        (pa.table({"city": ["x" * 10_001]}), "city"),
+    ):
+        r = post(
+            c,
+            f"{BASE}/samples",
+            f"s-{field}-{table.schema.types[0]}".replace(" ", ""),
+            content=arrow_bytes(table),
+            headers={"content-type": ARROW},
+        )
+        assert r.status_code == 422 and r.json()["field"] == field, r.text
+    ok = post(
+        c,
+        f"{BASE}/samples",
+        "s-ok",
+        content=arrow_bytes(pa.table({"age": [1.5], "city": ["a"]})),
+        headers={"content-type": ARROW},
+    )
+    assert ok.json()["stored"] == 1
+    assert collector.store.count("samples", "default") == 1
+    sink = io.BytesIO()
+    pq.write_table(pa.table({"age": [[1.0]] * 20, "city": ["a"] * 20, "score": [0.5] * 20}), sink)
+    r = c.put(
+        f"{BASE}/reference",
+        content=sink.getvalue(),
+        headers={"content-type": "application/vnd.apache.parquet"},
+    )
+    assert r.status_code == 422, r.text

@@ -246,3 +246,11 @@ def test_health_inputs_and_retention(store: Store) -> None:
     ]
     with pytest.raises(InvalidInputError, match="no retention"):
         store.enforce_retention({"api_keys": timedelta(days=1)})
+
+
+def test_optimize_keeps_every_row(store: Store) -> None:
+    store.insert_rows("metric_rows", metric_rows("p", 30, ["b", "a"]))
+    before = sorted(store._read("SELECT * FROM metric_rows"), key=repr)
+    store.optimize()
+    assert sorted(store._read("SELECT * FROM metric_rows"), key=repr) == before
+    assert len(store.metric_rows("p", "churn", since=T0, until=T0 + timedelta(hours=1))) == 60

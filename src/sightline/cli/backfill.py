@@ -97,6 +97,7 @@ def _profile_row(project: str, key: str, payload: bytes) -> Any:
     import pyarrow as pa
 
     from sightline.profile import Profile
+    from sightline.store.migrations import LATENCY_COLUMNS
 
     p = Profile.from_bytes(payload)
     ts = pa.timestamp("us")
@@ -115,6 +116,7 @@ def _profile_row(project: str, key: str, payload: bytes) -> Any:
             "latency": [p.latency.to_bytes()],
             "payload": [payload],
             "received_at": pa.array([datetime.now(UTC).replace(tzinfo=None)], ts),
+            **{c: [int(v)] for c, v in zip(LATENCY_COLUMNS, p.latency_buckets, strict=True)},
         }
     )
 

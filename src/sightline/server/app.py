@@ -95,6 +95,7 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(store.optimize)  # before serving: it may take seconds
         tasks = [asyncio.create_task(_every(settings.retention_every, _retention, state))]
         if settings.schedule_every.total_seconds() > 0:
             tasks.append(asyncio.create_task(_every(settings.schedule_every, _schedule, state)))

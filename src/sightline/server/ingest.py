@@ -12,6 +12,7 @@ import json
 from typing import Annotated, Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from fastapi import APIRouter, Depends, Header, Path, Request
 from starlette.concurrency import run_in_threadpool
 
@@ -32,6 +33,7 @@ from sightline.server.schemas import (
 )
 from sightline.server.state import ERRORS, State, body_doc, state_of
 from sightline.store import ApiKey, Idempotency, utcnow
+from sightline.store.migrations import LATENCY_COLUMNS
 
 router = APIRouter(prefix="/api/v1")
 
@@ -139,6 +141,8 @@ def _profile_of(data: pa.Table, schema: Schema, model: str, version: str) -> Pro
         return profile_data(data.select(names), columns=options, model=model, version=version)
     except InvalidInputError as exc:
         raise b.ApiError(422, str(exc), exc.field) from None
+    except (pa.ArrowException, TypeError, ValueError) as exc:
+        raise b.ApiError(422, f"cannot profile the reference: {exc}", "body") from None
 
 
 @router.post(
@@ -154,7 +158,9 @@ async def ingest_profile(
     state = state_of(request)
     found = await state.version(key.project, model, version)
     body = await request.body()
-    profile = state.decode_profile(body, Schema.from_dict(found.schema), model, version)
+    profile = await run_in_threadpool(
+        state.decode_profile, body, Schema.from_dict(found.schema), model, version
+    )
     if found.has_reference:
         await state.check_against_reference(key.project, model, version, profile)
     now = utcnow()
@@ -172,6 +178,7 @@ async def ingest_profile(
         "latency": profile.latency.to_bytes(),
         "payload": body,
         "received_at": now,
+        **dict(zip(LATENCY_COLUMNS, profile.latency_buckets.tolist(), strict=True)),
     }
     rows = pa.Table.from_pylist([row], schema=_PROFILE_SCHEMA)
     return await _store(state, key, _idempotency(idem, body, "profiles"), "profiles", rows)
@@ -192,6 +199,7 @@ _PROFILE_SCHEMA = pa.schema(
         ("latency", pa.binary()),
         ("payload", pa.binary()),
         ("received_at", b.TS),
+        *((name, pa.int64()) for name in LATENCY_COLUMNS),
     ]
 )
 
@@ -210,9 +218,9 @@ async def ingest_predictions(
     await state.version(key.project, model, version)
     body = await request.body()
     if b.media_type(request.headers.get("content-type")) == b.ARROW:
-        columns = _prediction_arrow(b.read_arrow(body))
+        columns = _prediction_arrow(await run_in_threadpool(b.read_arrow, body))
     else:
-        columns = _prediction_json(b.parse_json(body, PredictionBatch))
+        columns = _prediction_json(await run_in_threadpool(b.parse_json, body, PredictionBatch))
     n = len(columns["prediction_id"])
     now = utcnow()
     rows = pa.table(
@@ -271,7 +279,7 @@ async def ingest_labels(model: ModelName, request: Request, key: Ingest, idem: I
     body = await request.body()
     now = utcnow()
     if b.media_type(request.headers.get("content-type")) == b.ARROW:
-        table = b.read_arrow(body)
+        table = await run_in_threadpool(b.read_arrow, body)
         b.check_columns(table, ("id", "label", "timestamp"))
         n = table.num_rows
         ids = b.texts(b.required(table, "id"), "id")
@@ -279,7 +287,7 @@ async def ingest_labels(model: ModelName, request: Request, key: Ingest, idem: I
         given = b.optional(table, "timestamp")
         ts = _repeat(now, n, b.TS) if given is None else b.timestamps(given, "timestamp")
     else:
-        labels = b.parse_json(body, LabelBatch).labels
+        labels = (await run_in_threadpool(b.parse_json, body, LabelBatch)).labels
         n = len(labels)
         ids = pa.array([r.id for r in labels], pa.string())
         num_list, str_list = b.split_values([r.label for r in labels])
@@ -315,12 +323,12 @@ async def ingest_samples(
     body = await request.body()
     now = utcnow()
     if b.media_type(request.headers.get("content-type")) == b.ARROW:
-        table = b.read_arrow(body)
+        table = await run_in_threadpool(b.read_arrow, body)
         b.check_columns(table, columns)
-        records = table.to_pylist()
+        records = _sample_records(table)
         when = now
     else:
-        batch = b.parse_json(body, SampleBatch)
+        batch = await run_in_threadpool(b.parse_json, body, SampleBatch)
         records, when = batch.rows, b.utc(batch.timestamp, now)
         allowed = set(columns)
         for i, record in enumerate(records):
@@ -336,11 +344,30 @@ async def ingest_samples(
             "model": _repeat(model, n, pa.string()),
             "version": _repeat(version, n, pa.string()),
             "ts": _repeat(when, n, b.TS),
-            "row_json": pa.array([json.dumps(r, default=str, sort_keys=True) for r in records]),
+            "row_json": pa.array([json.dumps(r, allow_nan=False, sort_keys=True) for r in records]),
             "received_at": _repeat(now, n, b.TS),
         }
     )
     return await _store(state, key, _idempotency(idem, body, "samples"), "samples", rows)
+
+
+def _sample_records(table: pa.Table) -> list[dict[str, Any]]:
+    """The rows of an Arrow sample batch, whose columns must hold finite numbers, booleans,
+    texts of at most 10,000 characters, or nulls (as the JSON form does)."""
+    for name in table.column_names:
+        col = table.column(name)
+        kind = col.type
+        if pa.types.is_floating(kind) or pa.types.is_integer(kind):
+            b.numbers(col, name)
+        elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            longest = pc.max(pc.utf8_length(col)).as_py() or 0
+            if longest > 10_000:
+                raise b.ApiError(422, f"column {name!r} holds texts over 10,000 characters", name)
+        elif not (pa.types.is_boolean(kind) or pa.types.is_null(kind)):
+            raise b.ApiError(
+                422, f"column {name!r} must be numbers, texts or booleans, got {kind}", name
+            )
+    return table.to_pylist()  # type: ignore[no-any-return]
 
 
 @router.post(

@@ -22,7 +22,7 @@ from typing import Any, Literal, NamedTuple, Protocol
 import pyarrow as pa
 
 from sightline.errors import ConflictError, InvalidInputError, NotFoundError
-from sightline.store.migrations import MIGRATIONS, RETENTION_COLUMN, WRITABLE
+from sightline.store.migrations import LATENCY_COLUMNS, MIGRATIONS, RETENTION_COLUMN, WRITABLE
 from sightline.store.scheduling import SchedulingQueries
 
 Scope = Literal["ingest", "read", "admin"]
@@ -519,19 +519,43 @@ class Store(SchedulingQueries, ABC):
             for r in self._read(sql, (project,))
         ]
 
-    def profile_summaries(
+    def health_sums(
         self, project: str, model: str, since: datetime, until: datetime
-    ) -> list[tuple[str, str, int, int, bytes]]:
-        """(version, instance, n_predictions, n_errors, latency KLL bytes) of the profiles
-        whose window starts in ``[since, until)`` (received time when a profile has none)."""
+    ) -> tuple[int, int, list[int]]:
+        """Predictions, errors and latency bucket counts summed over the profiles whose
+        window starts in ``[since, until)`` (received time when a profile has none)."""
+        buckets = ", ".join(f"sum({c})" for c in LATENCY_COLUMNS)
         rows = self._read(
-            "SELECT version, instance, n_predictions, n_errors, latency FROM profiles "
+            f"SELECT sum(n_predictions), sum(n_errors), {buckets} FROM profiles "
             "WHERE project = ? AND model = ? "
             "AND coalesce(window_start, received_at) >= ? "
             "AND coalesce(window_start, received_at) < ?",
             (project, model, as_utc(since), as_utc(until)),
         )
-        return [(v, i, int(n), int(e), bytes(lat)) for v, i, n, e, lat in rows]
+        values = [int(v or 0) for v in rows[0]]
+        return values[0], values[1], values[2:]
+
+    def heartbeat_times(
+        self, project: str, model: str, since: datetime, until: datetime
+    ) -> list[float]:
+        """Seconds since the epoch of the heartbeats with ``since <= ts < until``, sorted."""
+        rows = self._read(
+            "SELECT extract(epoch FROM ts) FROM heartbeats "
+            "WHERE project = ? AND model = ? AND ts >= ? AND ts < ? ORDER BY ts",
+            (project, model, as_utc(since), as_utc(until)),
+        )
+        return [float(r[0]) for r in rows]
+
+    def newest_heartbeats(self, project: str, model: str, since: datetime) -> list[Heartbeat]:
+        """The newest heartbeat of each (instance, version) since ``since``, by instance."""
+        rows = self._read(
+            "SELECT version, instance, host, pid, started_at, ts, dropped FROM ("
+            "SELECT *, row_number() OVER (PARTITION BY instance, version ORDER BY ts DESC) "
+            "AS newest FROM heartbeats WHERE project = ? AND model = ? AND ts >= ?) AS ranked "
+            "WHERE newest = 1 ORDER BY instance, version",
+            (project, model, as_utc(since)),
+        )
+        return [Heartbeat(v, i, h, int(p), s, t, int(d)) for v, i, h, p, s, t, d in rows]
 
     def heartbeats(
         self, project: str, model: str, since: datetime, until: datetime
@@ -543,6 +567,12 @@ class Store(SchedulingQueries, ABC):
             (project, model, as_utc(since), as_utc(until)),
         )
         return list(map(Heartbeat._make, rows))  # BIGINT columns arrive as int
+
+    # -- maintenance ---------------------------------------------------------------------
+
+    def optimize(self) -> None:
+        """Reorganize storage for the queries (DuckDB clusters metric rows; PostgreSQL's
+        indexes need nothing). The collector runs it at start, before it serves."""
 
     # -- retention -----------------------------------------------------------------------
 

@@ -179,6 +179,22 @@ class DuckDBStore(Store):
     def _lock_migrations(self, tx: Transaction) -> None:
         """One process holds the file, and writes are serialized: nothing to lock."""
 
+    def optimize(self) -> None:
+        """Rewrite ``metric_rows`` sorted by (project, model, metric, column, window), so
+        that a series query reads a few row groups (DuckDB skips the others by their
+        min/max) instead of decompressing every row; then checkpoint. Rows arrive window
+        by window, which spreads each series over the whole table."""
+        with self._write() as tx:
+            tx.execute(
+                "CREATE TEMP TABLE _sightline_sorted AS SELECT * FROM metric_rows "
+                "ORDER BY project, model, metric, column_name, window_start"
+            )
+            tx.execute("DELETE FROM metric_rows")
+            tx.execute("INSERT INTO metric_rows SELECT * FROM _sightline_sorted")
+            tx.execute("DROP TABLE _sightline_sorted")
+        with self._lock:
+            self._cursor().execute("CHECKPOINT")
+
     def close(self) -> None:
         """Checkpoint and close the database file."""
         with self._lock:

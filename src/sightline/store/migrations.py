@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: Latency buckets of each profile (Prometheus ``le`` buckets, non-cumulative), summed by
+#: the health overview in SQL instead of merging sketches.
+LATENCY_COLUMNS = tuple(f"latency_b{i}" for i in range(15))
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -171,6 +175,13 @@ _SCHEDULER = (
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, _INITIAL, _POSTGRES_INDEXES),
     Migration(2, _SCHEDULER),
+    Migration(
+        3,
+        tuple(
+            f"ALTER TABLE profiles ADD COLUMN {c} BIGINT NOT NULL DEFAULT 0"
+            for c in LATENCY_COLUMNS
+        ),
+    ),
 )
 
 #: Columns a caller may insert into each table through ``Store.ingest``/``insert_rows``.
@@ -178,7 +189,7 @@ WRITABLE: dict[str, tuple[str, ...]] = {
     "profiles": (
         "project", "model", "version", "instance", "window_start", "window_end",
         "idempotency_key", "n_rows", "n_predictions", "n_errors", "latency", "payload",
-        "received_at",
+        "received_at", *LATENCY_COLUMNS,
     ),
     "predictions": (
         "project", "model", "version", "prediction_id", "ts", "prediction",
