@@ -346,3 +346,17 @@ def test_a_killed_run_leaves_one_result_per_window_equal_to_a_clean_run(
         )  # one row per (model, version, window, column, metric, kind)
     finally:
         reference.close()
+
+
+def test_rolling_reference_thresholds_come_from_the_spread_of_its_windows() -> None:
+    from sightline.scheduler.jobs import window_thresholds
+
+    parts = [batch_profile(w, "i1", part) for w in (0, 1, 3) for part in range(3)]
+    reference = sum(parts[1:], parts[0])
+    thresholds = window_thresholds(reference, parts, HOUR)
+    assert set(thresholds) == {"x", "c", "y"}
+    assert all(0 < t < 0.1 for t in thresholds.values())  # stable windows: tighter than 0.1
+    assert window_thresholds(reference, parts[:6], HOUR) == {}  # two windows: fixed threshold
+    shifted = [batch_profile(w, "i1", part) for w in (0, 1, 2) for part in range(3)]
+    wider = window_thresholds(sum(shifted[1:], shifted[0]), shifted, HOUR)
+    assert wider["x"] > thresholds["x"]  # a shifted window in the reference widens it

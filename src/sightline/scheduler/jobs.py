@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,6 +32,7 @@ from sightline.analysis.rows import MetricRow, RowContext
 from sightline.errors import SightlineWarning
 from sightline.profile import LATENCY_BUCKETS_MS, Profile, merge_profiles
 from sightline.scheduler.plan import Job
+from sightline.scheduler.windows import EPOCH
 from sightline.stats.detectors import CUSUM
 from sightline.stats.matrix import analyze_matrix
 from sightline.stats.performance import classification_metrics, regression_metrics
@@ -103,12 +104,48 @@ def compute(inputs: JobInputs) -> list[MetricRow]:
         return [
             ctx.not_computed("drift_share", "no reference: upload one or set a rolling reference")
         ]
-    reference = merge_profiles(Profile.from_bytes(p) for p in inputs.reference)
+    parts = [Profile.from_bytes(p) for p in inputs.reference]
+    reference = merge_profiles(parts)
     reference.model, reference.version = current.model, current.version
-    compared = compare_profiles(reference, current, DRIFT_OPTIONS, ctx).rows
+    size = job.window_end - job.window_start
+    options = replace(DRIFT_OPTIONS, thresholds=window_thresholds(reference, parts, size))
+    compared = compare_profiles(reference, current, options, ctx).rows
     if job.kind == "quality":
         return [r for r in compared if r.metric in QUALITY_METRICS and "KLL" not in r.method]
     return [r for r in compared if r.metric not in QUALITY_METRICS]
+
+
+#: Reference windows needed before drift thresholds come from their spread.
+MIN_REFERENCE_WINDOWS = 3
+
+
+def window_thresholds(
+    reference: Profile, parts: Sequence[Profile], size: timedelta
+) -> dict[str, float]:
+    """Per column, the drift threshold from the spread over the reference's own windows:
+    each window of the (rolling) reference is compared with the whole reference, and the
+    threshold is the mean + 3 sd of its Jensen-Shannon distances. Empty (the method's
+    fixed threshold) for an uploaded reference or fewer than 3 windows."""
+    windows: dict[datetime, list[Profile]] = {}
+    for p in parts:
+        if p.window_start is not None:
+            start = p.window_start.replace(tzinfo=None)
+            key = EPOCH + (start - EPOCH) // size * size
+            windows.setdefault(key, []).append(p)
+    if len(windows) < MIN_REFERENCE_WINDOWS:
+        return {}
+    values: dict[str, list[float]] = {}
+    for _, group in sorted(windows.items()):
+        merged = merge_profiles(group)
+        merged.model, merged.version = reference.model, reference.version
+        for row in compare_profiles(reference, merged, DRIFT_OPTIONS, RowContext()).rows:
+            if row.metric == "jensen_shannon" and math.isfinite(row.value):
+                values.setdefault(row.column, []).append(row.value)
+    return {
+        column: float(np.mean(v) + 3 * np.std(v))
+        for column, v in values.items()
+        if len(v) >= MIN_REFERENCE_WINDOWS
+    }
 
 
 def write(store: Store, job: Job, rows: Sequence[MetricRow], computed_at: datetime) -> None:
