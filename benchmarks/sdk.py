@@ -161,11 +161,18 @@ def soak(
 ) -> list[tuple[float, float, float]]:
     import psutil
 
-    from sightline import Monitor
+    from sightline import Monitor, Profile
 
     spool = Path(tempfile.mkdtemp(prefix="sl-soak-"))
+    columns = {k: [r[k] for r in data] for k in data[0]}
+    reference = Profile.from_data({**columns, "prediction": [0.5] * len(data)})
     monitor = Monitor(
-        "bench", "1", url=f"http://127.0.0.1:{free_port()}", spool_dir=spool, timeout=2
+        "bench",
+        "1",
+        url=f"http://127.0.0.1:{free_port()}",
+        spool_dir=spool,
+        timeout=2,
+        reference=reference,
     )
     proc = psutil.Process()
     samples = []
