@@ -17,6 +17,7 @@ from sightline.analysis.profiling import profile_data
 from sightline.profile import Column, Profile, Schema
 from sightline.scheduler import Scheduler, assign, plan
 from sightline.store import Idempotency, Store, open_store
+from sightline.store.records import profile_record
 from sightline.store.scheduling import ModelSettings
 
 SCHEMA = Schema((Column("x"), Column("c", kind="categorical"), Column("y", role="prediction")))
@@ -55,27 +56,6 @@ def batch_profile(window: int, instance: str, part: int, n: int = 300) -> Profil
     return p.record_latency(np.full(n, 5.0 + window), n_errors=part)
 
 
-def profile_rows(project: str, p: Profile, key: str) -> pa.Table:
-    """The store row of one ingested profile, as the collector writes it."""
-    return pa.table(
-        {
-            "project": [project],
-            "model": ["m"],
-            "version": ["1"],
-            "instance": [",".join(p.instance_ids)],
-            "window_start": pa.array([p.window_start.replace(tzinfo=None)], pa.timestamp("us")),
-            "window_end": pa.array([p.window_end.replace(tzinfo=None)], pa.timestamp("us")),
-            "idempotency_key": [key],
-            "n_rows": [p.n_rows],
-            "n_predictions": [p.n_predictions],
-            "n_errors": [p.n_errors],
-            "latency": [p.latency.to_bytes()],
-            "payload": [p.to_bytes()],
-            "received_at": pa.array([T0], pa.timestamp("us")),
-        }
-    )
-
-
 EVENTS = [(w, i, part) for w in range(4) for i in ("i1", "i2") for part in range(3)]
 
 
@@ -85,9 +65,7 @@ def ingest(store: Store, events: list[tuple[int, str, int]], duplicates: int = 0
     for w, i, part in events + events[:duplicates]:
         key = f"{w}-{i}-{part}"
         body = PAYLOADS[key]
-        rows = profile_rows("p", Profile.from_bytes(body), key).set_column(
-            11, "payload", pa.array([body])
-        )
+        rows = profile_record("p", Profile.from_bytes(body), body, key, T0)
         store.ingest("p", Idempotency(key, key, "profiles"), "profiles", rows)
 
 

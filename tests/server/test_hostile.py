@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import io
 import json
-import struct
 import threading
 import time
-import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from pathlib import Path
 
 import httpx
@@ -34,8 +31,8 @@ from sightline.server.limits import LimitStats, RequestLimits
 from sightline.server.state import Settings
 from sightline.store import Store, open_store
 from support.live import Collector, start_server, stop_server
+from support.payloads import MiB, gzip_zeros
 
-MiB = 1 << 20
 LIMIT = 8 * MiB  # RequestLimits().max_body_bytes
 SCHEMA = {
     "columns": [
@@ -80,23 +77,6 @@ def arrow_bytes(table: pa.Table) -> bytes:
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
     return sink.getvalue()
-
-
-@cache
-def gzip_zeros(mebibytes: int) -> bytes:
-    """A valid gzip file of ``mebibytes`` MiB of zeros, about 1 KiB per MiB (one deflate
-    segment repeated: nothing near the inflated size is ever allocated)."""
-    zeros = bytes(MiB)
-    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
-    first = deflate.compress(zeros) + deflate.flush(zlib.Z_SYNC_FLUSH)
-    steady = deflate.compress(zeros) + deflate.flush(zlib.Z_SYNC_FLUSH)
-    end = deflate.flush(zlib.Z_FINISH)
-    crc = 0
-    for _ in range(mebibytes):
-        crc = zlib.crc32(zeros, crc)
-    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
-    trailer = struct.pack("<II", crc, (mebibytes * MiB) & 0xFFFFFFFF)
-    return header + first + steady * (mebibytes - 1) + end + trailer
 
 
 def records(n: int = 3) -> list[dict[str, object]]:

@@ -7,10 +7,8 @@ import contextlib
 import gzip
 import hashlib
 import json
-import struct
 import threading
 import time
-import zlib
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -29,8 +27,7 @@ from sightline.server.limits import (
     TokenBuckets,
     bearer_key_id,
 )
-
-MiB = 1 << 20
+from support.payloads import MiB, gzip_zeros
 
 
 class Echo:
@@ -166,26 +163,6 @@ def assert_refusal(response: httpx.Response, status: int, field: str | None) -> 
     assert set(payload) == {"error", "field"}
     assert payload["field"] == field
     return payload["error"]
-
-
-def gzip_zeros(mebibytes: int) -> bytes:
-    """A valid gzip file of ``mebibytes`` MiB of zeros, about 1 KiB per MiB.
-
-    One deflate segment is compressed with a window already full of zeros, then repeated:
-    nothing near the inflated size is ever allocated, and it takes 0.3 s for 1 GiB where
-    compressing 1 GiB of zeros chunk by chunk takes 3 s.
-    """
-    zeros = bytes(MiB)
-    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
-    first = deflate.compress(zeros) + deflate.flush(zlib.Z_SYNC_FLUSH)
-    steady = deflate.compress(zeros) + deflate.flush(zlib.Z_SYNC_FLUSH)
-    end = deflate.flush(zlib.Z_FINISH)
-    crc = 0
-    for _ in range(mebibytes):
-        crc = zlib.crc32(zeros, crc)
-    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
-    trailer = struct.pack("<II", crc, (mebibytes * MiB) & 0xFFFFFFFF)
-    return header + first + steady * (mebibytes - 1) + end + trailer
 
 
 def batch(events: int = 1000) -> bytes:

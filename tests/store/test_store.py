@@ -203,12 +203,13 @@ def test_metric_rows_filter_bucket_and_latest(store: Store) -> None:
     assert [r["window_start"] for r in store.newest_metric_rows("q")] == [T0 + timedelta(minutes=2)]
 
 
-def test_replace_metric_rows_replaces_one_job(store: Store) -> None:
+def test_finish_job_replaces_one_job(store: Store) -> None:
     store.insert_rows("metric_rows", metric_rows("p", 2, ["a", "b"]))
-    window = (T0, T0 + timedelta(minutes=1))
+    job = ("churn", "1", T0, T0 + timedelta(minutes=1), "drift")
     new = metric_rows("p", 1, ["a"]).set_column(7, "value", pa.array([9.0]))
-    store.replace_metric_rows("p", "churn", "1", window, "drift", new)
-    store.replace_metric_rows("p", "churn", "1", window, "drift", new)
+    store.finish_job("p", job, "fp", new)
+    store.finish_job("p", job, "fp", new)
+    assert store.jobs_done("p", "churn", "1") == {(T0, "drift"): "fp"}
     rows = store.metric_rows("p", "churn", since=T0, until=T0 + timedelta(minutes=2))
     assert [(r["window_start"], r["column"], r["value"]) for r in rows] == [
         (T0, "a", 9.0),
@@ -232,7 +233,7 @@ def test_health_inputs_and_retention(store: Store) -> None:
         }
     )
     store.insert_rows("heartbeats", hb)
-    got = store.heartbeats("p", "churn", T0, T0 + timedelta(hours=1))
+    got = store.newest_heartbeats("p", "churn", T0)
     assert [(g.instance, g.pid, g.ts, g.dropped) for g in got] == [
         ("i1", 1, T0, 0),
         ("i2", 2, T0 + timedelta(minutes=5), 4),
@@ -241,8 +242,9 @@ def test_health_inputs_and_retention(store: Store) -> None:
         {"heartbeats": timedelta(minutes=3)}, now=T0 + timedelta(minutes=6)
     )
     assert deleted == {"heartbeats": 2}
-    assert [g.instance for g in store.heartbeats("p", "churn", T0, T0 + timedelta(hours=1))] == [
-        "i2"
+    assert [g.instance for g in store.newest_heartbeats("p", "churn", T0)] == ["i2"]
+    assert store.heartbeat_times("p", "churn", T0, T0 + timedelta(hours=1)) == [
+        (T0 + timedelta(minutes=5) - datetime(1970, 1, 1)).total_seconds()
     ]
     with pytest.raises(InvalidInputError, match="no retention"):
         store.enforce_retention({"api_keys": timedelta(days=1)})

@@ -53,10 +53,12 @@ def run(args: argparse.Namespace) -> int:
     """Backfill, store, and optionally write the rows."""
     from sightline.cli.collector import DEFAULT_DATA
     from sightline.cli.progress import progress_bar
+    from sightline.profile import Profile
     from sightline.scheduler import backfill as bf
     from sightline.scheduler import jobs as j
     from sightline.scheduler.windows import parse_duration
     from sightline.store import Idempotency, open_store
+    from sightline.store.records import profile_record
 
     store = open_store(args.store or args.data_dir or DEFAULT_DATA)
     try:
@@ -79,9 +81,10 @@ def run(args: argparse.Namespace) -> int:
         for w, payload in sorted(merged.items()):
             key = f"backfill/{args.model}/{args.version}/{window}/{w}"
             request = Idempotency(key, key, "profiles")
-            store.ingest(
-                args.project, request, "profiles", _profile_row(args.project, key, payload)
+            row = profile_record(
+                args.project, Profile.from_bytes(payload), payload, key, computed_at
             )
+            store.ingest(args.project, request, "profiles", row)
             for job, rows in bf.window_rows(args.project, spec, w, payload):
                 j.write(store, job, rows, computed_at)
                 written += j.rows_table(job, rows, computed_at).to_pylist()
@@ -91,38 +94,6 @@ def run(args: argparse.Namespace) -> int:
     finally:
         store.close()
     return 0
-
-
-def _profile_row(project: str, key: str, payload: bytes) -> Any:
-    import pyarrow as pa
-
-    from sightline.profile import Profile
-    from sightline.store.migrations import LATENCY_COLUMNS
-
-    p = Profile.from_bytes(payload)
-    ts = pa.timestamp("us")
-    return pa.table(
-        {
-            "project": [project],
-            "model": [p.model],
-            "version": [p.version],
-            "instance": ["backfill"],
-            "window_start": pa.array([_naive(p.window_start)], ts),
-            "window_end": pa.array([_naive(p.window_end)], ts),
-            "idempotency_key": [key],
-            "n_rows": [p.n_rows],
-            "n_predictions": [p.n_predictions],
-            "n_errors": [p.n_errors],
-            "latency": [p.latency.to_bytes()],
-            "payload": [payload],
-            "received_at": pa.array([datetime.now(UTC).replace(tzinfo=None)], ts),
-            **{c: [int(v)] for c, v in zip(LATENCY_COLUMNS, p.latency_buckets, strict=True)},
-        }
-    )
-
-
-def _naive(moment: datetime | None) -> datetime | None:
-    return None if moment is None else moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def _write_rows(rows: list[dict[str, Any]], path: Path) -> None:

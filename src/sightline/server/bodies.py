@@ -10,7 +10,7 @@ import math
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -212,11 +212,6 @@ def value_columns(col: pa.ChunkedArray | None, name: str, n: int) -> tuple[pa.Ar
     if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
         return pa.nulls(n, pa.float64()), texts(col, name).combine_chunks()
     return numbers(col, name).combine_chunks(), pa.nulls(n, pa.string())
-
-
-def constant(value: Any, n: int, kind: pa.DataType) -> pa.Array:
-    """``value`` repeated ``n`` times."""
-    return pa.array([value] * n, kind)
 
 
 def utc(value: datetime | None, default: datetime) -> datetime:

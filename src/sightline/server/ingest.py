@@ -33,7 +33,7 @@ from sightline.server.schemas import (
 )
 from sightline.server.state import ERRORS, State, body_doc, state_of
 from sightline.store import ApiKey, Idempotency, utcnow
-from sightline.store.migrations import LATENCY_COLUMNS
+from sightline.store.records import profile_record
 
 router = APIRouter(prefix="/api/v1")
 
@@ -163,45 +163,8 @@ async def ingest_profile(
     )
     if found.has_reference:
         await state.check_against_reference(key.project, model, version, profile)
-    now = utcnow()
-    row = {
-        "project": key.project,
-        "model": model,
-        "version": version,
-        "instance": ",".join(profile.instance_ids),
-        "window_start": b.utc(profile.window_start, now) if profile.window_start else None,
-        "window_end": b.utc(profile.window_end, now) if profile.window_end else None,
-        "idempotency_key": idem,
-        "n_rows": profile.n_rows,
-        "n_predictions": profile.n_predictions,
-        "n_errors": profile.n_errors,
-        "latency": profile.latency.to_bytes(),
-        "payload": body,
-        "received_at": now,
-        **dict(zip(LATENCY_COLUMNS, profile.latency_buckets.tolist(), strict=True)),
-    }
-    rows = pa.Table.from_pylist([row], schema=_PROFILE_SCHEMA)
+    rows = profile_record(key.project, profile, body, idem, utcnow())
     return await _store(state, key, _idempotency(idem, body, "profiles"), "profiles", rows)
-
-
-_PROFILE_SCHEMA = pa.schema(
-    [
-        ("project", pa.string()),
-        ("model", pa.string()),
-        ("version", pa.string()),
-        ("instance", pa.string()),
-        ("window_start", b.TS),
-        ("window_end", b.TS),
-        ("idempotency_key", pa.string()),
-        ("n_rows", pa.int64()),
-        ("n_predictions", pa.int64()),
-        ("n_errors", pa.int64()),
-        ("latency", pa.binary()),
-        ("payload", pa.binary()),
-        ("received_at", b.TS),
-        *((name, pa.int64()) for name in LATENCY_COLUMNS),
-    ]
-)
 
 
 @router.post(

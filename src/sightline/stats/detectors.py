@@ -25,6 +25,7 @@ alarms more often than calibrated (see docs/detectors.md).
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable
 from typing import ClassVar, Final, Literal, Protocol, Self
@@ -110,7 +111,7 @@ def _check_reference(reference: npt.ArrayLike) -> tuple[FloatArray, float, float
     return ref, float(np.mean(ref)), sigma
 
 
-class _Detector:
+class _Detector(ABC):
     """Shared protocol: validated ``update``, river's reset-after-detection, ``repr``."""
 
     _PARAMS: ClassVar[tuple[str, ...]]
@@ -151,11 +152,13 @@ class _Detector:
         args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._PARAMS)
         return f"{type(self).__name__}({args})"
 
+    @abstractmethod
     def _clear(self) -> None:
-        raise NotImplementedError
+        """Forget every value seen (the parameters stay)."""
 
+    @abstractmethod
     def _step(self, x: float) -> bool:
-        raise NotImplementedError
+        """Take one checked value; True when a change is detected."""
 
 
 def _calibrated_threshold(

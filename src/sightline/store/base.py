@@ -409,26 +409,6 @@ class Store(SchedulingQueries, ABC):
         with self._write() as tx:
             tx.insert(table, rows)
 
-    def replace_metric_rows(
-        self,
-        project: str,
-        model: str,
-        version: str,
-        window: tuple[datetime, datetime],
-        kind: str,
-        rows: pa.Table,
-    ) -> None:
-        """Replace the rows of one job (model, version, window, kind) in one transaction."""
-        _check_writable("metric_rows", rows)
-        with self._write() as tx:
-            tx.execute(
-                "DELETE FROM metric_rows WHERE project = ? AND model = ? AND version = ? "
-                "AND window_start = ? AND window_end = ? AND kind = ?",
-                (project, model, version, as_utc(window[0]), as_utc(window[1]), kind),
-            )
-            if rows.num_rows:
-                tx.insert("metric_rows", rows)
-
     def count(self, table: str, project: str) -> int:
         """Rows of ``table`` that belong to ``project``."""
         if table not in WRITABLE and table != "ingest_requests":
@@ -556,17 +536,6 @@ class Store(SchedulingQueries, ABC):
             (project, model, as_utc(since)),
         )
         return [Heartbeat(v, i, h, int(p), s, t, int(d)) for v, i, h, p, s, t, d in rows]
-
-    def heartbeats(
-        self, project: str, model: str, since: datetime, until: datetime
-    ) -> list[Heartbeat]:
-        """The heartbeats of a model with ``since <= ts < until``, oldest first."""
-        rows = self._read(
-            "SELECT version, instance, host, pid, started_at, ts, dropped FROM heartbeats "
-            "WHERE project = ? AND model = ? AND ts >= ? AND ts < ? ORDER BY ts, instance",
-            (project, model, as_utc(since), as_utc(until)),
-        )
-        return list(map(Heartbeat._make, rows))  # BIGINT columns arrive as int
 
     # -- maintenance ---------------------------------------------------------------------
 

@@ -37,13 +37,14 @@ class ModelSettings:
 
 
 class SchedulingQueries:
-    """Queries of the scheduler (mixed into the Store)."""
+    """Queries of the scheduler (mixed into the Store, which supplies ``_read`` and
+    ``_write``)."""
 
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # the Store's hooks, declared for the type checker only
 
-    def _write(self) -> AbstractContextManager[Transaction]:
-        raise NotImplementedError
+        def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+        def _write(self) -> AbstractContextManager[Transaction]: ...
 
     def model_settings(self, project: str, model: str) -> ModelSettings:
         """The model's settings (the defaults until some were set)."""
