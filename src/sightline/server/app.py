@@ -96,16 +96,17 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(store.optimize)  # before serving: it may take seconds
-        tasks = [asyncio.create_task(_every(settings.retention_every, _retention, state))]
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(_every(settings.retention_every, _retention, state, stop))]
         if settings.schedule_every.total_seconds() > 0:
-            tasks.append(asyncio.create_task(_every(settings.schedule_every, _schedule, state)))
+            tasks.append(
+                asyncio.create_task(_every(settings.schedule_every, _schedule, state, stop))
+            )
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            stop.set()  # a run in progress finishes (its thread cannot be cancelled) first
+            await asyncio.gather(*tasks)
 
     app = FastAPI(
         title="sightline collector",
@@ -156,14 +157,21 @@ async def _readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ready", "schema_version": version})
 
 
-async def _every(period: timedelta, job: Callable[[State], Awaitable[None]], state: State) -> None:
-    """Run ``job`` now and then every ``period``; one failed run does not stop it."""
-    while True:
+async def _every(
+    period: timedelta,
+    job: Callable[[State], Awaitable[None]],
+    state: State,
+    stop: asyncio.Event,
+) -> None:
+    """Run ``job`` now and then every ``period`` until ``stop`` is set; one failed run does
+    not stop it."""
+    while not stop.is_set():
         try:
             await job(state)
         except Exception:
             log.exception("%s failed", job.__name__)
-        await asyncio.sleep(period.total_seconds())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), period.total_seconds())
 
 
 async def _retention(state: State) -> None:
