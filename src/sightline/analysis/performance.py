@@ -8,9 +8,10 @@ reference chunks (mean ± 3 standard deviations, see :func:`reference_bounds`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -21,7 +22,7 @@ from sightline.analysis.columns import category_text, numeric_values
 from sightline.analysis.rows import MetricRow, RowContext
 from sightline.profile.schema import Schema
 from sightline.stats import performance as perf
-from sightline.stats.estimation import CBPE
+from sightline.stats.estimation import CBPE, Estimate
 
 N_SIGMA: Final = 3.0
 MIN_REFERENCE_CHUNKS: Final = 3
@@ -63,8 +64,11 @@ def performance_spec(
     if target.kind == "numeric":
         return PerformanceSpec("regression", target.name, prediction.name, None, None)
     labels = sorted(
-        set(_labels(reference, target.name).to_pylist())
-        | set(_labels(reference, prediction.name).to_pylist()) - {None}
+        (
+            set(_labels(reference, target.name).to_pylist())
+            | set(_labels(reference, prediction.name).to_pylist())
+        )
+        - {None}
     )
     probas = schema.names(role="probability")
     binary = len(labels) <= 2
@@ -273,6 +277,16 @@ def estimated_rows(
     if not ok.any():
         return []
     estimates = estimator.estimate((labels[ok] == spec.pos_label).astype(int), scores[ok])
+    return _estimate_rows(estimates, bounds, ctx, n_ref, int(ok.sum()))
+
+
+def _estimate_rows(
+    estimates: Mapping[str, Estimate],
+    bounds: Mapping[str, tuple[float, float]],
+    ctx: RowContext,
+    n_ref: int,
+    n_cur: int,
+) -> list[MetricRow]:
     rows = []
     for name, est in estimates.items():
         low, high = bounds.get(name, (np.nan, np.nan))
@@ -284,7 +298,7 @@ def estimated_rows(
                 upper=est.upper,
                 alert=bool(est.value < low or est.value > high),
                 n_ref=n_ref,
-                n_cur=int(ok.sum()),
+                n_cur=n_cur,
                 method="CBPE: expected confusion matrix from scores calibrated on the "
                 "reference (isotonic); band +- 3 standard errors; alert outside the realized "
                 "metric's reference bounds; assumes no concept shift",
@@ -293,10 +307,82 @@ def estimated_rows(
     return rows
 
 
+def estimator_state(schema: Schema, reference: pa.Table) -> dict[str, Any] | None:
+    """What a collector keeps to estimate a binary classifier's performance in windows
+    without labels: the CBPE fitted on the labelled ``reference`` and the reference's
+    realized metrics, as JSON values; None when no estimator can be fitted (regression,
+    multiclass, no probability column, fewer than ``MIN_ESTIMATION_ROWS`` labelled rows).
+
+    Examples
+    --------
+    >>> from sightline.profile import Column
+    >>> schema = Schema((Column("p", role="probability"), Column("y", role="prediction",
+    ...     kind="categorical"), Column("t", role="target", kind="categorical")))
+    >>> rng = np.random.default_rng(0)
+    >>> p = rng.uniform(size=1000)
+    >>> table = pa.table({"p": p, "y": (p > 0.5).astype(int).astype(str),
+    ...     "t": (rng.uniform(size=1000) < p).astype(int).astype(str)})
+    >>> state = estimator_state(schema, table)
+    >>> state["pos_label"], state["n_reference"]
+    ('1', 1000)
+    """
+    spec = performance_spec(schema, reference, None)
+    if spec is None:
+        return None
+    estimator = fit_estimator(spec, reference)
+    if estimator is None:
+        return None
+    realized, n_ref = metric_values(spec, reference)
+    centre = {**estimator.reference_estimates_, **realized}
+    return {
+        "pos_label": spec.pos_label,
+        "cbpe": estimator.to_dict(),
+        "n_reference": n_ref,
+        "reference": {
+            k: float(centre[k]) for k in estimator.influence_rms_ if math.isfinite(centre[k])
+        },
+    }
+
+
+def estimated_window_rows(
+    state: Mapping[str, Any],
+    predicted: Sequence[str],
+    scores: npt.ArrayLike,
+    ctx: RowContext,
+) -> list[MetricRow]:
+    """``estimated_<metric>`` rows of one window from :func:`estimator_state`, the window's
+    predicted labels (as text) and scores. The bounds are the reference's realized metric
+    +- 3 standard errors of a window of this size.
+
+    Examples
+    --------
+    >>> state = {"pos_label": "1", "n_reference": 4, "reference": {"accuracy": 0.75},
+    ...     "cbpe": CBPE().fit([0, 0, 1, 1], [0, 1, 0, 1], [0.1, 0.6, 0.4, 0.9]).to_dict()}
+    >>> ctx = RowContext("m", "1", None, None)
+    >>> rows = estimated_window_rows(state, ["1", "0"], [0.9, 0.1], ctx)
+    >>> [(r.metric, r.value) for r in rows][:2]
+    [('estimated_accuracy', 1.0), ('estimated_precision', 1.0)]
+    """
+    score = np.asarray(scores, dtype=np.float64)
+    if score.size == 0:
+        return []
+    estimator = CBPE.from_dict(state["cbpe"])
+    positive = np.array([label == state["pos_label"] for label in predicted], dtype=int)
+    estimates = estimator.estimate(positive, score)
+    se = estimator.standard_errors(score.size)
+    bounds = {
+        name: (value - N_SIGMA * se[name], value + N_SIGMA * se[name])
+        for name, value in state["reference"].items()
+    }
+    return _estimate_rows(estimates, bounds, ctx, int(state["n_reference"]), score.size)
+
+
 __all__ = [
     "MIN_ESTIMATION_ROWS",
     "PerformanceSpec",
     "estimated_rows",
+    "estimated_window_rows",
+    "estimator_state",
     "fit_estimator",
     "metric_values",
     "performance_rows",

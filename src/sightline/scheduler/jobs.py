@@ -11,14 +11,16 @@ function, which Dask can run anywhere), and write them back.
   (interpolated in the Prometheus buckets, as ``histogram_quantile`` does), instances.
 - ``performance``: classification metrics (when labels are text or at most 20 distinct
   integers) or regression metrics of the window's predictions joined with their labels,
-  and ``label_coverage``.
+  and ``label_coverage``; when the version's reference was uploaded with labelled rows
+  of a binary classifier, also ``estimated_<metric>`` rows (CBPE) from all the window's
+  predictions that carry a probability, labelled or not.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +29,7 @@ import numpy as np
 import pyarrow as pa
 
 from sightline.analysis.methods import DriftOptions
+from sightline.analysis.performance import estimated_window_rows
 from sightline.analysis.profile_compare import compare_profiles
 from sightline.analysis.rows import MetricRow, RowContext
 from sightline.errors import SightlineWarning
@@ -61,6 +64,7 @@ class JobInputs:
     profiles: tuple[bytes, ...] = ()
     reference: tuple[bytes, ...] = ()
     labelled: tuple[tuple[Any, ...], ...] = ()
+    estimator: Mapping[str, Any] | None = None
     history: tuple[tuple[datetime, str, float], ...] = ()
 
 
@@ -68,7 +72,8 @@ def load(store: Store, job: Job) -> JobInputs:
     """The inputs of ``job``."""
     if job.kind == "performance":
         rows = store.labelled(job.project, job.model, job.version, job.window_start, job.window_end)
-        return JobInputs(job, labelled=tuple(rows))
+        estimator = store.estimator(job.project, job.model, job.version)
+        return JobInputs(job, labelled=tuple(rows), estimator=estimator)
     profiles = store.window_profiles(
         job.project, job.model, job.version, job.window_start, job.window_end
     )
@@ -95,7 +100,9 @@ def compute(inputs: JobInputs) -> list[MetricRow]:
     job = inputs.job
     ctx = RowContext(job.model, job.version, job.window_start, job.window_end)
     if job.kind == "performance":
-        return _performance(inputs.labelled, ctx)
+        return _performance(inputs.labelled, ctx) + _estimated(
+            inputs.labelled, inputs.estimator, ctx
+        )
     current = merge_profiles(Profile.from_bytes(p) for p in inputs.profiles)
     if job.kind == "health":
         kpis = _health(current, (job.window_end - job.window_start).total_seconds(), ctx)
@@ -251,6 +258,17 @@ def _performance(labelled: Sequence[tuple[Any, ...]], ctx: RowContext) -> list[M
         for name, v in sorted(metrics.items())
     ]
     return rows
+
+
+def _estimated(
+    predictions: Sequence[tuple[Any, ...]], estimator: Mapping[str, Any] | None, ctx: RowContext
+) -> list[MetricRow]:
+    """CBPE rows of the window's predictions that have a probability."""
+    scored = [r for r in predictions if r[2] is not None and (r[0] is not None or r[1] is not None)]
+    if estimator is None or not scored:
+        return []
+    predicted = [_text(r[1] if r[1] is not None else r[0]) for r in scored]
+    return estimated_window_rows(estimator, predicted, [r[2] for r in scored], ctx)
 
 
 def _is_classification(labels: Sequence[Any]) -> bool:

@@ -1,7 +1,8 @@
 """Job planning: a pure function of the stored state and the clock.
 
 One job per (project, model, version, window, kind), kinds ``drift``, ``quality``,
-``health`` (from profiles) and ``performance`` (from labelled predictions). A job is due
+``health`` (from profiles) and ``performance`` (from labelled predictions, and from
+unlabelled ones when the version has a performance estimator). A job is due
 when its window has closed (plus the model's lateness) and the fingerprint of its inputs
 differs from the one recorded when it last ran: new windows, catch-up after downtime, late
 profiles and, within the label horizon, late labels. Jobs come oldest first, and go to
@@ -57,8 +58,9 @@ def plan(store: Store, now: datetime) -> list[Job]:
                             Job(start, project, model, version, kind, start + size, fingerprint)
                         )
         horizon = closed - timedelta(seconds=settings.label_horizon)
+        estimated = store.estimator(project, model, version) is not None
         for start, fingerprint in store.label_windows(
-            project, model, version, settings.window
+            project, model, version, settings.window, unlabelled=estimated
         ).items():
             due = start + size <= closed and (
                 start >= horizon or (start, "performance") not in done

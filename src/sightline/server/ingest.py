@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Header, Path, Request
 from starlette.concurrency import run_in_threadpool
 
 from sightline.analysis.columns import SchemaOptions
+from sightline.analysis.performance import estimator_state
 from sightline.analysis.profiling import profile_data
 from sightline.errors import InvalidInputError
 from sightline.profile import Profile, Schema
@@ -113,17 +114,19 @@ async def upload_reference(
     body = await request.body()
     kind = b.media_type(request.headers.get("content-type"))
     schema = Schema.from_dict(found.schema)
+    estimator = None
     if kind == b.PROFILE:
         profile = state.decode_profile(body, schema, model, version)
     elif kind in (b.CSV, b.PARQUET):
         data = await run_in_threadpool(b.read_table_file, body, kind)
         profile = await run_in_threadpool(_profile_of, data, schema, model, version)
+        estimator = await run_in_threadpool(_estimator_of, data, schema)
     else:
         raise b.ApiError(
             415, f"reference must be {b.CSV}, {b.PARQUET} or {b.PROFILE}", "Content-Type"
         )
     await run_in_threadpool(
-        state.store.set_reference, key.project, model, version, profile.to_bytes()
+        state.store.set_reference, key.project, model, version, profile.to_bytes(), estimator
     )
     state.forget_version(key.project, model, version)
     return VersionInfo(
@@ -143,6 +146,14 @@ def _profile_of(data: pa.Table, schema: Schema, model: str, version: str) -> Pro
         raise b.ApiError(422, str(exc), exc.field) from None
     except (pa.ArrowException, TypeError, ValueError) as exc:
         raise b.ApiError(422, f"cannot profile the reference: {exc}", "body") from None
+
+
+def _estimator_of(data: pa.Table, schema: Schema) -> dict[str, Any] | None:
+    """The CBPE estimator of a binary classifier's labelled reference rows, or None."""
+    try:
+        return estimator_state(schema, data.select([c.name for c in schema.columns]))
+    except InvalidInputError as exc:
+        raise b.ApiError(422, f"cannot fit the performance estimator: {exc}", exc.field) from None
 
 
 @router.post(

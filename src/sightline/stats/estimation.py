@@ -36,9 +36,9 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final, NamedTuple, Protocol, Self
+from typing import Any, Final, NamedTuple, Protocol, Self
 
 import numpy as np
 import numpy.typing as npt
@@ -719,6 +719,48 @@ class CBPE:
         uniform = np.full_like(cal, 1.0 / cal.shape[1])
         return np.asarray(np.divide(cal, total, out=uniform, where=total > 0), dtype=np.float64)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The fitted state as plain JSON values (``nan`` as ``None``), for a store.
+
+        Examples
+        --------
+        >>> est = CBPE().fit([0, 0, 1, 1], [0, 1, 0, 1], [0.1, 0.6, 0.4, 0.9])
+        >>> again = CBPE.from_dict(est.to_dict())
+        >>> again.estimate([1, 0], [0.9, 0.2]) == est.estimate([1, 0], [0.9, 0.2])
+        True
+        """
+        self._check_fitted()
+        return {
+            "calibrate": self.calibrate,
+            "pos_label": _plain(self.pos_label),
+            "band": self.band,
+            "classes": [_plain(c) for c in self.classes_],
+            "multiclass": self.is_multiclass_,
+            "calibrators": [
+                [c.x_thresholds.tolist(), c.y_thresholds.tolist()] for c in self.calibrators_
+            ],
+            "influence_rms": {k: _finite_or_none(v) for k, v in self.influence_rms_.items()},
+            "reference_estimates": {
+                k: _finite_or_none(v) for k, v in self.reference_estimates_.items()
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, state: Mapping[str, Any]) -> Self:
+        """A fitted estimator from :meth:`to_dict`'s output."""
+        est = cls(calibrate=state["calibrate"], pos_label=state["pos_label"], band=state["band"])
+        est.classes_ = check_labels(state["classes"], "classes")
+        est.is_multiclass_ = bool(state["multiclass"])
+        est.calibrators_ = [
+            Calibrator(np.array(x, dtype=np.float64), np.array(y, dtype=np.float64))
+            for x, y in state["calibrators"]
+        ]
+        est.influence_rms_ = {k: _nan_if_none(v) for k, v in state["influence_rms"].items()}
+        est.reference_estimates_ = {
+            k: _nan_if_none(v) for k, v in state["reference_estimates"].items()
+        }
+        return est
+
     def standard_errors(self, n_rows: int) -> dict[str, float]:
         """Standard error of every realized metric in a window of ``n_rows`` rows.
 
@@ -765,6 +807,19 @@ class CBPE:
             values = _binary_estimates(p, pred, raw)
         ses = self.standard_errors(yp.size)
         return {name: _band(v, ses[name], self.band, 0.0, 1.0) for name, v in values.items()}
+
+
+def _plain(value: object) -> object:
+    """A label as a JSON value (numpy scalars become Python ones)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _finite_or_none(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+def _nan_if_none(value: float | None) -> float:
+    return math.nan if value is None else float(value)
 
 
 # ------------------------------------------------------------------------------- DLE

@@ -266,13 +266,22 @@ class Store(SchedulingQueries, ABC):
                     )
                 return False
             tx.execute(
-                "INSERT INTO model_versions VALUES (?, ?, ?, ?, NULL, ?)",
+                "INSERT INTO model_versions (project, model, version, schema_json, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
                 (project, model, version, text, now),
             )
         return True
 
-    def set_reference(self, project: str, model: str, version: str, profile: bytes) -> bool:
-        """Store the reference profile of a version; True when new, False when unchanged.
+    def set_reference(
+        self,
+        project: str,
+        model: str,
+        version: str,
+        profile: bytes,
+        estimator: dict[str, Any] | None = None,
+    ) -> bool:
+        """Store the reference profile of a version, and the performance estimator fitted
+        on the reference's rows when there is one; True when new, False when unchanged.
 
         A reference fixes bin edges for every later profile, so replacing it with
         another raises :class:`ConflictError`.
@@ -293,11 +302,19 @@ class Store(SchedulingQueries, ABC):
                     )
                 return False
             tx.execute(
-                "UPDATE model_versions SET reference = ? "
+                "UPDATE model_versions SET reference = ?, estimator = ? "
                 "WHERE project = ? AND model = ? AND version = ?",
-                (profile, project, model, version),
+                (profile, _json_or_none(estimator), project, model, version),
             )
         return True
+
+    def estimator(self, project: str, model: str, version: str) -> dict[str, Any] | None:
+        """The performance estimator stored with the version's reference, if any."""
+        rows = self._read(
+            "SELECT estimator FROM model_versions WHERE project = ? AND model = ? AND version = ?",
+            (project, model, version),
+        )
+        return json.loads(rows[0][0]) if rows and rows[0][0] is not None else None
 
     def get_version(self, project: str, model: str, version: str) -> ModelVersion:
         """A registered version, or :class:`NotFoundError`."""
@@ -591,3 +608,7 @@ def _metric_dicts(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
     has 43,200 rows a month)."""
     keys = _METRIC_KEYS
     return [dict(zip(keys, r, strict=True)) for r in rows]
+
+
+def _json_or_none(value: dict[str, Any] | None) -> str | None:
+    return None if value is None else json.dumps(value, allow_nan=False)

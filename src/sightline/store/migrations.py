@@ -182,6 +182,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             for c in LATENCY_COLUMNS
         ),
     ),
+    Migration(4, ("ALTER TABLE model_versions ADD COLUMN estimator TEXT",)),
 )
 
 #: Columns a caller may insert into each table through ``Store.ingest``/``insert_rows``.

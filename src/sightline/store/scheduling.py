@@ -95,9 +95,10 @@ class SchedulingQueries:
         return {_start(w, size): f"{int(n)}:{int(r)}:{int(p)}" for w, n, r, p in rows}
 
     def label_windows(
-        self, project: str, model: str, version: str, size: int
+        self, project: str, model: str, version: str, size: int, *, unlabelled: bool = False
     ) -> dict[datetime, str]:
-        """Fingerprint of the labelled predictions of each window: predictions, labels."""
+        """Fingerprint of the labelled predictions of each window: predictions, labels.
+        Windows without labels only when ``unlabelled`` (their performance is estimated)."""
         bucket = f"floor(extract(epoch FROM p.ts) / {int(size)})"
         rows = self._read(
             f"SELECT {bucket} AS w, count(*), count(l.prediction_id) FROM predictions p "
@@ -107,7 +108,7 @@ class SchedulingQueries:
             "WHERE p.project = ? AND p.model = ? AND p.version = ? GROUP BY w ORDER BY w",
             (project, model, project, model, version),
         )
-        return {_start(w, size): f"{int(n)}:{int(k)}" for w, n, k in rows if k}
+        return {_start(w, size): f"{int(n)}:{int(k)}" for w, n, k in rows if k or unlabelled}
 
     def jobs_done(self, project: str, model: str, version: str) -> dict[tuple[datetime, str], str]:
         """The fingerprint each job (window start, kind) had when it last ran."""
