@@ -956,21 +956,42 @@ def limited(tmp_path: Path) -> Iterator[Start]:
 def test_rate_limit_refuses_with_retry_after_and_stores_only_acknowledged(limited: Start) -> None:
     live, _ = limited(RequestLimits(rate_per_second=0.01, burst=3))
     c = live.client()
+    # The key's first request, before it is verified, counts against the client address;
+    # then three against the key's own bucket.
     answers = [
         c.post(PREDICTIONS, json={"records": records(4)}, headers={"Idempotency-Key": f"r{i}"})
         for i in range(6)
     ]
-    assert [r.status_code for r in answers] == [200, 200, 200, 429, 429, 429]
-    for r in answers[3:]:
+    assert [r.status_code for r in answers] == [200, 200, 200, 200, 429, 429]
+    for r in answers[4:]:
         refused(r, 429, None, "rate limit", "burst 3")
         assert int(r.headers["retry-after"]) >= 1
-    assert live.store.count("predictions", "default") == 3 * 4
-    assert live.store.count("ingest_requests", "default") == 3
-    # Another key has its own bucket.
-    other = live.client(key=live.store.create_key("default", "ingest"))
-    r = other.post(PREDICTIONS, json={"records": records(4)}, headers={"Idempotency-Key": "o1"})
-    assert r.status_code == 200
     assert live.store.count("predictions", "default") == 4 * 4
+    assert live.store.count("ingest_requests", "default") == 4
+    # Another key has its own bucket, once verified (its first request takes the
+    # address's second token).
+    other = live.client(key=live.store.create_key("default", "ingest"))
+    for i in range(2):
+        r = other.post(
+            PREDICTIONS, json={"records": records(4)}, headers={"Idempotency-Key": f"o{i}"}
+        )
+        assert r.status_code == 200
+    assert live.store.count("predictions", "default") == 6 * 4
+
+
+def test_a_wrong_secret_cannot_spend_a_keys_rate_budget(limited: Start) -> None:
+    live, _ = limited(RequestLimits(rate_per_second=0.01, burst=3))
+    c = live.client()
+
+    def send(client: httpx.Client, key: str) -> int:
+        body = {"records": records(1)}
+        return client.post(PREDICTIONS, json=body, headers={"Idempotency-Key": key}).status_code
+
+    assert send(c, "first") == 200  # verified now; the address has 2 tokens left
+    forged = live.client(key=f"sl_{live.admin_key.split('_')[1]}_not-the-secret")
+    assert [send(forged, f"f{i}") for i in range(5)] == [401, 401, 429, 429, 429]
+    assert [send(c, f"k{i}") for i in range(4)] == [200, 200, 200, 429]  # its own 3 tokens
+    assert live.store.count("predictions", "default") == 4
 
 
 def test_overload_refuses_with_retry_after_and_stores_only_acknowledged(limited: Start) -> None:

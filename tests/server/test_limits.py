@@ -25,7 +25,7 @@ from sightline.server.limits import (
     LimitStats,
     RequestLimits,
     TokenBuckets,
-    bearer_key_id,
+    bearer_token,
 )
 from support.payloads import MiB, gzip_zeros
 
@@ -102,7 +102,7 @@ def wait_until(condition, seconds: float = 5.0) -> None:
 def start_server(limits: RequestLimits) -> tuple[Served, uvicorn.Server, threading.Thread]:
     """Start uvicorn on a free port with the middleware in front of :class:`Echo`."""
     echo = Echo()
-    middleware = LimitsMiddleware(echo.app, limits)
+    middleware = LimitsMiddleware(echo.app, limits, client_key=bearer_token)  # unverified here
     config = uvicorn.Config(middleware, host="127.0.0.1", port=0, lifespan="on", log_config=None)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -374,8 +374,8 @@ def test_non_http_scopes_pass_through() -> None:
 @pytest.mark.parametrize(
     ("header", "expected"),
     [
-        (b"Bearer sl_0123abcd_s3cr_et-", "0123abcd"),
-        (b"bearer   sl_k1_x", "k1"),
+        (b"Bearer sl_0123abcd_s3cr_et-", "sl_0123abcd_s3cr_et-"),
+        (b"bearer   sl_k1_x", "sl_k1_x"),
         (b"Bearer sl__secret", None),
         (b"Bearer sl_k1_", None),
         (b"Bearer other_k1_secret", None),
@@ -383,12 +383,12 @@ def test_non_http_scopes_pass_through() -> None:
         (b"Bearer sl_" + b"k" * 65 + b"_secret", None),
     ],
 )
-def test_bearer_key_id(header: bytes, expected: str | None) -> None:
-    assert bearer_key_id({"type": "http", "headers": [(b"authorization", header)]}) == expected
+def test_bearer_token(header: bytes, expected: str | None) -> None:
+    assert bearer_token({"type": "http", "headers": [(b"authorization", header)]}) == expected
 
 
 def test_no_authorization_header_has_no_key() -> None:
-    assert bearer_key_id({"type": "http", "headers": []}) is None
+    assert bearer_token({"type": "http", "headers": []}) is None
 
 
 @pytest.mark.parametrize(

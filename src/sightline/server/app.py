@@ -127,7 +127,12 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(SightlineError, _sightline_error)
     app.add_exception_handler(Exception, _internal_error)
-    app.add_middleware(LimitsMiddleware, limits=settings.limits, stats=app.state.limit_stats)
+    app.add_middleware(
+        LimitsMiddleware,
+        limits=settings.limits,
+        client_key=state.keys.verified_id,
+        stats=app.state.limit_stats,
+    )
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

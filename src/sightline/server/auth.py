@@ -2,7 +2,8 @@
 
 A key belongs to one project and every query is filtered by it, so a key never reads or
 writes another project's data. Lookups are cached for a minute (the secret is still
-compared in constant time by the store on a miss).
+compared in constant time by the store on a miss). Rate limits count a request against its
+key only when the key is in that cache (verified); otherwise against the client address.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from collections.abc import Awaitable, Callable
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
+from starlette.types import Scope as StarletteScope
 
 from sightline.server.bodies import ApiError
+from sightline.server.limits import bearer_token
 from sightline.store import ApiKey, Scope, Store
 
 _CACHE_SECONDS = 60.0
@@ -26,6 +29,13 @@ class KeyCache:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._keys: dict[str, tuple[ApiKey, float]] = {}
+
+    def verified_id(self, scope: StarletteScope) -> str | None:
+        """The id of the request's API key when it was verified in the last minute, else
+        None (no store access: the rate limiter calls it before the request is read)."""
+        token = bearer_token(scope)
+        hit = self._keys.get(token) if token is not None else None
+        return hit[0].key_id if hit is not None and hit[1] > time.monotonic() else None
 
     async def lookup(self, token: str) -> ApiKey | None:
         hit = self._keys.get(token)

@@ -32,7 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sightline.errors import InvalidInputError
 
-_BEARER = re.compile(rb"(?i:bearer)[ \t]+sl_([A-Za-z0-9-]{1,64})_\S+")
+_BEARER = re.compile(rb"(?i:bearer)[ \t]+(sl_[A-Za-z0-9-]{1,64}_\S+)")
 _GZIP_WBITS = 31  # zlib: gzip header and trailer, 32 KiB window
 _ACCEPTED_CODINGS = b"gzip, identity"
 
@@ -165,20 +165,22 @@ class TokenBuckets:
         return (1.0 - bucket[0]) / self.rate
 
 
-def bearer_key_id(scope: Scope) -> str | None:
-    """The key id of an ``Authorization: Bearer sl_<keyid>_<secret>`` header, else None.
+def bearer_token(scope: Scope) -> str | None:
+    """The token of an ``Authorization: Bearer sl_<keyid>_<secret>`` header, else None.
 
-    The key is not verified: this names the client for rate limits only.
-
-    >>> bearer_key_id({"type": "http", "headers": [(b"authorization", b"Bearer sl_k1_s_3")]})
-    'k1'
-    >>> bearer_key_id({"type": "http", "headers": [(b"authorization", b"Basic dTpw")]}) is None
+    >>> bearer_token({"type": "http", "headers": [(b"authorization", b"Bearer sl_k1_s_3")]})
+    'sl_k1_s_3'
+    >>> bearer_token({"type": "http", "headers": [(b"authorization", b"Basic dTpw")]}) is None
     True
     """
     for name, value in scope.get("headers", ()):
         if name == b"authorization":
             match = _BEARER.fullmatch(value.strip())
-            return match.group(1).decode("ascii") if match else None
+            return match.group(1).decode("ascii", "replace") if match else None
+    return None
+
+
+def _by_address(scope: Scope) -> str | None:
     return None
 
 
@@ -326,7 +328,9 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 class LimitsMiddleware:
     """Refuse oversized, undecodable, excessive or too frequent HTTP requests before ``app``.
 
-    ``client_key(scope)`` names the rate-limited client; None keys by client IP. ``stats``
+    ``client_key(scope)`` names the rate-limited client; None keys by client IP (the
+    default: the collector passes the id of an API key already verified, so that a
+    request cannot spend the budget of a key whose secret it does not hold). ``stats``
     counts refusals and requests in progress (pass one in to read it when Starlette builds
     the middleware, as with ``app.add_middleware``).
 
@@ -341,7 +345,7 @@ class LimitsMiddleware:
         self,
         app: ASGIApp,
         limits: RequestLimits = RequestLimits(),  # frozen: safe to share
-        client_key: Callable[[Scope], str | None] = bearer_key_id,
+        client_key: Callable[[Scope], str | None] = _by_address,
         *,
         stats: LimitStats | None = None,
     ) -> None:
@@ -439,4 +443,4 @@ class LimitsMiddleware:
         await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-__all__ = ["LimitStats", "LimitsMiddleware", "RequestLimits", "TokenBuckets", "bearer_key_id"]
+__all__ = ["LimitStats", "LimitsMiddleware", "RequestLimits", "TokenBuckets", "bearer_token"]
