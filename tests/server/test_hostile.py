@@ -891,6 +891,10 @@ def test_a_project_never_sees_or_touches_another(collector: Collector, api: http
     assert health["instances"] == [] and health["live_instances"] == 0
     assert "b_only_column" not in a.get("/metrics").text
     assert "b_only_column" in api.get("/metrics").text
+    # The collector's ingest counters are per project too: A counts its own 5 rows only.
+    counted = 'sightline_ingested_rows_total{kind="predictions"}'
+    assert f"{counted} 5.0" in a.get("/metrics").text
+    assert f"{counted} {len(records())}.0" in api.get("/metrics").text
     assert a.get(f"{BASE}/reference").status_code == 404
     # B is untouched: its schema, its rows, its metric rows, its health.
     assert api.get(BASE).json()["columns"] == b_schema

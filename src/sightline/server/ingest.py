@@ -65,7 +65,7 @@ async def _store(
     state: State, key: ApiKey, idem: Idempotency, table: str, rows: pa.Table
 ) -> Stored:
     stored = await run_in_threadpool(state.store.ingest, key.project, idem, table, rows)
-    state.counters.ingested(table, rows.num_rows if stored else 0, stored)
+    state.counters.ingested(key.project, table, rows.num_rows if stored else 0, stored)
     return Stored(stored=rows.num_rows if stored else 0, duplicate=not stored)
 
 

@@ -254,7 +254,7 @@ async def metrics(request: Request, key: Reader) -> Response:
     rows = await run_in_threadpool(state.store.newest_metric_rows, key.project)
     extra = CollectorRegistry(auto_describe=False)
     extra.register(_RowGauges(rows))
-    text = generate_latest(state.counters.registry) + generate_latest(extra)
+    text = generate_latest(state.counters.registry(key.project)) + generate_latest(extra)
     return Response(text, media_type="text/plain; version=0.0.4; charset=utf-8")
 
 

@@ -7,6 +7,7 @@ without FastAPI's lenient parser, Arrow IPC, CSV, Parquet and profiles).
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -55,26 +56,50 @@ class Settings:
 
 
 class Counters:
-    """The collector's own Prometheus metrics."""
+    """The collector's own Prometheus metrics, one registry per project (a key's
+    ``/metrics`` shows its own project's ingest only).
+
+    >>> from prometheus_client import generate_latest
+    >>> counters = Counters()
+    >>> counters.ingested("a", "predictions", 3, stored=True)
+    >>> b'{kind="predictions"} 3.0' in generate_latest(counters.registry("a"))
+    True
+    >>> b"predictions" in generate_latest(counters.registry("b"))
+    False
+    """
 
     def __init__(self) -> None:
-        self.registry = CollectorRegistry(auto_describe=True)
-        self.rows = Counter(
-            "sightline_ingested_rows",
-            "Rows committed by ingest requests",
-            ["kind"],
-            registry=self.registry,
-        )
-        self.requests = Counter(
-            "sightline_ingest_requests",
-            "Ingest requests by outcome",
-            ["kind", "outcome"],
-            registry=self.registry,
-        )
+        self._projects: dict[str, tuple[CollectorRegistry, Counter, Counter]] = {}
+        self._lock = threading.Lock()
 
-    def ingested(self, kind: str, rows: int, stored: bool) -> None:
-        self.rows.labels(kind).inc(rows)
-        self.requests.labels(kind, "stored" if stored else "duplicate").inc()
+    def registry(self, project: str) -> CollectorRegistry:
+        """The registry of ``project``'s counters."""
+        return self._of(project)[0]
+
+    def ingested(self, project: str, kind: str, rows: int, stored: bool) -> None:
+        _, rows_total, requests = self._of(project)
+        rows_total.labels(kind).inc(rows)
+        requests.labels(kind, "stored" if stored else "duplicate").inc()
+
+    def _of(self, project: str) -> tuple[CollectorRegistry, Counter, Counter]:
+        with self._lock:
+            found = self._projects.get(project)
+            if found is None:
+                registry = CollectorRegistry(auto_describe=True)
+                rows = Counter(
+                    "sightline_ingested_rows",
+                    "Rows committed by ingest requests",
+                    ["kind"],
+                    registry=registry,
+                )
+                requests = Counter(
+                    "sightline_ingest_requests",
+                    "Ingest requests by outcome",
+                    ["kind", "outcome"],
+                    registry=registry,
+                )
+                found = self._projects[project] = (registry, rows, requests)
+            return found
 
 
 class State:
