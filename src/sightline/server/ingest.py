@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from typing import Annotated, Any
 
 import pyarrow as pa
@@ -191,10 +192,8 @@ async def ingest_predictions(
     state = state_of(request)
     await state.version(key.project, model, version)
     body = await request.body()
-    if b.media_type(request.headers.get("content-type")) == b.ARROW:
-        columns = _prediction_arrow(await run_in_threadpool(b.read_arrow, body))
-    else:
-        columns = _prediction_json(await run_in_threadpool(b.parse_json, body, PredictionBatch))
+    arrow = b.media_type(request.headers.get("content-type")) == b.ARROW
+    columns = await run_in_threadpool(_prediction_columns, body, arrow)
     n = len(columns["prediction_id"])
     now = utcnow()
     rows = pa.table(
@@ -207,6 +206,13 @@ async def ingest_predictions(
         }
     )
     return await _store(state, key, _idempotency(idem, body, "predictions"), "predictions", rows)
+
+
+def _prediction_columns(body: bytes, arrow: bool) -> dict[str, Any]:
+    """The prediction columns of a JSON or Arrow body (parsed off the event loop)."""
+    if arrow:
+        return _prediction_arrow(b.read_arrow(body))
+    return _prediction_json(b.parse_json(body, PredictionBatch))
 
 
 def _prediction_json(batch: PredictionBatch) -> dict[str, Any]:
@@ -252,21 +258,9 @@ async def ingest_labels(model: ModelName, request: Request, key: Ingest, idem: I
     await state.model(key.project, model)
     body = await request.body()
     now = utcnow()
-    if b.media_type(request.headers.get("content-type")) == b.ARROW:
-        table = await run_in_threadpool(b.read_arrow, body)
-        b.check_columns(table, ("id", "label", "timestamp"))
-        n = table.num_rows
-        ids = b.texts(b.required(table, "id"), "id")
-        nums, strs = b.value_columns(b.required(table, "label"), "label", n)
-        given = b.optional(table, "timestamp")
-        ts = _repeat(now, n, b.TS) if given is None else b.timestamps(given, "timestamp")
-    else:
-        labels = (await run_in_threadpool(b.parse_json, body, LabelBatch)).labels
-        n = len(labels)
-        ids = pa.array([r.id for r in labels], pa.string())
-        num_list, str_list = b.split_values([r.label for r in labels])
-        nums, strs = pa.array(num_list, pa.float64()), pa.array(str_list, pa.string())
-        ts = pa.array([b.utc(r.timestamp, now) for r in labels], b.TS)
+    arrow = b.media_type(request.headers.get("content-type")) == b.ARROW
+    ids, nums, strs, ts = await run_in_threadpool(_label_columns, body, arrow, now)
+    n = len(ids)
     rows = pa.table(
         {
             "project": _repeat(key.project, n, pa.string()),
@@ -279,6 +273,26 @@ async def ingest_labels(model: ModelName, request: Request, key: Ingest, idem: I
         }
     )
     return await _store(state, key, _idempotency(idem, body, "labels"), "labels", rows)
+
+
+def _label_columns(body: bytes, arrow: bool, now: datetime) -> tuple[pa.Array, ...]:
+    """Ids, numeric labels, text labels and times of a JSON or Arrow label body."""
+    if arrow:
+        table = b.read_arrow(body)
+        b.check_columns(table, ("id", "label", "timestamp"))
+        n = table.num_rows
+        nums, strs = b.value_columns(b.required(table, "label"), "label", n)
+        given = b.optional(table, "timestamp")
+        ts = _repeat(now, n, b.TS) if given is None else b.timestamps(given, "timestamp")
+        return b.texts(b.required(table, "id"), "id"), nums, strs, ts
+    labels = b.parse_json(body, LabelBatch).labels
+    num_list, str_list = b.split_values([r.label for r in labels])
+    return (
+        pa.array([r.id for r in labels], pa.string()),
+        pa.array(num_list, pa.float64()),
+        pa.array(str_list, pa.string()),
+        pa.array([b.utc(r.timestamp, now) for r in labels], b.TS),
+    )
 
 
 @router.post(
@@ -296,13 +310,32 @@ async def ingest_samples(
     columns = [c["name"] for c in found.schema["columns"]]
     body = await request.body()
     now = utcnow()
-    if b.media_type(request.headers.get("content-type")) == b.ARROW:
-        table = await run_in_threadpool(b.read_arrow, body)
+    arrow = b.media_type(request.headers.get("content-type")) == b.ARROW
+    texts, when = await run_in_threadpool(_sample_texts, body, arrow, columns, now)
+    n = len(texts)
+    rows = pa.table(
+        {
+            "project": _repeat(key.project, n, pa.string()),
+            "model": _repeat(model, n, pa.string()),
+            "version": _repeat(version, n, pa.string()),
+            "ts": _repeat(when, n, b.TS),
+            "row_json": texts,
+            "received_at": _repeat(now, n, b.TS),
+        }
+    )
+    return await _store(state, key, _idempotency(idem, body, "samples"), "samples", rows)
+
+
+def _sample_texts(
+    body: bytes, arrow: bool, columns: list[str], now: datetime
+) -> tuple[pa.Array, datetime]:
+    """The rows of a JSON or Arrow sample body as JSON texts, and their time."""
+    if arrow:
+        table = b.read_arrow(body)
         b.check_columns(table, columns)
-        records = _sample_records(table)
-        when = now
+        records, when = _sample_records(table), now
     else:
-        batch = await run_in_threadpool(b.parse_json, body, SampleBatch)
+        batch = b.parse_json(body, SampleBatch)
         records, when = batch.rows, b.utc(batch.timestamp, now)
         allowed = set(columns)
         for i, record in enumerate(records):
@@ -311,18 +344,8 @@ async def ingest_samples(
                 raise b.ApiError(
                     422, f"rows.{i}: unknown column {unknown[0]!r}", f"rows.{i}.{unknown[0]}"
                 )
-    n = len(records)
-    rows = pa.table(
-        {
-            "project": _repeat(key.project, n, pa.string()),
-            "model": _repeat(model, n, pa.string()),
-            "version": _repeat(version, n, pa.string()),
-            "ts": _repeat(when, n, b.TS),
-            "row_json": pa.array([json.dumps(r, allow_nan=False, sort_keys=True) for r in records]),
-            "received_at": _repeat(now, n, b.TS),
-        }
-    )
-    return await _store(state, key, _idempotency(idem, body, "samples"), "samples", rows)
+    texts = [json.dumps(r, allow_nan=False, sort_keys=True) for r in records]
+    return pa.array(texts, pa.string()), when
 
 
 def _sample_records(table: pa.Table) -> list[dict[str, Any]]:
