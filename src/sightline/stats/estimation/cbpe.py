@@ -1,48 +1,13 @@
-"""Performance estimated before labels arrive: CBPE for classifiers, DLE for regressors.
-
-*Confidence-based performance estimation* (CBPE) turns a classifier's probabilities into
-an expected confusion matrix. The probabilities are first calibrated on the reference
-(labelled) data with isotonic regression (:func:`isotonic_fit`); a calibrated probability
-``p`` of a row is then the chance that the row is positive, so ``sum(p)`` over the rows
-predicted positive is the expected number of true positives, and so on
-(:func:`cbpe_binary`, :func:`cbpe_multiclass`). The ROC AUC is the ratio of the expected
-Mann-Whitney numerator to the expected number of positive-negative pairs
-(:func:`expected_roc_auc`).
-
-*Direct loss estimation* (DLE) fits a model of each row's loss (``|y - y_pred|`` and
-``(y - y_pred)**2``) on the reference features and prediction, and averages its
-predictions over a window (:class:`DLE`, :func:`dle_regression`).
-
-Both rest on one assumption: the relation between inputs and target, ``P(y | x)``, is the
-same in the window as in the reference (*covariate shift only*). Under concept shift the
-estimates stay where the reference put them while the realized performance moves: the
-method cannot see it (docs/estimation.md).
-
-Sampling error: every estimate comes with the standard error of the *realized* metric in
-a window of ``n`` rows, ``rms / sqrt(n)``, where ``rms`` is the root mean square of the
-metric's per-row influence values (delta method) on the reference. For accuracy,
-precision, recall, specificity, MAE and RMSE this is NannyML's formula; for F1 it is the
-delta method (NannyML's is larger by ``1 + TP / (TP + FP + FN)``); for ROC AUC it is
-DeLong's variance; macro averages sum the classes' influence values row by row, so the
-correlation between classes counts (NannyML assumes independence). The band is
-``value +- band * SE`` clipped to the metric's range.
-
-Pure numpy/scipy: the pool-adjacent-violators algorithm is this module's own (tested
-against scikit-learn's ``IsotonicRegression``), and the default loss model of DLE is a
-k-nearest-neighbour mean over scipy's ``cKDTree``.
-"""
+"""Confidence-based performance estimation (CBPE) of binary and multiclass classifiers."""
 
 from __future__ import annotations
 
-import copy
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Final, NamedTuple, Protocol, Self
+from collections.abc import Mapping
+from typing import Any, Final, Self
 
 import numpy as np
 import numpy.typing as npt
-from scipy.spatial import cKDTree
 
 from sightline._types import BoolArray, FloatArray, IntArray
 from sightline._validate import as_float_array
@@ -56,6 +21,15 @@ from sightline.stats._metric_inputs import (
     divide,
     positive_mask,
 )
+from sightline.stats.estimation.bands import (
+    Estimate,
+    check_band,
+    macro_rms,
+    rms,
+    standard_error,
+    with_band,
+)
+from sightline.stats.estimation.calibration import Calibrator, isotonic_fit
 
 #: Estimated metrics of a binary classifier (the names of the realized metric rows).
 BINARY_METRICS: Final = ("accuracy", "precision", "recall", "specificity", "f1", "roc_auc")
@@ -68,129 +42,6 @@ MULTICLASS_METRICS: Final = (
     "f1_macro",
     "roc_auc",
 )
-#: Estimated metrics of a regressor.
-REGRESSION_METRICS: Final = ("mae", "rmse")
-
-
-class Estimate(NamedTuple):
-    """One estimated metric of one window, with its sampling-error band.
-
-    Attributes
-    ----------
-    value
-        The estimate (``nan`` when undefined, e.g. for an empty window).
-    standard_error
-        Standard error of the realized metric in a window of this size.
-    lower, upper
-        ``value -+ band * standard_error``, clipped to the metric's range.
-    """
-
-    value: float
-    standard_error: float
-    lower: float
-    upper: float
-
-
-# --------------------------------------------------------------------------- calibration
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class Calibrator:
-    """A fitted non-decreasing step-and-ramp function, returned by :func:`isotonic_fit`.
-
-    Calling it interpolates linearly between ``x_thresholds`` and clips outside them, as
-    scikit-learn's ``IsotonicRegression(out_of_bounds="clip").predict``.
-
-    Examples
-    --------
-    >>> cal = isotonic_fit([0.1, 0.2, 0.3, 0.4], [0, 1, 0, 1])
-    >>> cal([0.0, 0.25, 0.35, 1.0])
-    array([0.  , 0.5 , 0.75, 1.  ])
-    """
-
-    x_thresholds: FloatArray
-    y_thresholds: FloatArray
-
-    def __call__(self, scores: npt.ArrayLike) -> FloatArray:
-        """Calibrated values of ``scores`` (any shape, finite)."""
-        s = as_float_array(scores, "scores")
-        if not np.isfinite(s).all():
-            raise InvalidInputError("scores must be finite (no NaN or infinity)", field="scores")
-        return np.interp(s, self.x_thresholds, self.y_thresholds)
-
-
-def _pav(sums: FloatArray, weights: FloatArray) -> FloatArray:
-    """Pool adjacent violators: the non-decreasing least-squares fit of ``sums / weights``."""
-    block_sum: list[float] = []
-    block_weight: list[float] = []
-    block_size: list[int] = []
-    for s, w in zip(sums.tolist(), weights.tolist(), strict=True):
-        size = 1
-        # pool while the previous block's mean is >= this block's mean (weights > 0)
-        while block_sum and block_sum[-1] * w >= s * block_weight[-1]:
-            s += block_sum.pop()
-            w += block_weight.pop()
-            size += block_size.pop()
-        block_sum.append(s)
-        block_weight.append(w)
-        block_size.append(size)
-    means = np.asarray(block_sum) / np.asarray(block_weight)
-    return np.repeat(means, block_size)
-
-
-def isotonic_fit(scores: npt.ArrayLike, targets: npt.ArrayLike) -> Calibrator:
-    """Fit a non-decreasing function of ``scores`` to ``targets`` (isotonic regression).
-
-    Rows with equal scores are pooled first (mean target, weight = count); then the
-    pool-adjacent-violators algorithm gives the least-squares non-decreasing fit. Used
-    with 0/1 targets it calibrates scores into probabilities.
-
-    Parameters
-    ----------
-    scores
-        1-D finite scores (e.g. a classifier's uncalibrated probabilities).
-    targets
-        1-D finite targets of the same length (0/1 labels for calibration).
-
-    Returns
-    -------
-    A :class:`Calibrator`, equal to scikit-learn's
-    ``IsotonicRegression(out_of_bounds="clip").fit(scores, targets).predict``.
-
-    Raises
-    ------
-    InvalidInputError
-        Empty or non-finite inputs, different lengths.
-
-    References
-    ----------
-    M. Ayer et al. (1955), "An empirical distribution function for sampling with
-    incomplete information", Ann. Math. Statist. 26. B. Zadrozny and C. Elkan (2002),
-    "Transforming classifier scores into accurate multiclass probability estimates",
-    KDD. scikit-learn ``sklearn.isotonic.IsotonicRegression`` (the oracle of the tests).
-
-    Examples
-    --------
-    >>> cal = isotonic_fit([1, 2, 3, 4, 5], [1.0, 3.0, 2.0, 4.0, 3.5])
-    >>> cal.y_thresholds
-    array([1.  , 2.5 , 2.5 , 3.75, 3.75])
-    >>> cal([2.5, 9.0])
-    array([2.5 , 3.75])
-    """
-    x = check_values(scores, "scores")
-    y = check_values(targets, "targets")
-    check_same_length(x, y, "scores", "targets")
-    if x.size == 0:
-        raise InvalidInputError("scores must not be empty", field="scores")
-    order = np.lexsort((y, x))
-    xs, ys = x[order], y[order]
-    ux, start, counts = np.unique(xs, return_index=True, return_counts=True)
-    fitted = _pav(np.add.reduceat(ys, start), counts.astype(np.float64))
-    # interior points of a flat run change nothing in the interpolation (as scikit-learn)
-    keep = np.ones(ux.size, dtype=np.bool_)
-    keep[1:-1] = (fitted[1:-1] != fitted[:-2]) | (fitted[1:-1] != fitted[2:])
-    return Calibrator(ux[keep], fitted[keep])
-
 
 # ------------------------------------------------------------------------ CBPE kernels
 
@@ -449,30 +300,6 @@ def _auc_influence(positive: BoolArray, score: FloatArray) -> FloatArray:
     return out
 
 
-def _rms(influence: FloatArray) -> float:
-    """``sqrt(mean(influence**2))``: the standard error of a one-row window."""
-    return math.sqrt(float(np.mean(influence**2))) if influence.size else float("nan")
-
-
-def _macro_rms(per_class: Sequence[FloatArray]) -> float:
-    """RMS of the per-row influence of a macro average (classes undefined on the reference
-    left out), so that correlations between the classes' metrics count."""
-    defined = [v for v in per_class if not np.isnan(v).any()]
-    if not defined:
-        return float("nan")
-    return _rms(np.mean(defined, axis=0))
-
-
-def _standard_error(rms: float, n_rows: int) -> float:
-    return rms / math.sqrt(n_rows) if n_rows > 0 else float("nan")
-
-
-def _band(value: float, se: float, band: float, low: float, high: float) -> Estimate:
-    if math.isnan(value) or math.isnan(se):
-        return Estimate(value, se, float("nan"), float("nan"))
-    return Estimate(value, se, max(low, value - band * se), min(high, value + band * se))
-
-
 # ---------------------------------------------------------------------- input checks
 
 
@@ -532,12 +359,6 @@ def _encode(y: LabelArray, classes: LabelArray, name: str) -> IntArray:
             field=name,
         )
     return order[pos].astype(np.int64)
-
-
-def _check_band(band: float) -> None:
-    ok = isinstance(band, int | float) and not isinstance(band, bool)
-    if not (ok and math.isfinite(band) and band > 0):
-        raise InvalidInputError(f"band must be a finite number > 0, got {band!r}", field="band")
 
 
 # ------------------------------------------------------------------------------ CBPE
@@ -621,7 +442,7 @@ class CBPE:
             Empty reference, missing values, probabilities outside ``[0, 1]``, lengths
             or shapes that differ, labels not in ``classes``, a bad ``band``.
         """
-        _check_band(self.band)
+        check_band(self.band)
         yt = check_labels(y_true, "y_true")
         yp = check_labels(y_pred, "y_pred")
         check_same_length(yt, yp, "y_true", "y_pred")
@@ -642,7 +463,7 @@ class CBPE:
         self.classes_: LabelArray = np.array([self.pos_label])
         self.calibrators_: list[Calibrator] = cal
         self.influence_rms_: dict[str, float] = {
-            name: _rms(v) for name, v in _binary_influence(positive, pred, proba).items()
+            name: rms(v) for name, v in _binary_influence(positive, pred, proba).items()
         }
         self.is_multiclass_ = False
         p = cal[0](proba) if cal else proba
@@ -678,7 +499,7 @@ class CBPE:
             _binary_influence(onehot[:, j], pred[:, j], proba[:, j]) for j in range(cls.size)
         ]
         correct = t == c
-        self.influence_rms_ = {"accuracy": _rms(correct - np.mean(correct))}
+        self.influence_rms_ = {"accuracy": rms(correct - np.mean(correct))}
         for name, ovr in (
             ("precision_macro", "precision"),
             ("recall_macro", "recall"),
@@ -686,7 +507,7 @@ class CBPE:
             ("f1_macro", "f1"),
             ("roc_auc", "roc_auc"),
         ):
-            self.influence_rms_[name] = _macro_rms([v[ovr] for v in per_class])
+            self.influence_rms_[name] = macro_rms([v[ovr] for v in per_class])
         self.is_multiclass_ = True
         self.reference_estimates_ = _multiclass_estimates(self.calibrated(proba), c, proba)
 
@@ -771,7 +592,7 @@ class CBPE:
         0.0433
         """
         self._check_fitted()
-        return {name: _standard_error(r, n_rows) for name, r in self.influence_rms_.items()}
+        return {name: standard_error(r, n_rows) for name, r in self.influence_rms_.items()}
 
     def estimate(self, y_pred: npt.ArrayLike, y_proba: npt.ArrayLike) -> dict[str, Estimate]:
         """Estimated metrics of one unlabelled window.
@@ -806,7 +627,7 @@ class CBPE:
             pred = np.asarray(yp == self.pos_label, dtype=np.bool_)
             values = _binary_estimates(p, pred, raw)
         ses = self.standard_errors(yp.size)
-        return {name: _band(v, ses[name], self.band, 0.0, 1.0) for name, v in values.items()}
+        return {name: with_band(v, ses[name], self.band, 0.0, 1.0) for name, v in values.items()}
 
 
 def _plain(value: object) -> object:
@@ -820,248 +641,3 @@ def _finite_or_none(value: float) -> float | None:
 
 def _nan_if_none(value: float | None) -> float:
     return math.nan if value is None else float(value)
-
-
-# ------------------------------------------------------------------------------- DLE
-
-
-class Regressor(Protocol):
-    """A loss model: scikit-learn's ``fit(X, y)`` / ``predict(X)`` (LightGBM fits too)."""
-
-    def fit(self, X: FloatArray, y: FloatArray, /) -> object: ...
-
-    def predict(self, X: FloatArray, /) -> npt.ArrayLike: ...
-
-
-class NearestNeighborsMean:
-    """Mean target of the ``n_neighbors`` nearest reference rows (standardized columns).
-
-    DLE's default loss model. Columns are scaled by the reference's standard deviation;
-    a window row far outside the reference gets the loss of its nearest reference rows,
-    as a tree model would (no extrapolation).
-
-    Parameters
-    ----------
-    n_neighbors
-        Number of reference rows averaged (capped at the reference size).
-
-    Examples
-    --------
-    >>> x, y = np.array([[0.0], [1.0], [10.0]]), np.array([1.0, 3.0, 9.0])
-    >>> m = NearestNeighborsMean(n_neighbors=2).fit(x, y)
-    >>> m.predict(np.array([[0.2], [20.0]]))
-    array([2., 6.])
-    """
-
-    def __init__(self, n_neighbors: int = 30) -> None:
-        self.n_neighbors = n_neighbors
-
-    def __repr__(self) -> str:
-        return f"NearestNeighborsMean(n_neighbors={self.n_neighbors!r})"
-
-    def fit(self, X: FloatArray, y: FloatArray) -> Self:
-        """Index the reference rows ``X`` (n, k) with their targets ``y``, (n,) or (n, m)."""
-        if not (isinstance(self.n_neighbors, int) and self.n_neighbors >= 1):
-            raise InvalidInputError(
-                f"n_neighbors must be an integer >= 1, got {self.n_neighbors!r}",
-                field="n_neighbors",
-            )
-        self.center_ = X.mean(axis=0)
-        scale = X.std(axis=0)
-        self.scale_ = np.where(scale > 0, scale, 1.0)
-        self.tree_ = cKDTree((X - self.center_) / self.scale_)
-        self.y_ = np.asarray(y, dtype=np.float64)
-        return self
-
-    def predict(self, X: FloatArray) -> FloatArray:
-        """Mean target of each row's nearest reference rows: (n,) or (n, m) as ``y``."""
-        if not hasattr(self, "tree_"):
-            raise NotFittedError("this NearestNeighborsMean is not fitted yet; call fit first")
-        k = min(self.n_neighbors, self.y_.shape[0])
-        if X.shape[0] == 0:
-            return np.zeros((0, *self.y_.shape[1:]))
-        _, idx = self.tree_.query((X - self.center_) / self.scale_, k=k)
-        return np.asarray(self.y_[np.reshape(idx, (X.shape[0], k))].mean(axis=1))
-
-
-def dle_regression(abs_error: npt.ArrayLike, squared_error: npt.ArrayLike) -> dict[str, float]:
-    """MAE and RMSE of a window from predicted per-row losses (negative ones count as 0).
-
-    Parameters
-    ----------
-    abs_error, squared_error
-        1-D per-row predictions of ``|y - y_pred|`` and ``(y - y_pred)**2``.
-
-    Returns
-    -------
-    ``mae = mean(max(0, abs_error))``, ``rmse = sqrt(mean(max(0, squared_error)))``;
-    ``nan`` for an empty window.
-
-    Examples
-    --------
-    >>> dle_regression([1.0, 3.0, -0.5], [1.0, 9.0, 2.0])
-    {'mae': 1.333..., 'rmse': 2.0}
-    """
-    a = check_values(abs_error, "abs_error")
-    s = check_values(squared_error, "squared_error")
-    check_same_length(a, s, "abs_error", "squared_error")
-    if a.size == 0:
-        return dict.fromkeys(REGRESSION_METRICS, float("nan"))
-    return {
-        "mae": float(np.maximum(a, 0.0).mean()),
-        "rmse": math.sqrt(float(np.maximum(s, 0.0).mean())),
-    }
-
-
-class DLE:
-    """Direct loss estimation of a regressor's MAE and RMSE.
-
-    A model of the per-row loss learns the reference's ``|y - y_pred|`` and
-    ``(y - y_pred)**2`` from its features and prediction; a window's estimate is
-    :func:`dle_regression` of its predictions on the window.
-
-    Parameters
-    ----------
-    model
-        An unfitted :class:`Regressor`, deep-copied and fitted once per loss (NannyML uses
-        LightGBM; ``lightgbm.LGBMRegressor()`` can be passed here). Default: one
-        :class:`NearestNeighborsMean` predicting both losses.
-    band
-        Half-width of the band in standard errors.
-
-    Attributes
-    ----------
-    models_
-        The fitted loss models: ``[abs, squared]``, or the default model alone
-        (predicting both as two columns).
-    influence_rms_
-        Per metric, the standard error of a one-row window (see :class:`CBPE`).
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(7)
-    >>> x = rng.normal(size=(4_000, 1))
-    >>> y = x[:, 0] + rng.normal(size=4_000) * (0.5 + np.abs(x[:, 0]))  # noise grows with |x|
-    >>> dle = DLE().fit(x[:2_000], y[:2_000], x[:2_000, 0])
-    >>> shifted = x[2_000:] + 1.0
-    >>> est = dle.estimate(shifted, shifted[:, 0])["mae"]
-    >>> round(est.value, 1)
-    1.3
-    """
-
-    def __init__(self, *, model: Regressor | None = None, band: float = 3.0) -> None:
-        self.model = model
-        self.band = band
-
-    def __repr__(self) -> str:
-        return f"DLE(model={self.model!r}, band={self.band!r})"
-
-    def fit(self, X: npt.ArrayLike | None, y_true: npt.ArrayLike, y_pred: npt.ArrayLike) -> Self:
-        """Fit the loss models on the reference.
-
-        Parameters
-        ----------
-        X
-            Numeric reference features ``(n, k)`` without NaN (encode categoricals and
-            impute first), or ``None`` to use the prediction alone.
-        y_true, y_pred
-            1-D finite targets and predictions.
-
-        Raises
-        ------
-        InvalidInputError
-            Empty reference, NaN or infinite values, lengths that differ, a bad ``band``.
-        """
-        _check_band(self.band)
-        yt = check_values(y_true, "y_true")
-        yp = check_values(y_pred, "y_pred")
-        check_same_length(yt, yp, "y_true", "y_pred")
-        if yt.size == 0:
-            raise InvalidInputError("y_true must not be empty (the reference)", field="y_true")
-        features = _features(X, yp)
-        self.n_features_ = features.shape[1] - 1
-        err = yt - yp
-        abs_err, sq_err = np.abs(err), err**2
-        losses = np.column_stack([abs_err, sq_err])
-        if self.model is None:  # one neighbour search serves both losses
-            self.models_: list[Regressor] = [NearestNeighborsMean().fit(features, losses)]
-        else:
-            self.models_ = [copy.deepcopy(self.model) for _ in range(2)]
-            for m, loss in zip(self.models_, losses.T, strict=True):
-                m.fit(features, loss)
-        rmse = math.sqrt(float(sq_err.mean()))
-        self.influence_rms_: dict[str, float] = {
-            "mae": _rms(abs_err - abs_err.mean()),
-            "rmse": _rms((sq_err - sq_err.mean()) / (2.0 * rmse)) if rmse > 0 else 0.0,
-        }
-        return self
-
-    def estimate(self, X: npt.ArrayLike | None, y_pred: npt.ArrayLike) -> dict[str, Estimate]:
-        """Estimated MAE and RMSE of one unlabelled window (features as in :meth:`fit`).
-
-        Raises
-        ------
-        NotFittedError
-            Before :meth:`fit`.
-        InvalidInputError
-            As in :meth:`fit`, and a number of feature columns other than the reference's.
-        """
-        if not hasattr(self, "models_"):
-            raise NotFittedError("this DLE is not fitted yet; call fit(reference...) first")
-        yp = check_values(y_pred, "y_pred")
-        features = _features(X, yp)
-        if features.shape[1] - 1 != self.n_features_:
-            raise InvalidInputError(
-                f"X must have the reference's {self.n_features_} feature columns, "
-                f"got {features.shape[1] - 1}",
-                field="X",
-            )
-        if yp.size == 0:
-            values = dle_regression(np.zeros(0), np.zeros(0))
-        else:
-            preds = [np.asarray(m.predict(features), dtype=np.float64) for m in self.models_]
-            losses = preds[0] if len(preds) == 1 else np.column_stack(preds)
-            values = dle_regression(losses[:, 0], losses[:, 1])
-        return {
-            name: _band(
-                v, _standard_error(self.influence_rms_[name], yp.size), self.band, 0.0, math.inf
-            )
-            for name, v in values.items()
-        }
-
-
-def _features(X: npt.ArrayLike | None, y_pred: FloatArray) -> FloatArray:
-    """``[X, y_pred]`` as one finite ``(n, k + 1)`` matrix."""
-    if X is None:
-        return y_pred[:, None]
-    x = as_float_array(X, "X")
-    if x.ndim == 1:
-        x = x[:, None]
-    if x.ndim != 2:
-        raise InvalidInputError(
-            f"X must be 2-D (rows, features), got {x.ndim} dimensions", field="X"
-        )
-    if not np.isfinite(x).all():
-        raise InvalidInputError(
-            "X must be finite: impute missing values and encode categoricals first", field="X"
-        )
-    check_same_length(x, y_pred, "X", "y_pred")
-    return np.column_stack([x, y_pred])
-
-
-__all__ = [
-    "BINARY_METRICS",
-    "CBPE",
-    "DLE",
-    "MULTICLASS_METRICS",
-    "REGRESSION_METRICS",
-    "Calibrator",
-    "Estimate",
-    "NearestNeighborsMean",
-    "Regressor",
-    "cbpe_binary",
-    "cbpe_multiclass",
-    "dle_regression",
-    "expected_roc_auc",
-    "isotonic_fit",
-]
