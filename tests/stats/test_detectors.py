@@ -16,17 +16,10 @@ import numpy as np
 import pytest
 
 from sightline.errors import InvalidInputError
-from sightline.stats.detectors import (
-    ADWIN,
-    CUSUM,
-    PageHinkley,
-    _adwin_layout,
-    _adwin_levels,
-    _cusum_levels,
-    _page_hinkley_levels,
-    cusum_arl,
-    detect,
-)
+from sightline.stats.detectors import ADWIN, CUSUM, PageHinkley, cusum_arl, detect
+from sightline.stats.detectors.adwin import _adwin_layout, _adwin_levels
+from sightline.stats.detectors.cusum import _cusum_levels
+from sightline.stats.detectors.page_hinkley import _page_hinkley_levels
 
 Detector = ADWIN | PageHinkley | CUSUM
 
