@@ -183,6 +183,19 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(4, ("ALTER TABLE model_versions ADD COLUMN estimator TEXT",)),
+    # A series query reads its rows from the index alone (an index-only scan) instead of
+    # one heap page per row: rows arrive window by window, so a series is spread over the
+    # whole table. PostgreSQL 11 or newer.
+    Migration(
+        5,
+        (),
+        (
+            "DROP INDEX metric_rows_series",
+            "CREATE INDEX metric_rows_series ON metric_rows "
+            "(project, model, metric, column_name, window_start) INCLUDE (version, "
+            "window_end, value, lower_bound, upper_bound, alert, n_ref, n_cur, method, p_value)",
+        ),
+    ),
 )
 
 #: Columns a caller may insert into each table through ``Store.ingest``/``insert_rows``.

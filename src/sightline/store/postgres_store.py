@@ -1,7 +1,8 @@
 """The store for several collector replicas: one PostgreSQL database, a connection pool.
 
 Every replica migrates at start under an advisory lock, so replicas may start together.
-Sessions run in UTC. Bulk inserts use ``COPY`` of CSV that Arrow writes.
+Sessions run in UTC. Bulk inserts use ``COPY`` of CSV that Arrow writes. PostgreSQL 13 or
+newer (``hash_mem_multiplier``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from sightline.errors import StoreError
 from sightline.store.base import Store, Transaction
 
 _MIGRATION_LOCK = 0x5167_6874  # "Sght": the advisory lock every replica migrates under
+#: UTC sessions; memory enough for a bucketed series query over many columns to aggregate
+#: in a hash table (up to 256 MB per hash, 16 MB per sort) instead of sorting on disk.
+_SESSION_OPTIONS = "-c timezone=UTC -c work_mem=16MB -c hash_mem_multiplier=16"
 
 
 def _sql(text: str) -> str:
@@ -78,7 +82,7 @@ class PostgresStore(Store):
             url,
             min_size=1,
             max_size=pool_size,
-            kwargs={"options": "-c timezone=UTC", "autocommit": True},
+            kwargs={"options": _SESSION_OPTIONS, "autocommit": True},
             open=False,
             timeout=timeout,
         )
