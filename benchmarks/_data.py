@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +55,9 @@ def pair(n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Reference and current frames of ``n`` rows each (cached as Parquet in out/)."""
     OUT.mkdir(exist_ok=True)
     paths = OUT / f"ref_{n}.parquet", OUT / f"cur_{n}.parquet"
-    if not all(p.exists() for p in paths):
-        frame(n, current=False, seed=1).to_parquet(paths[0])
-        frame(n, current=True, seed=2).to_parquet(paths[1])
+    for path, current, seed in ((paths[0], False, 1), (paths[1], True, 2)):
+        if not path.exists():  # written aside, then renamed: a killed run leaves no half file
+            partial = path.with_suffix(f".{os.getpid()}.partial")
+            frame(n, current=current, seed=seed).to_parquet(partial)
+            partial.replace(path)
     return pd.read_parquet(paths[0]), pd.read_parquet(paths[1])
