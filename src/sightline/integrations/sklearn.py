@@ -61,7 +61,7 @@ class MonitoredEstimator:
             n = len(predictions)
             per_row = (time.perf_counter() - started) * 1000 / max(n, 1)
             self.monitor.log_batch(
-                _columns(X, self.estimator, self.monitor),
+                _columns(X, self.estimator),
                 predictions=np.asarray(predictions).tolist(),
                 probabilities=None if probabilities is None else np.asarray(probabilities).tolist(),
                 latency_ms=[per_row] * n,
@@ -75,7 +75,9 @@ def monitored(estimator: Any, monitor: Monitor) -> MonitoredEstimator:
     return MonitoredEstimator(estimator, monitor)
 
 
-def _columns(X: Any, estimator: Any, monitor: Monitor) -> dict[str, Any]:
+def _columns(X: Any, estimator: Any) -> dict[str, Any] | np.ndarray:
+    """Columns by name when the input or the estimator names them, else the matrix (the
+    monitor maps its columns to the schema's features in order)."""
     if hasattr(X, "columns"):
         return {str(c): np.asarray(X[c]) for c in X.columns}
     arr = np.asarray(X)
@@ -83,5 +85,5 @@ def _columns(X: Any, estimator: Any, monitor: Monitor) -> dict[str, Any]:
         arr = arr[:, None]
     names = getattr(estimator, "feature_names_in_", None)
     if names is None:
-        names = monitor.feature_names() or [f"x{i}" for i in range(arr.shape[1])]
+        return arr
     return {str(name): arr[:, i] for i, name in enumerate(list(names)[: arr.shape[1]])}

@@ -30,10 +30,9 @@ class _Hook:
             if x.ndim == 1:
                 x = x[None, :]
             preds = y.reshape(-1) if y.ndim == 1 or y.shape[-1] == 1 else y.argmax(axis=-1)
-            names = self.monitor.feature_names() or [f"x{i}" for i in range(x.shape[1])]
             per_row = (time.perf_counter() - self.started) * 1000 / max(len(x), 1)
             self.monitor.log_batch(
-                {name: x[:, i] for i, name in enumerate(names[: x.shape[1]])},
+                x,  # columns: the schema's features in order
                 predictions=np.asarray(preds, dtype=np.float64).tolist(),
                 latency_ms=[per_row] * len(x),
             )

@@ -238,11 +238,16 @@ class Monitor:
         latency_ms: Sequence[float] | None = None,
         timestamp: float | datetime | None = None,
     ) -> list[str]:
-        """Record a batch given column-wise: a dict of arrays or a data frame."""
+        """Record a batch given column-wise (a dict of arrays or a data frame) or as a 2-D
+        array whose columns are the schema's features in order (mapped to their names once
+        the schema is known, so it may be logged before the collector answered)."""
         if self._closed:
             raise MonitorClosedError(f"log_batch() on a closed Monitor of {self.model!r}")
         arrays = _as_arrays(data)
-        n = len(next(iter(arrays.values()))) if arrays else len(predictions or ())
+        if isinstance(arrays, np.ndarray):
+            n = arrays.shape[0]
+        else:
+            n = len(next(iter(arrays.values()))) if arrays else len(predictions or ())
         if ids is None:
             ids = [f"{self._prefix}{next(self._ids)}" for _ in range(n)]
         ts = time.time() if timestamp is None else timestamp
@@ -270,11 +275,6 @@ class Monitor:
         (what the ASGI middleware records)."""
         if not self._closed:
             self._buffer.append(("request", latency_ms, time.time(), error))
-
-    def feature_names(self) -> list[str]:
-        """The schema's feature columns, in order ([] while the schema is not known)."""
-        schema = self._spec.schema if self._spec is not None else self._schema
-        return schema.names(role="feature") if schema is not None else []
 
     @property
     def last_id(self) -> str | None:
@@ -464,8 +464,8 @@ class Monitor:
         self._counts["rows"] += len(group.ids)
 
     def _absorb_batch(self, spec: Spec, item: tuple[Any, ...]) -> None:
-        _, arrays, predictions, probabilities, ids, latencies, ts, n = item
-        arrays = dict(arrays)
+        _, data, predictions, probabilities, ids, latencies, ts, n = item
+        arrays = _named(data, spec.schema.names(role="feature"))
         if spec.prediction and predictions is not None:
             arrays[spec.prediction] = predictions
         if spec.probability and probabilities is not None:
@@ -664,7 +664,14 @@ def _labels(item: tuple[Any, ...]) -> list[dict[str, Any]]:
     return out
 
 
-def _as_arrays(data: Any) -> dict[str, Any]:
+def _as_arrays(data: Any) -> dict[str, Any] | np.ndarray:
+    if isinstance(data, np.ndarray):
+        if data.ndim != 2:
+            raise InvalidInputError(
+                f"a log_batch array must be 2-D (rows x features), got {data.ndim} dimensions",
+                field="data",
+            )
+        return data.copy()  # the caller may reuse its buffer
     if isinstance(data, Mapping):
         return dict(data)
     if hasattr(data, "columns") and hasattr(data, "__getitem__"):
@@ -673,6 +680,15 @@ def _as_arrays(data: Any) -> dict[str, Any]:
             for c in data.columns
         }
     raise InvalidInputError("log_batch takes a dict of arrays or a data frame", field="data")
+
+
+def _named(data: dict[str, Any] | np.ndarray, features: list[str]) -> dict[str, Any]:
+    """Column-wise data by name; a matrix's columns are ``features`` in order (columns
+    beyond them are named by position, and counted as unknown)."""
+    if not isinstance(data, np.ndarray):
+        return dict(data)
+    names = features + [f"column {i}" for i in range(len(features), data.shape[1])]
+    return {name: data[:, i] for i, name in enumerate(names[: data.shape[1]])}
 
 
 def _features(value: Any, spec: Spec | None) -> Mapping[str, Any]:
