@@ -204,6 +204,25 @@ def test_performance_rows_match_scikit_learn() -> None:
     assert result.select(metric="label_coverage")[0].value == 1.0
 
 
+def test_scores_given_as_the_prediction_of_a_classifier_are_refused() -> None:
+    rng = np.random.default_rng(5)
+
+    def frame(n: int) -> pd.DataFrame:
+        p = rng.random(n)
+        return pd.DataFrame({"f": rng.normal(size=n), "pred": p, "y": (rng.random(n) < p) * 1})
+
+    # Each score would be a class: a 20,000-class confusion matrix (this hung before).
+    with pytest.raises(InvalidInputError, match="role 'probability'") as caught:
+        sightline.compare(frame(20_000), frame(20_000), target="y", prediction="pred")
+    assert caught.value.field == "pred"
+    # A few predicted classes the target lacks are still classes.
+    ref = pd.DataFrame(
+        {"f": rng.normal(size=300), "pred": list("abcd") * 75, "y": ["a", "b"] * 150}
+    )
+    result = sightline.compare(ref, ref, target="y", prediction="pred")
+    assert result.select(metric="accuracy")[0].value == pytest.approx(0.5)
+
+
 def test_regression_performance() -> None:
     metrics = pytest.importorskip("sklearn.metrics")
     rng = np.random.default_rng(4)

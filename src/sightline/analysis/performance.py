@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 
 from sightline.analysis.columns import category_text, numeric_values
 from sightline.analysis.rows import MetricRow, RowContext
+from sightline.errors import InvalidInputError
 from sightline.profile.schema import Schema
 from sightline.stats import performance as perf
 from sightline.stats.estimation import CBPE, Estimate
@@ -57,25 +58,44 @@ class PerformanceSpec:
 def performance_spec(
     schema: Schema, reference: pa.Table, pos_label: str | None
 ) -> PerformanceSpec | None:
-    """The spec for a schema with a target and a prediction column, else None."""
+    """The spec for a schema with a target and a prediction column, else None.
+
+    Raises :class:`InvalidInputError` (the prediction's field) when the target is
+    categorical and the prediction holds more than ``MAX_UNSEEN_PREDICTIONS`` values that
+    are not target classes: scores passed as the prediction."""
     target, prediction = schema.one("target"), schema.one("prediction")
     if target is None or prediction is None:
         return None
     if target.kind == "numeric":
         return PerformanceSpec("regression", target.name, prediction.name, None, None)
-    labels = sorted(
-        (
-            set(_labels(reference, target.name).to_pylist())
-            | set(_labels(reference, prediction.name).to_pylist())
+    truth = _distinct_labels(reference, target.name)
+    predicted = _distinct_labels(reference, prediction.name)
+    unseen = predicted - truth
+    if len(unseen) > MAX_UNSEEN_PREDICTIONS:
+        examples = ", ".join(sorted(unseen)[:3])
+        raise InvalidInputError(
+            f"prediction column {prediction.name!r} holds {len(predicted):,} distinct values, "
+            f"{len(unseen):,} of them not classes of the categorical target {target.name!r} "
+            f"(e.g. {examples}): a classifier's prediction must be its predicted class; give "
+            "its scores the role 'probability' and the predicted class the role 'prediction'",
+            field=prediction.name,
         )
-        - {None}
-    )
+    labels = sorted(truth | predicted)
     probas = schema.names(role="probability")
     binary = len(labels) <= 2
     if pos_label is None and binary:
         pos_label = _default_positive(labels)
     score = probas[0] if binary and len(probas) == 1 else None
     return PerformanceSpec("classification", target.name, prediction.name, score, pos_label)
+
+
+#: Predicted labels that are not target classes tolerated before a prediction column is
+#: taken for scores rather than classes (each would become a class of the confusion matrix).
+MAX_UNSEEN_PREDICTIONS: Final = 20
+
+
+def _distinct_labels(table: pa.Table, name: str) -> set[str]:
+    return set(pc.unique(_labels(table, name)).drop_null().to_pylist())
 
 
 def _default_positive(labels: list[str]) -> str | None:
