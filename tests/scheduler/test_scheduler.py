@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -195,6 +196,44 @@ def test_late_labels_recompute_performance_within_the_horizon(store: Store) -> N
     # Beyond the horizon, new labels no longer recompute the window.
     label(range(40), T0 + 9 * HOUR)
     assert not [j for j in plan(store, T0 + 9 * HOUR) if j.kind == "performance"]
+
+
+def test_scores_logged_as_predictions_are_not_computed_as_classes(store: Store) -> None:
+    store.register_version("p", "m", "1", SCHEMA.to_dict())
+    n = 500
+    rng = np.random.default_rng(0)
+    stamp = pa.array([T0 + timedelta(seconds=i) for i in range(n)], pa.timestamp("us"))
+    ids = [f"id{i}" for i in range(n)]
+    store.insert_rows(
+        "predictions",
+        pa.table(
+            {
+                "project": ["p"] * n,
+                "model": ["m"] * n,
+                "version": ["1"] * n,
+                "prediction_id": ids,
+                "ts": stamp,
+                "prediction": rng.random(n),  # a score, not a class
+                "prediction_label": pa.nulls(n, pa.string()),
+                "probability": pa.nulls(n, pa.float64()),
+                "received_at": stamp,
+            }
+        ),
+    )
+    labels = {"label": rng.integers(0, 2, n).astype(float), "label_text": pa.nulls(n, pa.string())}
+    store.insert_rows(
+        "labels",
+        pa.table(
+            {"project": ["p"] * n, "model": ["m"] * n, "prediction_id": ids, **labels}
+            | {"ts": stamp, "received_at": stamp}
+        ),
+    )
+    assert not Scheduler(store).run_once(NOW).failed
+    rows = {r["metric"]: r for r in store.metric_rows("p", "m", since=T0, until=T0 + HOUR)}
+    assert set(rows) == {"label_coverage", "accuracy"}
+    value = rows["accuracy"]["value"]
+    assert value is None or math.isnan(value)  # not computed
+    assert "not label classes" in rows["accuracy"]["method"]
 
 
 def test_rolling_reference(store: Store) -> None:

@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 
 from sightline.analysis.methods import DriftOptions
-from sightline.analysis.performance import estimated_window_rows
+from sightline.analysis.performance import MAX_UNSEEN_PREDICTIONS, estimated_window_rows
 from sightline.analysis.profile_compare import compare_profiles
 from sightline.analysis.rows import MetricRow, RowContext
 from sightline.errors import SightlineWarning
@@ -248,9 +248,16 @@ def _performance(labelled: Sequence[tuple[Any, ...]], ctx: RowContext) -> list[M
     labels = [r[4] if r[4] is not None else r[3] for r in pairs]
     predictions = [r[1] if r[1] is not None else r[0] for r in pairs]
     if _is_classification(labels):
-        y_true = np.array([_text(v) for v in labels], dtype=object)
-        y_pred = np.array([_text(v) for v in predictions], dtype=object)
-        metrics = classification_metrics(y_true.astype(str), y_pred.astype(str))
+        y_true = np.array([_text(v) for v in labels], dtype=object).astype(str)
+        y_pred = np.array([_text(v) for v in predictions], dtype=object).astype(str)
+        unseen = set(y_pred.tolist()) - set(y_true.tolist())
+        if len(unseen) > MAX_UNSEEN_PREDICTIONS:
+            reason = (
+                f"{len(unseen):,} predicted values are not label classes: log a classifier's "
+                "predicted class as the prediction and its score as the probability"
+            )
+            return [*rows, ctx.not_computed("accuracy", reason, n_cur=len(pairs))]
+        metrics = classification_metrics(y_true, y_pred)
     else:
         metrics = regression_metrics(np.array(labels, float), np.array(predictions, float))
     rows += [
