@@ -7,6 +7,7 @@ shape (n,) or (n, 1) is logged as the prediction, (n, k) as its argmax.
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -18,10 +19,10 @@ from sightline.sdk.monitor import Monitor, log
 class _Hook:
     def __init__(self, monitor: Monitor) -> None:
         self.monitor = monitor
-        self.started = 0.0
+        self.local = threading.local()  # each serving thread times its own forward pass
 
     def before(self, module: Any, inputs: Any) -> None:
-        self.started = time.perf_counter()
+        self.local.started = time.perf_counter()
 
     def after(self, module: Any, inputs: Any, output: Any) -> None:
         try:
@@ -30,7 +31,7 @@ class _Hook:
             if x.ndim == 1:
                 x = x[None, :]
             preds = y.reshape(-1) if y.ndim == 1 or y.shape[-1] == 1 else y.argmax(axis=-1)
-            per_row = (time.perf_counter() - self.started) * 1000 / max(len(x), 1)
+            per_row = (time.perf_counter() - self.local.started) * 1000 / max(len(x), 1)
             self.monitor.log_batch(
                 x,  # columns: the schema's features in order
                 predictions=np.asarray(preds, dtype=np.float64).tolist(),
