@@ -303,6 +303,31 @@ def test_health_series_detect_a_latency_change_and_score_the_window() -> None:
     assert rows(50.0) == rows(50.0)  # deterministic
 
 
+def test_the_health_matrix_takes_realized_accuracy_else_the_estimate(store: Store) -> None:
+    from sightline.analysis.rows import RowContext
+    from sightline.scheduler.jobs import _history, rows_table
+    from sightline.scheduler.plan import Job
+
+    def window(i: int, metrics: dict[str, float]) -> None:
+        start = T0 + i * HOUR
+        job = Job(start, "p", "m", "1", "performance", start + HOUR, "f")
+        ctx = RowContext("m", "1", start, start + HOUR)
+        rows = [ctx.row(name, value) for name, value in metrics.items()]
+        store.insert_rows("metric_rows", rows_table(job, rows, start))
+
+    store.register_version("p", "m", "1", SCHEMA.to_dict())
+    window(0, {"accuracy": 0.9, "estimated_accuracy": 0.8})  # labels came: realized
+    window(1, {"estimated_accuracy": 0.7})  # not yet
+    window(2, {"throughput": 5.0})
+    health = Job(T0 + 3 * HOUR, "p", "m", "1", "health", T0 + 4 * HOUR, "f")
+    got = {(w, m): v for w, m, v in _history(store, health)}
+    assert got == {
+        (T0, "accuracy"): 0.9,
+        (T0 + HOUR, "accuracy"): 0.7,
+        (T0 + 2 * HOUR, "throughput"): 5.0,
+    }
+
+
 KILLED_RUN = """
 import sys, time
 from datetime import datetime

@@ -293,12 +293,15 @@ def _text(value: Any) -> str:
 
 #: Health KPIs watched for changes, and the windows of history a health job reads.
 WATCHED = ("error_rate", "latency_p95_ms", "throughput")
+#: The KPIs of the health matrix: the watched ones, the drift share and the accuracy
+#: (realized, or estimated before labels) of each window.
+MATRIX_KPIS = (*WATCHED, "drift_share", "accuracy")
 HISTORY = 60
 MIN_HISTORY = 20
 
 
 def _history(store: Store, job: Job) -> tuple[tuple[datetime, str, float], ...]:
-    """The KPIs (and drift share) of the ``HISTORY`` windows before ``job``'s."""
+    """The KPIs, drift share and accuracy of the ``HISTORY`` windows before ``job``'s."""
     size = job.window_end - job.window_start
     rows = store.metric_rows(
         job.project,
@@ -308,12 +311,18 @@ def _history(store: Store, job: Job) -> tuple[tuple[datetime, str, float], ...]:
         version=job.version,
         column="",
     )
-    keep = {*WATCHED, "drift_share"}
-    return tuple(
-        (r["window_start"], r["metric"], float(r["value"]))
+    keep = {*WATCHED, "drift_share", "accuracy", "estimated_accuracy"}
+    found = {
+        (r["window_start"], r["metric"]): float(r["value"])
         for r in rows
         if r["metric"] in keep and r["value"] is not None and math.isfinite(r["value"])
-    )
+    }
+    # A window's accuracy: realized when its labels came, else estimated (CBPE).
+    for (start, metric), value in list(found.items()):
+        if metric == "estimated_accuracy":
+            del found[(start, metric)]
+            found.setdefault((start, "accuracy"), value)
+    return tuple((start, metric, value) for (start, metric), value in sorted(found.items()))
 
 
 def series_rows(
@@ -332,7 +341,7 @@ def series_rows(
         if metric not in now or len(past) < MIN_HISTORY:
             continue
         out.append(_change_row(metric, np.array(past), now[metric], ctx))
-    names = [m for m in (*WATCHED, "drift_share") if m in now or any(k[1] == m for k in table)]
+    names = [m for m in MATRIX_KPIS if m in now or any(k[1] == m for k in table)]
     snapshots = [{m: table.get((w, m), math.nan) for m in names} for w in windows]
     if len(snapshots) >= MIN_HISTORY and names:
         out.append(_anomaly_row([*snapshots, {m: now.get(m, math.nan) for m in names}], ctx))
