@@ -46,13 +46,17 @@ UNIT_METRICS: Final = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class PerformanceSpec:
-    """What to compute: the task, the columns and (binary) the positive label."""
+    """What to compute: the task, the columns and (binary) the positive label; for a
+    multiclass classifier with one probability column per class, the classes and their
+    columns in the same order."""
 
     task: Literal["classification", "regression"]
     target: str
     prediction: str
     score: str | None
     pos_label: str | None
+    classes: tuple[str, ...] = ()
+    class_scores: tuple[str, ...] = ()
 
 
 def performance_spec(
@@ -82,11 +86,37 @@ def performance_spec(
         )
     labels = sorted(truth | predicted)
     probas = schema.names(role="probability")
-    binary = len(labels) <= 2
-    if pos_label is None and binary:
+    columns = class_columns(labels, probas)
+    if len(labels) > 2:
+        classes = tuple(labels) if columns else ()
+        return PerformanceSpec(
+            "classification", target.name, prediction.name, None, pos_label, classes, columns
+        )
+    if pos_label is None:
         pos_label = _default_positive(labels)
-    score = probas[0] if binary and len(probas) == 1 else None
+    score = probas[0] if len(probas) == 1 else None
+    if columns and pos_label in labels:
+        score = columns[labels.index(pos_label)]
     return PerformanceSpec("classification", target.name, prediction.name, score, pos_label)
+
+
+def class_columns(classes: Sequence[str], probabilities: Sequence[str]) -> tuple[str, ...]:
+    """The probability column of each class, found by name: the class itself or a name
+    ending in ``_<class>`` (``proba_a``, ``y_pred_proba_a``); empty unless every class has
+    exactly one, each its own.
+
+    >>> class_columns(["a", "b"], ["proba_b", "proba_a"])
+    ('proba_a', 'proba_b')
+    >>> class_columns(["a", "b"], ["score"])
+    ()
+    """
+    found = []
+    for label in classes:
+        match = [p for p in probabilities if p == label or p.endswith(f"_{label}")]
+        if len(match) != 1:
+            return ()
+        found.append(match[0])
+    return tuple(found) if len(set(found)) == len(found) else ()
 
 
 #: Predicted labels that are not target classes tolerated before a prediction column is
@@ -124,8 +154,21 @@ def metric_values(spec: PerformanceSpec, table: pa.Table) -> tuple[dict[str, flo
         ok_score = np.isfinite(scores[ok])
         if ok_score.all():
             y_score = scores[ok]
+    if spec.class_scores:
+        matrix = score_matrix(spec, table)[ok]
+        known = np.isin(y_true, spec.classes) & np.isin(y_pred, spec.classes)
+        if known.all() and np.isfinite(matrix).all():
+            values = perf.classification_metrics(
+                y_true, y_pred, matrix, labels=np.array(spec.classes, dtype=object)
+            )
+            return values, int(ok.sum())
     values = perf.classification_metrics(y_true, y_pred, y_score, pos_label=spec.pos_label)
     return values, int(ok.sum())
+
+
+def score_matrix(spec: PerformanceSpec, table: pa.Table) -> npt.NDArray[np.float64]:
+    """The ``(rows, classes)`` probabilities of a multiclass spec (NaN where missing)."""
+    return np.column_stack([numeric_values(table.column(c))[0] for c in spec.class_scores])
 
 
 def labelled(
@@ -256,20 +299,35 @@ MIN_ESTIMATION_ROWS = 100
 
 
 def fit_estimator(spec: PerformanceSpec, reference: pa.Table) -> CBPE | None:
-    """A CBPE estimator fitted on the labelled reference rows of a binary classifier with a
-    score column, or None (regression, multiclass, no score, too few rows)."""
-    if spec.task != "classification" or spec.score is None or spec.pos_label is None:
+    """A CBPE estimator fitted on the labelled reference rows of a classifier with a score
+    column (binary) or a probability column per class (multiclass), or None (regression,
+    no scores, fewer than ``MIN_ESTIMATION_ROWS`` usable rows)."""
+    if spec.task != "classification":
         return None
     y_true, y_pred, ok = labelled(spec, reference)
-    scores, _ = numeric_values(reference.column(spec.score))
-    scores = scores[ok]
-    finite = np.isfinite(scores) & (scores >= 0) & (scores <= 1)
-    if finite.sum() < MIN_ESTIMATION_ROWS:
+    if spec.class_scores:
+        classes = np.array(spec.classes, dtype=object)
+        matrix = score_matrix(spec, reference)[ok]
+        usable = _usable(matrix) & np.isin(y_true, classes) & np.isin(y_pred, classes)
+        if usable.sum() < MIN_ESTIMATION_ROWS:
+            return None
+        return CBPE().fit(y_true[usable], y_pred[usable], matrix[usable], classes=classes)
+    if spec.score is None or spec.pos_label is None:
+        return None
+    scores = numeric_values(reference.column(spec.score))[0][ok]
+    usable = _usable(scores)
+    if usable.sum() < MIN_ESTIMATION_ROWS:
         return None
     pos = spec.pos_label
     return CBPE(pos_label=1).fit(
-        (y_true[finite] == pos).astype(int), (y_pred[finite] == pos).astype(int), scores[finite]
+        (y_true[usable] == pos).astype(int), (y_pred[usable] == pos).astype(int), scores[usable]
     )
+
+
+def _usable(scores: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+    """Rows whose scores (1-D, or one column per class) are all probabilities."""
+    inside = np.isfinite(scores) & (scores >= 0) & (scores <= 1)
+    return np.asarray(inside if inside.ndim == 1 else inside.all(axis=1), dtype=np.bool_)
 
 
 def estimated_rows(
@@ -283,20 +341,29 @@ def estimated_rows(
     """``estimated_<metric>`` rows for a window with predictions and scores but no target
     (none when a target is present: then the realized rows say it). ``lower``/``upper``
     are the estimate's band (+- 3 standard errors); the row alerts when the estimate leaves
-    the realized metric's reference bounds."""
+    the realized metric's reference bounds. Multiclass rows whose predicted class the
+    reference does not know are left out."""
     names = table.column_names
-    if spec.prediction not in names or spec.score is None or spec.score not in names:
+    score_columns = spec.class_scores or ((spec.score,) if spec.score is not None else ())
+    if spec.prediction not in names or not score_columns or not set(score_columns) <= set(names):
         return []
     if spec.target in names and table.column(spec.target).null_count < table.num_rows:
         return []
     predicted = category_text(table.column(spec.prediction))
     valid = np.asarray(pc.is_valid(predicted).to_numpy(zero_copy_only=False), dtype=bool)
     labels = np.asarray(predicted.to_numpy(zero_copy_only=False), dtype=object)
-    scores, _ = numeric_values(table.column(spec.score))
-    ok = valid & np.isfinite(scores) & (scores >= 0) & (scores <= 1)
-    if not ok.any():
-        return []
-    estimates = estimator.estimate((labels[ok] == spec.pos_label).astype(int), scores[ok])
+    if spec.class_scores:
+        scores = score_matrix(spec, table)
+        ok = valid & _usable(scores) & np.isin(labels, np.array(spec.classes, dtype=object))
+        if not ok.any():
+            return []
+        estimates = estimator.estimate(labels[ok], scores[ok])
+    else:
+        scores = numeric_values(table.column(score_columns[0]))[0]
+        ok = valid & _usable(scores)
+        if not ok.any():
+            return []
+        estimates = estimator.estimate((labels[ok] == spec.pos_label).astype(int), scores[ok])
     return _estimate_rows(estimates, bounds, ctx, n_ref, int(ok.sum()))
 
 
@@ -331,7 +398,8 @@ def estimator_state(schema: Schema, reference: pa.Table) -> dict[str, Any] | Non
     """What a collector keeps to estimate a binary classifier's performance in windows
     without labels: the CBPE fitted on the labelled ``reference`` and the reference's
     realized metrics, as JSON values; None when no estimator can be fitted (regression,
-    multiclass, no probability column, fewer than ``MIN_ESTIMATION_ROWS`` labelled rows).
+    no probability column, fewer than ``MIN_ESTIMATION_ROWS`` labelled rows) and for
+    multiclass models, whose prediction records carry one probability only.
 
     Examples
     --------
@@ -350,7 +418,7 @@ def estimator_state(schema: Schema, reference: pa.Table) -> dict[str, Any] | Non
     if spec is None:
         return None
     estimator = fit_estimator(spec, reference)
-    if estimator is None:
+    if estimator is None or estimator.is_multiclass_:  # prediction records hold one probability
         return None
     realized, n_ref = metric_values(spec, reference)
     centre = {**estimator.reference_estimates_, **realized}
