@@ -10,13 +10,12 @@ import pyarrow as pa
 from sightline._types import Role
 from sightline.analysis.columns import SchemaOptions, check_columns
 from sightline.analysis.drift import SampleResult, drift_rows, sample_stat
+from sightline.analysis.estimated import estimated_rows, fit_estimator
 from sightline.analysis.frames import DataLike, to_table
 from sightline.analysis.methods import DriftOptions
 from sightline.analysis.multivariate import MultivariateDrift
 from sightline.analysis.performance import (
     PerformanceSpec,
-    estimated_rows,
-    fit_estimator,
     performance_rows,
     performance_spec,
     reference_bounds,

@@ -28,8 +28,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from sightline.analysis.estimated import estimated_window_rows
 from sightline.analysis.methods import DriftOptions
-from sightline.analysis.performance import MAX_UNSEEN_PREDICTIONS, estimated_window_rows
+from sightline.analysis.performance import MAX_UNSEEN_PREDICTIONS
 from sightline.analysis.profile_compare import compare_profiles
 from sightline.analysis.rows import MetricRow, RowContext
 from sightline.errors import SightlineWarning

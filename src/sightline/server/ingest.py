@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Header, Path, Request
 from starlette.concurrency import run_in_threadpool
 
 from sightline.analysis.columns import SchemaOptions
-from sightline.analysis.performance import estimator_state
+from sightline.analysis.estimated import estimator_state
 from sightline.analysis.profiling import profile_data
 from sightline.errors import InvalidInputError
 from sightline.profile import Profile, Schema
