@@ -79,7 +79,8 @@ def performance_spec(
             f"prediction column {prediction.name!r} holds {len(predicted):,} distinct values, "
             f"{len(unseen):,} of them not classes of the categorical target {target.name!r} "
             f"(e.g. {examples}): a classifier's prediction must be its predicted class; give "
-            "its scores the role 'probability' and the predicted class the role 'prediction'",
+            "its scores the role 'probability' and the predicted class the role 'prediction' "
+            "(or declare the target numeric for regression metrics)",
             field=prediction.name,
         )
     labels = sorted(truth | predicted)
