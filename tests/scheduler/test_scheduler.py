@@ -89,12 +89,13 @@ def store(store_location: str) -> Iterator[Store]:
 def test_runs_every_job_once_and_reruns_identically(store: Store) -> None:
     ingest(store, EVENTS)
     first = Scheduler(store).run_once(NOW)
-    assert (first.planned, first.written, first.failed) == (12, 12, [])  # 4 windows x 3 kinds
+    # 4 windows x 3 kinds from profiles, then the 4 windows' matrix jobs in a second pass
+    assert (first.planned, first.written, first.failed) == (16, 16, [])
     rows = all_rows(store)
     assert Scheduler(store).run_once(NOW).planned == 0
     with store._write() as tx:  # forget the job records: everything runs again
         tx.execute("DELETE FROM jobs_done")
-    assert Scheduler(store).run_once(NOW).written == 12
+    assert Scheduler(store).run_once(NOW).written == 16
     assert all_rows(store) == rows
     drift = store.latest_metric_rows("p", "m", "drift")
     shares = {r["column"]: r for r in drift}
@@ -193,6 +194,9 @@ def test_late_labels_recompute_performance_within_the_horizon(store: Store) -> N
     assert [r["value"] for r in coverage] == [1.0]
     accuracy = store.metric_rows("p", "m", since=T0, until=T0 + HOUR, metric="accuracy")
     assert [r["value"] for r in accuracy] == [0.75]
+    # The window's health matrix reran on its new performance rows.
+    done = store.jobs_done("p", "m", "1")
+    assert done[(T0, "matrix")].endswith("|" + done[(T0, "performance")])
     # Beyond the horizon, new labels no longer recompute the window.
     label(range(40), T0 + 9 * HOUR)
     assert not [j for j in plan(store, T0 + 9 * HOUR) if j.kind == "performance"]
@@ -274,7 +278,7 @@ def test_dask_local_cluster_gives_the_same_rows(tmp_path_factory: pytest.TempPat
             distributed.Client(cluster) as client,
         ):
             report = Scheduler(remote, client=client).run_once(NOW)
-        assert report.written == 12
+        assert report.written == 16
         assert all_rows(local) == all_rows(remote)
     finally:
         local.close()
@@ -283,24 +287,31 @@ def test_dask_local_cluster_gives_the_same_rows(tmp_path_factory: pytest.TempPat
 
 def test_health_series_detect_a_latency_change_and_score_the_window() -> None:
     from sightline.analysis.rows import RowContext
-    from sightline.scheduler.jobs import series_rows
+    from sightline.scheduler.jobs import change_rows, matrix_rows
 
     rng = np.random.default_rng(5)
     windows = [T0 + i * HOUR for i in range(40)]
     history = [(w, "latency_p95_ms", float(50 + rng.normal(0, 1))) for w in windows]
     history += [(w, "error_rate", float(0.01 + rng.normal(0, 0.001))) for w in windows]
-    ctx = RowContext("m", "1", T0 + 40 * HOUR, T0 + 41 * HOUR)
+    history += [(w, "drift_share", float(rng.uniform(0, 0.1))) for w in windows]
+    now = T0 + 40 * HOUR
+    ctx = RowContext("m", "1", now, now + HOUR)
 
-    def rows(latency: float) -> dict[str, object]:
+    def rows(latency: float, drift_share: float = 0.05) -> dict[str, object]:
         current = [ctx.row("latency_p95_ms", latency), ctx.row("error_rate", 0.01)]
-        return {r.metric: r for r in series_rows(history, current, ctx)}
+        mine = [(now, r.metric, r.value) for r in current] + [(now, "drift_share", drift_share)]
+        found = change_rows(history, current, ctx) + matrix_rows(history + mine, now, ctx)
+        return {r.metric: r for r in found}
 
     calm, jump = rows(50.2), rows(80.0)
     assert not calm["change_latency_p95_ms"].alert and jump["change_latency_p95_ms"].alert  # type: ignore[attr-defined]
     assert not calm["change_error_rate"].alert  # type: ignore[attr-defined]
     assert jump["health_anomaly_score"].value > calm["health_anomaly_score"].value  # type: ignore[attr-defined]
     assert jump["health_anomaly_score"].alert and not calm["health_anomaly_score"].alert  # type: ignore[attr-defined]
+    # The window's own drift share counts: a data set drifting at 90 % is an anomaly.
+    assert rows(50.2, drift_share=0.9)["health_anomaly_score"].alert  # type: ignore[attr-defined]
     assert rows(50.0) == rows(50.0)  # deterministic
+    assert matrix_rows(history, now, ctx) == []  # no KPI of the window itself yet
 
 
 def test_the_health_matrix_takes_realized_accuracy_else_the_estimate(store: Store) -> None:
@@ -373,8 +384,8 @@ def test_a_killed_run_leaves_one_result_per_window_equal_to_a_clean_run(
     store = open_store(killed)
     try:
         done_before = len(store.jobs_done("p", "m", "1"))
-        assert 4 <= done_before < 12
-        assert Scheduler(store).run_once(NOW).written == 12 - done_before
+        assert 4 <= done_before < 16
+        assert Scheduler(store).run_once(NOW).written == 16 - done_before
         after_restart = all_rows(store)
     finally:
         store.close()

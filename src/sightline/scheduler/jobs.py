@@ -8,7 +8,10 @@ function, which Dask can run anywhere), and write them back.
   identical rows; rows estimated from KLL sketches (whose compaction is randomized) are
   left out of scheduled jobs for the same reason.
 - ``health``: predictions, throughput per second, error rate and latency p50/p95/p99
-  (interpolated in the Prometheus buckets, as ``histogram_quantile`` does), instances.
+  (interpolated in the Prometheus buckets, as ``histogram_quantile`` does), instances,
+  and a change detector on each watched KPI.
+- ``matrix``: once the window's drift and health jobs are done, the anomaly score of its
+  KPIs (drift share and accuracy included) in the matrix of the last windows.
 - ``performance``: classification metrics (when labels are text or at most 20 distinct
   integers) or regression metrics of the window's predictions joined with their labels,
   and ``label_coverage``; when the version's reference was uploaded with labelled rows
@@ -75,6 +78,8 @@ def load(store: Store, job: Job) -> JobInputs:
         rows = store.labelled(job.project, job.model, job.version, job.window_start, job.window_end)
         estimator = store.estimator(job.project, job.model, job.version)
         return JobInputs(job, labelled=tuple(rows), estimator=estimator)
+    if job.kind == "matrix":
+        return JobInputs(job, history=_history(store, job, until=job.window_end))
     profiles = store.window_profiles(
         job.project, job.model, job.version, job.window_start, job.window_end
     )
@@ -104,10 +109,12 @@ def compute(inputs: JobInputs) -> list[MetricRow]:
         return _performance(inputs.labelled, ctx) + _estimated(
             inputs.labelled, inputs.estimator, ctx
         )
+    if job.kind == "matrix":
+        return matrix_rows(inputs.history, job.window_start, ctx)
     current = merge_profiles(Profile.from_bytes(p) for p in inputs.profiles)
     if job.kind == "health":
         kpis = _health(current, (job.window_end - job.window_start).total_seconds(), ctx)
-        return kpis + series_rows(inputs.history, kpis, ctx)
+        return kpis + change_rows(inputs.history, kpis, ctx)
     if not inputs.reference:
         return [
             ctx.not_computed("drift_share", "no reference: upload one or set a rolling reference")
@@ -294,21 +301,25 @@ def _text(value: Any) -> str:
 
 #: Health KPIs watched for changes, and the windows of history a health job reads.
 WATCHED = ("error_rate", "latency_p95_ms", "throughput")
-#: The KPIs of the health matrix: the watched ones, the drift share and the accuracy
-#: (realized, or estimated before labels) of each window.
+#: The KPIs of the health matrix (the ``matrix`` job, once a window's other jobs are
+#: done): the watched ones, the drift share and the accuracy (realized, or estimated
+#: before labels) of each window.
 MATRIX_KPIS = (*WATCHED, "drift_share", "accuracy")
 HISTORY = 60
 MIN_HISTORY = 20
 
 
-def _history(store: Store, job: Job) -> tuple[tuple[datetime, str, float], ...]:
-    """The KPIs, drift share and accuracy of the ``HISTORY`` windows before ``job``'s."""
+def _history(
+    store: Store, job: Job, until: datetime | None = None
+) -> tuple[tuple[datetime, str, float], ...]:
+    """The KPIs, drift share and accuracy of the ``HISTORY`` windows before ``job``'s
+    (and of ``job``'s own with ``until=job.window_end``)."""
     size = job.window_end - job.window_start
     rows = store.metric_rows(
         job.project,
         job.model,
         since=job.window_start - HISTORY * size,
-        until=job.window_start,
+        until=job.window_start if until is None else until,
         version=job.version,
         column="",
     )
@@ -326,27 +337,35 @@ def _history(store: Store, job: Job) -> tuple[tuple[datetime, str, float], ...]:
     return tuple((start, metric, value) for (start, metric), value in sorted(found.items()))
 
 
-def series_rows(
+def change_rows(
     history: Sequence[tuple[datetime, str, float]], current: Sequence[MetricRow], ctx: RowContext
 ) -> list[MetricRow]:
-    """Change detection on each watched KPI (CUSUM calibrated on the previous windows by
-    Siegmund's formula for one false alarm per 10,000 windows) and the anomaly score of
-    this window in the matrix of the last windows' KPIs (alert above the mean + 3 sd of
-    the previous windows' scores)."""
+    """Change detection on each watched KPI: a CUSUM calibrated on the previous windows by
+    Siegmund's formula for one false alarm per 10,000 windows."""
     now = {r.metric: r.value for r in current if math.isfinite(r.value)}
     windows = sorted({w for w, _, _ in history})
     table = {(w, m): v for w, m, v in history}
     out = []
     for metric in WATCHED:
         past = [table[(w, metric)] for w in windows if (w, metric) in table]
-        if metric not in now or len(past) < MIN_HISTORY:
-            continue
-        out.append(_change_row(metric, np.array(past), now[metric], ctx))
-    names = [m for m in MATRIX_KPIS if m in now or any(k[1] == m for k in table)]
-    snapshots = [{m: table.get((w, m), math.nan) for m in names} for w in windows]
-    if len(snapshots) >= MIN_HISTORY and names:
-        out.append(_anomaly_row([*snapshots, {m: now.get(m, math.nan) for m in names}], ctx))
+        if metric in now and len(past) >= MIN_HISTORY:
+            out.append(_change_row(metric, np.array(past), now[metric], ctx))
     return out
+
+
+def matrix_rows(
+    history: Sequence[tuple[datetime, str, float]], start: datetime, ctx: RowContext
+) -> list[MetricRow]:
+    """The anomaly score of the window at ``start`` in the matrix of the KPIs of the last
+    windows, its own included (alert above the mean + 3 sd of the previous windows'
+    scores); nothing before ``MIN_HISTORY`` previous windows."""
+    table = {(w, m): v for w, m, v in history}
+    windows = sorted({w for w, _, _ in history if w < start})
+    names = [m for m in MATRIX_KPIS if any(k[1] == m for k in table)]
+    if len(windows) < MIN_HISTORY or not names or start not in {w for w, _ in table}:
+        return []
+    rows = [*windows, start]
+    return [_anomaly_row([{m: table.get((w, m), math.nan) for m in names} for w in rows], ctx)]
 
 
 def _change_row(metric: str, past: np.ndarray, value: float, ctx: RowContext) -> MetricRow:

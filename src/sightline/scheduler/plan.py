@@ -1,8 +1,10 @@
 """Job planning: a pure function of the stored state and the clock.
 
 One job per (project, model, version, window, kind), kinds ``drift``, ``quality``,
-``health`` (from profiles) and ``performance`` (from labelled predictions, and from
-unlabelled ones when the version has a performance estimator). A job is due
+``health`` (from profiles), ``performance`` (from labelled predictions, and from
+unlabelled ones when the version has a performance estimator) and ``matrix`` (from the
+rows of the others: due once the window's profile jobs are done, and again when its
+performance rows change). A job is due
 when its window has closed (plus the model's lateness) and the fingerprint of its inputs
 differs from the one recorded when it last ran: new windows, catch-up after downtime, late
 profiles and, within the label horizon, late labels. Jobs come oldest first, and go to
@@ -51,12 +53,14 @@ def plan(store: Store, now: datetime) -> list[Job]:
         done = store.jobs_done(project, model, version)
         profiles = store.profile_windows(project, model, version, settings.window)
         for start, fingerprint in profiles.items():
-            if start + size <= closed:
-                for kind in PROFILE_KINDS:
-                    if done.get((start, kind)) != fingerprint:
-                        jobs.append(
-                            Job(start, project, model, version, kind, start + size, fingerprint)
-                        )
+            if start + size > closed:
+                continue
+            stale = [k for k in PROFILE_KINDS if done.get((start, k)) != fingerprint]
+            for kind in stale:
+                jobs.append(Job(start, project, model, version, kind, start + size, fingerprint))
+            matrix = f"{fingerprint}|{done.get((start, 'performance'), '')}"
+            if not stale and done.get((start, "matrix")) != matrix:
+                jobs.append(Job(start, project, model, version, "matrix", start + size, matrix))
         horizon = closed - timedelta(seconds=settings.label_horizon)
         estimated = store.estimator(project, model, version) is not None
         for start, fingerprint in store.label_windows(

@@ -3,8 +3,9 @@
 :meth:`Scheduler.run_once` plans the jobs due at ``now``, loads their inputs from the
 store, computes their rows (locally, or with ``client.map`` on Dask workers, which need
 no access to the store), and writes each job's rows in its own transaction, oldest
-window first. Running it again with nothing new plans nothing; rerunning a job replaces
-its rows with identical ones.
+window first; a second pass runs the ``matrix`` jobs, which read the rows of the first.
+Running it again with nothing new plans nothing; rerunning a job replaces its rows with
+identical ones.
 """
 
 from __future__ import annotations
@@ -54,8 +55,21 @@ class Scheduler:
         self.workers = tuple(workers)
 
     def run_once(self, now: datetime | None = None, *, limit: int | None = None) -> RunReport:
-        """Plan and run every job due at ``now`` (at most ``limit``), oldest first."""
+        """Plan and run every job due at ``now`` (at most ``limit``), oldest first; then,
+        in a second pass, the ``matrix`` jobs that the first pass made due."""
         moment = utcnow() if now is None else now
+        first = self._pass(moment, limit)
+        if not first.written or (limit is not None and first.planned >= limit):
+            return first
+        left = None if limit is None else limit - first.planned
+        second = self._pass(moment, left)
+        return RunReport(
+            first.planned + second.planned,
+            first.written + second.written,
+            first.failed + second.failed,
+        )
+
+    def _pass(self, moment: datetime, limit: int | None) -> RunReport:
         due = [
             job for job in plan(self.store, moment) if assign(job.key, self.workers) == self.worker
         ]
