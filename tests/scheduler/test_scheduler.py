@@ -240,6 +240,33 @@ def test_scores_logged_as_predictions_are_not_computed_as_classes(store: Store) 
     assert "not label classes" in rows["accuracy"]["method"]
 
 
+def test_a_profile_binned_before_the_reference_does_not_block_its_window(store: Store) -> None:
+    ingest(store, [(0, "i1", 0), (0, "i2", 0)])
+    # Sent before the reference existed (or to a replica that did not know it yet): no bins.
+    early = Profile.zero(
+        SCHEMA,
+        model="m",
+        version="1",
+        instance_id="i3",
+        window_start=(T0 + timedelta(minutes=5)).replace(tzinfo=UTC),
+        window_end=(T0 + timedelta(minutes=15)).replace(tzinfo=UTC),
+    )
+    early.update(data(100, seed=99).to_pydict())
+    early = early.record_latency(np.full(100, 50.0), n_errors=4)
+    body = early.to_bytes()
+    rows = profile_record("p", early, body, "early", T0)
+    store.ingest("p", Idempotency("early", "early", "profiles"), "profiles", rows)
+
+    report = Scheduler(store).run_once(NOW)
+    assert report.failed == []
+    got = {r["metric"]: r["value"] for r in store.metric_rows("p", "m", since=T0, until=NOW)}
+    assert got["profiles_skipped"] == 1.0
+    assert got["predictions"] == 700.0  # health counts every profile: 300 + 300 + 100
+    assert got["instances"] == 3.0
+    assert got["error_rate"] == 4 / 700
+    assert "drift_share" in got and got["drift_share"] is not None
+
+
 def test_rolling_reference(store: Store) -> None:
     ingest(store, EVENTS)
     store.set_model_settings("p", "m", ModelSettings(window=3600, lateness=60, reference_windows=2))

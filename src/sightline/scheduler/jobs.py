@@ -36,7 +36,7 @@ from sightline.analysis.methods import DriftOptions
 from sightline.analysis.performance import MAX_UNSEEN_PREDICTIONS
 from sightline.analysis.profile_compare import compare_profiles
 from sightline.analysis.rows import MetricRow, RowContext
-from sightline.errors import SightlineWarning
+from sightline.errors import IncompatibleProfilesError, SightlineWarning
 from sightline.profile import LATENCY_BUCKETS_MS, Profile, merge_profiles
 from sightline.scheduler.plan import Job
 from sightline.scheduler.windows import EPOCH
@@ -111,23 +111,62 @@ def compute(inputs: JobInputs) -> list[MetricRow]:
         )
     if job.kind == "matrix":
         return matrix_rows(inputs.history, job.window_start, ctx)
-    current = merge_profiles(Profile.from_bytes(p) for p in inputs.profiles)
+    profiles = [Profile.from_bytes(p) for p in inputs.profiles]
     if job.kind == "health":
-        kpis = _health(current, (job.window_end - job.window_start).total_seconds(), ctx)
+        kpis = _health(profiles, (job.window_end - job.window_start).total_seconds(), ctx)
         return kpis + change_rows(inputs.history, kpis, ctx)
+    return _compared(inputs, profiles, ctx)
+
+
+def _compared(inputs: JobInputs, profiles: list[Profile], ctx: RowContext) -> list[MetricRow]:
+    """Drift or quality rows: the window's profiles against the (rolling) reference."""
+    job = inputs.job
     if not inputs.reference:
         return [
             ctx.not_computed("drift_share", "no reference: upload one or set a rolling reference")
         ]
-    parts = [Profile.from_bytes(p) for p in inputs.reference]
+    parts, _ = compatible([Profile.from_bytes(p) for p in inputs.reference])
     reference = merge_profiles(parts)
-    reference.model, reference.version = current.model, current.version
+    reference.model, reference.version = profiles[0].model, profiles[0].version
+    kept, skipped = compatible(profiles, reference)
+    if not kept:
+        reason = f"none of the window's {skipped} profiles has the reference's bins"
+        return [ctx.not_computed("drift_share", reason)] if job.kind == "drift" else []
     size = job.window_end - job.window_start
     options = replace(DRIFT_OPTIONS, thresholds=window_thresholds(reference, parts, size))
-    compared = compare_profiles(reference, current, options, ctx).rows
+    compared = compare_profiles(reference, merge_profiles(kept), options, ctx).rows
     if job.kind == "quality":
         return [r for r in compared if r.metric in QUALITY_METRICS and "KLL" not in r.method]
-    return [r for r in compared if r.metric not in QUALITY_METRICS]
+    rows = [r for r in compared if r.metric not in QUALITY_METRICS]
+    if skipped:
+        method = "profiles left out: their bins differ from the reference's (sent before it)"
+        rows.append(ctx.row("profiles_skipped", float(skipped), n_cur=skipped, method=method))
+    return rows
+
+
+def compatible(
+    profiles: Sequence[Profile], anchor: Profile | None = None
+) -> tuple[list[Profile], int]:
+    """The profiles that merge with ``anchor`` (default: the first one), in their order,
+    and how many do not (profiles binned before a reference existed, for one).
+
+    >>> import numpy as np
+    >>> from sightline.profile import Column, Schema
+    >>> a, b = (Profile.zero(Schema((Column("x"),)), edges=e) for e in ({"x": [0.0]}, None))
+    >>> [len(x) if isinstance(x, list) else x for x in compatible([a, a, b])]
+    [2, 1]
+    """
+    if not profiles:
+        return [], 0
+    first = profiles[0] if anchor is None else anchor
+    kept = []
+    for p in profiles:
+        try:
+            first.check_compatible(p)
+        except IncompatibleProfilesError:
+            continue
+        kept.append(p)
+    return kept, len(profiles) - len(kept)
 
 
 #: Reference windows needed before drift thresholds come from their spread.
@@ -223,17 +262,21 @@ def bucket_quantile(buckets: np.ndarray, q: float) -> float:
     return lower + (float(uppers[i]) - lower) * (q * total - below) / inside if inside else lower
 
 
-def _health(p: Profile, seconds: float, ctx: RowContext) -> list[MetricRow]:
-    n = p.n_predictions
+def _health(profiles: Sequence[Profile], seconds: float, ctx: RowContext) -> list[MetricRow]:
+    """The window's serving KPIs, summed over every profile (their columns need not merge)."""
+    n = sum(p.n_predictions for p in profiles)
+    errors = sum(p.n_errors for p in profiles)
+    instances = {i for p in profiles for i in p.instance_ids}
+    buckets = np.sum([p.latency_buckets for p in profiles], axis=0)
     rows = [
         ctx.row("predictions", float(n), n_cur=n, method="count"),
         ctx.row("throughput", n / seconds, n_cur=n, method="predictions per second"),
-        ctx.row("instances", float(len(p.instance_ids)), method="distinct instance ids"),
+        ctx.row("instances", float(len(instances)), method="distinct instance ids"),
     ]
     if n:
-        rows.append(ctx.row("error_rate", p.n_errors / n, n_cur=n, method="errors / predictions"))
+        rows.append(ctx.row("error_rate", errors / n, n_cur=n, method="errors / predictions"))
     for q in (0.5, 0.95, 0.99):
-        value = bucket_quantile(p.latency_buckets, q)
+        value = bucket_quantile(buckets, q)
         if not math.isnan(value):
             name = f"latency_p{round(q * 100)}_ms"
             rows.append(ctx.row(name, value, n_cur=n, method="histogram_quantile of le buckets"))
