@@ -267,6 +267,31 @@ def test_a_profile_binned_before_the_reference_does_not_block_its_window(store: 
     assert "drift_share" in got and got["drift_share"] is not None
 
 
+def test_a_failing_job_is_retried_later_with_a_growing_delay(store: Store) -> None:
+    ingest(store, [(0, "i1", 0)])
+    good = PAYLOADS["0-i1-0"]
+    broken = profile_record("p", Profile.from_bytes(good), b"not a profile", "broken", T0)
+    store.ingest("p", Idempotency("broken", "broken", "profiles"), "profiles", broken)
+
+    def run(at: datetime) -> set[str]:
+        report = Scheduler(store).run_once(at)
+        return {key.rsplit("/", 1)[1] for key in report.failed}
+
+    assert run(NOW) == {"drift", "quality", "health"}  # the window cannot be read
+    assert Scheduler(store).run_once(NOW + timedelta(seconds=30)).planned == 0  # waits 1 min
+    assert run(NOW + timedelta(seconds=61)) == {"drift", "quality", "health"}
+    assert Scheduler(store).run_once(NOW + timedelta(seconds=150)).planned == 0  # now 2 min
+    ((error,),) = store._read("SELECT DISTINCT error FROM jobs_failed WHERE kind = 'drift'")
+    assert "Error" in error
+    # New inputs are tried at once; a success clears the failure.
+    with store._write() as tx:
+        tx.execute("DELETE FROM profiles WHERE idempotency_key = 'broken'")
+    ingest(store, [(0, "i2", 0), (0, "i2", 1)])
+    report = Scheduler(store).run_once(NOW + timedelta(seconds=151))
+    assert (report.planned, report.failed) == (4, [])  # three kinds, then the matrix
+    assert store._read("SELECT count(*) FROM jobs_failed") == [(0,)]
+
+
 def test_rolling_reference(store: Store) -> None:
     ingest(store, EVENTS)
     store.set_model_settings("p", "m", ModelSettings(window=3600, lateness=60, reference_windows=2))

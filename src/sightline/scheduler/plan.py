@@ -7,7 +7,8 @@ rows of the others: due once the window's profile jobs are done, and again when 
 performance rows change). A job is due
 when its window has closed (plus the model's lateness) and the fingerprint of its inputs
 differs from the one recorded when it last ran: new windows, catch-up after downtime, late
-profiles and, within the label horizon, late labels. Jobs come oldest first, and go to
+profiles and, within the label horizon, late labels. A job that failed on the same inputs
+waits before its next try (1 minute, doubling up to a day). Jobs come oldest first, and go to
 workers by rendezvous hashing.
 """
 
@@ -51,15 +52,31 @@ def plan(store: Store, now: datetime) -> list[Job]:
         size = timedelta(seconds=settings.window)
         closed = closed_before(now, settings.window, settings.lateness)
         done = store.jobs_done(project, model, version)
+        # Jobs that failed on these very inputs and are not yet due for another try.
+        waiting = {
+            (start, kind, fingerprint)
+            for (start, kind), (fingerprint, retry_at) in store.jobs_failed(
+                project, model, version
+            ).items()
+            if retry_at > now
+        }
+
         profiles = store.profile_windows(project, model, version, settings.window)
         for start, fingerprint in profiles.items():
             if start + size > closed:
                 continue
             stale = [k for k in PROFILE_KINDS if done.get((start, k)) != fingerprint]
             for kind in stale:
-                jobs.append(Job(start, project, model, version, kind, start + size, fingerprint))
+                if (start, kind, fingerprint) not in waiting:
+                    jobs.append(
+                        Job(start, project, model, version, kind, start + size, fingerprint)
+                    )
             matrix = f"{fingerprint}|{done.get((start, 'performance'), '')}"
-            if not stale and done.get((start, "matrix")) != matrix:
+            if (
+                not stale
+                and done.get((start, "matrix")) != matrix
+                and (start, "matrix", matrix) not in waiting
+            ):
                 jobs.append(Job(start, project, model, version, "matrix", start + size, matrix))
         horizon = closed - timedelta(seconds=settings.label_horizon)
         estimated = store.estimator(project, model, version) is not None
@@ -69,7 +86,11 @@ def plan(store: Store, now: datetime) -> list[Job]:
             due = start + size <= closed and (
                 start >= horizon or (start, "performance") not in done
             )
-            if due and done.get((start, "performance")) != fingerprint:
+            if (
+                due
+                and done.get((start, "performance")) != fingerprint
+                and (start, "performance", fingerprint) not in waiting
+            ):
                 jobs.append(
                     Job(start, project, model, version, "performance", start + size, fingerprint)
                 )

@@ -11,6 +11,7 @@ identical ones.
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -78,26 +79,30 @@ class Scheduler:
         written = 0
         inputs = [j.load(self.store, job) for job in due]
         for job, rows in zip(due, self._compute(inputs), strict=True):
-            if rows is None:
+            if isinstance(rows, str):
                 failed.append(job.key)
+                key = (job.model, job.version, job.window_start, job.kind)
+                attempts = self.store.fail_job(job.project, key, job.fingerprint, rows, moment)
+                log.error("job %s failed (attempt %d): %s", job.key, attempts, rows)
                 continue
             j.write(self.store, job, rows, moment)
             written += 1
         return RunReport(len(due), written, failed)
 
-    def _compute(self, inputs: list[j.JobInputs]) -> list[list[MetricRow] | None]:
+    def _compute(self, inputs: list[j.JobInputs]) -> list[list[MetricRow] | str]:
         if self.client is not None and inputs:
             futures = self.client.map(_safe_compute, inputs, pure=True)
             return list(self.client.gather(futures))
         return [_safe_compute(i) for i in inputs]
 
 
-def _safe_compute(inputs: j.JobInputs) -> list[MetricRow] | None:
+def _safe_compute(inputs: j.JobInputs) -> list[MetricRow] | str:
+    """The job's rows, or the text of the error that stopped it (one bad window must not
+    stop the others; the scheduler records it and retries later)."""
     try:
         return j.compute(inputs)
-    except Exception:  # one bad window must not stop the others
-        log.exception("job %s failed", inputs.job.key)
-        return None
+    except Exception:
+        return traceback.format_exc(limit=5)
 
 
 __all__ = ["Job", "RunReport", "Scheduler"]

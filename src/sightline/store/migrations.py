@@ -200,6 +200,23 @@ MIGRATIONS: tuple[Migration, ...] = (
             "autovacuum_vacuum_insert_threshold = 10000)",
         ),
     ),
+    # Jobs that failed, so that the scheduler retries them with a growing delay.
+    Migration(
+        6,
+        (
+            """CREATE TABLE jobs_failed (
+                project TEXT NOT NULL,
+                model TEXT NOT NULL,
+                version TEXT NOT NULL,
+                window_start TIMESTAMP NOT NULL,
+                kind TEXT NOT NULL,
+                fingerprint TEXT NOT NULL,
+                attempts BIGINT NOT NULL,
+                retry_at TIMESTAMP NOT NULL,
+                error TEXT NOT NULL,
+                PRIMARY KEY (project, model, version, window_start, kind))""",
+        ),
+    ),
 )
 
 #: Columns a caller may insert into each table through ``Store.ingest``/``insert_rows``.

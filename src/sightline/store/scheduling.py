@@ -177,6 +177,48 @@ class SchedulingQueries:
                 "INSERT INTO jobs_done VALUES (?, ?, ?, ?, ?, ?)",
                 (project, model, version, start, kind, fingerprint),
             )
+            tx.execute(
+                "DELETE FROM jobs_failed WHERE project = ? AND model = ? AND version = ? "
+                "AND window_start = ? AND kind = ?",
+                (project, model, version, start, kind),
+            )
+
+    def jobs_failed(
+        self, project: str, model: str, version: str
+    ) -> dict[tuple[datetime, str], tuple[str, datetime]]:
+        """Per (window start, kind) of a failed job: the fingerprint it failed on and when
+        it may be tried again."""
+        rows = self._read(
+            "SELECT window_start, kind, fingerprint, retry_at FROM jobs_failed "
+            "WHERE project = ? AND model = ? AND version = ?",
+            (project, model, version),
+        )
+        return {(start, kind): (fp, retry_at) for start, kind, fp, retry_at in rows}
+
+    def fail_job(
+        self,
+        project: str,
+        key: tuple[str, str, datetime, str],
+        fingerprint: str,
+        error: str,
+        now: datetime,
+    ) -> int:
+        """Record that job ``key`` (model, version, start, kind) failed on ``fingerprint``;
+        it waits 1 minute before its next try, doubling with every failure on the same
+        inputs up to a day. Returns the number of failures on these inputs."""
+        model, version, start, kind = key
+        where = "project = ? AND model = ? AND version = ? AND window_start = ? AND kind = ?"
+        params = (project, model, version, start, kind)
+        with self._write() as tx:
+            old = tx.execute(f"SELECT fingerprint, attempts FROM jobs_failed WHERE {where}", params)
+            attempts = int(old[0][1]) + 1 if old and old[0][0] == fingerprint else 1
+            delay = timedelta(seconds=min(60 * 2 ** (attempts - 1), 86_400))
+            tx.execute(f"DELETE FROM jobs_failed WHERE {where}", params)
+            tx.execute(
+                "INSERT INTO jobs_failed VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*params, fingerprint, attempts, now + delay, error[:2000]),
+            )
+        return attempts
 
 
 def _start(bucket: float, size: int) -> datetime:
