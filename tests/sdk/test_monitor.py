@@ -345,3 +345,31 @@ def test_sigkilled_serving_process_loses_nothing_that_reached_the_spool(tmp_path
             == 1500
         )
         assert stored_profile(collector).n_rows == 1500
+
+
+def test_a_reference_uploaded_while_the_monitor_runs_loses_nothing(
+    duckdb_collector: Collector, tmp_path: Path
+) -> None:
+    admin = duckdb_collector.client()
+    assert admin.put(BASE, json=SCHEMA.to_dict()).status_code == 200  # no reference yet
+    key = duckdb_collector.store.create_key("default", "ingest")
+    m = Monitor(
+        "churn", "1", url=duckdb_collector.url, api_key=key, spool_dir=tmp_path, tick=0.05
+    )
+    rows = reference_table(200).to_pylist()
+    for r in rows[:100]:
+        m.log({"age": r["age"], "city": r["city"]}, prediction=r["score"])
+    assert m.flush(timeout=10)
+    sink = io.BytesIO()
+    pacsv.write_csv(reference_table(), sink)
+    r = admin.put(f"{BASE}/reference", content=sink.getvalue(), headers={"content-type": "text/csv"})
+    assert r.status_code == 200, r.text
+    for r in rows[100:]:
+        m.log({"age": r["age"], "city": r["city"]}, prediction=r["score"])
+    m.close(timeout=30)
+    assert m.stats()["delivery"].rejected == {}
+    payloads = duckdb_collector.store._read("SELECT payload FROM profiles")
+    got = [Profile.from_bytes(bytes(p[0])) for p in payloads]
+    assert sum(p.n_rows for p in got) == 200  # every row arrived
+    binned = [p for p in got if p.columns["age"].edges is not None]
+    assert sum(p.n_rows for p in binned) == 100  # the later ones on the reference's bins

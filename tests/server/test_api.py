@@ -107,13 +107,17 @@ def test_reference_upload_fixes_bins(collector: Collector, kind: str) -> None:
     assert ok.status_code == 200 and ok.json() == {"stored": 1, "duplicate": False}
     own = post(c, f"{BASE}/profiles", "p2", content=profile_of(data(40, 6)).to_bytes())
     assert own.status_code == 422 and "reference" in own.json()["error"]
+    # One without bins (an SDK that started before the reference) is kept for health.
+    unbinned = Profile.zero(Schema.from_dict(SCHEMA), model="churn", version="1")
+    late = post(c, f"{BASE}/profiles", "p3", content=unbinned.to_bytes())
+    assert late.status_code == 200, late.text
     again = c.put(
         f"{BASE}/reference",
         content=profile_of(data(30)).to_bytes(),
         headers={"content-type": PROFILE},
     )
     assert again.status_code == 409, again.text
-    assert collector.store.count("profiles", "default") == 1
+    assert collector.store.count("profiles", "default") == 2
 
 
 def test_reference_needs_a_known_format(collector: Collector) -> None:

@@ -486,6 +486,7 @@ class Monitor:
     def _window(self, start: float) -> Window:
         w = self._windows.get(start)
         if w is None:
+            self._take_reference_bins()
             assert self._spec is not None
             w = Window(
                 self._spec,
@@ -552,6 +553,25 @@ class Monitor:
             self._counts["spec_failures"] += 1
             log.debug("sightline: cannot read the model version yet: %s", exc)
             return None
+
+    def _take_reference_bins(self) -> None:
+        """Without bins yet (no reference when the spec was resolved), ask the collector
+        again as each window opens: once a reference is uploaded, new windows bin on it.
+        (Windows without bins still arrive: the collector keeps them for health.)"""
+        spec = self._spec
+        if self._client is None or spec is None or spec.edges or spec.vocabularies:
+            return
+        try:
+            fresh = self._spec_from_collector(self._client, [])
+        except (httpx.HTTPError, SightlineError, ValueError, KeyError) as exc:
+            log.debug("sightline: cannot read the model version: %s", exc)
+            return
+        if (
+            fresh is not None
+            and fresh.schema == spec.schema
+            and (fresh.edges or fresh.vocabularies)
+        ):
+            self._spec = fresh
 
     def _local_spec(self, items: list[tuple[Any, ...]]) -> Spec | None:
         schema = self._schema or _infer(items)
