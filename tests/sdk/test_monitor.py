@@ -353,16 +353,16 @@ def test_a_reference_uploaded_while_the_monitor_runs_loses_nothing(
     admin = duckdb_collector.client()
     assert admin.put(BASE, json=SCHEMA.to_dict()).status_code == 200  # no reference yet
     key = duckdb_collector.store.create_key("default", "ingest")
-    m = Monitor(
-        "churn", "1", url=duckdb_collector.url, api_key=key, spool_dir=tmp_path, tick=0.05
-    )
+    m = Monitor("churn", "1", url=duckdb_collector.url, api_key=key, spool_dir=tmp_path, tick=0.05)
     rows = reference_table(200).to_pylist()
     for r in rows[:100]:
         m.log({"age": r["age"], "city": r["city"]}, prediction=r["score"])
     assert m.flush(timeout=10)
     sink = io.BytesIO()
     pacsv.write_csv(reference_table(), sink)
-    r = admin.put(f"{BASE}/reference", content=sink.getvalue(), headers={"content-type": "text/csv"})
+    r = admin.put(
+        f"{BASE}/reference", content=sink.getvalue(), headers={"content-type": "text/csv"}
+    )
     assert r.status_code == 200, r.text
     for r in rows[100:]:
         m.log({"age": r["age"], "city": r["city"]}, prediction=r["score"])
