@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -256,3 +257,23 @@ def test_optimize_keeps_every_row(store: Store) -> None:
     store.optimize()
     assert sorted(store._read("SELECT * FROM metric_rows"), key=repr) == before
     assert len(store.metric_rows("p", "churn", since=T0, until=T0 + timedelta(hours=1))) == 60
+
+
+def test_duckdb_resorts_metric_rows_once_they_grew_by_the_given_share(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "data")
+
+    def columns_in_storage_order() -> list[str]:
+        return [c for (c,) in store._read("SELECT column_name FROM metric_rows")]
+
+    try:
+        store.insert_rows("metric_rows", metric_rows("p", 50, ["b", "a"]))  # 100 rows
+        store.optimize()
+        assert columns_in_storage_order() == ["a"] * 50 + ["b"] * 50  # one series after another
+        store.insert_rows("metric_rows", metric_rows("p", 5, ["b"]))  # +5 %: left as it is
+        store.optimize(min_growth=0.1)
+        assert columns_in_storage_order()[-5:] == ["b"] * 5
+        store.insert_rows("metric_rows", metric_rows("p", 6, ["a"]))  # 11 % in all: sorted
+        store.optimize(min_growth=0.1)
+        assert columns_in_storage_order() == ["a"] * 56 + ["b"] * 55
+    finally:
+        store.close()

@@ -179,7 +179,12 @@ async def _every(
             await asyncio.wait_for(stop.wait(), period.total_seconds())
 
 
+#: Growth of ``metric_rows`` since it was last sorted that makes the retention job sort it.
+RESORT_GROWTH = 0.1
+
+
 async def _retention(state: State) -> None:
+    await run_in_threadpool(state.store.optimize, min_growth=RESORT_GROWTH)
     deleted = await run_in_threadpool(state.store.enforce_retention, state.settings.retention)
     if any(deleted.values()):
         log.info("retention deleted %s", deleted)

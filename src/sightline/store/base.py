@@ -556,9 +556,10 @@ class Store(SchedulingQueries, ABC):
 
     # -- maintenance ---------------------------------------------------------------------
 
-    def optimize(self) -> None:
+    def optimize(self, *, min_growth: float = 0.0) -> None:
         """Reorganize storage for the queries (DuckDB clusters metric rows; PostgreSQL's
-        indexes need nothing). The collector runs it at start, before it serves."""
+        indexes need nothing). The collector runs it at start, before it serves, and with
+        the hourly retention when the table grew by ``min_growth`` since."""
 
     # -- retention -----------------------------------------------------------------------
 

@@ -86,6 +86,7 @@ class DuckDBStore(Store):
         except duckdb.IOException as exc:
             raise StoreError(_open_failure(target, exc)) from exc
         self._lock = threading.Lock()
+        self._sorted_rows = 0  # metric_rows when last sorted by optimize()
         self._local = threading.local()
         self._queue: list[_Queued] = []
         self._queue_changed = threading.Condition()
@@ -179,11 +180,16 @@ class DuckDBStore(Store):
     def _lock_migrations(self, tx: Transaction) -> None:
         """One process holds the file, and writes are serialized: nothing to lock."""
 
-    def optimize(self) -> None:
+    def optimize(self, *, min_growth: float = 0.0) -> None:
         """Rewrite ``metric_rows`` sorted by (project, model, metric, column, window), so
         that a series query reads a few row groups (DuckDB skips the others by their
         min/max) instead of decompressing every row; then checkpoint. Rows arrive window
-        by window, which spreads each series over the whole table."""
+        by window, which spreads each series over the whole table. With ``min_growth``,
+        only when the table grew by that share since it was last sorted (the rewrite holds
+        the write lock: about 3 s for 4M rows)."""
+        (count,) = self._read("SELECT count(*) FROM metric_rows")[0]
+        if min_growth and count <= self._sorted_rows * (1 + min_growth):
+            return
         with self._write() as tx:
             tx.execute(
                 "CREATE TEMP TABLE _sightline_sorted AS SELECT * FROM metric_rows "
@@ -194,6 +200,7 @@ class DuckDBStore(Store):
             tx.execute("DROP TABLE _sightline_sorted")
         with self._lock:
             self._cursor().execute("CHECKPOINT")
+        self._sorted_rows = count
 
     def close(self) -> None:
         """Checkpoint and close the database file."""
