@@ -264,6 +264,9 @@ def test_metric_queries_and_prometheus(collector: Collector) -> None:
     )
     assert "secret" not in text
     assert "sightline_ingested_rows" in text
+    when = datetime(2026, 1, 1)
+    collector.store.fail_job("default", ("churn", "1", when, "drift"), "fp", "boom", when)
+    assert 'sightline_jobs_failing{model="churn"} 1.0' in c.get("/metrics").text
 
 
 def test_health_overview_from_heartbeats_and_profiles(collector: Collector) -> None:

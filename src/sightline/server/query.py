@@ -248,19 +248,22 @@ async def create_key(request: Request, key: Admin) -> KeyOut:
 
 
 async def metrics(request: Request, key: Reader) -> Response:
-    """Prometheus exposition: the collector's counters and the newest metric row of each
-    (model, version, column, metric) of the key's project, as gauges."""
+    """Prometheus exposition: the collector's counters, the newest metric row of each
+    (model, version, column, metric) of the key's project, and its failing jobs, as
+    gauges."""
     state = state_of(request)
     rows = await run_in_threadpool(state.store.newest_metric_rows, key.project)
+    failing = await run_in_threadpool(state.store.failing_jobs, key.project)
     extra = CollectorRegistry(auto_describe=False)
-    extra.register(_RowGauges(rows))
+    extra.register(_RowGauges(rows, failing))
     text = generate_latest(state.counters.registry(key.project)) + generate_latest(extra)
     return Response(text, media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
 class _RowGauges:
-    def __init__(self, rows: list[dict[str, Any]]) -> None:
+    def __init__(self, rows: list[dict[str, Any]], failing: dict[str, int]) -> None:
         self._rows = rows
+        self._failing = failing
 
     def collect(self) -> list[GaugeMetricFamily]:
         labels = ["model", "version", "column", "metric"]
@@ -275,4 +278,11 @@ class _RowGauges:
             v = r["value"]
             value.add_metric(names, math.nan if v is None else float(v))
             alert.add_metric(names, 1.0 if r["alert"] else 0.0)
-        return [value, alert]
+        failing = GaugeMetricFamily(
+            "sightline_jobs_failing",
+            "Scheduler jobs whose last run failed (retried with a growing delay)",
+            labels=["model"],
+        )
+        for model, n in sorted(self._failing.items()):
+            failing.add_metric([model], float(n))
+        return [value, alert, failing]

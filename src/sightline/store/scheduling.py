@@ -195,6 +195,14 @@ class SchedulingQueries:
         )
         return {(start, kind): (fp, retry_at) for start, kind, fp, retry_at in rows}
 
+    def failing_jobs(self, project: str) -> dict[str, int]:
+        """Per model of ``project``, the jobs whose last run failed."""
+        rows = self._read(
+            "SELECT model, count(*) FROM jobs_failed WHERE project = ? GROUP BY model",
+            (project,),
+        )
+        return {model: int(n) for model, n in rows}
+
     def fail_job(
         self,
         project: str,
