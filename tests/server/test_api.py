@@ -120,6 +120,17 @@ def test_reference_upload_fixes_bins(collector: Collector, kind: str) -> None:
     assert collector.store.count("profiles", "default") == 2
 
 
+def test_a_reference_larger_than_an_ingest_body_is_accepted(duckdb_collector: Collector) -> None:
+    c = duckdb_collector.client()
+    register(c)
+    sink = io.BytesIO()
+    pacsv.write_csv(data(250_000), sink)
+    assert sink.tell() > 9 * 1024 * 1024  # over the 8 MiB of an ingest body
+    r = c.put(f"{BASE}/reference", content=sink.getvalue(), headers={"content-type": "text/csv"})
+    assert r.status_code == 200, r.text
+    assert Profile.from_bytes(c.get(f"{BASE}/reference").content).n_rows == 250_000
+
+
 def test_reference_needs_a_known_format(collector: Collector) -> None:
     c = collector.client()
     register(c)

@@ -44,6 +44,8 @@ class Echo:
             Route("/healthz", self.echo, methods=["GET", "POST"]),
             Route("/block", self.block, methods=["POST"]),
             Route("/boom", self.boom, methods=["POST"]),
+            Route("/m/reference", self.echo, methods=["PUT", "POST"]),
+            Route("/slow/reference", self.block, methods=["PUT"]),
         ]
         self.app = Starlette(routes=routes, lifespan=self.lifespan)
 
@@ -312,6 +314,29 @@ def test_requests_past_max_inflight_are_turned_away(serve) -> None:
     assert served.post("/echo", content=b"{}").status_code == 200
     assert served.middleware.stats.rejected_overload == 1
     assert served.echo.calls == 4  # two blocked, one health check, one after release
+
+
+def test_a_reference_upload_may_be_larger_and_few_run_at_once(serve) -> None:
+    served = serve(RequestLimits(max_body_bytes=1024, max_upload_bytes=8192, max_uploads=1))
+    body = bytes(5000)
+    assert_refusal(served.post("/echo", content=body), 413, "body")
+    assert_refusal(served.post("/m/reference", content=body), 413, "body")  # PUT only
+    put = httpx.put(served.url + "/m/reference", content=body, timeout=10)
+    assert put.status_code == 200 and put.json()["size"] == 5000
+    too_big = httpx.put(served.url + "/m/reference", content=bytes(9000), timeout=10)
+    assert_refusal(too_big, 413, "body")
+    with ThreadPoolExecutor(1) as pool:
+        slow = pool.submit(httpx.put, served.url + "/slow/reference", content=b"x", timeout=10)
+        try:
+            wait_until(lambda: served.echo.entered == 1)
+            busy = httpx.put(served.url + "/m/reference", content=body, timeout=10)
+            assert "1 large uploads in progress" in assert_refusal(busy, 503, None)
+            assert served.post("/echo", content=b"{}").status_code == 200  # others go on
+        finally:
+            served.echo.release()
+        assert slow.result().status_code == 200
+    wait_until(lambda: served.middleware.stats.uploads == 0)
+    assert httpx.put(served.url + "/m/reference", content=body, timeout=10).status_code == 200
 
 
 def test_rate_limit_is_per_key(serve) -> None:

@@ -42,6 +42,8 @@ class RequestLimits:
     """What the collector admits; every size is in bytes.
 
     ``max_body_bytes`` bounds the body as received and again after decompression.
+    A ``PUT`` to a path ending in one of ``upload_suffixes`` (the reference data set) may
+    carry up to ``max_upload_bytes``, with at most ``max_uploads`` such bodies in progress.
     ``max_clients`` bounds the token buckets kept (least recently used dropped first).
 
     >>> RequestLimits(max_body_bytes=1024).max_inflight
@@ -59,9 +61,13 @@ class RequestLimits:
     retry_after_seconds: int = 1
     exempt_paths: tuple[str, ...] = ("/healthz", "/readyz", "/metrics")
     max_clients: int = 10_000
+    max_upload_bytes: int = 128 * 1024 * 1024
+    max_uploads: int = 2
+    upload_suffixes: tuple[str, ...] = ("/reference",)
 
     def __post_init__(self) -> None:
-        for name in ("max_body_bytes", "max_inflight", "burst", "max_clients"):
+        names = ("max_body_bytes", "max_inflight", "burst", "max_clients")
+        for name in (*names, "max_upload_bytes", "max_uploads"):
             _check_int(name, getattr(self, name), minimum=1)
         _check_int("retry_after_seconds", self.retry_after_seconds, minimum=0)
         rate = self.rate_per_second
@@ -70,11 +76,12 @@ class RequestLimits:
                 f"rate_per_second must be a finite number > 0, got {rate!r}",
                 field="rate_per_second",
             )
-        paths = self.exempt_paths
-        if not isinstance(paths, tuple) or not all(isinstance(p, str) for p in paths):
-            raise InvalidInputError(
-                f"exempt_paths must be a tuple of paths, got {paths!r}", field="exempt_paths"
-            )
+        for field_name in ("exempt_paths", "upload_suffixes"):
+            paths = getattr(self, field_name)
+            if not isinstance(paths, tuple) or not all(isinstance(p, str) for p in paths):
+                raise InvalidInputError(
+                    f"{field_name} must be a tuple of paths, got {paths!r}", field=field_name
+                )
 
 
 def _check_int(name: str, value: object, *, minimum: int) -> None:
@@ -101,6 +108,7 @@ class LimitStats:
     rejected_rate: int = 0
     rejected_overload: int = 0
     inflight: int = 0
+    uploads: int = 0
 
     def record(self, status: int) -> None:
         """Count one refusal with HTTP ``status`` (413, 400, 415, 429 or 503)."""
@@ -362,30 +370,44 @@ class LimitsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        upload = scope.get("method") == "PUT" and scope["path"].endswith(
+            self.limits.upload_suffixes
+        )
+        cap = self.limits.max_upload_bytes if upload else self.limits.max_body_bytes
         try:
-            gzip = _check_head(scope["headers"], self.limits.max_body_bytes)
+            gzip = _check_head(scope["headers"], cap)
             exempt = scope["path"] in self._exempt
             if not exempt:
-                self._admit(scope)
+                self._admit(scope, upload)
         except _Refused as refused:
             await self._refuse(send, refused)
             return
         if exempt:
-            await self._forward(scope, receive, send, gzip)
+            await self._forward(scope, receive, send, gzip, cap)
             return
         try:
-            await self._forward(scope, receive, send, gzip)
+            await self._forward(scope, receive, send, gzip, cap)
         finally:
             self.stats.inflight -= 1
+            self.stats.uploads -= upload
 
-    def _admit(self, scope: Scope) -> None:
-        """Take an in-flight slot and a token, or raise 503 / 429 (no await: atomic)."""
+    def _admit(self, scope: Scope, upload: bool) -> None:
+        """Take an in-flight slot (and an upload slot) and a token, or raise 503 / 429 (no
+        await: atomic)."""
         limits = self.limits
+        wait = limits.retry_after_seconds
         if self.stats.inflight >= limits.max_inflight:
-            wait = limits.retry_after_seconds
             raise _Refused(
                 503,
                 f"server busy: the limit of {limits.max_inflight} requests in progress "
+                f"is reached; retry after {wait} s",
+                None,
+                retry_after=wait,
+            )
+        if upload and self.stats.uploads >= limits.max_uploads:
+            raise _Refused(
+                503,
+                f"server busy: the limit of {limits.max_uploads} large uploads in progress "
                 f"is reached; retry after {wait} s",
                 None,
                 retry_after=wait,
@@ -401,6 +423,7 @@ class LimitsMiddleware:
                 retry_after=wait,
             )
         self.stats.inflight += 1
+        self.stats.uploads += upload
 
     def _bucket_key(self, scope: Scope) -> tuple[str, str]:
         key = self.client_key(scope)
@@ -409,9 +432,11 @@ class LimitsMiddleware:
         client = scope.get("client")
         return ("ip", str(client[0]) if client else "")
 
-    async def _forward(self, scope: Scope, receive: Receive, send: Send, gzip: bool) -> None:
-        """Read the whole body within the limits, then run the application on it."""
-        reader = _BodyReader(self.limits.max_body_bytes, gzip)
+    async def _forward(
+        self, scope: Scope, receive: Receive, send: Send, gzip: bool, cap: int
+    ) -> None:
+        """Read the whole body within ``cap`` bytes, then run the application on it."""
+        reader = _BodyReader(cap, gzip)
         try:
             while True:
                 message = await receive()
