@@ -304,6 +304,22 @@ def test_rolling_reference(store: Store) -> None:
     assert first[0]["method"].startswith("not computed")
 
 
+def test_a_version_may_roll_while_its_model_keeps_the_uploaded_reference(store: Store) -> None:
+    ingest(store, EVENTS)  # version 1 has an uploaded reference
+    store.set_version_reference_windows("p", "m", "1", 2)
+    Scheduler(store).run_once(NOW)
+    rolled = all_rows(store)
+    with store._write() as tx:  # the same through the model's setting
+        tx.execute("DELETE FROM metric_rows")
+        tx.execute("DELETE FROM jobs_done")
+    store.set_version_reference_windows("p", "m", "1", None)
+    store.set_model_settings("p", "m", ModelSettings(window=3600, lateness=60, reference_windows=2))
+    Scheduler(store).run_once(NOW)
+    assert all_rows(store) == rolled
+    first = store.metric_rows("p", "m", since=T0, until=T0 + HOUR, metric="drift_share")
+    assert first[0]["method"].startswith("not computed")  # no window before the first
+
+
 def test_rendezvous_assignment_is_stable_and_balanced() -> None:
     keys = [f"p/m/1/{i}/drift" for i in range(2000)]
     two = [assign(k, ["a", "b"]) for k in keys]

@@ -362,3 +362,28 @@ def test_arrow_samples_and_odd_references_are_checked(collector: Collector) -> N
         headers={"content-type": "application/vnd.apache.parquet"},
     )
     assert r.status_code == 422, r.text
+
+
+def test_a_version_chooses_its_own_reference(collector: Collector) -> None:
+    c = collector.client()
+    register(c)
+    register(c, "2")
+    settings = f"{BASE}/settings"
+    assert c.get(settings).json() == {"reference_windows": 0, "source": "model"}
+    put = c.put("/api/v1/models/churn/settings", json={"reference_windows": 3})
+    assert put.status_code == 200, put.text
+    assert c.get(settings).json() == {"reference_windows": 3, "source": "model"}
+    # Version 1 keeps its uploaded reference while the model rolls.
+    assert c.put(settings, json={"reference_windows": 0}).json() == {
+        "reference_windows": 0,
+        "source": "version",
+    }
+    assert collector.store.reference_windows("default", "churn", "1") == 0
+    assert collector.store.reference_windows("default", "churn", "2") == 3
+    assert c.put(settings, json={"reference_windows": None}).json()["source"] == "model"
+    bad = c.put(settings, json={"reference_windows": -1})
+    assert bad.status_code == 422 and bad.json()["field"] == "reference_windows"
+    assert c.put(settings, json={}).status_code == 422  # say which reference
+    assert c.get("/api/v1/models/churn/versions/9/settings").status_code == 404
+    ingest = collector.client(key=collector.store.create_key("default", "ingest"))
+    assert ingest.put(settings, json={"reference_windows": 1}).status_code == 403

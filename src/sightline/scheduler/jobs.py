@@ -87,11 +87,9 @@ def load(store: Store, job: Job) -> JobInputs:
         return JobInputs(job, tuple(profiles), history=_history(store, job))
     reference: tuple[bytes, ...] = ()
     if job.kind in ("drift", "quality"):
-        settings = store.model_settings(job.project, job.model)
-        if settings.reference_windows:
-            since = job.window_start - timedelta(
-                seconds=settings.window * settings.reference_windows
-            )
+        windows = store.reference_windows(job.project, job.model, job.version)
+        if windows:
+            since = job.window_start - windows * (job.window_end - job.window_start)
             reference = tuple(
                 store.window_profiles(job.project, job.model, job.version, since, job.window_start)
             )

@@ -1,4 +1,5 @@
-"""``/api/v1/models/{model}/settings``: how the scheduler windows a model."""
+"""``/api/v1/models/{model}/settings``: how the scheduler windows a model; and
+``/api/v1/models/{model}/versions/{version}/settings``: a version's own reference."""
 
 from __future__ import annotations
 
@@ -97,3 +98,70 @@ async def put_settings(
         raise b.ApiError(422, str(exc), exc.field) from None
     await run_in_threadpool(state.store.set_model_settings, key.project, model, settings)
     return _out(settings)
+
+
+class VersionSettingsBody(Strict):
+    """The version's reference: 0 the uploaded one, N a rolling one of the N windows before
+    each window; null takes the model's ``reference_windows`` again."""
+
+    reference_windows: Annotated[int, Field(ge=0, le=10_000)] | None
+
+
+class VersionSettingsOut(Strict):
+    """The reference the version's drift and quality jobs use, and where that comes from."""
+
+    reference_windows: int
+    source: str
+
+
+async def _version_out(
+    request: Request, project: str, model: str, version: str
+) -> VersionSettingsOut:
+    store = state_of(request).store
+    own = await run_in_threadpool(store.version_reference_windows, project, model, version)
+    if own is not None:
+        return VersionSettingsOut(reference_windows=own, source="version")
+    settings = await run_in_threadpool(store.model_settings, project, model)
+    return VersionSettingsOut(reference_windows=settings.reference_windows, source="model")
+
+
+@router.get(
+    "/models/{model}/versions/{version}/settings",
+    response_model=VersionSettingsOut,
+    responses=ERRORS,
+    summary="The version's reference (fixed or rolling)",
+)
+async def get_version_settings(
+    model: ModelName,
+    version: ModelName,
+    request: Request,
+    key: Annotated[ApiKey, Depends(require("read", "ingest"))],
+) -> VersionSettingsOut:
+    await state_of(request).version(key.project, model, version)
+    return await _version_out(request, key.project, model, version)
+
+
+@router.put(
+    "/models/{model}/versions/{version}/settings",
+    response_model=VersionSettingsOut,
+    responses=ERRORS,
+    summary="Give a version its own reference, fixed or rolling (admin)",
+    openapi_extra=body_doc(VersionSettingsBody),
+)
+async def put_version_settings(
+    model: ModelName,
+    version: ModelName,
+    request: Request,
+    key: Annotated[ApiKey, Depends(require("admin"))],
+) -> VersionSettingsOut:
+    state = state_of(request)
+    await state.version(key.project, model, version)
+    body = b.parse_json(await request.body(), VersionSettingsBody)
+    await run_in_threadpool(
+        state.store.set_version_reference_windows,
+        key.project,
+        model,
+        version,
+        body.reference_windows,
+    )
+    return await _version_out(request, key.project, model, version)

@@ -217,6 +217,18 @@ MIGRATIONS: tuple[Migration, ...] = (
                 PRIMARY KEY (project, model, version, window_start, kind))""",
         ),
     ),
+    # A version's own choice of reference, over its model's.
+    Migration(
+        7,
+        (
+            """CREATE TABLE version_settings (
+                project TEXT NOT NULL,
+                model TEXT NOT NULL,
+                version TEXT NOT NULL,
+                reference_windows BIGINT NOT NULL,
+                PRIMARY KEY (project, model, version))""",
+        ),
+    ),
 )
 
 #: Columns a caller may insert into each table through ``Store.ingest``/``insert_rows``.

@@ -73,6 +73,36 @@ class SchedulingQueries:
                 ),
             )
 
+    def version_reference_windows(self, project: str, model: str, version: str) -> int | None:
+        """The version's own ``reference_windows`` (None: its model's applies)."""
+        rows = self._read(
+            "SELECT reference_windows FROM version_settings "
+            "WHERE project = ? AND model = ? AND version = ?",
+            (project, model, version),
+        )
+        return int(rows[0][0]) if rows else None
+
+    def set_version_reference_windows(
+        self, project: str, model: str, version: str, windows: int | None
+    ) -> None:
+        """Give a version its own reference: 0 the uploaded one, N the N windows before
+        each one; None takes the model's setting again."""
+        with self._write() as tx:
+            tx.execute(
+                "DELETE FROM version_settings WHERE project = ? AND model = ? AND version = ?",
+                (project, model, version),
+            )
+            if windows is not None:
+                tx.execute(
+                    "INSERT INTO version_settings VALUES (?, ?, ?, ?)",
+                    (project, model, version, windows),
+                )
+
+    def reference_windows(self, project: str, model: str, version: str) -> int:
+        """The rolling reference's length for ``version`` (0: its uploaded reference)."""
+        own = self.version_reference_windows(project, model, version)
+        return own if own is not None else self.model_settings(project, model).reference_windows
+
     def all_versions(self) -> list[tuple[str, str, str]]:
         """(project, model, version) of every registered version, sorted."""
         rows = self._read(
