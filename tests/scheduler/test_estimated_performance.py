@@ -4,8 +4,10 @@ CBPE fitted on the rows of the uploaded reference, applied to each window's pred
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -14,8 +16,9 @@ import pyarrow.csv as pacsv
 import pytest
 
 from conftest import running_collector
-from sightline.profile import Column, Schema
+from sightline.profile import Column, Profile, Schema
 from sightline.scheduler import Scheduler
+from sightline.sdk import Monitor
 from sightline.server.state import Settings
 from sightline.stats.estimation import CBPE
 from sightline.stats.performance import classification_metrics
@@ -134,3 +137,110 @@ def test_a_reference_without_labels_gives_no_estimate(live: Collector) -> None:
     assert live.store.estimator("default", "m", "1") is None
     assert not rows_of(live, "estimated_")
     assert not rows_of(live, "label_coverage")  # nothing to realize or estimate
+
+
+CLASSES = np.array(["a", "b", "c"])
+MULTI_SCHEMA = Schema(
+    (
+        Column("x"),
+        *(Column(f"proba_{k}", role="probability") for k in CLASSES),
+        Column("pred", role="prediction", kind="categorical"),
+        Column("target", role="target", kind="categorical"),
+    )
+)
+
+
+def three_classes(n: int, seed: int, shift: float = 0.0) -> dict[str, np.ndarray]:
+    """A softmax model over one input; ``proba_<class>`` columns, calibrated labels."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(shift, 1.0, n)
+    logits = np.column_stack([2 * x, np.zeros(n), -2 * x])
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    target = CLASSES[(rng.uniform(size=(n, 1)) > p.cumsum(axis=1)).sum(axis=1)]
+    out = {"x": x, "pred": CLASSES[p.argmax(axis=1)], "target": target}
+    return out | {f"proba_{k}": p[:, j] for j, k in enumerate(CLASSES)}
+
+
+def test_multiclass_windows_are_estimated_from_per_class_probabilities(live: Collector) -> None:
+    c = live.client()
+    assert c.put(BASE, json=MULTI_SCHEMA.to_dict()).status_code == 200
+    reference, window = three_classes(6000, 1), three_classes(3000, 2, shift=0.5)
+    out = io.BytesIO()
+    pacsv.write_csv(pa.table(reference), out)
+    r = c.put(f"{BASE}/reference", content=out.getvalue(), headers={"content-type": "text/csv"})
+    assert r.status_code == 200, r.text
+    matrix = np.column_stack([window[f"proba_{k}"] for k in CLASSES])
+    stamps = [T0 + timedelta(seconds=i) for i in range(3000)]
+    records = [  # the first half as JSON
+        {
+            "id": f"id{i}",
+            "timestamp": stamps[i].replace(tzinfo=UTC).isoformat(),
+            "prediction": str(window["pred"][i]),
+            "probabilities": dict(zip(CLASSES.tolist(), matrix[i].tolist(), strict=True)),
+        }
+        for i in range(1500)
+    ]
+    r = c.post(f"{BASE}/predictions", json={"records": records}, headers={"Idempotency-Key": "j"})
+    assert r.status_code == 200, r.text
+    maps = pa.array(  # the second half as Arrow, a map<string, double> column
+        [list(zip(CLASSES.tolist(), row.tolist(), strict=True)) for row in matrix[1500:]],
+        pa.map_(pa.string(), pa.float64()),
+    )
+    table = pa.table(
+        {
+            "id": [f"id{i}" for i in range(1500, 3000)],
+            "timestamp": pa.array(stamps[1500:], pa.timestamp("us")),
+            "prediction": window["pred"][1500:].tolist(),
+            "probabilities": maps,
+        }
+    )
+    sink = io.BytesIO()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    arrow = {"Idempotency-Key": "a", "content-type": "application/vnd.apache.arrow.stream"}
+    r = c.post(f"{BASE}/predictions", content=sink.getvalue(), headers=arrow)
+    assert r.status_code == 200, r.text
+    Scheduler(live.store).run_once(T0 + 3 * HOUR)
+
+    estimated = rows_of(live, "estimated_")
+    library = CBPE().fit(
+        reference["target"],
+        reference["pred"],
+        np.column_stack([reference[f"proba_{k}"] for k in CLASSES]),
+        classes=CLASSES,
+    )
+    expected = library.estimate(window["pred"], matrix)
+    assert set(estimated) == {f"estimated_{m}" for m in expected}
+    for name, est in expected.items():
+        assert estimated[f"estimated_{name}"]["value"] == pytest.approx(est.value, rel=1e-12)
+        assert estimated[f"estimated_{name}"]["n_cur"] == 3000
+    bad = dict(records[0], id="bad", probabilities={"a": 1.5})
+    r = c.post(f"{BASE}/predictions", json={"records": [bad]}, headers={"Idempotency-Key": "b"})
+    assert r.status_code == 422 and r.json()["field"].startswith("records.0.probabilities")
+
+
+def test_the_sdk_sends_a_multiclass_models_probabilities(live: Collector, tmp_path: Path) -> None:
+    c = live.client()
+    assert c.put(BASE, json=MULTI_SCHEMA.to_dict()).status_code == 200
+    out = io.BytesIO()
+    pacsv.write_csv(pa.table(three_classes(3000, 1)), out)
+    r = c.put(f"{BASE}/reference", content=out.getvalue(), headers={"content-type": "text/csv"})
+    assert r.status_code == 200, r.text
+    window = three_classes(300, 3)
+    key = live.store.create_key("default", "ingest")
+    with Monitor("m", "1", url=live.url, api_key=key, spool_dir=tmp_path, window=3600) as m:
+        for i in range(300):
+            by_class = {k: float(window[f"proba_{k}"][i]) for k in CLASSES}
+            m.log({"x": float(window["x"][i])}, prediction=window["pred"][i], probability=by_class)
+    stored = live.store._read("SELECT probabilities FROM predictions ORDER BY prediction_id")
+    assert len(stored) == 300 and all(json.loads(p)["b"] >= 0 for (p,) in stored)
+    (payload,) = live.store._read("SELECT payload FROM profiles")[0]
+    profile = Profile.from_bytes(bytes(payload))
+    assert profile.columns["proba_b"].mean == pytest.approx(window["proba_b"].mean(), rel=1e-9)
+    ((first,),) = live.store._read("SELECT min(ts) FROM predictions")
+    start = first.replace(minute=0, second=0, microsecond=0)
+    Scheduler(live.store).run_once(start + 3 * HOUR)
+    rows = live.store.metric_rows("default", "m", since=start, until=start + 2 * HOUR)
+    counted = [r["n_cur"] for r in rows if r["metric"] == "estimated_accuracy"]
+    assert sum(counted) == 300  # one window, or two if the logging crossed an hour

@@ -131,11 +131,10 @@ def _estimate_rows(
 
 
 def estimator_state(schema: Schema, reference: pa.Table) -> dict[str, Any] | None:
-    """What a collector keeps to estimate a binary classifier's performance in windows
+    """What a collector keeps to estimate a classifier's performance in windows
     without labels: the CBPE fitted on the labelled ``reference`` and the reference's
     realized metrics, as JSON values; None when no estimator can be fitted (regression,
-    no probability column, fewer than ``MIN_ESTIMATION_ROWS`` labelled rows) and for
-    multiclass models, whose prediction records carry one probability only.
+    no probability column, fewer than ``MIN_ESTIMATION_ROWS`` labelled rows).
 
     Examples
     --------
@@ -154,7 +153,7 @@ def estimator_state(schema: Schema, reference: pa.Table) -> dict[str, Any] | Non
     if spec is None:
         return None
     estimator = fit_estimator(spec, reference)
-    if estimator is None or estimator.is_multiclass_:  # prediction records hold one probability
+    if estimator is None:
         return None
     realized, n_ref = metric_values(spec, reference)
     centre = {**estimator.reference_estimates_, **realized}
@@ -171,12 +170,15 @@ def estimator_state(schema: Schema, reference: pa.Table) -> dict[str, Any] | Non
 def estimated_window_rows(
     state: Mapping[str, Any],
     predicted: Sequence[str],
-    scores: npt.ArrayLike,
+    scores: Sequence[Any],
     ctx: RowContext,
 ) -> list[MetricRow]:
     """``estimated_<metric>`` rows of one window from :func:`estimator_state`, the window's
-    predicted labels (as text) and scores. The bounds are the reference's realized metric
-    +- 3 standard errors of a window of this size.
+    predicted labels (as text) and scores: a binary classifier's probability of the
+    positive class per row, or a multiclass one's mapping of class to probability (rows
+    lacking a class of the reference, or predicting one it does not know, are left out).
+    The bounds are the reference's realized metric +- 3 standard errors of a window of
+    this size.
 
     Examples
     --------
@@ -187,18 +189,32 @@ def estimated_window_rows(
     >>> [(r.metric, r.value) for r in rows][:2]
     [('estimated_accuracy', 1.0), ('estimated_precision', 1.0)]
     """
-    score = np.asarray(scores, dtype=np.float64)
-    if score.size == 0:
-        return []
     estimator = CBPE.from_dict(state["cbpe"])
-    positive = np.array([label == state["pos_label"] for label in predicted], dtype=int)
-    estimates = estimator.estimate(positive, score)
-    se = estimator.standard_errors(score.size)
+    if estimator.is_multiclass_:
+        classes = [str(c) for c in estimator.classes_]
+        known = set(classes)
+        rows = [
+            (label, [float(s[c]) for c in classes])
+            for label, s in zip(predicted, scores, strict=True)
+            if label in known and isinstance(s, Mapping) and known <= set(s)
+        ]
+        if not rows:
+            return []
+        labels = np.array([label for label, _ in rows])
+        estimates = estimator.estimate(labels, np.array([p for _, p in rows]))
+        n = len(rows)
+    else:
+        if not scores:
+            return []
+        positive = np.array([label == state["pos_label"] for label in predicted], dtype=int)
+        estimates = estimator.estimate(positive, np.asarray(scores, dtype=np.float64))
+        n = len(scores)
+    se = estimator.standard_errors(n)
     bounds = {
         name: (value - N_SIGMA * se[name], value + N_SIGMA * se[name])
         for name, value in state["reference"].items()
     }
-    return _estimate_rows(estimates, bounds, ctx, int(state["n_reference"]), score.size)
+    return _estimate_rows(estimates, bounds, ctx, int(state["n_reference"]), n)
 
 
 __all__ = [

@@ -21,6 +21,7 @@ function, which Dask can run anywhere), and write them back.
 
 from __future__ import annotations
 
+import json
 import math
 import warnings
 from collections.abc import Mapping, Sequence
@@ -319,12 +320,20 @@ def _performance(labelled: Sequence[tuple[Any, ...]], ctx: RowContext) -> list[M
 def _estimated(
     predictions: Sequence[tuple[Any, ...]], estimator: Mapping[str, Any] | None, ctx: RowContext
 ) -> list[MetricRow]:
-    """CBPE rows of the window's predictions that have a probability."""
-    scored = [r for r in predictions if r[2] is not None and (r[0] is not None or r[1] is not None)]
-    if estimator is None or not scored:
+    """CBPE rows of the window's predictions that have a probability (binary) or
+    probabilities (multiclass)."""
+    if estimator is None:
+        return []
+    multiclass = bool(estimator["cbpe"]["multiclass"])
+    at = 6 if multiclass else 2
+    scored = [
+        r for r in predictions if r[at] is not None and (r[0] is not None or r[1] is not None)
+    ]
+    if not scored:
         return []
     predicted = [_text(r[1] if r[1] is not None else r[0]) for r in scored]
-    return estimated_window_rows(estimator, predicted, [r[2] for r in scored], ctx)
+    scores = [json.loads(r[6]) if multiclass else r[2] for r in scored]
+    return estimated_window_rows(estimator, predicted, scores, ctx)
 
 
 def _is_classification(labels: Sequence[Any]) -> bool:

@@ -190,3 +190,28 @@ def from_arrays(schema: Schema, arrays: Mapping[str, Any], n: int) -> Columns:
         else:
             out.values[column.name] = categorical(list(seq))
     return out
+
+
+def probability_columns(names: Sequence[str], values: Sequence[Any]) -> dict[str, Sequence[Any]]:
+    """The schema's probability columns (``names``) filled from logged probabilities: a
+    number goes to the first column; a mapping of class to probability (a multiclass
+    model) to the column named after each class (the class, or a name ending in
+    ``_<class>``).
+
+    >>> probability_columns(["proba_a", "proba_b"], [0.3, {"a": 0.9, "b": 0.1}])
+    {'proba_a': [0.3, 0.9], 'proba_b': [None, 0.1]}
+    """
+    if not names:
+        return {}
+    if not any(isinstance(q, Mapping) for q in values):
+        return {names[0]: values}
+    out: dict[str, list[Any]] = {name: [None] * len(values) for name in names}
+    for i, q in enumerate(values):
+        if not isinstance(q, Mapping):
+            out[names[0]][i] = q
+            continue
+        for label, p in q.items():
+            match = [n for n in names if n == str(label) or n.endswith(f"_{label}")]
+            if len(match) == 1:
+                out[match[0]][i] = p
+    return dict(out)

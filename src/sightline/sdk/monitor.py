@@ -210,7 +210,7 @@ class Monitor:
         self,
         features: Mapping[str, Any],
         prediction: Any = None,
-        probability: float | None = None,
+        probability: float | Mapping[str, float] | None = None,
         id: str | None = None,
         latency_ms: float | None = None,
         timestamp: float | datetime | None = None,
@@ -233,7 +233,7 @@ class Monitor:
         self,
         data: Any,
         predictions: Sequence[Any] | None = None,
-        probabilities: Sequence[float] | None = None,
+        probabilities: Sequence[float | Mapping[str, float]] | None = None,
         ids: Sequence[str] | None = None,
         latency_ms: Sequence[float] | None = None,
         timestamp: float | datetime | None = None,
@@ -452,8 +452,7 @@ class Monitor:
         extra: dict[str, Sequence[Any]] = {}
         if spec.prediction:
             extra[spec.prediction] = group.predictions
-        if spec.probability:
-            extra[spec.probability] = group.probabilities
+        extra.update(cols.probability_columns(spec.probabilities, group.probabilities))
         columns = cols.from_rows(spec.schema, group.features, extra)
         self._unknown.update(columns.unknown)
         w = self._window(start)
@@ -468,8 +467,8 @@ class Monitor:
         arrays = _named(data, spec.schema.names(role="feature"))
         if spec.prediction and predictions is not None:
             arrays[spec.prediction] = predictions
-        if spec.probability and probabilities is not None:
-            arrays[spec.probability] = probabilities
+        if probabilities is not None:
+            arrays.update(cols.probability_columns(spec.probabilities, probabilities))
         columns = cols.from_arrays(spec.schema, arrays, n)
         self._unknown.update(columns.unknown)
         w = self._window(window_start(_epoch(ts), self.window))

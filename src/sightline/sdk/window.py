@@ -35,7 +35,7 @@ class Spec:
         self.edges = dict(edges or {})
         self.vocabularies = dict(vocabularies or {})
         self.prediction = _first(schema, "prediction")
-        self.probability = _first(schema, "probability")
+        self.probabilities = schema.names(role="probability")
 
     @classmethod
     def of_reference(cls, reference: Profile) -> Spec:
@@ -173,8 +173,23 @@ def _records(
             value = _prediction(p)
             if value is not None:
                 record["prediction"] = value
-        if q is not None and isinstance(q, int | float) and 0.0 <= q <= 1.0:
+        if isinstance(q, Mapping):
+            by_class = _class_probabilities(q)
+            if by_class:
+                record["probabilities"] = by_class
+        elif q is not None and isinstance(q, int | float) and 0.0 <= q <= 1.0:
             record["probability"] = float(q)
+    return out
+
+
+def _class_probabilities(q: Mapping[Any, Any]) -> dict[str, float] | None:
+    """A multiclass row's probabilities as the collector takes them, or None when one is
+    not a probability (the row's prediction is still sent)."""
+    out = {}
+    for label, p in list(q.items())[:1000]:
+        if not isinstance(p, int | float) or not 0.0 <= p <= 1.0:
+            return None
+        out[str(label)[:200] or "?"] = float(p)
     return out
 
 

@@ -6,17 +6,19 @@ Every refusal is an :class:`ApiError` with the HTTP status, a message and the fi
 from __future__ import annotations
 
 import io
+import json
 import math
 import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TypeVar
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ValidationError
 
-from sightline.server.schemas import MAX_BATCH
+from sightline.server.schemas import MAX_BATCH, MAX_CLASSES
 from sightline.store import as_utc
 
 JSON = "application/json"
@@ -188,6 +190,27 @@ def numbers(
     if pc.any(pc.or_(pc.less(values, low), pc.greater(values, high))).as_py():
         raise ApiError(422, f"column {name!r} holds values outside [{low}, {high}]", name)
     return values
+
+
+def class_probabilities(col: pa.ChunkedArray, name: str) -> pa.Array:
+    """A ``map<string, double>`` column of class probabilities as JSON objects (null rows
+    stay null), refusing probabilities outside ``[0, 1]`` and bad class names."""
+    if not (pa.types.is_map(col.type) and pa.types.is_string(col.type.key_type)):
+        raise ApiError(422, f"column {name!r} must be map<string, double>, got {col.type}", name)
+    maps = pa.concat_arrays(col.chunks) if col.num_chunks else pa.array([], col.type)
+    texts(pa.chunked_array([maps.keys]), name)
+    if maps.items.null_count:
+        raise ApiError(422, f"column {name!r} holds a class without a probability", name)
+    numbers(pa.chunked_array([maps.items]), name, low=0.0, high=1.0)
+    if len(maps) and int(np.diff(maps.offsets.to_numpy()).max()) > MAX_CLASSES:
+        raise ApiError(422, f"column {name!r} holds more than {MAX_CLASSES} classes in a row", name)
+    return pa.array(
+        [
+            None if row is None else json.dumps(dict(row), sort_keys=True)
+            for row in maps.to_pylist()
+        ],
+        pa.string(),
+    )
 
 
 def texts(col: pa.ChunkedArray, name: str) -> pa.ChunkedArray:

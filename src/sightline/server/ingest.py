@@ -225,11 +225,19 @@ def _prediction_json(batch: PredictionBatch) -> dict[str, Any]:
         "prediction": pa.array(nums, pa.float64()),
         "prediction_label": pa.array(strs, pa.string()),
         "probability": pa.array([r.probability for r in records], pa.float64()),
+        "probabilities": pa.array(
+            [None if r.probabilities is None else _json(r.probabilities) for r in records],
+            pa.string(),
+        ),
     }
 
 
+def _json(probabilities: dict[str, float]) -> str:
+    return json.dumps(probabilities, sort_keys=True)
+
+
 def _prediction_arrow(table: pa.Table) -> dict[str, Any]:
-    b.check_columns(table, ("id", "timestamp", "prediction", "probability"))
+    b.check_columns(table, ("id", "timestamp", "prediction", "probability", "probabilities"))
     n = table.num_rows
     ids = b.texts(b.required(table, "id"), "id")
     ts = b.timestamps(b.required(table, "timestamp"), "timestamp")
@@ -243,6 +251,9 @@ def _prediction_arrow(table: pa.Table) -> dict[str, Any]:
         "probability": pa.nulls(n, pa.float64())
         if prob is None
         else b.numbers(prob, "probability", low=0.0, high=1.0),
+        "probabilities": pa.nulls(n, pa.string())
+        if (probs := b.optional(table, "probabilities")) is None
+        else b.class_probabilities(probs, "probabilities"),
     }
 
 

@@ -100,13 +100,20 @@ class SchemaBody(Strict):
     columns: Annotated[list[ColumnSpec], Field(min_length=1, max_length=MAX_COLUMNS)]
 
 
+#: Classes a multiclass prediction may give probabilities for.
+MAX_CLASSES = 1_000
+
+
 class PredictionRecord(Strict):
-    """One served prediction, for joining labels later by ``id``."""
+    """One served prediction, for joining labels later by ``id``: a binary classifier's
+    ``probability`` of the positive class, or a multiclass one's ``probabilities`` of
+    every class."""
 
     id: Text
     timestamp: Time
     prediction: Finite | Label | None = None
     probability: Probability | None = None
+    probabilities: Annotated[dict[Text, Probability], Field(max_length=MAX_CLASSES)] | None = None
 
 
 class PredictionBatch(Strict):

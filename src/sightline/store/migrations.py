@@ -229,6 +229,8 @@ MIGRATIONS: tuple[Migration, ...] = (
                 PRIMARY KEY (project, model, version))""",
         ),
     ),
+    # A multiclass prediction's probability of every class, as a JSON object.
+    Migration(8, ("ALTER TABLE predictions ADD COLUMN probabilities TEXT",)),
 )
 
 #: Columns a caller may insert into each table through ``Store.ingest``/``insert_rows``.
@@ -240,7 +242,7 @@ WRITABLE: dict[str, tuple[str, ...]] = {
     ),
     "predictions": (
         "project", "model", "version", "prediction_id", "ts", "prediction",
-        "prediction_label", "probability", "received_at",
+        "prediction_label", "probability", "received_at", "probabilities",
     ),
     "labels": ("project", "model", "prediction_id", "label", "label_text", "ts", "received_at"),
     "samples": ("project", "model", "version", "ts", "row_json", "received_at"),

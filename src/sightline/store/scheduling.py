@@ -165,12 +165,13 @@ class SchedulingQueries:
     def labelled(
         self, project: str, model: str, version: str, since: datetime, until: datetime
     ) -> list[tuple[Any, ...]]:
-        """(prediction, prediction_label, probability, label, label_text, id) of the
-        predictions made in ``[since, until)``, left-joined with their newest label,
-        sorted by id."""
+        """(prediction, prediction_label, probability, label, label_text, id,
+        probabilities) of the predictions made in ``[since, until)``, left-joined with
+        their newest label, sorted by id."""
         return self._read(
             "SELECT p.prediction, p.prediction_label, p.probability, l.label, l.label_text, "
-            "p.prediction_id FROM (SELECT DISTINCT ON (prediction_id) * FROM predictions "
+            "p.prediction_id, p.probabilities "
+            "FROM (SELECT DISTINCT ON (prediction_id) * FROM predictions "
             "WHERE project = ? AND model = ? AND version = ? AND ts >= ? AND ts < ? "
             "ORDER BY prediction_id, received_at) p "
             "LEFT JOIN (SELECT DISTINCT ON (prediction_id) prediction_id, label, label_text "
