@@ -244,3 +244,29 @@ def test_the_sdk_sends_a_multiclass_models_probabilities(live: Collector, tmp_pa
     rows = live.store.metric_rows("default", "m", since=start, until=start + 2 * HOUR)
     counted = [r["n_cur"] for r in rows if r["metric"] == "estimated_accuracy"]
     assert sum(counted) == 300  # one window, or two if the logging crossed an hour
+
+
+def test_a_monitored_scikit_learn_classifier_sends_every_class_probability(
+    live: Collector, tmp_path: Path
+) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    from sightline.integrations.sklearn import monitored
+
+    c = live.client()
+    assert c.put(BASE, json=MULTI_SCHEMA.to_dict()).status_code == 200
+    data = three_classes(400, 4)
+    X = data["x"][:, None]
+    key = live.store.create_key("default", "ingest")
+    with Monitor("m", "1", url=live.url, api_key=key, spool_dir=tmp_path, window=3600) as m:
+        model = monitored(LogisticRegression(), m).fit(X, data["target"])
+        proba = model.predict_proba(X)
+    stored = live.store._read("SELECT prediction_label, probabilities FROM predictions")
+    assert len(stored) == 400
+    got = {label for label, _ in stored}
+    assert got <= set(CLASSES.tolist())
+    first = json.loads(stored[0][1])
+    assert set(first) == set(CLASSES.tolist()) and sum(first.values()) == pytest.approx(1.0)
+    assert sorted(round(v, 12) for v in first.values()) in [
+        sorted(round(v, 12) for v in row) for row in proba.tolist()
+    ]

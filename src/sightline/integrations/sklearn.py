@@ -52,8 +52,12 @@ class MonitoredEstimator:
         proba = self.estimator.predict_proba(X)
         classes = np.asarray(self.estimator.classes_)
         best = np.asarray(proba).argmax(axis=1)
-        positive = proba[:, 1] if proba.shape[1] == 2 else proba[np.arange(len(best)), best]
-        self._log(X, classes[best], positive, started)
+        if proba.shape[1] == 2:  # binary: the positive class's probability
+            self._log(X, classes[best], np.asarray(proba)[:, 1].tolist(), started)
+        else:  # multiclass: every class's
+            names = [str(c) for c in classes]
+            by_class = [dict(zip(names, row, strict=True)) for row in np.asarray(proba).tolist()]
+            self._log(X, classes[best], by_class, started)
         return proba
 
     def _log(self, X: Any, predictions: Any, probabilities: Any, started: float) -> None:
@@ -63,7 +67,7 @@ class MonitoredEstimator:
             self.monitor.log_batch(
                 _columns(X, self.estimator),
                 predictions=np.asarray(predictions).tolist(),
-                probabilities=None if probabilities is None else np.asarray(probabilities).tolist(),
+                probabilities=None if probabilities is None else list(probabilities),
                 latency_ms=[per_row] * n,
             )
         except Exception as exc:  # monitoring trouble never reaches the caller
