@@ -87,6 +87,25 @@ def check_same_shape(a: npt.NDArray[np.generic], b: npt.NDArray[np.generic], nam
         raise InvalidInputError(f"{names} must have the same shape, got {a.shape} and {b.shape}")
 
 
+def check_int(name: str, value: object, low: int, high: int | None = None) -> int:
+    """Return ``value`` as an int if it is one (not a bool) in ``[low, high]``, else raise
+    naming ``name``.
+
+    >>> check_int("k", 8, 1), check_int("lg_k", 12, 4, 21)
+    (8, 12)
+    >>> check_int("burst", 0, 1)
+    Traceback (most recent call last):
+    ...
+    sightline.errors.InvalidInputError: burst must be an integer >= 1, got 0
+    """
+    if isinstance(value, int | np.integer) and not isinstance(value, bool):
+        number = int(value)
+        if number >= low and (high is None or number <= high):
+            return number
+    bounds = f">= {low}" if high is None else f"in [{low}, {high}]"
+    raise InvalidInputError(f"{name} must be an integer {bounds}, got {value!r}", field=name)
+
+
 def check_in_range(
     name: str,
     value: float,

@@ -27,6 +27,7 @@ import numpy.typing as npt
 from datasketches import frequent_items_error_type, frequent_strings_sketch, kll_floats_sketch
 
 from sightline._types import FloatArray, IntArray
+from sightline._validate import check_int
 from sightline.errors import IncompatibleProfilesError, InvalidInputError, UnsupportedFormatError
 
 UInt64Array: TypeAlias = npt.NDArray[np.uint64]
@@ -50,18 +51,6 @@ _HLL_MAX_LG: Final = 18
 _HASH_BLOCK: Final = 1 << 16  # values hashed per block: the buffers stay in cache
 #: A KLL batch of ``2**(_KLL_SAMPLED_LG + h)`` values or more is sampled on ``h`` levels.
 _KLL_SAMPLED_LG: Final = 17
-
-
-def _check_int(name: str, value: object, low: int, high: int) -> int:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | np.integer)
-        or not low <= value <= high
-    ):
-        raise InvalidInputError(
-            f"{name} must be an integer in [{low}, {high}], got {value!r}", field=name
-        )
-    return int(value)
 
 
 def _as_bytes(data: object, what: str) -> bytes:
@@ -112,7 +101,7 @@ class KLL:
     __slots__ = ("_sketch", "k")
 
     def __init__(self, k: int = DEFAULT_K) -> None:
-        self.k = _check_int("k", k, _KLL_MIN_K, _KLL_MAX_K)
+        self.k = check_int("k", k, _KLL_MIN_K, _KLL_MAX_K)
         self._sketch = kll_floats_sketch(self.k)
 
     @classmethod
@@ -602,7 +591,7 @@ class HyperLogLog:
     __slots__ = ("lg_k", "registers")
 
     def __init__(self, lg_k: int = DEFAULT_LG_K) -> None:
-        self.lg_k = _check_int("lg_k", lg_k, _HLL_MIN_LG, _HLL_MAX_LG)
+        self.lg_k = check_int("lg_k", lg_k, _HLL_MIN_LG, _HLL_MAX_LG)
         self.registers = np.zeros(1 << self.lg_k, dtype=np.uint8)
 
     def update_numbers(self, values: npt.ArrayLike) -> Self:
@@ -830,9 +819,7 @@ class FrequentItems:
     __slots__ = ("_sketch", "lg_max_map_size")
 
     def __init__(self, lg_max_map_size: int = DEFAULT_LG_MAX_MAP_SIZE) -> None:
-        self.lg_max_map_size = _check_int(
-            "lg_max_map_size", lg_max_map_size, _FI_MIN_LG, _FI_MAX_LG
-        )
+        self.lg_max_map_size = check_int("lg_max_map_size", lg_max_map_size, _FI_MIN_LG, _FI_MAX_LG)
         self._sketch = frequent_strings_sketch(self.lg_max_map_size)
 
     @classmethod
@@ -932,7 +919,7 @@ class FrequentItems:
         lies within its bounds.
         """
         if n is not None:
-            n = _check_int("n", n, 0, 2**62)
+            n = check_int("n", n, 0, 2**62)
         rows = self._sketch.get_frequent_items(frequent_items_error_type.NO_FALSE_NEGATIVES)
         out = sorted(
             ((str(i), int(e), int(lo), int(hi)) for i, e, lo, hi in rows),

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from sightline._validate import check_int
 from sightline.errors import InvalidInputError
 
 _BEARER = re.compile(rb"(?i:bearer)[ \t]+(sl_[A-Za-z0-9-]{1,64}_\S+)")
@@ -68,8 +69,8 @@ class RequestLimits:
     def __post_init__(self) -> None:
         names = ("max_body_bytes", "max_inflight", "burst", "max_clients")
         for name in (*names, "max_upload_bytes", "max_uploads"):
-            _check_int(name, getattr(self, name), minimum=1)
-        _check_int("retry_after_seconds", self.retry_after_seconds, minimum=0)
+            check_int(name, getattr(self, name), 1)
+        check_int("retry_after_seconds", self.retry_after_seconds, 0)
         rate = self.rate_per_second
         if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate < math.inf:
             raise InvalidInputError(
@@ -82,14 +83,6 @@ class RequestLimits:
                 raise InvalidInputError(
                     f"{field_name} must be a tuple of paths, got {paths!r}", field=field_name
                 )
-
-
-def _check_int(name: str, value: object, *, minimum: int) -> None:
-    """Raise unless ``value`` is an int (not a bool) of at least ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InvalidInputError(
-            f"{name} must be an integer >= {minimum}, got {value!r}", field=name
-        )
 
 
 @dataclass(slots=True)

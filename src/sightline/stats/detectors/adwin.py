@@ -10,13 +10,12 @@ import numpy as np
 import numpy.typing as npt
 
 from sightline._types import FloatArray, IntArray
-from sightline._validate import check_in_range
+from sightline._validate import check_in_range, check_int
 from sightline.errors import InvalidInputError
 from sightline.stats.detectors.base import (
     HORIZON,
     Detector,
     calibrated_threshold,
-    check_int,
     check_reference,
 )
 

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from sightline._types import BoolArray, FloatArray
-from sightline._validate import as_float_array
+from sightline._validate import as_float_array, check_int
 from sightline.errors import InvalidInputError
 
 Mode = Literal["up", "down", "both"]
@@ -48,12 +48,6 @@ def check_value(x: float) -> float:
     if not math.isfinite(value):
         raise InvalidInputError(f"x must be a finite number, got {value!r}", field="x")
     return value
-
-
-def check_int(name: str, value: int, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise InvalidInputError(f"{name} must be an integer >= {low}, got {value!r}", field=name)
-    return int(value)
 
 
 def check_mode(mode: str) -> None:

@@ -9,12 +9,11 @@ import numpy as np
 import numpy.typing as npt
 
 from sightline._types import FloatArray
-from sightline._validate import check_in_range
+from sightline._validate import check_in_range, check_int
 from sightline.stats.detectors.base import (
     Detector,
     Mode,
     calibrated_threshold,
-    check_int,
     check_mode,
     check_reference,
 )
