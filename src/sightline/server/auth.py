@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 
+from fastapi import Depends
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import Scope as StarletteScope
@@ -75,3 +77,10 @@ def require(*scopes: Scope) -> Callable[[Request], Awaitable[ApiKey]]:
         return key
 
     return check
+
+
+#: The key of a request, by the scope its route needs (FastAPI dependencies).
+Ingest = Annotated[ApiKey, Depends(require("ingest"))]
+Reader = Annotated[ApiKey, Depends(require("read"))]
+ReaderOrIngest = Annotated[ApiKey, Depends(require("read", "ingest"))]
+Admin = Annotated[ApiKey, Depends(require("admin"))]

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from fastapi import APIRouter, Depends, Header, Path, Request
+from fastapi import APIRouter, Header, Path, Request
 from starlette.concurrency import run_in_threadpool
 
 from sightline.analysis.columns import SchemaOptions
@@ -23,7 +23,7 @@ from sightline.analysis.profiling import profile_data
 from sightline.errors import InvalidInputError
 from sightline.profile import Profile, Schema
 from sightline.server import bodies as b
-from sightline.server.auth import require
+from sightline.server.auth import Ingest
 from sightline.server.schemas import (
     HeartbeatBody,
     LabelBatch,
@@ -50,7 +50,6 @@ IdemKey = Annotated[
         description="Unique per batch; a retry with the same key and body changes nothing.",
     ),
 ]
-Ingest = Annotated[ApiKey, Depends(require("ingest"))]
 
 
 def _repeat(value: Any, n: int, kind: pa.DataType) -> pa.Array:

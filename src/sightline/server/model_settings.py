@@ -5,18 +5,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
 from sightline.errors import InvalidInputError
 from sightline.scheduler.windows import parse_duration
 from sightline.server import bodies as b
-from sightline.server.auth import require
+from sightline.server.auth import Admin, ReaderOrIngest
 from sightline.server.ingest import ModelName
 from sightline.server.schemas import Strict
 from sightline.server.state import ERRORS, body_doc, state_of
-from sightline.store import ApiKey
 from sightline.store.scheduling import ModelSettings
 
 router = APIRouter(prefix="/api/v1")
@@ -66,9 +65,7 @@ def _out(s: ModelSettings) -> SettingsOut:
 @router.get(
     "/models/{model}/settings", response_model=SettingsOut, responses=ERRORS, summary="Scheduling"
 )
-async def get_settings(
-    model: ModelName, request: Request, key: Annotated[ApiKey, Depends(require("read", "ingest"))]
-) -> SettingsOut:
+async def get_settings(model: ModelName, request: Request, key: ReaderOrIngest) -> SettingsOut:
     state = state_of(request)
     await state.model(key.project, model)
     return _out(await run_in_threadpool(state.store.model_settings, key.project, model))
@@ -81,9 +78,7 @@ async def get_settings(
     summary="Set how the scheduler windows a model (admin)",
     openapi_extra=body_doc(SettingsBody),
 )
-async def put_settings(
-    model: ModelName, request: Request, key: Annotated[ApiKey, Depends(require("admin"))]
-) -> SettingsOut:
+async def put_settings(model: ModelName, request: Request, key: Admin) -> SettingsOut:
     state = state_of(request)
     await state.model(key.project, model)
     body = b.parse_json(await request.body(), SettingsBody)
@@ -135,7 +130,7 @@ async def get_version_settings(
     model: ModelName,
     version: ModelName,
     request: Request,
-    key: Annotated[ApiKey, Depends(require("read", "ingest"))],
+    key: ReaderOrIngest,
 ) -> VersionSettingsOut:
     await state_of(request).version(key.project, model, version)
     return await _version_out(request, key.project, model, version)
@@ -152,7 +147,7 @@ async def put_version_settings(
     model: ModelName,
     version: ModelName,
     request: Request,
-    key: Annotated[ApiKey, Depends(require("admin"))],
+    key: Admin,
 ) -> VersionSettingsOut:
     state = state_of(request)
     await state.version(key.project, model, version)

@@ -11,14 +11,14 @@ import re
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from pydantic import BeforeValidator
 from starlette.concurrency import run_in_threadpool
 
 from sightline.server import health
-from sightline.server.auth import require
+from sightline.server.auth import Admin, Reader, ReaderOrIngest
 from sightline.server.bodies import PROFILE, ApiError
 from sightline.server.ingest import ModelName
 from sightline.server.schemas import (
@@ -32,12 +32,9 @@ from sightline.server.schemas import (
     VersionInfo,
 )
 from sightline.server.state import ERRORS, body_doc, state_of
-from sightline.store import ApiKey, as_utc, utcnow
+from sightline.store import as_utc, utcnow
 
 router = APIRouter(prefix="/api/v1")
-Reader = Annotated[ApiKey, Depends(require("read"))]
-ReaderOrIngest = Annotated[ApiKey, Depends(require("read", "ingest"))]
-Admin = Annotated[ApiKey, Depends(require("admin"))]
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
