@@ -79,7 +79,7 @@ def plan(store: Store, now: datetime) -> list[Job]:
             ):
                 jobs.append(Job(start, project, model, version, "matrix", start + size, matrix))
         horizon = closed - timedelta(seconds=settings.label_horizon)
-        estimated = store.estimator(project, model, version) is not None
+        estimated = store.has_estimator(project, model, version)
         for start, fingerprint in store.label_windows(
             project, model, version, settings.window, unlabelled=estimated
         ).items():

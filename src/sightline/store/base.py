@@ -316,6 +316,15 @@ class Store(SchedulingQueries, ABC):
         )
         return json.loads(rows[0][0]) if rows and rows[0][0] is not None else None
 
+    def has_estimator(self, project: str, model: str, version: str) -> bool:
+        """Whether the version has a performance estimator (without reading it)."""
+        rows = self._read(
+            "SELECT estimator IS NOT NULL FROM model_versions "
+            "WHERE project = ? AND model = ? AND version = ?",
+            (project, model, version),
+        )
+        return bool(rows and rows[0][0])
+
     def get_version(self, project: str, model: str, version: str) -> ModelVersion:
         """A registered version, or :class:`NotFoundError`."""
         rows = self._read(
