@@ -8,7 +8,7 @@ reference chunks (mean ± 3 standard deviations, see :func:`reference_bounds`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -72,9 +72,9 @@ def performance_spec(
         return PerformanceSpec("regression", target.name, prediction.name, None, None)
     truth = _distinct_labels(reference, target.name)
     predicted = _distinct_labels(reference, prediction.name)
-    unseen = predicted - truth
-    if len(unseen) > MAX_UNSEEN_PREDICTIONS:
-        examples = ", ".join(sorted(unseen)[:3])
+    unseen = scores_as_classes(truth, predicted)
+    if unseen:
+        examples = ", ".join(unseen[:3])
         raise InvalidInputError(
             f"prediction column {prediction.name!r} holds {len(predicted):,} distinct values, "
             f"{len(unseen):,} of them not classes of the categorical target {target.name!r} "
@@ -121,6 +121,20 @@ def class_columns(classes: Sequence[str], probabilities: Sequence[str]) -> tuple
 #: Predicted labels that are not target classes tolerated before a prediction column is
 #: taken for scores rather than classes (each would become a class of the confusion matrix).
 MAX_UNSEEN_PREDICTIONS: Final = 20
+
+
+def scores_as_classes(truth: Iterable[str], predicted: Iterable[str]) -> list[str]:
+    """The predicted values that are not classes of the target, sorted, when there are more
+    than ``MAX_UNSEEN_PREDICTIONS`` of them (scores given as a classifier's prediction);
+    else an empty list.
+
+    >>> scores_as_classes(["0", "1"], ["0", "1", "2"])
+    []
+    >>> len(scores_as_classes(["0", "1"], [f"0.{i:02d}" for i in range(30)]))
+    30
+    """
+    unseen = set(predicted) - set(truth)
+    return sorted(unseen) if len(unseen) > MAX_UNSEEN_PREDICTIONS else []
 
 
 def _distinct_labels(table: pa.Table, name: str) -> set[str]:
@@ -302,4 +316,5 @@ __all__ = [
     "performance_spec",
     "reference_bounds",
     "score_matrix",
+    "scores_as_classes",
 ]

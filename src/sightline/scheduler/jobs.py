@@ -34,7 +34,7 @@ import pyarrow as pa
 
 from sightline.analysis.estimated import estimated_window_rows
 from sightline.analysis.methods import DriftOptions
-from sightline.analysis.performance import MAX_UNSEEN_PREDICTIONS
+from sightline.analysis.performance import scores_as_classes
 from sightline.analysis.profile_compare import compare_profiles
 from sightline.analysis.rows import MetricRow, RowContext
 from sightline.errors import IncompatibleProfilesError, SightlineWarning
@@ -300,8 +300,8 @@ def _performance(labelled: Sequence[tuple[Any, ...]], ctx: RowContext) -> list[M
     if _is_classification(labels):
         y_true = np.array([_text(v) for v in labels], dtype=object).astype(str)
         y_pred = np.array([_text(v) for v in predictions], dtype=object).astype(str)
-        unseen = set(y_pred.tolist()) - set(y_true.tolist())
-        if len(unseen) > MAX_UNSEEN_PREDICTIONS:
+        unseen = scores_as_classes(y_true.tolist(), y_pred.tolist())
+        if unseen:
             reason = (
                 f"{len(unseen):,} predicted values are not label classes: log a classifier's "
                 "predicted class as the prediction and its score as the probability"
