@@ -91,16 +91,23 @@ def estimated_rows(
     if spec.class_scores:
         scores = score_matrix(spec, table)
         ok = valid & _usable(scores) & np.isin(labels, np.array(spec.classes, dtype=object))
-        if not ok.any():
-            return []
-        estimates = estimator.estimate(labels[ok], scores[ok])
     else:
         scores = numeric_values(table.column(score_columns[0]))[0]
         ok = valid & _usable(scores)
-        if not ok.any():
-            return []
-        estimates = estimator.estimate((labels[ok] == spec.pos_label).astype(int), scores[ok])
+    if not ok.any():
+        return []
+    estimates = _estimates(estimator, spec.pos_label, labels[ok], scores[ok])
     return _estimate_rows(estimates, bounds, ctx, n_ref, int(ok.sum()))
+
+
+def _estimates(
+    estimator: CBPE, pos_label: str | None, labels: npt.NDArray[Any], scores: npt.ArrayLike
+) -> dict[str, Estimate]:
+    """The estimates of one window: predicted classes and their probabilities (multiclass),
+    or predicted labels against ``pos_label`` and the positive class's score (binary)."""
+    if estimator.is_multiclass_:
+        return estimator.estimate(labels, scores)
+    return estimator.estimate((labels == pos_label).astype(int), scores)
 
 
 def _estimate_rows(
@@ -198,17 +205,14 @@ def estimated_window_rows(
             for label, s in zip(predicted, scores, strict=True)
             if label in known and isinstance(s, Mapping) and known <= set(s)
         ]
-        if not rows:
-            return []
         labels = np.array([label for label, _ in rows])
-        estimates = estimator.estimate(labels, np.array([p for _, p in rows]))
-        n = len(rows)
+        matrix = np.array([p for _, p in rows])
     else:
-        if not scores:
-            return []
-        positive = np.array([label == state["pos_label"] for label in predicted], dtype=int)
-        estimates = estimator.estimate(positive, np.asarray(scores, dtype=np.float64))
-        n = len(scores)
+        labels, matrix = np.array(predicted), np.asarray(scores, dtype=np.float64)
+    n = len(labels)
+    if not n:
+        return []
+    estimates = _estimates(estimator, state["pos_label"], labels, matrix)
     se = estimator.standard_errors(n)
     bounds = {
         name: (value - N_SIGMA * se[name], value + N_SIGMA * se[name])
