@@ -57,27 +57,19 @@ def prepared_store(path: Path) -> None:
     store.close()
 
 
+def backfill(tmp_path: Path, *extra: str) -> int:
+    """``sightline backfill`` of the data set in ``tmp_path/ds`` into the store beside it,
+    by day; its exit code."""
+    store, data = str(tmp_path / "store"), str(tmp_path / "ds")
+    args = ["backfill", data, "--model", "m", "--version", "1", "--data", store]
+    return main([*args, "--window", "1d", *extra])
+
+
 def test_backfill_stores_profiles_and_rows_and_writes_them(tmp_path: Path) -> None:
     table = write_dataset(tmp_path / "ds")
     prepared_store(tmp_path / "store")
     out = tmp_path / "rows.json"
-    code = main(
-        [
-            "backfill",
-            str(tmp_path / "ds"),
-            "--model",
-            "m",
-            "--version",
-            "1",
-            "--data",
-            str(tmp_path / "store"),
-            "--window",
-            "1d",
-            "--out",
-            str(out),
-        ]
-    )
-    assert code == 0
+    assert backfill(tmp_path, "--out", str(out)) == 0
     rows = json.loads(out.read_text())
     drift = {
         r["window_start"][:10]: r
@@ -98,23 +90,7 @@ def test_backfill_stores_profiles_and_rows_and_writes_them(tmp_path: Path) -> No
         assert store.count("metric_rows", "default") == len(rows)
         # A second backfill replaces, never doubles.
         store.close()
-        assert (
-            main(
-                [
-                    "backfill",
-                    str(tmp_path / "ds"),
-                    "--model",
-                    "m",
-                    "--version",
-                    "1",
-                    "--data",
-                    str(tmp_path / "store"),
-                    "--window",
-                    "1d",
-                ]
-            )
-            == 0
-        )
+        assert backfill(tmp_path) == 0
         store = open_store(tmp_path / "store")
         assert store.count("metric_rows", "default") == len(rows)
         assert store.count("profiles", "default") == 3

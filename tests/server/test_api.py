@@ -19,16 +19,8 @@ from sightline.analysis.profiling import profile_data
 from sightline.profile import Profile, Schema
 from sightline.server.bodies import ARROW, PROFILE
 from sightline.store import utcnow
+from support.churn import BASE, SCHEMA
 from support.live import Collector
-
-SCHEMA = {
-    "columns": [
-        {"name": "age", "role": "feature", "kind": "numeric"},
-        {"name": "city", "role": "feature", "kind": "categorical"},
-        {"name": "score", "role": "prediction", "kind": "numeric"},
-    ]
-}
-BASE = "/api/v1/models/churn/versions/1"
 
 
 def register(c: httpx.Client, version: str = "1") -> None:

@@ -30,18 +30,11 @@ from sightline.server.bodies import ARROW, CSV, PROFILE
 from sightline.server.limits import LimitStats, RequestLimits
 from sightline.server.state import Settings
 from sightline.store import Store, open_store
+from support.churn import BASE, SCHEMA
 from support.live import Collector, start_server, stop_server
 from support.payloads import MiB, gzip_zeros
 
 LIMIT = 8 * MiB  # RequestLimits().max_body_bytes
-SCHEMA = {
-    "columns": [
-        {"name": "age", "role": "feature", "kind": "numeric"},
-        {"name": "city", "role": "feature", "kind": "categorical"},
-        {"name": "score", "role": "prediction", "kind": "numeric"},
-    ]
-}
-BASE = "/api/v1/models/churn/versions/1"
 PREDICTIONS = f"{BASE}/predictions"
 LABELS = "/api/v1/models/churn/labels"
 SAMPLES = f"{BASE}/samples"

@@ -38,17 +38,11 @@ from sightline.server.bodies import ARROW, CSV, PARQUET, PROFILE
 from sightline.server.limits import RequestLimits
 from sightline.server.state import ERRORS, Settings
 from sightline.store import open_store
+from support.churn import SCHEMA
 from support.live import start_server, stop_server
 
 SEED = 20260501
 EXAMPLES = 25
-SCHEMA = {
-    "columns": [
-        {"name": "age", "role": "feature", "kind": "numeric"},
-        {"name": "city", "role": "feature", "kind": "categorical"},
-        {"name": "score", "role": "prediction", "kind": "numeric"},
-    ]
-}
 #: Every refusal the API documents counts as rejecting invalid data (413 included).
 REFUSALS = sorted(int(code) for code in ERRORS)
 
