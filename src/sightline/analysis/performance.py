@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from sightline.analysis.columns import category_text, numeric_values
 from sightline.analysis.rows import MetricRow, RowContext
 from sightline.errors import InvalidInputError
-from sightline.profile.schema import Schema
+from sightline.profile.schema import Schema, probability_column
 from sightline.stats import performance as perf
 
 N_SIGMA: Final = 3.0
@@ -109,13 +109,10 @@ def class_columns(classes: Sequence[str], probabilities: Sequence[str]) -> tuple
     >>> class_columns(["a", "b"], ["score"])
     ()
     """
-    found = []
-    for label in classes:
-        match = [p for p in probabilities if p == label or p.endswith(f"_{label}")]
-        if len(match) != 1:
-            return ()
-        found.append(match[0])
-    return tuple(found) if len(set(found)) == len(found) else ()
+    found = [probability_column(probabilities, label) for label in classes]
+    if None in found or len(set(found)) < len(found):
+        return ()
+    return tuple(name for name in found if name is not None)
 
 
 #: Predicted labels that are not target classes tolerated before a prediction column is

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,4 +134,16 @@ class Schema:
         return cls(tuple(out))
 
 
-__all__ = ["KINDS", "ROLES", "Column", "Schema"]
+def probability_column(names: Sequence[str], label: str) -> str | None:
+    """The probability column of class ``label`` among ``names``: the one named after the
+    class itself or ending in ``_<label>`` (``proba_a``, ``y_pred_proba_a``); None unless
+    exactly one is.
+
+    >>> probability_column(["proba_a", "proba_b"], "b"), probability_column(["score"], "b")
+    ('proba_b', None)
+    """
+    match = [n for n in names if n == label or n.endswith(f"_{label}")]
+    return match[0] if len(match) == 1 else None
+
+
+__all__ = ["KINDS", "ROLES", "Column", "Schema", "probability_column"]

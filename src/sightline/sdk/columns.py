@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from sightline.profile import Schema
+from sightline.profile.schema import probability_column
 
 
 @dataclass
@@ -211,7 +212,7 @@ def probability_columns(names: Sequence[str], values: Sequence[Any]) -> dict[str
             out[names[0]][i] = q
             continue
         for label, p in q.items():
-            match = [n for n in names if n == str(label) or n.endswith(f"_{label}")]
-            if len(match) == 1:
-                out[match[0]][i] = p
+            name = probability_column(names, str(label))
+            if name is not None:
+                out[name][i] = p
     return dict(out)

@@ -9,7 +9,7 @@ import io
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TypeVar
 
@@ -205,12 +205,18 @@ def class_probabilities(col: pa.ChunkedArray, name: str) -> pa.Array:
     if len(maps) and int(np.diff(maps.offsets.to_numpy()).max()) > MAX_CLASSES:
         raise ApiError(422, f"column {name!r} holds more than {MAX_CLASSES} classes in a row", name)
     return pa.array(
-        [
-            None if row is None else json.dumps(dict(row), sort_keys=True)
-            for row in maps.to_pylist()
-        ],
+        [None if row is None else probabilities_text(dict(row)) for row in maps.to_pylist()],
         pa.string(),
     )
+
+
+def probabilities_text(by_class: Mapping[str, float]) -> str:
+    """A row's class probabilities as stored: a JSON object with sorted keys.
+
+    >>> probabilities_text({"b": 0.25, "a": 0.75})
+    '{"a": 0.75, "b": 0.25}'
+    """
+    return json.dumps(dict(by_class), sort_keys=True)
 
 
 def texts(col: pa.ChunkedArray, name: str) -> pa.ChunkedArray:

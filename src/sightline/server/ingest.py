@@ -225,14 +225,13 @@ def _prediction_json(batch: PredictionBatch) -> dict[str, Any]:
         "prediction_label": pa.array(strs, pa.string()),
         "probability": pa.array([r.probability for r in records], pa.float64()),
         "probabilities": pa.array(
-            [None if r.probabilities is None else _json(r.probabilities) for r in records],
+            [
+                None if r.probabilities is None else b.probabilities_text(r.probabilities)
+                for r in records
+            ],
             pa.string(),
         ),
     }
-
-
-def _json(probabilities: dict[str, float]) -> str:
-    return json.dumps(probabilities, sort_keys=True)
 
 
 def _prediction_arrow(table: pa.Table) -> dict[str, Any]:
