@@ -79,11 +79,17 @@ def rows_of(live: Collector, prefix: str) -> dict[str, dict[str, object]]:
     return {r["metric"]: r for r in found if r["metric"].startswith(prefix)}
 
 
-def test_windows_without_labels_get_cbpe_rows_equal_to_the_library(live: Collector) -> None:
+def estimate_a_window(live: Collector) -> httpx.Client:
+    """Upload the reference, send the unlabelled window, run the scheduler; the client."""
     c = live.client()
     upload_reference(c, REFERENCE)
     send_window(c)
     Scheduler(live.store).run_once(T0 + 3 * HOUR)
+    return c
+
+
+def test_windows_without_labels_get_cbpe_rows_equal_to_the_library(live: Collector) -> None:
+    estimate_a_window(live)
 
     estimated = rows_of(live, "estimated_")
     library = CBPE().fit(REFERENCE["target"], REFERENCE["pred"], REFERENCE["proba"])
@@ -111,10 +117,7 @@ def test_windows_without_labels_get_cbpe_rows_equal_to_the_library(live: Collect
 
 
 def test_late_labels_add_realized_rows_beside_the_estimate(live: Collector) -> None:
-    c = live.client()
-    upload_reference(c, REFERENCE)
-    send_window(c)
-    Scheduler(live.store).run_once(T0 + 3 * HOUR)
+    c = estimate_a_window(live)
     first = rows_of(live, "estimated_")
     labels = [{"id": f"id{i}", "label": int(t)} for i, t in enumerate(WINDOW["target"])]
     r = c.post("/api/v1/models/m/labels", json={"labels": labels}, headers={"Idempotency-Key": "l"})
