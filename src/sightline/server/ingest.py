@@ -118,9 +118,9 @@ async def upload_reference(
     if kind == b.PROFILE:
         profile = state.decode_profile(body, schema, model, version)
     elif kind in (b.CSV, b.PARQUET):
-        data = await run_in_threadpool(b.read_table_file, body, kind)
-        profile = await run_in_threadpool(_profile_of, data, schema, model, version)
-        estimator = await run_in_threadpool(_estimator_of, data, schema)
+        profile, estimator = await run_in_threadpool(
+            _reference_of, body, kind, schema, model, version
+        )
     else:
         raise b.ApiError(
             415, f"reference must be {b.CSV}, {b.PARQUET} or {b.PROFILE}", "Content-Type"
@@ -134,24 +134,25 @@ async def upload_reference(
     )
 
 
-def _profile_of(data: pa.Table, schema: Schema, model: str, version: str) -> Profile:
+def _reference_of(
+    body: bytes, kind: str, schema: Schema, model: str, version: str
+) -> tuple[Profile, dict[str, Any] | None]:
+    """The profile of a CSV or Parquet reference, and the performance estimator fitted on
+    its labelled rows when it is a classifier's (else None)."""
+    data = b.read_table_file(body, kind)
     missing = [c.name for c in schema.columns if c.name not in data.column_names]
     if missing:
         raise b.ApiError(422, f"the reference lacks the schema's columns {missing}", missing[0])
-    names = [c.name for c in schema.columns]
+    rows = data.select([c.name for c in schema.columns])
     try:
         options = SchemaOptions(schema=schema)
-        return profile_data(data.select(names), columns=options, model=model, version=version)
+        profile = profile_data(rows, columns=options, model=model, version=version)
     except InvalidInputError as exc:
         raise b.ApiError(422, str(exc), exc.field) from None
     except (pa.ArrowException, TypeError, ValueError) as exc:
         raise b.ApiError(422, f"cannot profile the reference: {exc}", "body") from None
-
-
-def _estimator_of(data: pa.Table, schema: Schema) -> dict[str, Any] | None:
-    """The CBPE estimator of a binary classifier's labelled reference rows, or None."""
     try:
-        return estimator_state(schema, data.select([c.name for c in schema.columns]))
+        return profile, estimator_state(schema, rows)
     except InvalidInputError as exc:
         raise b.ApiError(422, f"cannot fit the performance estimator: {exc}", exc.field) from None
 
