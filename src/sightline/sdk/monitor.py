@@ -560,8 +560,8 @@ class Monitor:
         spec = self._spec
         if self._client is None or spec is None or spec.edges or spec.vocabularies:
             return
-        try:
-            fresh = self._spec_from_collector(self._client, [])
+        try:  # a short wait: this runs in the thread that profiles the logged rows
+            fresh = self._spec_from_collector(self._client, [], timeout=_BINS_CHECK_TIMEOUT)
         except (httpx.HTTPError, SightlineError, ValueError, KeyError) as exc:
             log.debug("sightline: cannot read the model version: %s", exc)
             return
@@ -577,14 +577,17 @@ class Monitor:
         return Spec(schema) if schema is not None else None
 
     def _spec_from_collector(
-        self, client: httpx.Client, items: list[tuple[Any, ...]]
+        self,
+        client: httpx.Client,
+        items: list[tuple[Any, ...]],
+        timeout: float | Any = httpx.USE_CLIENT_DEFAULT,
     ) -> Spec | None:
-        r = client.get(self._base())
+        r = client.get(self._base(), timeout=timeout)
         if r.status_code == 404:
             spec = self._local_spec(items)
             if spec is None:
                 return None
-            put = client.put(self._base(), json=spec.schema.to_dict())
+            put = client.put(self._base(), json=spec.schema.to_dict(), timeout=timeout)
             return spec if put.status_code == 200 else self._refused(put)
         if r.status_code != 200:
             return self._refused(r)
@@ -592,7 +595,7 @@ class Monitor:
         schema = Schema.from_dict({"columns": body["columns"]})
         if not body["has_reference"]:
             return Spec(schema)
-        ref = client.get(f"{self._base()}/reference")
+        ref = client.get(f"{self._base()}/reference", timeout=timeout)
         if ref.status_code != 200:
             return self._refused(ref)
         return Spec.of_reference(Profile.from_bytes(ref.content))
@@ -609,6 +612,10 @@ class Monitor:
             )
         self._counts[f"spec_{response.status_code}"] += 1
         return None
+
+
+#: Seconds a window's opening waits for the collector's reference, at most.
+_BINS_CHECK_TIMEOUT = 2.0
 
 
 def _close_quietly(ref: weakref.ref[Monitor]) -> None:
