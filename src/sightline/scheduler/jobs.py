@@ -15,8 +15,8 @@ function, which Dask can run anywhere), and write them back.
 - ``performance``: classification metrics (when labels are text or at most 20 distinct
   integers) or regression metrics of the window's predictions joined with their labels,
   and ``label_coverage``; when the version's reference was uploaded with labelled rows
-  of a binary classifier, also ``estimated_<metric>`` rows (CBPE) from all the window's
-  predictions that carry a probability, labelled or not.
+  of a classifier, also ``estimated_<metric>`` rows (CBPE) from all the window's
+  predictions that carry their probabilities, labelled or not.
 """
 
 from __future__ import annotations
