@@ -70,7 +70,7 @@ def test_bad_chunking_arguments() -> None:
     ref, data = _data()
     with pytest.raises(InvalidInputError, match="chunk_size must be a positive integer"):
         sightline.analyze(ref, data, chunk_size=0)
-    with pytest.raises(InvalidInputError, match="chunk_period must look like"):
+    with pytest.raises(InvalidInputError, match="chunk_period: a duration looks like"):
         sightline.analyze(ref, data, chunk_period="fortnight")
     with pytest.raises(SchemaError, match="needs a timestamp column"):
         sightline.analyze(ref, data, chunk_period="1h")

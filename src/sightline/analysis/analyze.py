@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 
@@ -11,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sightline._time import parse_duration
 from sightline.analysis.columns import SchemaOptions, is_time_column
 from sightline.analysis.compare import Engine, Progress
 from sightline.analysis.frames import DataLike, to_table
@@ -22,28 +22,17 @@ from sightline.profile.schema import Schema
 #: Number of windows when neither ``chunk_size`` nor ``chunk_period`` is given.
 DEFAULT_CHUNKS = 10
 
-_UNITS = {"s": 1, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_PERIOD = re.compile(r"^\s*(\d*)\s*(s|min|h|d|w)\s*$", re.IGNORECASE)
-
 
 def parse_period(period: str) -> int:
-    """Seconds in a period such as ``"1h"``, ``"15min"``, ``"1D"`` or ``"W"``.
+    """Seconds in a period such as ``"1h"``, ``"15min"``, ``"5m"``, ``"1D"`` or ``"W"``
+    (the one duration grammar of :func:`sightline._time.parse_duration`).
 
     Examples
     --------
     >>> parse_period("15min"), parse_period("1D"), parse_period("W")
     (900, 86400, 604800)
     """
-    match = _PERIOD.match(period) if isinstance(period, str) else None
-    if match is None:
-        raise InvalidInputError(
-            f"chunk_period must look like '30s', '15min', '1h', '1D' or '1W', got {period!r}",
-            field="chunk_period",
-        )
-    count = int(match.group(1) or 1)
-    if count == 0:
-        raise InvalidInputError("chunk_period must be longer than 0", field="chunk_period")
-    return count * _UNITS[match.group(2).lower()]
+    return parse_duration(period, field="chunk_period")
 
 
 def size_windows(n_rows: int, chunk_size: int) -> Iterator[tuple[int, int]]:

@@ -9,32 +9,11 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 
-from sightline.errors import InvalidInputError
+from sightline._time import EPOCH, parse_duration, window_of
 
-EPOCH = datetime(1970, 1, 1)
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_duration(value: str | int) -> int:
-    """Seconds in ``"30s"``, ``"5m"``, ``"1h"``, ``"1d"`` (or a number of seconds)."""
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return value
-    match = re.fullmatch(r"\s*(\d+)\s*([smhd])\s*", str(value))
-    if match is None or int(match.group(1)) <= 0:
-        raise InvalidInputError(
-            f"a duration looks like 30s, 5m, 1h or 1d, got {value!r}", field="window"
-        )
-    return int(match.group(1)) * _UNITS[match.group(2)]
-
-
-def window_of(moment: datetime, size: int) -> tuple[datetime, datetime]:
-    """The epoch-aligned window of ``size`` seconds holding ``moment`` (naive UTC)."""
-    seconds = (moment - EPOCH) // timedelta(seconds=size) * size
-    start = EPOCH + timedelta(seconds=seconds)
-    return start, start + timedelta(seconds=size)
+__all__ = ["EPOCH", "closed_before", "parse_duration", "window_of"]
 
 
 def closed_before(now: datetime, size: int, lateness: int) -> datetime:
