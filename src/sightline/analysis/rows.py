@@ -10,7 +10,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -112,7 +112,7 @@ class Result:
         """
         return {
             "title": self.title,
-            "rows": [{k: _jsonable(v) for k, v in asdict(r).items()} for r in self.rows],
+            "rows": [encode_row(r) for r in self.rows],
             "distributions": {
                 name: {k: _jsonable(v) for k, v in asdict(d).items()}
                 for name, d in self.distributions.items()
@@ -166,11 +166,56 @@ class RowContext:
         return self.row(metric, math.nan, method=NOT_COMPUTED + reason, **fields)
 
 
+def encode_row(row: MetricRow) -> dict[str, Any]:
+    """The one JSON shape of a metric row: DESIGN.md's fields in order, NaN as ``None``,
+    window edges as ISO 8601 UTC with ``Z`` (or row offsets as integers).
+
+    Every path that writes rows out (the library's JSON, the API, ``--out``/``--json``,
+    ``/metrics``) calls this, and every path that reads them back calls :func:`decode_row`.
+
+    >>> from datetime import UTC
+    >>> row = MetricRow(metric="psi", value=0.3, column="age",
+    ...                 window_start=datetime(2026, 1, 1, tzinfo=UTC))
+    >>> encode_row(row)["window_start"], encode_row(row)["lower"]
+    ('2026-01-01T00:00:00Z', None)
+    >>> decode_row(encode_row(row)) == row
+    True
+    """
+    return {name: _jsonable(getattr(row, name)) for name in ROW_FIELDS}
+
+
+def decode_row(record: Mapping[str, Any]) -> MetricRow:
+    """The :class:`MetricRow` of an :func:`encode_row` record (``None`` back to NaN, times
+    back to aware UTC datetimes); unknown keys are refused by name.
+
+    >>> decode_row({"metric": "accuracy", "value": None}).value
+    nan
+    """
+    unknown = set(record) - set(ROW_FIELDS)
+    if unknown:
+        raise ValueError(f"not a metric row field: {', '.join(sorted(unknown))}")
+    values: dict[str, Any] = dict(record)
+    for name in ("value", "lower", "upper", "p_value"):
+        if name in values:
+            values[name] = math.nan if values[name] is None else float(values[name])
+    for name in ("window_start", "window_end"):
+        if isinstance(values.get(name), str):
+            values[name] = _utc(datetime.fromisoformat(values[name]))
+    return MetricRow(**values)
+
+
+def _utc(moment: datetime) -> datetime:
+    """``moment`` as an aware UTC datetime (a naive one is taken to be UTC already)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, datetime):
-        return value.isoformat()
+        return _utc(value).isoformat().replace("+00:00", "Z")
     if isinstance(value, tuple | list):
         return [_jsonable(v) for v in value]
     return value
@@ -184,4 +229,6 @@ __all__ = [
     "Result",
     "RowContext",
     "WindowEdge",
+    "decode_row",
+    "encode_row",
 ]
