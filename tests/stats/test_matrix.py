@@ -323,3 +323,62 @@ def test_result_is_frozen_and_read_only() -> None:
 def test_invalid_input_messages(kwargs: dict[str, object], error: type, message: str) -> None:
     with pytest.raises(error, match=message):
         analyze_matrix(**kwargs)  # type: ignore[arg-type]
+
+
+def _t2_by_formula(x: np.ndarray) -> tuple[float, float]:
+    """Hotelling's T² of the last row against the others, and its F p-value (textbook)."""
+    from scipy import stats
+
+    past, row = x[:-1], x[-1]
+    n, p = past.shape
+    d = row - past.mean(axis=0)
+    t2 = float(d @ np.linalg.inv(np.cov(past, rowvar=False, ddof=1)) @ d)
+    f = t2 * n * (n - p) / (p * (n + 1) * (n - 1))
+    return t2, float(stats.f.sf(f, p, n - p))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_newest_row_t2_is_hotellings_statistic_with_its_f_pvalue(seed: int) -> None:
+    from sightline.stats.matrix import newest_row_t2, t2_limit
+
+    x = correlated(seed)
+    x[-1] += np.random.default_rng(seed).normal(size=x.shape[1]) * x.std(axis=0)
+    got = newest_row_t2(x)
+    t2, p = _t2_by_formula(x)
+    assert got.n_components == x.shape[1]
+    assert got.statistic == pytest.approx(t2, rel=1e-8)
+    assert got.pvalue == pytest.approx(p, rel=1e-6)
+    n, k = x.shape[0] - 1, x.shape[1]
+    limit = t2_limit(0.01, n, k)
+    assert _t2_by_formula(np.vstack([x[:-1], x[:-1].mean(axis=0)]))[0] < limit
+    from scipy import stats
+
+    assert stats.f.sf(limit * n * (n - k) / (k * (n + 1) * (n - 1)), k, n - k) == pytest.approx(
+        0.01, rel=1e-9
+    )
+
+
+def test_newest_row_t2_sees_a_row_far_out_along_a_principal_direction() -> None:
+    """The case a reconstruction error misses: every component kept, one KPI jumps."""
+    from sightline.stats.matrix import newest_row_t2
+
+    rng = np.random.default_rng(5)
+    past = np.column_stack([50 + rng.normal(0, 1, 40), 0.01 + rng.normal(0, 0.001, 40)])
+    calm = newest_row_t2(np.vstack([past, [50.2, 0.01]]))
+    jump = newest_row_t2(np.vstack([past, [80.0, 0.01]]))
+    assert calm.pvalue > 0.1 and jump.pvalue < 1e-12
+    assert jump.statistic > 100 * calm.statistic
+
+
+def test_newest_row_t2_leaves_out_constant_and_collinear_columns() -> None:
+    from sightline.stats.matrix import newest_row_t2
+
+    x = correlated(4, p=3)
+    same = newest_row_t2(x)
+    constant = np.column_stack([x, np.full(x.shape[0], 7.0)])
+    doubled = np.column_stack([x, 2 * x[:, 0] + x[:, 1]])
+    for wider in (constant, doubled):
+        got = newest_row_t2(wider)
+        assert got.n_components == 3
+        assert got.statistic == pytest.approx(same.statistic, rel=1e-6)
+    assert newest_row_t2(x * 1e6 + 3).statistic == pytest.approx(same.statistic, rel=1e-8)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -37,12 +36,12 @@ from sightline.analysis.methods import DriftOptions
 from sightline.analysis.performance import scores_as_classes
 from sightline.analysis.profile_compare import compare_profiles
 from sightline.analysis.rows import MetricRow, RowContext
-from sightline.errors import IncompatibleProfilesError, SightlineWarning
+from sightline.errors import IncompatibleProfilesError
 from sightline.profile import LATENCY_BUCKETS_MS, Profile, merge_profiles
 from sightline.scheduler.plan import Job
 from sightline.scheduler.windows import EPOCH
 from sightline.stats.detectors import CUSUM
-from sightline.stats.matrix import analyze_matrix
+from sightline.stats.matrix import newest_row_t2, t2_limit
 from sightline.stats.performance import classification_metrics, regression_metrics
 from sightline.store import Store
 
@@ -406,16 +405,16 @@ def change_rows(
 def matrix_rows(
     history: Sequence[tuple[datetime, str, float]], start: datetime, ctx: RowContext
 ) -> list[MetricRow]:
-    """The anomaly score of the window at ``start`` in the matrix of the KPIs of the last
-    windows, its own included (alert above the mean + 3 sd of the previous windows'
-    scores); nothing before ``MIN_HISTORY`` previous windows."""
+    """The anomaly score of the window at ``start``: Hotelling's T² of its KPIs against
+    those of the previous windows (alert when its p-value is below
+    :data:`ANOMALY_ALPHA`); nothing before ``MIN_HISTORY`` previous windows."""
     table = {(w, m): v for w, m, v in history}
     windows = sorted({w for w, _, _ in history if w < start})
     names = [m for m in MATRIX_KPIS if any(k[1] == m for k in table)]
     if len(windows) < MIN_HISTORY or not names or start not in {w for w, _ in table}:
         return []
-    rows = [*windows, start]
-    return [_anomaly_row([{m: table.get((w, m), math.nan) for m in names} for w in rows], ctx)]
+    matrix = np.array([[table.get((w, m), math.nan) for m in names] for w in [*windows, start]])
+    return [_anomaly_row(matrix, ctx)]
 
 
 def _change_row(metric: str, past: np.ndarray, value: float, ctx: RowContext) -> MetricRow:
@@ -434,18 +433,22 @@ def _change_row(metric: str, past: np.ndarray, value: float, ctx: RowContext) ->
     )
 
 
-def _anomaly_row(snapshots: list[dict[str, float]], ctx: RowContext) -> MetricRow:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SightlineWarning)  # an all-NaN KPI is just dropped
-        scores = analyze_matrix(snapshots).anomaly_score
-    past = scores[:-1]
-    upper = float(past.mean() + 3 * past.std())
+#: p-value below which a window's KPIs are an anomaly: one false alarm per 10,000 windows.
+ANOMALY_ALPHA = 1e-4
+
+
+def _anomaly_row(matrix: np.ndarray, ctx: RowContext) -> MetricRow:
+    result = newest_row_t2(matrix)
+    n = matrix.shape[0] - 1
+    upper = t2_limit(ANOMALY_ALPHA, n, result.n_components)
     return ctx.row(
         "health_anomaly_score",
-        float(scores[-1]),
+        result.statistic,
         upper=upper,
-        alert=bool(scores[-1] > upper),
-        n_ref=len(past),
+        alert=bool(result.pvalue < ANOMALY_ALPHA),
+        n_ref=n,
         n_cur=1,
-        method="PCA reconstruction error of the window's KPIs; alert above mean + 3 sd",
+        method="Hotelling T² of the window's KPIs against the previous windows; "
+        f"alert when p < {ANOMALY_ALPHA:g}",
+        p_value=result.pvalue,
     )

@@ -17,6 +17,8 @@ References
    5.4.1 (numerical rank). The tolerance is that of ``numpy.linalg.matrix_rank``.
 .. [3] Jolliffe, I. T. (2002). *Principal Component Analysis*, 2nd ed. Springer.
    Section 10.1 (outlier detection with the last principal components).
+.. [4] Montgomery, D. C. (2019). *Introduction to Statistical Quality Control*, 8th ed.
+   Wiley. Section 11.3 (Hotelling's T² for individual observations, phase II limit).
 """
 
 from __future__ import annotations
@@ -25,10 +27,11 @@ import numbers
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import NamedTuple, cast
 
 import numpy as np
 import numpy.typing as npt
+from scipy import stats as sps
 
 from sightline._types import FloatArray
 from sightline._validate import check_in_range, check_samples
@@ -281,6 +284,84 @@ def analyze_matrix(
     )
 
 
+class NewestRowResult(NamedTuple):
+    """Hotelling's T² of the newest row against the rows before it (:func:`newest_row_t2`)."""
+
+    statistic: float
+    pvalue: float
+    n_components: int
+
+
+def newest_row_t2(x: FloatArray) -> NewestRowResult:
+    """Hotelling's T² of the last row of ``x`` against the mean and covariance of the
+    rows before it, with its p-value.
+
+    ``T² = d' S⁺ d`` where ``d`` is the last row minus the mean of the previous ``n`` rows
+    and ``S`` their covariance (``ddof=1``), inverted on its principal components whose
+    singular values pass the numerical-rank tolerance of ``numpy.linalg.matrix_rank``
+    (columns constant so far, or exactly collinear ones, add no component). For a new
+    observation from the same normal distribution, ``n (n - p) / (p (n + 1)(n - 1)) T²``
+    follows ``F(p, n - p)`` with ``p`` the components kept. The statistic is unchanged by
+    rescaling or shifting any column; unlike a reconstruction error from the leading
+    components, it also sees a row far out along a principal direction. NaN cells of the
+    previous rows are replaced by their column's mean; a NaN in the last row, by the same
+    mean (no deviation). Statistic and p-value are NaN when no component is kept or
+    ``n <= p``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(7)
+    >>> past = rng.normal(size=(40, 3))
+    >>> calm = newest_row_t2(np.vstack([past, [0.1, -0.2, 0.3]]))
+    >>> jump = newest_row_t2(np.vstack([past, [6.0, 0.0, 0.0]]))
+    >>> calm.pvalue > 0.5, jump.pvalue < 1e-4, jump.n_components
+    (True, True, 3)
+    """
+    data = check_samples(x, "x")
+    if data.shape[0] < 2:
+        raise InvalidInputError(f"x must have at least 2 rows, got {data.shape[0]}", field="x")
+    past, row = data[:-1], data[-1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column: dropped below
+        mean = np.nanmean(past, axis=0)
+    known = np.isfinite(mean)
+    past, row, mean = past[:, known], row[known], mean[known]
+    past = np.where(np.isnan(past), mean, past)
+    row = np.where(np.isnan(row), mean, row)
+    n = past.shape[0]
+    std = past.std(axis=0, ddof=1) if n > 1 else np.zeros(past.shape[1])
+    varying = std > 0
+    centred = (past[:, varying] - mean[varying]) / std[varying]
+    d = (row[varying] - mean[varying]) / std[varying]
+    if centred.shape[1] == 0:
+        return NewestRowResult(np.nan, np.nan, 0)
+    _, s, vt = np.linalg.svd(centred, full_matrices=False)
+    tol = s[0] * max(centred.shape) * np.finfo(np.float64).eps
+    kept = s > tol
+    p = int(np.count_nonzero(kept))
+    if n <= p:
+        return NewestRowResult(np.nan, np.nan, p)
+    t2 = float(np.sum((vt[kept] @ d) ** 2 / s[kept] ** 2) * (n - 1))
+    return NewestRowResult(t2, float(sps.f.sf(t2 / _t2_per_f(n, p), p, n - p)), p)
+
+
+def t2_limit(alpha: float, n: int, p: int) -> float:
+    """The T² of a new row whose p-value is ``alpha``, for ``n`` previous rows and ``p``
+    components (:func:`newest_row_t2`); NaN unless ``n > p > 0``.
+
+    >>> round(t2_limit(0.05, 40, 3), 3)
+    9.266
+    """
+    if not n > p > 0:
+        return float("nan")
+    return float(sps.f.isf(alpha, p, n - p)) * _t2_per_f(n, p)
+
+
+def _t2_per_f(n: int, p: int) -> float:
+    """T² = this factor times an ``F(p, n - p)`` variable (new row, ``n`` previous)."""
+    return p * (n + 1) * (n - 1) / (n * (n - p))
+
+
 def _as_matrix(
     x: FloatArray | Sequence[Mapping[str, float]], columns: Sequence[str] | None
 ) -> tuple[list[str], FloatArray]:
@@ -341,4 +422,11 @@ def _drop_empty_columns(names: list[str], data: FloatArray) -> tuple[list[str], 
     return names, data
 
 
-__all__ = ["MatrixResult", "analyze_matrix", "metric_matrix"]
+__all__ = [
+    "MatrixResult",
+    "NewestRowResult",
+    "analyze_matrix",
+    "metric_matrix",
+    "newest_row_t2",
+    "t2_limit",
+]
