@@ -139,9 +139,18 @@ def _kind_of(column: pa.ChunkedArray, role: Role) -> ColumnKind:
     if role == "probability" or pa.types.is_floating(t) or pa.types.is_decimal(t):
         return "numeric"
     if pa.types.is_integer(t):
-        distinct = pc.count_distinct(column).as_py()
-        return "categorical" if distinct <= MAX_INT_CATEGORIES else "numeric"
+        return integer_kind(pc.count_distinct(column).as_py())
     return "categorical"
+
+
+def integer_kind(n_distinct: int) -> ColumnKind:
+    """The kind of integer values with ``n_distinct`` distinct values: categorical up to
+    :data:`MAX_INT_CATEGORIES`, else numeric (the one rule, for columns and labels).
+
+    >>> integer_kind(2), integer_kind(50)
+    ('categorical', 'numeric')
+    """
+    return "categorical" if n_distinct <= MAX_INT_CATEGORIES else "numeric"
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,6 +426,7 @@ __all__ = [
     "encode_numeric",
     "in_parallel",
     "infer_schema",
+    "integer_kind",
     "is_time_column",
     "map_columns",
     "numeric_values",

@@ -26,6 +26,7 @@ from sightline.analysis.performance import (
     performance_spec,
     score_matrix,
 )
+from sightline.analysis.realized import reference_state
 from sightline.analysis.rows import MetricRow, RowContext
 from sightline.profile.schema import Schema
 from sightline.stats.estimation import CBPE, Estimate
@@ -138,10 +139,12 @@ def _estimate_rows(
 
 
 def estimator_state(schema: Schema, reference: pa.Table) -> dict[str, Any] | None:
-    """What a collector keeps to estimate a classifier's performance in windows
-    without labels: the CBPE fitted on the labelled ``reference`` and the reference's
-    realized metrics, as JSON values; None when no estimator can be fitted (regression,
-    no probability column, fewer than ``MIN_ESTIMATION_ROWS`` labelled rows).
+    """What a collector keeps of a labelled reference, as JSON values: under
+    ``"realized"`` the reference's target, prediction and scores, for the bounds of
+    realized performance (:func:`~sightline.analysis.realized.reference_state`); and for
+    a classifier with probabilities, the CBPE fitted on it and the reference's realized
+    metrics, to estimate performance in windows without labels. None when the schema
+    has no target or no prediction, or the reference no label.
 
     Examples
     --------
@@ -153,18 +156,20 @@ def estimator_state(schema: Schema, reference: pa.Table) -> dict[str, Any] | Non
     >>> table = pa.table({"p": p, "y": (p > 0.5).astype(int).astype(str),
     ...     "t": (rng.uniform(size=1000) < p).astype(int).astype(str)})
     >>> state = estimator_state(schema, table)
-    >>> state["pos_label"], state["n_reference"]
-    ('1', 1000)
+    >>> state["pos_label"], state["n_reference"], sorted(state["realized"]["rows"])
+    ('1', 1000, ['p', 't', 'y'])
     """
     spec = performance_spec(schema, reference, None)
-    if spec is None:
+    if spec is None or reference.column(spec.target).null_count == reference.num_rows:
         return None
+    state: dict[str, Any] = {"realized": reference_state(spec, reference)}
     estimator = fit_estimator(spec, reference)
     if estimator is None:
-        return None
+        return state
     realized, n_ref = metric_values(spec, reference)
     centre = {**estimator.reference_estimates_, **realized}
     return {
+        **state,
         "pos_label": spec.pos_label,
         "cbpe": estimator.to_dict(),
         "n_reference": n_ref,
@@ -196,6 +201,8 @@ def estimated_window_rows(
     >>> [(r.metric, r.value) for r in rows][:2]
     [('estimated_accuracy', 1.0), ('estimated_precision', 1.0)]
     """
+    if "cbpe" not in state:
+        return []
     estimator = CBPE.from_dict(state["cbpe"])
     if estimator.is_multiclass_:
         classes = [str(c) for c in estimator.classes_]

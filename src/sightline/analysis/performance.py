@@ -247,6 +247,21 @@ def reference_bounds(
     return bounds
 
 
+def coverage_row(
+    spec: PerformanceSpec, n_labelled: int, n: int, ctx: RowContext, n_ref: int = 0
+) -> MetricRow:
+    """The ``label_coverage`` row: the share of the ``n`` rows with a target and a
+    prediction (NaN without rows)."""
+    return ctx.row(
+        "label_coverage",
+        n_labelled / n if n else float("nan"),
+        column=spec.target,
+        n_ref=n_ref,
+        n_cur=n,
+        method="share of rows with a target and a prediction",
+    )
+
+
 def performance_rows(
     spec: PerformanceSpec,
     table: pa.Table,
@@ -258,18 +273,7 @@ def performance_rows(
     if spec.target not in table.column_names or spec.prediction not in table.column_names:
         return []
     values, n_labeled = metric_values(spec, table)
-    n = table.num_rows
-    coverage = n_labeled / n if n else float("nan")
-    rows = [
-        ctx.row(
-            "label_coverage",
-            coverage,
-            column=spec.target,
-            n_ref=n_ref,
-            n_cur=n,
-            method="share of rows with a target and a prediction",
-        )
-    ]
+    rows = [coverage_row(spec, n_labeled, table.num_rows, ctx, n_ref)]
     task = "classification" if spec.task == "classification" else "regression"
     for name, value in values.items():
         low, high = bounds.get(name, (np.nan, np.nan))
@@ -307,6 +311,7 @@ def performance_rows(
 __all__ = [
     "PerformanceSpec",
     "class_columns",
+    "coverage_row",
     "labelled",
     "metric_values",
     "performance_rows",

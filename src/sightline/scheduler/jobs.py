@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,16 +33,15 @@ import pyarrow as pa
 
 from sightline.analysis.estimated import estimated_window_rows
 from sightline.analysis.methods import DriftOptions
-from sightline.analysis.performance import scores_as_classes
 from sightline.analysis.profile_compare import compare_profiles
+from sightline.analysis.realized import label_text, realized_window_rows
 from sightline.analysis.rows import MetricRow, RowContext
 from sightline.errors import IncompatibleProfilesError
-from sightline.profile import LATENCY_BUCKETS_MS, Profile, merge_profiles
+from sightline.profile import LATENCY_BUCKETS_MS, Profile, Schema, merge_profiles
 from sightline.scheduler.plan import Job
 from sightline.scheduler.windows import EPOCH
 from sightline.stats.detectors import CUSUM
 from sightline.stats.matrix import newest_row_t2, t2_limit
-from sightline.stats.performance import classification_metrics, regression_metrics
 from sightline.store import Store
 
 #: The metrics of data-quality rows (the rest of a profile comparison is drift).
@@ -70,6 +69,7 @@ class JobInputs:
     labelled: tuple[tuple[Any, ...], ...] = ()
     estimator: Mapping[str, Any] | None = None
     history: tuple[tuple[datetime, str, float], ...] = ()
+    schema: Mapping[str, Any] = field(default_factory=dict)
 
 
 def load(store: Store, job: Job) -> JobInputs:
@@ -77,7 +77,8 @@ def load(store: Store, job: Job) -> JobInputs:
     if job.kind == "performance":
         rows = store.labelled(job.project, job.model, job.version, job.window_start, job.window_end)
         estimator = store.estimator(job.project, job.model, job.version)
-        return JobInputs(job, labelled=tuple(rows), estimator=estimator)
+        schema = store.get_version(job.project, job.model, job.version).schema
+        return JobInputs(job, labelled=tuple(rows), estimator=estimator, schema=schema)
     if job.kind == "matrix":
         return JobInputs(job, history=_history(store, job, until=job.window_end))
     profiles = store.window_profiles(
@@ -104,9 +105,9 @@ def compute(inputs: JobInputs) -> list[MetricRow]:
     job = inputs.job
     ctx = RowContext(job.model, job.version, job.window_start, job.window_end)
     if job.kind == "performance":
-        return _performance(inputs.labelled, ctx) + _estimated(
-            inputs.labelled, inputs.estimator, ctx
-        )
+        schema = Schema.from_dict(inputs.schema)
+        realized = realized_window_rows(schema, inputs.estimator, inputs.labelled, ctx)
+        return realized + _estimated(inputs.labelled, inputs.estimator, ctx)
     if job.kind == "matrix":
         return matrix_rows(inputs.history, job.window_start, ctx)
     profiles = [Profile.from_bytes(p) for p in inputs.profiles]
@@ -281,47 +282,12 @@ def _health(profiles: Sequence[Profile], seconds: float, ctx: RowContext) -> lis
     return rows
 
 
-def _performance(labelled: Sequence[tuple[Any, ...]], ctx: RowContext) -> list[MetricRow]:
-    total = len(labelled)
-    pairs = [r for r in labelled if r[3] is not None or r[4] is not None]
-    rows = [
-        ctx.row(
-            "label_coverage",
-            len(pairs) / total if total else math.nan,
-            n_cur=total,
-            method="labelled / predictions",
-        )
-    ]
-    if not pairs:
-        return rows
-    labels = [r[4] if r[4] is not None else r[3] for r in pairs]
-    predictions = [r[1] if r[1] is not None else r[0] for r in pairs]
-    if _is_classification(labels):
-        y_true = np.array([_text(v) for v in labels], dtype=object).astype(str)
-        y_pred = np.array([_text(v) for v in predictions], dtype=object).astype(str)
-        unseen = scores_as_classes(y_true.tolist(), y_pred.tolist())
-        if unseen:
-            reason = (
-                f"{len(unseen):,} predicted values are not label classes: log a classifier's "
-                "predicted class as the prediction and its score as the probability"
-            )
-            return [*rows, ctx.not_computed("accuracy", reason, n_cur=len(pairs))]
-        metrics = classification_metrics(y_true, y_pred)
-    else:
-        metrics = regression_metrics(np.array(labels, float), np.array(predictions, float))
-    rows += [
-        ctx.row(name, float(v), n_cur=len(pairs), method="realized, labels joined by id")
-        for name, v in sorted(metrics.items())
-    ]
-    return rows
-
-
 def _estimated(
     predictions: Sequence[tuple[Any, ...]], estimator: Mapping[str, Any] | None, ctx: RowContext
 ) -> list[MetricRow]:
     """CBPE rows of the window's predictions that have a probability (binary) or
     probabilities (multiclass)."""
-    if estimator is None:
+    if estimator is None or "cbpe" not in estimator:
         return []
     multiclass = bool(estimator["cbpe"]["multiclass"])
     at = 6 if multiclass else 2
@@ -330,22 +296,9 @@ def _estimated(
     ]
     if not scored:
         return []
-    predicted = [_text(r[1] if r[1] is not None else r[0]) for r in scored]
+    predicted = [label_text(r[1] if r[1] is not None else r[0]) for r in scored]
     scores = [json.loads(r[6]) if multiclass else r[2] for r in scored]
     return estimated_window_rows(estimator, predicted, scores, ctx)
-
-
-def _is_classification(labels: Sequence[Any]) -> bool:
-    if any(isinstance(v, str) for v in labels):
-        return True
-    values = np.array(labels, dtype=float)
-    return bool(np.all(values == np.round(values))) and len(np.unique(values)) <= 20
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 #: Health KPIs watched for changes, and the windows of history a health job reads.
