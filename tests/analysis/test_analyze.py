@@ -24,14 +24,15 @@ def _data(seed: int = 5):
 def test_size_windows_flag_the_shifted_half() -> None:
     ref, data = _data()
     result = sightline.analyze(ref, data, chunk_size=500)
-    ks = [r for r in result.rows if r.column == "x" and r.metric == "ks"]
+    ks = [r for r in result.rows if r.column == "x" and r.metric == "jensen_shannon"]
     assert [(r.window_start, r.window_end) for r in ks] == [
         (i, i + 500) for i in range(0, 3000, 500)
     ]
     assert [r.alert for r in ks] == [False] * 3 + [True] * 3
     each = sightline.compare(ref, data.iloc[2500:3000].reset_index(drop=True))
-    want = each.select(metric="ks", column="x")[0].value
-    assert ks[-1].value == pytest.approx(want, rel=1e-12)
+    want = each.select(metric="jensen_shannon", column="x")[0]
+    assert ks[-1].value == pytest.approx(want.value, rel=1e-12)
+    assert ks[-1].p_value == pytest.approx(want.p_value, rel=1e-12)
 
 
 def test_default_is_ten_windows_and_last_partial_window_is_kept() -> None:
@@ -51,7 +52,7 @@ def test_period_windows_are_epoch_aligned_utc() -> None:
     windows = [(r.window_start, r.window_end) for r in result.select(metric="drift_share")]
     assert windows[0][0] == datetime(2026, 3, 1, tzinfo=UTC)
     assert windows[1] == (datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 3, tzinfo=UTC))
-    n_cur = [r.n_cur for r in result.select(metric="ks", column="z")]
+    n_cur = [r.n_cur for r in result.select(metric="jensen_shannon", column="z")]
     assert sum(n_cur) == len(data)
 
 

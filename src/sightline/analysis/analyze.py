@@ -110,7 +110,7 @@ def analyze(
     >>> ref = {"x": rng.normal(0, 1, 3000)}
     >>> data = {"x": np.concatenate([rng.normal(0, 1, 1000), rng.normal(2, 1, 1000)])}
     >>> result = analyze(ref, data, chunk_size=500)
-    >>> [r.alert for r in result.rows if r.metric == "ks"]
+    >>> [r.alert for r in result.rows if r.metric == "jensen_shannon"]
     [False, False, True, True]
     """
     ref_table = to_table(reference, "reference")

@@ -9,8 +9,13 @@ from typing import Final, NamedTuple
 
 import numpy as np
 
-from sightline._types import FloatArray, IntArray
-from sightline.analysis.methods import PVALUE_METHODS, SAMPLE_METHODS, DriftOptions
+from sightline._types import ColumnKind, FloatArray, IntArray
+from sightline.analysis.methods import (
+    PVALUE_METHODS,
+    SAMPLE_METHODS,
+    TESTED_DISTANCES,
+    DriftOptions,
+)
 from sightline.analysis.reference import FittedReference, PairStat, Side
 from sightline.analysis.rows import Distribution, MetricRow, RowContext
 from sightline.stats import drift as sd
@@ -27,10 +32,22 @@ SAMPLE_STATS: Final[dict[str, SampleStat]] = {
     "cramer_von_mises": sd.cramer_von_mises,
 }
 
+
+def tested_jensen_shannon(reference: IntArray, current: IntArray) -> sd.TestResult:
+    """Jensen-Shannon distance (base 2) of every column's counts, with the p-value of the
+    chi-square test of homogeneity on the same counts.
+
+    >>> r = tested_jensen_shannon(np.array([[50], [50]]), np.array([[70], [30]]))
+    >>> float(r.statistic[0].round(4)), float(r.pvalue[0].round(4))
+    (0.1741, 0.0061)
+    """
+    return sd.TestResult(sd.jensen_shannon(reference, current), sd.chi2(reference, current).pvalue)
+
+
 COUNT_STATS: Final[dict[str, CountStat]] = {
     "chi2": sd.chi2,
     "psi": sd.psi,
-    "jensen_shannon": sd.jensen_shannon,
+    "jensen_shannon": tested_jensen_shannon,
     "hellinger": sd.hellinger,
     "kl_divergence": sd.kl_divergence,
     "l_infinity": sd.l_infinity,
@@ -51,6 +68,10 @@ DESCRIPTIONS: Final = {
 }
 
 
+#: How a count statistic of a numeric column was obtained (data and profiles alike).
+BINNED: Final = " on the reference's quantile bins"
+
+
 @dataclass(frozen=True, slots=True)
 class ColumnStat:
     """The statistic of one column before thresholds and the false-discovery control.
@@ -60,6 +81,7 @@ class ColumnStat:
     """
 
     column: str
+    kind: ColumnKind
     method: str
     value: float
     p_value: float
@@ -84,7 +106,7 @@ def sample_stat(options: DriftOptions) -> PairStat[SampleResult | None]:
     """
 
     def stat(name: str, ref: sd.SortedColumns, cur: sd.SortedColumns) -> SampleResult | None:
-        method = options.method_for(name, "numeric", int(ref.n_valid[0]), int(cur.n_valid[0]))
+        method = options.method_for(name, "numeric")
         if method not in SAMPLE_METHODS:
             return None
         result = SAMPLE_STATS[method](ref, cur)
@@ -143,17 +165,17 @@ def _numeric_stats(
     n_cur = cur.numeric.n_valid
     groups = _group(names, "numeric", n_ref, n_cur, options)
     out: list[ColumnStat] = []
-    binned = f" on {options.n_bins} reference-quantile bins"
+    binned = BINNED
     for method, cols in groups.items():
         if method in SAMPLE_METHODS:
             found = [samples[j] or SampleResult(np.nan, np.nan) for j in cols]
             values = sd.TestResult(
                 np.array([s.value for s in found]), np.array([s.p_value for s in found])
             )
-            out += _stats(names, cols, method, values, n_ref, n_cur, source="")
+            out += _stats(names, "numeric", cols, method, values, n_ref, n_cur, source="")
         else:
             result = COUNT_STATS[method](ref_bins[:, cols], cur_bins[:, cols])
-            out += _stats(names, cols, method, result, n_ref, n_cur, source=binned)
+            out += _stats(names, "numeric", cols, method, result, n_ref, n_cur, source=binned)
     return out
 
 
@@ -171,26 +193,27 @@ def _categorical_stats(
     out: list[ColumnStat] = []
     for method, cols in _group(names, "categorical", n_ref, n_cur, options).items():
         result = COUNT_STATS[method](ref_cats[:, cols], cur_cats[:, cols])
-        out += _stats(names, cols, method, result, n_ref, n_cur, source="")
+        out += _stats(names, "categorical", cols, method, result, n_ref, n_cur, source="")
     return out
 
 
 def _group(
     names: Sequence[str],
-    kind: str,
+    kind: ColumnKind,
     n_ref: IntArray,
     n_cur: IntArray,
     options: DriftOptions,
 ) -> dict[str, list[int]]:
     groups: dict[str, list[int]] = {}
     for j, name in enumerate(names):
-        method = options.method_for(name, kind, int(n_ref[j]), int(n_cur[j]))  # type: ignore[arg-type]
+        method = options.method_for(name, kind)
         groups.setdefault(method, []).append(j)
     return groups
 
 
 def _stats(
     names: Sequence[str],
+    kind: ColumnKind,
     cols: list[int],
     method: str,
     result: FloatArray | sd.TestResult,
@@ -206,6 +229,7 @@ def _stats(
     return [
         ColumnStat(
             names[j],
+            kind,
             method,
             float(values[i]),
             float(pvalues[i]),
@@ -219,7 +243,7 @@ def _stats(
 
 def decide(stats: list[ColumnStat], options: DriftOptions, ctx: RowContext) -> list[MetricRow]:
     """Apply thresholds (Benjamini-Hochberg across p-value columns) and build the rows."""
-    tested = [s for s in stats if s.method in PVALUE_METHODS]
+    tested = [s for s in stats if s.method in PVALUE_METHODS | TESTED_DISTANCES]
     adjusted = (
         dict(
             zip(
@@ -240,12 +264,20 @@ def decide(stats: list[ColumnStat], options: DriftOptions, ctx: RowContext) -> l
                 ctx.not_computed(s.method, reason, column=s.column, n_ref=s.n_ref, n_cur=s.n_cur)
             )
             continue
-        threshold = options.threshold_for(s.column, s.method)
+        threshold = options.threshold_for(s.column, s.method, s.kind)
         if s.method in PVALUE_METHODS:
             p = float(adjusted[s.column])
             alert = bool(p < threshold)
             method = f"{DESCRIPTIONS[s.method]}{s.source}, BH-adjusted p < {threshold:g}"
             upper = np.nan
+        elif s.method in TESTED_DISTANCES:
+            p = float(adjusted[s.column])
+            alert = bool(s.value >= threshold and p < options.alpha)
+            method = (
+                f"{DESCRIPTIONS[s.method]}{s.source}, drift when >= {threshold:g} and the "
+                f"chi-square test's BH-adjusted p < {options.alpha:g}"
+            )
+            upper = threshold
         else:
             p = np.nan
             alert = bool(s.value >= threshold)
@@ -365,6 +397,7 @@ def _bin_labels(edges: FloatArray) -> list[str]:
 
 
 __all__ = [
+    "BINNED",
     "COUNT_STATS",
     "DESCRIPTIONS",
     "SAMPLE_STATS",
@@ -375,4 +408,5 @@ __all__ = [
     "drift_rows",
     "numeric_distribution",
     "sample_stat",
+    "tested_jensen_shannon",
 ]

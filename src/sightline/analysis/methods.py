@@ -1,14 +1,17 @@
 """Which drift statistic applies to which column, with which threshold.
 
-The default (see ``docs/drift.md`` for the reasoning and the measured false-alarm table):
+The default, the same for every column kind and size, and the same whether the data or
+their profiles are compared (the collector computes it exactly from the profiles; see
+``docs/drift.md`` for the reasoning and the measured false-alarm table):
 
-* fewer than :data:`LARGE_SAMPLE` rows on the smaller side: a test with a p-value that
-  means something at that size, Kolmogorov-Smirnov for numeric columns and chi-square for
-  categorical ones, with the Benjamini-Hochberg false-discovery-rate control across columns
-  at ``alpha`` (0.05);
-* otherwise an effect size with a fixed threshold, so that huge samples do not flag trivial
-  differences: Wasserstein distance in reference standard deviations (>= 0.1) for numeric
-  columns, Jensen-Shannon distance in base 2 (>= 0.1) for categorical ones.
+``jensen_shannon``: the Jensen-Shannon distance (base 2) between the reference's and the
+current shares on the reference's bins (numeric columns: its deciles; categorical: its
+categories plus one bin for the unseen ones), with the p-value of the chi-square test of
+homogeneity on the same counts. A column drifted when the change is both significant (the
+Benjamini-Hochberg adjusted p-value across columns < ``alpha``, 0.05) and large enough to
+matter (the distance >= 0.05 for numeric columns, about a 0.12 standard-deviation shift of
+a normal's mean; >= 0.1 for categorical ones). The test keeps small windows from crying
+wolf, the distance keeps huge ones from flagging trivial differences.
 
 Any column can be given another method and threshold.
 """
@@ -22,11 +25,15 @@ from typing import Final
 from sightline._types import ColumnKind
 from sightline.errors import InvalidInputError
 
-#: Rows on the smaller side from which effect sizes replace p-value tests.
-LARGE_SAMPLE: Final = 5_000
-
 #: Methods whose decision is on a p-value (Benjamini-Hochberg adjusted across columns).
 PVALUE_METHODS: Final = frozenset({"ks", "anderson_darling", "cramer_von_mises", "chi2"})
+
+#: Distances that also carry the chi-square test of homogeneity on the same counts: drift
+#: when the BH-adjusted p-value < ``alpha`` and the distance >= its threshold.
+TESTED_DISTANCES: Final = frozenset({"jensen_shannon"})
+
+#: The default method, for every column kind and size.
+DEFAULT_METHOD: Final = "jensen_shannon"
 
 #: Methods on the raw sorted samples (numeric columns only).
 SAMPLE_METHODS: Final = frozenset(
@@ -51,6 +58,10 @@ DEFAULT_THRESHOLDS: Final[Mapping[str, float]] = {
     "l_infinity": 0.1,
 }
 
+#: Thresholds of numeric columns that differ from :data:`DEFAULT_THRESHOLDS`: a
+#: Jensen-Shannon distance of 0.05 on deciles is a 0.12 SD shift of a normal's mean.
+NUMERIC_THRESHOLDS: Final[Mapping[str, float]] = {"jensen_shannon": 0.05}
+
 
 @dataclass(frozen=True, slots=True)
 class DriftOptions:
@@ -61,8 +72,9 @@ class DriftOptions:
     methods
         Method per column name, overriding the default choice.
     thresholds
-        Threshold per column name (distances: drift when ``value >= threshold``;
-        p-value tests: drift when the adjusted p-value ``< threshold``).
+        Threshold per column name (distances: drift when ``value >= threshold``, and for
+        :data:`TESTED_DISTANCES` also the adjusted p-value ``< alpha``; p-value tests:
+        drift when the adjusted p-value ``< threshold``).
     numeric_method, categorical_method
         Method for every numeric / categorical column without an entry in ``methods``.
     alpha
@@ -74,10 +86,12 @@ class DriftOptions:
 
     Examples
     --------
-    >>> DriftOptions(methods={"age": "psi"}).method_for("age", "numeric", 100, 100)
+    >>> DriftOptions(methods={"age": "psi"}).method_for("age", "numeric")
     'psi'
-    >>> DriftOptions().method_for("age", "numeric", 100_000, 20_000)
-    'wasserstein_normed'
+    >>> DriftOptions().method_for("age", "numeric")
+    'jensen_shannon'
+    >>> DriftOptions().threshold_for("age", "jensen_shannon", "numeric")
+    0.05
     """
 
     methods: Mapping[str, str] = field(default_factory=dict)
@@ -110,8 +124,8 @@ class DriftOptions:
         if self.n_bins < 2:
             raise InvalidInputError(f"n_bins must be >= 2, got {self.n_bins!r}", field="n_bins")
 
-    def method_for(self, column: str, kind: ColumnKind, n_ref: int, n_cur: int) -> str:
-        """The method for one column: explicit, then per kind, then the default rule."""
+    def method_for(self, column: str, kind: ColumnKind) -> str:
+        """The method for one column: explicit, then per kind, then :data:`DEFAULT_METHOD`."""
         if column in self.methods:
             method = self.methods[column]
             if kind == "categorical" and method in SAMPLE_METHODS:
@@ -121,19 +135,16 @@ class DriftOptions:
                 )
             return method
         chosen = self.numeric_method if kind == "numeric" else self.categorical_method
-        if chosen is not None:
-            return chosen
-        small = min(n_ref, n_cur) < LARGE_SAMPLE
-        if kind == "numeric":
-            return "ks" if small else "wasserstein_normed"
-        return "chi2" if small else "jensen_shannon"
+        return DEFAULT_METHOD if chosen is None else chosen
 
-    def threshold_for(self, column: str, method: str) -> float:
-        """The threshold for one column and method."""
+    def threshold_for(self, column: str, method: str, kind: ColumnKind) -> float:
+        """The threshold for one column, method and kind."""
         if column in self.thresholds:
             return float(self.thresholds[column])
         if method in PVALUE_METHODS:
             return self.alpha
+        if kind == "numeric" and method in NUMERIC_THRESHOLDS:
+            return NUMERIC_THRESHOLDS[method]
         return DEFAULT_THRESHOLDS[method]
 
 
@@ -148,9 +159,11 @@ def _check_method(method: str, field_name: str) -> None:
 __all__ = [
     "ALL_METHODS",
     "COUNT_METHODS",
+    "DEFAULT_METHOD",
     "DEFAULT_THRESHOLDS",
-    "LARGE_SAMPLE",
+    "NUMERIC_THRESHOLDS",
     "PVALUE_METHODS",
     "SAMPLE_METHODS",
+    "TESTED_DISTANCES",
     "DriftOptions",
 ]

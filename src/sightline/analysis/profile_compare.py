@@ -19,13 +19,15 @@ exact when the current range lies inside the reference's, else estimated from th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Final
 
 import numpy as np
 
-from sightline._types import IntArray
+from sightline._types import IntArray, Role
 from sightline.analysis.drift import (
+    BINNED,
     COUNT_STATS,
     ColumnStat,
     categorical_distribution,
@@ -37,7 +39,7 @@ from sightline.analysis.quality import ColumnQuality, column_quality_rows
 from sightline.analysis.rows import Distribution, MetricRow, Result, RowContext
 from sightline.errors import IncompatibleProfilesError
 from sightline.profile.column import CategoricalColumnProfile, NumericColumnProfile
-from sightline.profile.dataset import Profile
+from sightline.profile.dataset import MONITORED_ROLES, Profile
 from sightline.profile.sketch import KLL, ks_distance
 from sightline.stats import drift as sd
 from sightline.stats._ks import ks_asymptotic_pvalue
@@ -49,10 +51,21 @@ _RAW_ONLY = "needs the raw values (profiles hold sketches)"
 _SAME_BINS = "needs both profiles binned on the same edges"
 
 
+#: The roles of a prediction stream's columns: the collector's profiles have no target
+#: values (labels arrive separately, joined by id: ``label_coverage`` covers them).
+STREAM_ROLES: Final[tuple[Role, ...]] = ("feature", "prediction", "probability")
+
+
 def compare_profiles(
-    reference: Profile, current: Profile, options: DriftOptions, ctx: RowContext
+    reference: Profile,
+    current: Profile,
+    options: DriftOptions,
+    ctx: RowContext,
+    *,
+    roles: Sequence[Role] = MONITORED_ROLES,
 ) -> Result:
-    """Drift and quality rows of ``current`` against ``reference``, both profiles.
+    """Drift and quality rows of ``current`` against ``reference``, both profiles, for
+    the columns of ``roles`` (:data:`STREAM_ROLES` for a collector's window).
 
     Examples
     --------
@@ -63,7 +76,7 @@ def compare_profiles(
     >>> cur = profile_data({"x": rng.normal(0.5, 1, 20_000)}, reference=ref)
     >>> row = compare_profiles(ref, cur, DriftOptions(), RowContext()).select(column="x")[0]
     >>> row.metric, round(row.value, 1), row.alert
-    ('wasserstein_normed', 0.5, True)
+    ('jensen_shannon', 0.2, True)
     """
     missing = [n for n in reference.columns if n not in current.columns]
     if missing:
@@ -73,7 +86,10 @@ def compare_profiles(
     stats: list[ColumnStat] = []
     quality: list[MetricRow] = []
     dists: dict[str, Distribution] = {}
+    wanted = {c.name for c in reference.schema.columns if c.role in roles}
     for name, ref_col in reference.columns.items():
+        if name not in wanted:
+            continue
         cur_col = current.columns[name]
         if isinstance(ref_col, NumericColumnProfile) and isinstance(cur_col, NumericColumnProfile):
             stats.append(_numeric_stat(ref_col, cur_col, options))
@@ -129,14 +145,14 @@ def _numeric_stat(
     ref: NumericColumnProfile, cur: NumericColumnProfile, options: DriftOptions
 ) -> ColumnStat:
     n_ref, n_cur = ref.n_valid, cur.n_valid
-    method = options.method_for(ref.name, "numeric", n_ref, n_cur)
-    base = ColumnStat(ref.name, method, np.nan, np.nan, n_ref, n_cur)
+    method = options.method_for(ref.name, "numeric")
+    base = ColumnStat(ref.name, "numeric", method, np.nan, np.nan, n_ref, n_cur)
     if n_ref == 0 or n_cur == 0:
         return base
     if method in COUNT_METHODS:
         if ref.bins is None or cur.bins is None or not _same_edges(ref, cur):
             return replace(base, reason=_SAME_BINS)
-        return _count_stat(ref.bins, cur.bins, f" on {ref.bins.size} exact profile bins", base)
+        return _count_stat(ref.bins, cur.bins, BINNED, base)
     if method == "ks":
         d = ks_distance(ref.kll, cur.kll)
         p = ks_asymptotic_pvalue(np.array([d]), np.array([n_ref]), np.array([n_cur]))[0]
@@ -157,11 +173,11 @@ def _categorical_stat(
     ref: CategoricalColumnProfile, cur: CategoricalColumnProfile, options: DriftOptions
 ) -> ColumnStat:
     n_ref, n_cur = ref.n_valid, cur.n_valid
-    method = options.method_for(ref.name, "categorical", n_ref, n_cur)
-    base = ColumnStat(ref.name, method, np.nan, np.nan, n_ref, n_cur)
+    method = options.method_for(ref.name, "categorical")
+    base = ColumnStat(ref.name, "categorical", method, np.nan, np.nan, n_ref, n_cur)
     if ref.counts is None or cur.counts is None or not _same_vocabulary(ref, cur):
         return replace(base, reason="needs both profiles counted on the same vocabulary")
-    return _count_stat(ref.counts, cur.counts, " on exact profile counts", base)
+    return _count_stat(ref.counts, cur.counts, "", base)
 
 
 def _count_stat(ref: IntArray, cur: IntArray, source: str, base: ColumnStat) -> ColumnStat:
@@ -250,4 +266,4 @@ def _one_category(p: CategoricalColumnProfile) -> bool:
     return p.n_valid > 0 and round(p.distinct) == 1
 
 
-__all__ = ["QUANTILE_GRID", "compare_profiles", "sketch_wasserstein"]
+__all__ = ["QUANTILE_GRID", "STREAM_ROLES", "compare_profiles", "sketch_wasserstein"]

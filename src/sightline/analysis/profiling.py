@@ -27,9 +27,8 @@ from sightline.analysis.columns import (
     vocabulary,
 )
 from sightline.analysis.frames import DataLike, to_table
-from sightline.analysis.reference import MONITORED_ROLES
 from sightline.profile.codec import MAGIC
-from sightline.profile.dataset import Profile
+from sightline.profile.dataset import MONITORED_ROLES, Profile
 from sightline.profile.schema import Schema
 
 # _RadixSelect: buckets of the 16 leading bits, those of the finite numbers, values counted

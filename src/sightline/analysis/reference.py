@@ -33,12 +33,10 @@ from sightline.analysis.columns import (
     scratch_buffer,
     vocabulary,
 )
+from sightline.profile.dataset import MONITORED_ROLES
 from sightline.profile.schema import Schema
 from sightline.stats import quality
 from sightline.stats._binning import SortedColumns, bin_counts, quantile_edges
-
-#: Roles whose columns are checked for drift and data quality.
-MONITORED_ROLES = ("feature", "prediction", "probability", "target")
 
 T = TypeVar("T")
 

@@ -33,7 +33,8 @@ import pyarrow as pa
 
 from sightline.analysis.estimated import estimated_window_rows
 from sightline.analysis.methods import DriftOptions
-from sightline.analysis.profile_compare import compare_profiles
+from sightline.analysis.profile_compare import STREAM_ROLES, compare_profiles
+from sightline.analysis.quality import QUALITY_METRICS
 from sightline.analysis.realized import label_text, realized_window_rows
 from sightline.analysis.rows import MetricRow, RowContext
 from sightline.errors import IncompatibleProfilesError
@@ -44,18 +45,7 @@ from sightline.stats.detectors import CUSUM
 from sightline.stats.matrix import newest_row_t2, t2_limit
 from sightline.store import Store
 
-#: The metrics of data-quality rows (the rest of a profile comparison is drift).
-QUALITY_METRICS = frozenset(
-    {
-        "missing_share",
-        "inf_share",
-        "type_violation_share",
-        "out_of_range_share",
-        "unseen_share",
-        "constant",
-    }
-)
-DRIFT_OPTIONS = DriftOptions(numeric_method="jensen_shannon", categorical_method="jensen_shannon")
+DRIFT_OPTIONS = DriftOptions()
 _TS = pa.timestamp("us")
 
 
@@ -133,7 +123,8 @@ def _compared(inputs: JobInputs, profiles: list[Profile], ctx: RowContext) -> li
         return [ctx.not_computed("drift_share", reason)] if job.kind == "drift" else []
     size = job.window_end - job.window_start
     options = replace(DRIFT_OPTIONS, thresholds=window_thresholds(reference, parts, size))
-    compared = compare_profiles(reference, merge_profiles(kept), options, ctx).rows
+    current = merge_profiles(kept)
+    compared = compare_profiles(reference, current, options, ctx, roles=STREAM_ROLES).rows
     if job.kind == "quality":
         return [r for r in compared if r.metric in QUALITY_METRICS and "KLL" not in r.method]
     rows = [r for r in compared if r.metric not in QUALITY_METRICS]
@@ -191,7 +182,8 @@ def window_thresholds(
     for _, group in sorted(windows.items()):
         merged = merge_profiles(group)
         merged.model, merged.version = reference.model, reference.version
-        for row in compare_profiles(reference, merged, DRIFT_OPTIONS, RowContext()).rows:
+        found = compare_profiles(reference, merged, DRIFT_OPTIONS, RowContext(), roles=STREAM_ROLES)
+        for row in found.rows:
             if row.metric == "jensen_shannon" and math.isfinite(row.value):
                 values.setdefault(row.column, []).append(row.value)
     return {
