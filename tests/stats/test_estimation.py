@@ -326,6 +326,45 @@ def test_covariate_shift_is_tracked() -> None:
         assert np.corrcoef(realized, value)[0, 1] > 0.95, name
 
 
+def _overconfident(rng: np.random.Generator, n: int, a: float) -> tuple[np.ndarray, ...]:
+    """Scores beta(a, 1) of a model that over-trusts them: P(y = 1) = score ** 1.5."""
+    score = np.clip(rng.beta(a, 1.0, n), 1e-6, 1 - 1e-6)
+    return rng.uniform(size=n) < score**1.5, score >= 0.5, score
+
+
+def test_accuracy_and_precision_errors_come_from_the_windows_own_probabilities() -> None:
+    rng = np.random.default_rng(31)
+    est = CBPE().fit(*_overconfident(rng, 20_000, a=1.0))
+    _, pred, score = _overconfident(rng, 2_000, a=3.0)
+    got = est.estimate(pred, score)
+    p = est.calibrated(score)
+    c = np.where(pred, p, 1 - p)
+    assert got["accuracy"].standard_error == pytest.approx(
+        math.sqrt(np.sum(c * (1 - c))) / c.size, rel=1e-12
+    )
+    positive = p[pred]
+    assert got["precision"].standard_error == pytest.approx(
+        math.sqrt(np.sum(positive * (1 - positive))) / positive.size, rel=1e-12
+    )
+    # The reference's error would be another (it describes windows drawn like it).
+    assert got["accuracy"].standard_error != pytest.approx(est.standard_errors(2_000)["accuracy"])
+
+
+def test_the_accuracy_band_holds_under_covariate_shift() -> None:
+    """beta(3, 1) windows against a uniform reference: the realized accuracy's distance
+    from the estimate, in standard errors, has spread 1 and stays inside the band."""
+    rng = np.random.default_rng(32)
+    est = CBPE().fit(*_overconfident(rng, 50_000, a=1.0))
+    z = []
+    for _ in range(300):
+        y, pred, score = _overconfident(rng, 500, a=3.0)
+        got = est.estimate(pred, score)["accuracy"]
+        z.append((skm.accuracy_score(y, pred) - got.value) / got.standard_error)
+    spread = float(np.std(z))
+    assert 0.88 <= spread <= 1.12
+    assert np.mean(np.abs(z) <= 3) >= 0.99
+
+
 def test_concept_shift_is_not_seen() -> None:
     rng = np.random.default_rng(22)
     est = CBPE().fit(*_shift_data(rng, 20_000))

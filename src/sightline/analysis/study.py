@@ -3,8 +3,9 @@
 Pairs of samples are drawn from the same 25 distributions (mixed shapes: normal, skewed,
 heavy-tailed, discrete, categorical); in the "shifted" pairs, 5 numeric columns of the
 current side move by 0.25 reference standard deviations. The study counts how often the
-default settings flag a column or the data set. ``benchmarks/false_alarms.py`` runs the
-full study for ``docs/drift.md``; the test suite runs a smaller one.
+default settings flag a column or the data set, on the data (``compare``) or, as the
+collector does, on profiles binned on the reference's profile. ``benchmarks/false_alarms.py``
+runs the full study for ``docs/drift.md``; the test suite runs a smaller one.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import pyarrow as pa
 
 from sightline.analysis.compare import compare
 from sightline.analysis.methods import ALL_METHODS
+from sightline.analysis.profiling import profile_data
+from sightline.analysis.rows import Result
 
 N_COLUMNS = 25
 SHIFTED = ("n0", "n1", "n2", "n3", "n4")
@@ -45,28 +48,42 @@ class StudyResult:
     """Shares over all pairs of one setting."""
 
     n_rows: int
+    n_ref: int
     pairs: int
     column_false_alarms: float  # share of (pair, column) flagged when nothing changed
     dataset_false_alarms: float  # share of null pairs whose data set verdict was "drifted"
     detection: float  # share of (pair, shifted column) flagged in the shifted pairs
 
 
-def run(n_rows: int, pairs: int, *, seed: int = 0) -> StudyResult:
-    """Run ``pairs`` null pairs and ``pairs`` shifted pairs of ``n_rows`` rows a side."""
+def run(
+    n_rows: int, pairs: int, *, seed: int = 0, n_ref: int | None = None, profiles: bool = False
+) -> StudyResult:
+    """Run ``pairs`` null pairs and ``pairs`` shifted pairs: windows of ``n_rows`` rows
+    against references of ``n_ref`` (default: as many), compared as data, or as profiles
+    (``profiles=True``: the collector's computation)."""
     rng = np.random.default_rng(seed)
+    size = n_rows if n_ref is None else n_ref
     false_cols = false_sets = caught = 0
     for _ in range(pairs):
-        ref = sample(rng, n_rows)
-        null = compare(ref, sample(rng, n_rows))
+        ref = sample(rng, size)
+        reference = profile_data(ref) if profiles else ref
+
+        def versus(cur: pa.Table) -> Result:
+            if profiles:
+                return compare(reference, profile_data(cur, reference=reference))
+            return compare(reference, cur)
+
+        null = versus(sample(rng, n_rows))
         flagged = {r.column for r in null.rows if r.metric in ALL_METHODS and r.alert}
         false_cols += len(flagged)
         false_sets += null.select(metric="drift_share")[0].alert
-        shifted = compare(ref, sample(rng, n_rows, shift=True))
+        shifted = versus(sample(rng, n_rows, shift=True))
         caught += sum(
             1 for r in shifted.rows if r.metric in ALL_METHODS and r.alert and r.column in SHIFTED
         )
     return StudyResult(
         n_rows,
+        size,
         pairs,
         false_cols / (pairs * N_COLUMNS),
         false_sets / pairs,

@@ -245,6 +245,19 @@ def _multiclass_estimates(p: FloatArray, codes: IntArray, score: FloatArray) -> 
     }
 
 
+def _bernoulli_se(c: FloatArray) -> float:
+    """Standard error of the mean of independent Bernoulli(``c_i``): ``sqrt(sum c (1 - c)) / n``
+    (NaN for no rows). Exact for a metric that is the share of rows of the window that are
+    right, given their calibrated probabilities of being right.
+
+    >>> _bernoulli_se(np.array([0.5, 0.5, 0.5, 0.5]))
+    0.25
+    """
+    if c.size == 0:
+        return float("nan")
+    return float(np.sqrt(np.sum(c * (1.0 - c))) / c.size)
+
+
 def _nanmean(values: FloatArray) -> float:
     kept = values[~np.isnan(values)]
     return float(kept.mean()) if kept.size else float("nan")
@@ -607,7 +620,11 @@ class CBPE:
         Returns
         -------
         :data:`BINARY_METRICS` or :data:`MULTICLASS_METRICS` as :class:`Estimate`; an
-        empty window gives ``nan`` everywhere.
+        empty window gives ``nan`` everywhere. The standard error of the accuracy (and of
+        a binary classifier's precision, a share of the predicted positives) comes from
+        the window's own calibrated probabilities, ``sqrt(sum c (1 - c)) / n`` with ``c``
+        a row's probability of being right, which is exact under covariate shift; the
+        other metrics' from the reference (:meth:`standard_errors`).
 
         Raises
         ------
@@ -621,12 +638,16 @@ class CBPE:
         raw = _check_proba(y_proba, "y_proba", ndim=2 if self.is_multiclass_ else 1)
         check_same_length(yp, raw, "y_pred", "y_proba")
         p = self.calibrated(raw)
+        ses = self.standard_errors(yp.size)
         if self.is_multiclass_:
-            values = _multiclass_estimates(p, _encode(yp, self.classes_, "y_pred"), raw)
+            codes = _encode(yp, self.classes_, "y_pred")
+            values = _multiclass_estimates(p, codes, raw)
+            ses["accuracy"] = _bernoulli_se(p[np.arange(codes.size), codes])
         else:
             pred = np.asarray(yp == self.pos_label, dtype=np.bool_)
             values = _binary_estimates(p, pred, raw)
-        ses = self.standard_errors(yp.size)
+            ses["accuracy"] = _bernoulli_se(np.where(pred, p, 1.0 - p))
+            ses["precision"] = _bernoulli_se(p[pred])
         return {name: with_band(v, ses[name], self.band, 0.0, 1.0) for name, v in values.items()}
 
 
