@@ -19,6 +19,7 @@ from sightline.analysis.compare import compare
 from sightline.analysis.methods import ALL_METHODS
 from sightline.analysis.profiling import profile_data
 from sightline.analysis.rows import Result
+from sightline.profile.dataset import Profile
 
 N_COLUMNS = 25
 SHIFTED = ("n0", "n1", "n2", "n3", "n4")
@@ -67,17 +68,11 @@ def run(
     for _ in range(pairs):
         ref = sample(rng, size)
         reference = profile_data(ref) if profiles else ref
-
-        def versus(cur: pa.Table) -> Result:
-            if profiles:
-                return compare(reference, profile_data(cur, reference=reference))
-            return compare(reference, cur)
-
-        null = versus(sample(rng, n_rows))
+        null = _versus(reference, sample(rng, n_rows))
         flagged = {r.column for r in null.rows if r.metric in ALL_METHODS and r.alert}
         false_cols += len(flagged)
         false_sets += null.select(metric="drift_share")[0].alert
-        shifted = versus(sample(rng, n_rows, shift=True))
+        shifted = _versus(reference, sample(rng, n_rows, shift=True))
         caught += sum(
             1 for r in shifted.rows if r.metric in ALL_METHODS and r.alert and r.column in SHIFTED
         )
@@ -89,6 +84,13 @@ def run(
         false_sets / pairs,
         caught / (pairs * len(SHIFTED)),
     )
+
+
+def _versus(reference: pa.Table | Profile, current: pa.Table) -> Result:
+    """``compare`` on the data, or on profiles binned on the reference's."""
+    if isinstance(reference, Profile):
+        return compare(reference, profile_data(current, reference=reference))
+    return compare(reference, current)
 
 
 __all__ = ["SHIFTED", "StudyResult", "run", "sample"]
