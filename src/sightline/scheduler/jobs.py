@@ -3,20 +3,21 @@ function, which Dask can run anywhere), and write them back.
 
 - ``drift`` and ``quality``: the window's profiles (all instances, merged in a canonical
   order) against the version's reference profile, or against the merge of the preceding
-  ``reference_windows`` windows (a rolling reference). Drift uses Jensen-Shannon distance
-  on the reference's histograms for every column, which is exact, so a rerun gives
-  identical rows; rows estimated from KLL sketches (whose compaction is randomized) are
-  left out of scheduled jobs for the same reason.
+  ``reference_windows`` windows (a rolling reference), for the stream's columns (the
+  target's labels come separately). Drift is the library's default statistic on the
+  reference's histograms, which is exact, so a rerun gives identical rows and the rows
+  are ``compare``'s; rows estimated from KLL sketches (whose compaction is randomized)
+  are left out of scheduled jobs for the same reason.
 - ``health``: predictions, throughput per second, error rate and latency p50/p95/p99
   (interpolated in the Prometheus buckets, as ``histogram_quantile`` does), instances,
   and a change detector on each watched KPI.
 - ``matrix``: once the window's drift and health jobs are done, the anomaly score of its
-  KPIs (drift share and accuracy included) in the matrix of the last windows.
-- ``performance``: classification metrics (when labels are text or at most 20 distinct
-  integers) or regression metrics of the window's predictions joined with their labels,
-  and ``label_coverage``; when the version's reference was uploaded with labelled rows
-  of a classifier, also ``estimated_<metric>`` rows (CBPE) from all the window's
-  predictions that carry their probabilities, labelled or not.
+  KPIs (drift share and accuracy included) against the last windows (Hotelling's T²).
+- ``performance``: the realized rows ``compare`` gives for the window's predictions
+  joined with their labels (:func:`~sightline.analysis.realized.realized_window_rows`:
+  bounds from the labelled reference, when one was uploaded); when that reference is a
+  classifier's with probabilities, also ``estimated_<metric>`` rows (CBPE) from all the
+  window's predictions that carry them, labelled or not.
 """
 
 from __future__ import annotations
