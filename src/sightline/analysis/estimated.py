@@ -81,7 +81,7 @@ def estimated_rows(
     the realized metric's reference bounds. Multiclass rows whose predicted class the
     reference does not know are left out."""
     names = table.column_names
-    score_columns = spec.class_scores or ((spec.score,) if spec.score is not None else ())
+    score_columns = spec.score_columns
     if spec.prediction not in names or not score_columns or not set(score_columns) <= set(names):
         return []
     if spec.target in names and table.column(spec.target).null_count < table.num_rows:

@@ -56,6 +56,11 @@ class PerformanceSpec:
     classes: tuple[str, ...] = ()
     class_scores: tuple[str, ...] = ()
 
+    @property
+    def score_columns(self) -> tuple[str, ...]:
+        """The score columns: one per class (multiclass), the positive class's, or none."""
+        return self.class_scores or ((self.score,) if self.score is not None else ())
+
 
 def performance_spec(
     schema: Schema, reference: pa.Table, pos_label: str | None

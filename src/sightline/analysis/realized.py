@@ -37,17 +37,6 @@ from sightline.profile.schema import Schema
 #: Reference rows kept for the bounds (the first ones; chunks are consecutive rows).
 MAX_REFERENCE_ROWS: Final = 100_000
 
-#: The fields of a stored prediction record, in the store's order (``Store.labelled``).
-RECORD_FIELDS: Final = (
-    "prediction",
-    "prediction_label",
-    "probability",
-    "label",
-    "label_text",
-    "id",
-    "probabilities",
-)
-
 
 def reference_state(spec: PerformanceSpec, reference: pa.Table) -> dict[str, Any]:
     """The spec and the reference's columns of ``spec`` as JSON values (at most
@@ -64,7 +53,7 @@ def reference_state(spec: PerformanceSpec, reference: pa.Table) -> dict[str, Any
     rows: dict[str, list[Any]] = {}
     for name in _label_columns(spec):
         rows[name] = _label_values(spec, table.column(name))
-    for name in _score_columns(spec):
+    for name in spec.score_columns:
         values = numeric_values(table.column(name))[0]
         rows[name] = [v if math.isfinite(v) else None for v in values.tolist()]
     return {"spec": dataclasses.asdict(spec), "rows": rows}
@@ -72,10 +61,6 @@ def reference_state(spec: PerformanceSpec, reference: pa.Table) -> dict[str, Any
 
 def _label_columns(spec: PerformanceSpec) -> tuple[str, str]:
     return spec.target, spec.prediction
-
-
-def _score_columns(spec: PerformanceSpec) -> tuple[str, ...]:
-    return spec.class_scores or ((spec.score,) if spec.score is not None else ())
 
 
 def _label_values(spec: PerformanceSpec, column: pa.ChunkedArray) -> list[Any]:
@@ -96,13 +81,14 @@ def spec_of(state: Mapping[str, Any]) -> PerformanceSpec:
 def _table(spec: PerformanceSpec, rows: Mapping[str, Sequence[Any]]) -> pa.Table:
     label_type = pa.string() if spec.task == "classification" else pa.float64()
     columns = {name: pa.array(rows[name], label_type) for name in _label_columns(spec)}
-    columns.update({name: pa.array(rows[name], pa.float64()) for name in _score_columns(spec)})
+    columns.update({name: pa.array(rows[name], pa.float64()) for name in spec.score_columns})
     return pa.table(columns)
 
 
 def window_table(spec: PerformanceSpec, records: Sequence[Sequence[Any]]) -> pa.Table:
-    """The window's predictions (``Store.labelled`` records, fields :data:`RECORD_FIELDS`)
-    as a table of the spec's columns; the target is null where no label came yet."""
+    """The window's predictions (``Store.labelled`` records: prediction, prediction label,
+    probability, label, label text, id, probabilities as JSON) as a table of the spec's
+    columns; the target is null where no label came yet."""
     classify = spec.task == "classification"
     truth = [_label(r[4], r[3], classify) for r in records]
     predicted = [_label(r[1], r[0], classify) for r in records]
@@ -226,7 +212,6 @@ def _texts(column: pa.ChunkedArray) -> set[str]:
 
 __all__ = [
     "MAX_REFERENCE_ROWS",
-    "RECORD_FIELDS",
     "label_text",
     "realized_window_rows",
     "reference_state",
