@@ -56,7 +56,8 @@ def test_check_and_report_accept_profiles(data, tmp_path, capsys) -> None:
     assert main(["profile", str(data["all"]), "-o", str(ref)]) == 0
     assert main(["check", str(ref), str(data["all"])]) == 0
     assert main(["check", str(ref), str(data["drifted"]), "--max-drift-share", "0.4"]) == 1
-    assert "drifted: a" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "drifted: a" in out and "checked: drift, performance, quality" in out
     assert main(["report", str(ref), str(data["drifted"]), "-o", str(tmp_path / "r.html")]) == 0
 
 

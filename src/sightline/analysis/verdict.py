@@ -96,13 +96,14 @@ class Verdict:
     >>> v = verdict([MetricRow(metric="accuracy", value=0.8, lower=0.9, alert=True)])
     >>> v.failed, v.passed
     (('performance',), False)
-    >>> v.headline
+    >>> verdict(v.alerts["performance"], ["performance", "quality"]).headline
     'Performance dropped: 1 alert (accuracy)'
     """
 
     checked: tuple[Gate, ...]
     alerts: Mapping[Gate, tuple[MetricRow, ...]]
     drift_share: MetricRow | None
+    drifted: tuple[str, ...] = ()
 
     @property
     def failed(self) -> tuple[Gate, ...]:
@@ -120,10 +121,11 @@ class Verdict:
         parts = []
         share = self.drift_share
         if "drift" in self.checked:
+            drifted = f"; drifted: {', '.join(self.drifted)}" if self.drifted else ""
             if self.alerts["drift"]:
-                parts.append("Data set drifted" + _share_text(share))
+                parts.append(f"Data set drifted{_share_text(share)}{drifted}")
             elif share is not None and share.is_computed:
-                parts.append("Data set not drifted" + _share_text(share))
+                parts.append(f"Data set not drifted{_share_text(share)}{drifted}")
             elif share is not None:
                 parts.append("Data set drift not computed")
             else:
@@ -137,13 +139,14 @@ class Verdict:
         return "; ".join(parts) or "No alerts"
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"passed", "failed", "checked", "headline", "alerts": {gate: [rows]}}``, the
-        rows through the codec."""
+        """``{"passed", "failed", "checked", "headline", "drifted", "alerts": {gate: [rows]}}``,
+        the rows through the codec."""
         return {
             "passed": self.passed,
             "failed": list(self.failed),
             "checked": list(self.checked),
             "headline": self.headline,
+            "drifted": list(self.drifted),
             "alerts": {g: [encode_row(r) for r in self.alerts[g]] for g in self.checked},
         }
 
@@ -152,10 +155,13 @@ def verdict(rows: Iterable[MetricRow], fail_on: Sequence[Gate] = GATES) -> Verdi
     """The :class:`Verdict` of ``rows`` over the gates ``fail_on`` (all three by default)."""
     found: dict[Gate, list[MetricRow]] = {g: [] for g in GATES}
     share = None
+    drifted = set()
     for row in rows:
         kind = row_kind(row)
         if row.metric == "drift_share" and kind == "dataset":
             share = row
+        if kind == "drift" and row.alert:
+            drifted.add(row.column)
         gate = _GATE_OF.get(kind)
         if gate is not None and row.alert and row.is_computed:
             found[gate].append(row)
@@ -163,13 +169,14 @@ def verdict(rows: Iterable[MetricRow], fail_on: Sequence[Gate] = GATES) -> Verdi
         checked=tuple(g for g in GATES if g in fail_on),
         alerts={g: tuple(v) for g, v in found.items()},
         drift_share=share,
+        drifted=tuple(sorted(drifted)),
     )
 
 
 def _share_text(share: MetricRow | None) -> str:
     if share is None or not share.is_computed:
         return ""
-    return f" ({share.value:.0%} of columns, limit {share.upper:.0%})"
+    return f": {share.value:.1%} of columns (limit {share.upper:.1%})"
 
 
 def _name(row: MetricRow) -> str:
