@@ -291,3 +291,14 @@ def test_bad_input_names_the_column_and_changes_nothing() -> None:
         CategoricalColumnProfile.zero("c", vocabulary=("a", "a"))
     with pytest.raises(InvalidInputError, match=r"column 'c': vocabulary must hold strings"):
         CategoricalColumnProfile.zero("c", vocabulary=("a", 1))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_distinct_is_capped_at_the_values_seen_and_bounds_hold_the_truth(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    numeric = NumericColumnProfile.zero("x").update(rng.normal(size=7500))
+    categorical = CategoricalColumnProfile.zero("c").update([f"v{i}" for i in range(7500)])
+    for p in (numeric, categorical):
+        low, high = p.distinct_bounds
+        assert p.distinct == min(p.hll.estimate(), 7500) and high <= 7500
+        assert low <= 7500 <= high

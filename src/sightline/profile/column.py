@@ -423,8 +423,13 @@ class NumericColumnProfile(_ColumnMerge):
 
     @property
     def distinct(self) -> float:
-        """Estimated number of distinct finite values (HyperLogLog)."""
-        return self.hll.estimate()
+        """Estimated number of distinct finite values (HyperLogLog), at most ``n_valid``."""
+        return self.hll.estimate(at_most=self.n_valid)
+
+    @property
+    def distinct_bounds(self) -> tuple[float, float]:
+        """``(lower, upper)`` of :attr:`distinct` (3 standard errors, at most ``n_valid``)."""
+        return self.hll.bounds(at_most=self.n_valid)
 
     @property
     def missing_share(self) -> float:
@@ -461,6 +466,7 @@ class NumericColumnProfile(_ColumnMerge):
             "min": self.min if self.n_valid else None,
             "max": self.max if self.n_valid else None,
             "distinct": self.distinct,
+            "distinct_bounds": list(self.distinct_bounds),
             "quantiles": {
                 key: _none_if_nan(float(v)) for key, v in zip(QUANTILES, qs, strict=True)
             },
@@ -719,8 +725,13 @@ class CategoricalColumnProfile(_ColumnMerge):
 
     @property
     def distinct(self) -> float:
-        """Estimated number of distinct present values (HyperLogLog)."""
-        return self.hll.estimate()
+        """Estimated number of distinct present values (HyperLogLog), at most ``n_valid``."""
+        return self.hll.estimate(at_most=self.n_valid)
+
+    @property
+    def distinct_bounds(self) -> tuple[float, float]:
+        """``(lower, upper)`` of :attr:`distinct` (3 standard errors, at most ``n_valid``)."""
+        return self.hll.bounds(at_most=self.n_valid)
 
     @property
     def missing_share(self) -> float:
@@ -744,6 +755,7 @@ class CategoricalColumnProfile(_ColumnMerge):
             "n_valid": self.n_valid,
             "missing_share": _none_if_nan(self.missing_share),
             "distinct": self.distinct,
+            "distinct_bounds": list(self.distinct_bounds),
             "top": [
                 {"value": v, "count": e, "lower": lo, "upper": hi}
                 for v, e, lo, hi in self.frequent.top(_TOP_ITEMS)

@@ -708,21 +708,43 @@ class HyperLogLog:
         """Relative standard error ``1.04 / sqrt(2**lg_k)`` of :meth:`estimate`."""
         return 1.04 / math.sqrt(1 << self.lg_k)
 
-    def estimate(self) -> float:
-        """Estimated number of distinct values.
+    def estimate(self, at_most: int | None = None) -> float:
+        """Estimated number of distinct values, capped at ``at_most`` (the number of
+        values added, when the caller knows it: there cannot be more distinct ones).
 
         Returns
         -------
         ``alpha_m m**2 / sum(2**-M_j)``, or ``m ln(m / V)`` (linear counting) when that
         is at most ``2.5 m`` and ``V`` registers are still zero; ``0.0`` when empty.
+
+        >>> h = HyperLogLog().update_numbers(np.random.default_rng(0).normal(size=7500))
+        >>> round(h.estimate()), h.estimate(at_most=7500)
+        (7584, 7500.0)
         """
         m = 1 << self.lg_k
         alpha = {16: 0.673, 32: 0.697, 64: 0.709}.get(m, 0.7213 / (1.0 + 1.079 / m))
         raw = alpha * m * m / float(np.ldexp(1.0, -self.registers.astype(np.int64)).sum())
         zeros = int(np.count_nonzero(self.registers == 0))
         if raw <= 2.5 * m and zeros:
-            return m * math.log(m / zeros)
-        return raw
+            raw = m * math.log(m / zeros)
+        return raw if at_most is None else min(raw, float(at_most))
+
+    def bounds(self, at_most: int | None = None, sigmas: float = 3.0) -> tuple[float, float]:
+        """``(lower, upper)``: the estimate ``± sigmas`` relative standard errors (3: 99.7 %
+        under the normal approximation), within ``[1, at_most]`` once a value was added.
+
+        >>> h = HyperLogLog().update_numbers(np.random.default_rng(0).normal(size=7500))
+        >>> [round(b) for b in h.bounds(at_most=7500)]
+        [6844, 7500]
+        """
+        if self.is_empty:
+            return (0.0, 0.0)
+        raw = self.estimate()
+        spread = sigmas * self.relative_error * raw
+        low, high = max(raw - spread, 1.0), raw + spread
+        if at_most is not None:
+            low, high = min(low, float(at_most)), min(high, float(at_most))
+        return (low, high)
 
     def to_bytes(self) -> bytes:
         """``b"SLHL"``, a format byte, ``lg_k``, then the ``2**lg_k`` one-byte registers."""

@@ -36,6 +36,7 @@ from sightline.analysis.estimated import estimated_window_rows
 from sightline.analysis.methods import DriftOptions
 from sightline.analysis.performance import scores_as_classes
 from sightline.analysis.profile_compare import compare_profiles
+from sightline.analysis.quality import QUALITY_METRICS
 from sightline.analysis.rows import MetricRow, RowContext
 from sightline.errors import IncompatibleProfilesError, SightlineWarning
 from sightline.profile import LATENCY_BUCKETS_MS, Profile, merge_profiles
@@ -47,17 +48,6 @@ from sightline.stats.performance import classification_metrics, regression_metri
 from sightline.store import Store, as_utc
 from sightline.store.records import metric_record
 
-#: The metrics of data-quality rows (the rest of a profile comparison is drift).
-QUALITY_METRICS = frozenset(
-    {
-        "missing_share",
-        "inf_share",
-        "type_violation_share",
-        "out_of_range_share",
-        "unseen_share",
-        "constant",
-    }
-)
 DRIFT_OPTIONS = DriftOptions(numeric_method="jensen_shannon", categorical_method="jensen_shannon")
 
 
