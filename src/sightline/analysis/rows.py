@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sightline._types import ColumnKind
+from sightline._validate import finite_or_none
 from sightline.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -333,8 +334,8 @@ def _utc(moment: datetime) -> datetime:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
+    if isinstance(value, float):
+        return finite_or_none(value)
     if isinstance(value, datetime):
         return _utc(value).isoformat().replace("+00:00", "Z")
     if isinstance(value, tuple | list):

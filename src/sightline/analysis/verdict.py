@@ -130,7 +130,11 @@ class Verdict:
                 parts.append("Data set drift not computed")
             else:
                 parts.append("No data set drift verdict in this result")
-        for gate, title in (("performance", "Performance dropped"), ("quality", "Data quality")):
+        titles: tuple[tuple[Gate, str], ...] = (
+            ("performance", "Performance dropped"),
+            ("quality", "Data quality"),
+        )
+        for gate, title in titles:
             found = self.alerts[gate]
             if gate in self.checked and found:
                 names = sorted({_name(r) for r in found})
