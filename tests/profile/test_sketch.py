@@ -10,7 +10,8 @@ import pytest
 from scipy import stats
 
 from sightline.errors import IncompatibleProfilesError, InvalidInputError, UnsupportedFormatError
-from sightline.profile.sketch import KLL, FrequentItems, HyperLogLog, _splitmix64, ks_distance
+from sightline.profile.sketch import KLL, FrequentItems, HyperLogLog, ks_distance
+from sightline.profile.sketch.hll import _splitmix64
 
 # METHODS.md T14 (datasketches 5.2.0)
 KLL_200_EPS = 0.013294757464848584

@@ -31,8 +31,8 @@ from sightline.profile.sketch import (
     KLL,
     FrequentItems,
     HyperLogLog,
-    _check_counts,
 )
+from sightline.profile.sketch.frequent import check_counts
 from sightline.stats._binning import bin_counts
 from sightline.stats.moments import Moments, merge_moments, variance
 
@@ -644,7 +644,7 @@ class CategoricalColumnProfile(_ColumnMerge):
         self, values: Sequence[str | None] | npt.NDArray[Any], counts: npt.ArrayLike
     ) -> _CategoricalBatch:
         items = values.tolist() if isinstance(values, np.ndarray) else list(values)
-        return self._split(items, _check_counts(items, counts))
+        return self._split(items, check_counts(items, counts))
 
     def _split(self, items: list[Any], counts: IntArray) -> _CategoricalBatch:
         present: list[str] = []
