@@ -106,6 +106,18 @@ def check_int(name: str, value: object, low: int, high: int | None = None) -> in
     raise InvalidInputError(f"{name} must be an integer {bounds}, got {value!r}", field=name)
 
 
+def finite_or_none(value: float | None) -> float | None:
+    """``value`` as a float, or ``None`` when it is missing, NaN or infinite: the one way a
+    number that is not one becomes JSON ``null``.
+
+    >>> finite_or_none(0.5), finite_or_none(float("nan")), finite_or_none(float("inf"))
+    (0.5, None, None)
+    """
+    if value is None or not math.isfinite(value):
+        return None
+    return float(value)
+
+
 def check_in_range(
     name: str,
     value: float,
@@ -139,7 +151,9 @@ __all__ = [
     "as_float_array",
     "check_counts",
     "check_in_range",
+    "check_int",
     "check_same_columns",
     "check_same_shape",
     "check_samples",
+    "finite_or_none",
 ]

@@ -274,14 +274,14 @@ def test_explicit_schema_and_result_shapes(tmp_path) -> None:
     result = sightline.compare(ref, cur, schema=schema, model="m", version="2")
     assert {r.column for r in result.rows} == {"x", "c", ""}
     table = result.table
-    assert list(table.columns) == [
-        "metric",
-        "value",
-        "column",
+    assert list(table.columns) == [  # DESIGN.md's order
         "model",
         "version",
         "window_start",
         "window_end",
+        "column",
+        "metric",
+        "value",
         "lower",
         "upper",
         "alert",

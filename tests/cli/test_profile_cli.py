@@ -56,7 +56,8 @@ def test_check_and_report_accept_profiles(data, tmp_path, capsys) -> None:
     assert main(["profile", str(data["all"]), "-o", str(ref)]) == 0
     assert main(["check", str(ref), str(data["all"])]) == 0
     assert main(["check", str(ref), str(data["drifted"]), "--max-drift-share", "0.4"]) == 1
-    assert "drifted: a" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "drifted: a" in out and "checked: drift, performance, quality" in out
     assert main(["report", str(ref), str(data["drifted"]), "-o", str(tmp_path / "r.html")]) == 0
 
 
@@ -69,3 +70,26 @@ def test_corrupted_profile_is_a_one_line_error(data, tmp_path, capsys) -> None:
     assert main(["show", str(ref)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_show_caps_the_distinct_estimate_at_the_row_count_with_its_bound(tmp_path, capsys) -> None:
+    # 7,500 distinct values whose HLL estimate (lg_k 10) is 7,584: above the row count.
+    values = np.random.default_rng(0).normal(size=7500)
+    names = [f"id{i}" for i in range(7500)]
+    path, out = tmp_path / "ids.parquet", tmp_path / "ids.slp"
+    pd.DataFrame({"x": values, "name": names}).to_parquet(path)
+    assert main(["profile", str(path), "-o", str(out)]) == 0
+    profile = Profile.load(out)
+    assert profile.columns["x"].hll.estimate() > 7500  # the raw estimate the issue saw
+    capsys.readouterr()
+    assert main(["show", str(out)]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("x "))
+    low, high = profile.columns["x"].hll.bounds(at_most=7500)
+    assert f"7,500 ({low:,.0f}-7,500)" in line and low < 7500 == high
+    assert main(["show", str(out), "--json"]) == 0
+    columns = json.loads(capsys.readouterr().out)["columns"]
+    for name in ("x", "name"):
+        col = columns[name]
+        assert col["distinct"] <= col["n_valid"] == 7500
+        lower, upper = col["distinct_bounds"]
+        assert lower <= 7500 <= upper == 7500  # the truth lies within the bound

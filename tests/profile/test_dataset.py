@@ -107,37 +107,6 @@ def assert_profiles_close(a: Profile, b: Profile) -> None:
             )
 
 
-@settings(max_examples=30, deadline=None)
-@given(
-    seed=st.integers(0, 2**16),
-    n=st.integers(0, 150),
-    cuts=st.lists(st.integers(0, 150), min_size=2, max_size=2),
-    latency=hnp.arrays(np.float64, st.integers(0, 60), elements=st.floats(0, 20_000)),
-)
-def test_merge_of_parts_is_the_profile_of_the_whole(
-    seed: int, n: int, cuts: list[int], latency: np.ndarray
-) -> None:
-    data = frame(seed, n)
-    i, j = sorted(min(c, n) for c in cuts)
-    k, m = sorted(min(c, latency.size) for c in cuts)
-    parts = []
-    for idx, (lo, hi, llo, lhi) in enumerate([(0, i, 0, k), (i, j, k, m), (j, n, m, latency.size)]):
-        p = zero(instance_id=f"node{idx % 2}", window_start=T0 + timedelta(minutes=idx))
-        p.update({name: col[lo:hi] for name, col in data.items()})
-        p.record_latency(latency[llo:lhi], n_errors=idx)
-        parts.append(p)
-    a, b, c = parts
-    whole = (
-        zero(instance_id="node0", window_start=T0).update(data).record_latency(latency, n_errors=3)
-    )
-    whole.instance_ids = ("node0", "node1")
-    for merged in (a.merge(b).merge(c), a + (b + c), c + a + b, merge_profiles([b, c, a])):
-        assert_profiles_close(merged, whole)
-    assert (
-        zero().merge(a) == a.merge(zero()) == a.merge(zero(window_start=T0 + timedelta(minutes=0)))
-    )
-
-
 def test_update_semantics() -> None:
     p = zero(instance_id="n1", window_start=T0, window_end=T0 + timedelta(hours=1))
     p.update({"age": np.array([30.0, np.nan, np.inf]), "id": ["a", "b", "c"]})

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import pickle
 
 import numpy as np
 import pytest
 from scipy import stats
 
 from sightline.errors import IncompatibleProfilesError, InvalidInputError, UnsupportedFormatError
-from sightline.profile.sketch import KLL, FrequentItems, HyperLogLog, _splitmix64, ks_distance
+from sightline.profile.sketch import KLL, FrequentItems, HyperLogLog, ks_distance
+from sightline.profile.sketch.hll import _splitmix64
 
 # METHODS.md T14 (datasketches 5.2.0)
 KLL_200_EPS = 0.013294757464848584
@@ -154,14 +154,12 @@ def test_kll_errors() -> None:
         KLL().merge(KLL(100))
 
 
-def test_kll_bytes_round_trip_copy_and_pickle() -> None:
+def test_kll_copy_is_independent() -> None:
+    # Round trips through bytes, pickle and copy: tests/contracts/test_mergeable.py.
     s = KLL().update(np.random.default_rng(0).normal(size=5000))
-    for other in (KLL.from_bytes(s.to_bytes()), copy.copy(s), pickle.loads(pickle.dumps(s))):
-        assert other == s
-        assert other is not s
     c = copy.copy(s)
     c.update(np.array([1.0]))
-    assert c.n == s.n + 1  # a copy is independent
+    assert c.n == s.n + 1
     assert repr(s) == "KLL(k=200, n=5000)"
 
 
@@ -290,24 +288,8 @@ def test_hll_registers_are_the_maximum_rank_of_each_register() -> None:
     assert np.array_equal(chunked.registers, expected)
 
 
-def test_hll_merge_is_the_sketch_of_the_union() -> None:
-    rng = np.random.default_rng(5)
-    x = rng.integers(0, 50_000, 30_000).astype(float)
-    parts = np.array_split(x, 3)
-    sketches = [HyperLogLog().update_numbers(p) for p in parts]
-    before = [s.registers.copy() for s in sketches]
-    union = sketches[0].merge(sketches[1]).merge(sketches[2])
-    assert union == HyperLogLog().update_numbers(x)
-    assert union == sketches[2].merge(sketches[0].merge(sketches[1]))
-    assert HyperLogLog().merge(union) == union
-    assert all(np.array_equal(s.registers, r) for s, r in zip(sketches, before, strict=True))
-
-
-def test_hll_bytes_round_trip_and_errors() -> None:
+def test_hll_bytes_and_errors() -> None:
     h = HyperLogLog(6).update_numbers(np.arange(100.0))
-    assert HyperLogLog.from_bytes(h.to_bytes()) == h
-    assert pickle.loads(pickle.dumps(h)) == h
-    assert copy.copy(h) == h and copy.copy(h).registers is not h.registers
     assert len(h.to_bytes()) == 6 + 64
     with pytest.raises(UnsupportedFormatError, match="missing its b'SLHL' header"):
         HyperLogLog.from_bytes(b"nope")
@@ -367,9 +349,7 @@ def test_frequent_items_bounds_hold_beyond_capacity(seed: int) -> None:
 
 def test_frequent_items_bytes_and_errors() -> None:
     fi = FrequentItems().update(["a", "é", "b"], np.array([3, 2, 0]))
-    back = FrequentItems.from_bytes(fi.to_bytes())
-    assert back == fi and back.top() == [("a", 3, 3, 3), ("é", 2, 2, 2)]
-    assert pickle.loads(pickle.dumps(fi)) == fi
+    assert FrequentItems.from_bytes(fi.to_bytes()).top() == [("a", 3, 3, 3), ("é", 2, 2, 2)]
     assert FrequentItems.from_bytes(FrequentItems().to_bytes()).is_empty
     rng = np.random.default_rng(0)
     for bad in _corruptions(fi.to_bytes(), rng):

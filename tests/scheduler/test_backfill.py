@@ -70,11 +70,11 @@ def test_backfill_stores_profiles_and_rows_and_writes_them(tmp_path: Path) -> No
     prepared_store(tmp_path / "store")
     out = tmp_path / "rows.json"
     assert backfill(tmp_path, "--out", str(out)) == 0
-    rows = json.loads(out.read_text())
+    rows = json.loads(out.read_text())["rows"]
     drift = {
         r["window_start"][:10]: r
         for r in rows
-        if r["column_name"] == "x" and r["metric"] == "jensen_shannon"
+        if r["column"] == "x" and r["metric"] == "jensen_shannon"
     }
     assert sorted(drift) == ["2026-05-01", "2026-05-02", "2026-05-03"]
     assert [drift[d]["alert"] for d in sorted(drift)] == [False, False, True]

@@ -76,7 +76,7 @@ def send_window(c: httpx.Client) -> None:
 
 def rows_of(live: Collector, prefix: str) -> dict[str, dict[str, object]]:
     found = live.store.metric_rows("default", "m", since=T0, until=T0 + HOUR)
-    return {r["metric"]: r for r in found if r["metric"].startswith(prefix)}
+    return {r.metric: r for r in found if r.metric.startswith(prefix)}
 
 
 def estimate_a_window(live: Collector) -> httpx.Client:
@@ -97,10 +97,10 @@ def test_windows_without_labels_get_cbpe_rows_equal_to_the_library(live: Collect
     assert set(estimated) == {f"estimated_{m}" for m in expected}
     for name, est in expected.items():
         row = estimated[f"estimated_{name}"]
-        assert row["value"] == pytest.approx(est.value, rel=1e-12)
-        assert row["lower"] == pytest.approx(est.lower, rel=1e-12)
-        assert row["upper"] == pytest.approx(est.upper, rel=1e-12)
-        assert row["n_cur"] == 3000 and row["n_ref"] == 6000
+        assert row.value == pytest.approx(est.value, rel=1e-12)
+        assert row.lower == pytest.approx(est.lower, rel=1e-12)
+        assert row.upper == pytest.approx(est.upper, rel=1e-12)
+        assert row.n_cur == 3000 and row.n_ref == 6000
     # The covariate shift moves performance; the estimate follows the realized metric.
     realized = classification_metrics(
         WINDOW["target"], WINDOW["pred"], WINDOW["proba"], pos_label=1
@@ -112,7 +112,7 @@ def test_windows_without_labels_get_cbpe_rows_equal_to_the_library(live: Collect
         REFERENCE["target"], REFERENCE["pred"], REFERENCE["proba"], pos_label=1
     )
     assert abs(realized["accuracy"] - before["accuracy"]) > 4 * se["accuracy"]
-    assert estimated["estimated_accuracy"]["alert"] is True
+    assert estimated["estimated_accuracy"].alert is True
     assert not rows_of(live, "accuracy")  # no labels yet: nothing realized
 
 
@@ -125,9 +125,9 @@ def test_late_labels_add_realized_rows_beside_the_estimate(live: Collector) -> N
     Scheduler(live.store).run_once(T0 + 4 * HOUR)
 
     realized = classification_metrics(WINDOW["target"], WINDOW["pred"], pos_label=1)
-    assert rows_of(live, "accuracy")["accuracy"]["value"] == pytest.approx(realized["accuracy"])
+    assert rows_of(live, "accuracy")["accuracy"].value == pytest.approx(realized["accuracy"])
     again = rows_of(live, "estimated_")
-    assert {k: v["value"] for k, v in again.items()} == {k: v["value"] for k, v in first.items()}
+    assert {k: v.value for k, v in again.items()} == {k: v.value for k, v in first.items()}
 
 
 def test_a_reference_without_labels_gives_no_estimate(live: Collector) -> None:
@@ -216,8 +216,8 @@ def test_multiclass_windows_are_estimated_from_per_class_probabilities(live: Col
     expected = library.estimate(window["pred"], matrix)
     assert set(estimated) == {f"estimated_{m}" for m in expected}
     for name, est in expected.items():
-        assert estimated[f"estimated_{name}"]["value"] == pytest.approx(est.value, rel=1e-12)
-        assert estimated[f"estimated_{name}"]["n_cur"] == 3000
+        assert estimated[f"estimated_{name}"].value == pytest.approx(est.value, rel=1e-12)
+        assert estimated[f"estimated_{name}"].n_cur == 3000
     bad = dict(records[0], id="bad", probabilities={"a": 1.5})
     r = c.post(f"{BASE}/predictions", json={"records": [bad]}, headers={"Idempotency-Key": "b"})
     assert r.status_code == 422 and r.json()["field"].startswith("records.0.probabilities")
@@ -245,7 +245,7 @@ def test_the_sdk_sends_a_multiclass_models_probabilities(live: Collector, tmp_pa
     start = first.replace(minute=0, second=0, microsecond=0)
     Scheduler(live.store).run_once(start + 3 * HOUR)
     rows = live.store.metric_rows("default", "m", since=start, until=start + 2 * HOUR)
-    counted = [r["n_cur"] for r in rows if r["metric"] == "estimated_accuracy"]
+    counted = [r.n_cur for r in rows if r.metric == "estimated_accuracy"]
     assert sum(counted) == 300  # one window, or two if the logging crossed an hour
 
 

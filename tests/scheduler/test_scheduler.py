@@ -98,15 +98,15 @@ def test_runs_every_job_once_and_reruns_identically(store: Store) -> None:
     assert Scheduler(store).run_once(NOW).written == 16
     assert all_rows(store) == rows
     drift = store.latest_metric_rows("p", "m", "drift")
-    shares = {r["column"]: r for r in drift}
-    assert shares["x"]["metric"] == "jensen_shannon"
+    shares = {r.column: r for r in drift}
+    assert shares["x"].metric == "jensen_shannon"
     windows = store.metric_rows("p", "m", since=T0, until=NOW, column="x", metric="jensen_shannon")
-    assert [r["alert"] for r in windows] == [False, False, True, False]  # the shift in window 2
+    assert [r.alert for r in windows] == [False, False, True, False]  # the shift in window 2
     health = {
-        r["metric"]: r["value"]
+        r.metric: r.value
         for r in store.metric_rows("p", "m", since=T0, until=T0 + HOUR)
-        if r["column"] == ""
-        and r["metric"] in ("predictions", "error_rate", "instances", "latency_p50_ms")
+        if r.column == ""
+        and r.metric in ("predictions", "error_rate", "instances", "latency_p50_ms")
     }
     assert health == {
         "predictions": 1800.0,
@@ -186,14 +186,14 @@ def test_late_labels_recompute_performance_within_the_horizon(store: Store) -> N
     label(range(20), T0 + HOUR)
     Scheduler(store).run_once(T0 + 2 * HOUR)
     coverage = store.metric_rows("p", "m", since=T0, until=T0 + HOUR, metric="label_coverage")
-    assert [r["value"] for r in coverage] == [0.5]
+    assert [r.value for r in coverage] == [0.5]
     label(range(20, 40), T0 + 2 * HOUR)
     report = Scheduler(store).run_once(T0 + 3 * HOUR)
     assert report.written >= 1
     coverage = store.metric_rows("p", "m", since=T0, until=T0 + HOUR, metric="label_coverage")
-    assert [r["value"] for r in coverage] == [1.0]
+    assert [r.value for r in coverage] == [1.0]
     accuracy = store.metric_rows("p", "m", since=T0, until=T0 + HOUR, metric="accuracy")
-    assert [r["value"] for r in accuracy] == [0.75]
+    assert [r.value for r in accuracy] == [0.75]
     # The window's health matrix reran on its new performance rows.
     done = store.jobs_done("p", "m", "1")
     assert done[(T0, "matrix")].endswith("|" + done[(T0, "performance")])
@@ -233,11 +233,11 @@ def test_scores_logged_as_predictions_are_not_computed_as_classes(store: Store) 
         ),
     )
     assert not Scheduler(store).run_once(NOW).failed
-    rows = {r["metric"]: r for r in store.metric_rows("p", "m", since=T0, until=T0 + HOUR)}
+    rows = {r.metric: r for r in store.metric_rows("p", "m", since=T0, until=T0 + HOUR)}
     assert set(rows) == {"label_coverage", "accuracy"}
-    value = rows["accuracy"]["value"]
+    value = rows["accuracy"].value
     assert value is None or math.isnan(value)  # not computed
-    assert "not label classes" in rows["accuracy"]["method"]
+    assert "not label classes" in rows["accuracy"].method
 
 
 def test_a_profile_binned_before_the_reference_does_not_block_its_window(store: Store) -> None:
@@ -259,7 +259,7 @@ def test_a_profile_binned_before_the_reference_does_not_block_its_window(store: 
 
     report = Scheduler(store).run_once(NOW)
     assert report.failed == []
-    got = {r["metric"]: r["value"] for r in store.metric_rows("p", "m", since=T0, until=NOW)}
+    got = {r.metric: r.value for r in store.metric_rows("p", "m", since=T0, until=NOW)}
     assert got["profiles_skipped"] == 1.0
     assert got["predictions"] == 700.0  # health counts every profile: 300 + 300 + 100
     assert got["instances"] == 3.0
@@ -298,10 +298,11 @@ def test_rolling_reference(store: Store) -> None:
     store.set_model_settings("p", "m", ModelSettings(window=3600, lateness=60, reference_windows=2))
     Scheduler(store).run_once(NOW)
     rows = store.metric_rows("p", "m", since=T0, until=NOW, column="x", metric="jensen_shannon")
-    assert [r["window_start"] for r in rows] == [T0 + HOUR, T0 + 2 * HOUR, T0 + 3 * HOUR]
-    assert [r["alert"] for r in rows] == [False, True, True]  # window 3 against windows 1-2
+    starts = [T0.replace(tzinfo=UTC) + k * HOUR for k in (1, 2, 3)]  # rows carry aware UTC
+    assert [r.window_start for r in rows] == starts
+    assert [r.alert for r in rows] == [False, True, True]  # window 3 against windows 1-2
     first = store.metric_rows("p", "m", since=T0, until=T0 + HOUR, metric="drift_share")
-    assert first[0]["method"].startswith("not computed")
+    assert first[0].method.startswith("not computed")
 
 
 def test_a_version_may_roll_while_its_model_keeps_the_uploaded_reference(store: Store) -> None:
@@ -317,7 +318,7 @@ def test_a_version_may_roll_while_its_model_keeps_the_uploaded_reference(store: 
     Scheduler(store).run_once(NOW)
     assert all_rows(store) == rolled
     first = store.metric_rows("p", "m", since=T0, until=T0 + HOUR, metric="drift_share")
-    assert first[0]["method"].startswith("not computed")  # no window before the first
+    assert first[0].method.startswith("not computed")  # no window before the first
 
 
 def test_rendezvous_assignment_is_stable_and_balanced() -> None:

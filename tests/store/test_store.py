@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -13,6 +13,7 @@ from sightline.errors import ConflictError, InvalidInputError, NotFoundError
 from sightline.store import Idempotency, Store, open_store
 
 T0 = datetime(2026, 1, 1)
+T0Z = T0.replace(tzinfo=UTC)  # as rows come back: aware UTC
 
 
 @pytest.fixture
@@ -177,9 +178,9 @@ def test_metric_rows_filter_bucket_and_latest(store: Store) -> None:
     store.insert_rows("metric_rows", metric_rows("p", 120, ["a", "b"]))
     store.insert_rows("metric_rows", metric_rows("q", 3, ["a"]))
     rows = store.metric_rows("p", "churn", since=T0, until=T0 + timedelta(hours=3), column="a")
-    assert len(rows) == 120 and {r["column"] for r in rows} == {"a"}
-    assert rows[0]["window_start"] == T0 and rows[-1]["window_start"] == T0 + timedelta(minutes=119)
-    assert [r["value"] for r in rows[:3]] == [0.0, 0.2, 0.4]
+    assert len(rows) == 120 and {r.column for r in rows} == {"a"}
+    assert rows[0].window_start == T0Z and rows[-1].window_start == T0Z + timedelta(minutes=119)
+    assert [r.value for r in rows[:3]] == [0.0, 0.2, 0.4]
     part = store.metric_rows(
         "p", "churn", since=T0 + timedelta(minutes=10), until=T0 + timedelta(minutes=20)
     )
@@ -189,19 +190,19 @@ def test_metric_rows_filter_bucket_and_latest(store: Store) -> None:
         "p", "churn", since=T0, until=T0 + timedelta(hours=2), column="a", max_points=12
     )
     assert len(bucketed) == 12
-    first = [r["value"] for r in rows[:10]]
-    assert bucketed[0]["value"] == pytest.approx(sum(first) / 10)
-    assert bucketed[0]["n_cur"] == 100 and bucketed[0]["alert"] is True
-    assert bucketed[1]["window_start"] == T0 + timedelta(minutes=10)
+    first = [r.value for r in rows[:10]]
+    assert bucketed[0].value == pytest.approx(sum(first) / 10)
+    assert bucketed[0].n_cur == 100 and bucketed[0].alert is True
+    assert bucketed[1].window_start == T0Z + timedelta(minutes=10)
     latest = store.latest_metric_rows("p", "churn", "drift")
-    assert [(r["column"], r["window_start"]) for r in latest] == [
-        ("a", T0 + timedelta(minutes=119)),
-        ("b", T0 + timedelta(minutes=119)),
+    assert [(r.column, r.window_start) for r in latest] == [
+        ("a", T0Z + timedelta(minutes=119)),
+        ("b", T0Z + timedelta(minutes=119)),
     ]
     assert store.latest_metric_rows("p", "churn", "quality") == []
     newest = store.newest_metric_rows("p")
-    assert [(r["model"], r["column"]) for r in newest] == [("churn", "a"), ("churn", "b")]
-    assert [r["window_start"] for r in store.newest_metric_rows("q")] == [T0 + timedelta(minutes=2)]
+    assert [(r.model, r.column) for r in newest] == [("churn", "a"), ("churn", "b")]
+    assert [r.window_start for r in store.newest_metric_rows("q")] == [T0Z + timedelta(minutes=2)]
 
 
 def test_finish_job_replaces_one_job(store: Store) -> None:
@@ -212,10 +213,10 @@ def test_finish_job_replaces_one_job(store: Store) -> None:
     store.finish_job("p", job, "fp", new)
     assert store.jobs_done("p", "churn", "1") == {(T0, "drift"): "fp"}
     rows = store.metric_rows("p", "churn", since=T0, until=T0 + timedelta(minutes=2))
-    assert [(r["window_start"], r["column"], r["value"]) for r in rows] == [
-        (T0, "a", 9.0),
-        (T0 + timedelta(minutes=1), "a", 0.2),
-        (T0 + timedelta(minutes=1), "b", 0.3),
+    assert [(r.window_start, r.column, r.value) for r in rows] == [
+        (T0Z, "a", 9.0),
+        (T0Z + timedelta(minutes=1), "a", 0.2),
+        (T0Z + timedelta(minutes=1), "b", 0.3),
     ]
 
 

@@ -24,6 +24,15 @@ from sightline._types import ColumnKind
 from sightline.analysis.reference import FittedReference, Side
 from sightline.analysis.rows import MetricRow, RowContext
 
+#: The metrics of data-quality rows, in the order of the report's quality table.
+QUALITY_METRICS: Final = (
+    "missing_share",
+    "inf_share",
+    "out_of_range_share",
+    "unseen_share",
+    "type_violation_share",
+    "constant",
+)
 MISSING_TOLERANCE: Final = 0.05
 OUT_OF_RANGE_LIMIT: Final = 0.05
 UNSEEN_LIMIT: Final = 0.01

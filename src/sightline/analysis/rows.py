@@ -2,22 +2,33 @@
 
 Every computation yields :class:`MetricRow` values with the fields of DESIGN.md. A row that
 could not be computed has ``value = nan`` and ``method = "not computed: <reason>"``.
+
+Window edges of a :class:`MetricRow` are aware UTC datetimes everywhere (a naive edge is
+taken to be UTC and made aware when the row is built), or row offsets for size-based chunks.
+
+The one codec of the row lives here too: :func:`encode_row` / :func:`decode_row` (JSON),
+:func:`rows_to_arrow` / :func:`rows_from_arrow` (Arrow, hence Parquet), and
+:func:`write_rows` / :func:`read_rows` (files). The store, the API, the CLI's JSON,
+``backfill --out``, ``report --json`` and ``/metrics`` all go through them.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sightline._types import ColumnKind
+from sightline._validate import finite_or_none
+from sightline.errors import InvalidInputError
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 #: A window edge: a UTC timestamp for time windows, a row offset for size-based chunks.
 WindowEdge = datetime | int | None
@@ -51,13 +62,37 @@ class MetricRow:
     method: str = ""
     p_value: float = math.nan
 
+    def __post_init__(self) -> None:
+        for name in ("window_start", "window_end"):
+            edge = getattr(self, name)
+            if isinstance(edge, datetime) and edge.tzinfo is not UTC:
+                object.__setattr__(self, name, _utc(edge))
+
     @property
     def is_computed(self) -> bool:
         """False when the row stands for a statistic that could not be computed."""
         return not self.method.startswith(NOT_COMPUTED)
 
 
-ROW_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(MetricRow))
+#: DESIGN.md's fields of the metric row, in order.
+ROW_FIELDS: tuple[str, ...] = (
+    "model",
+    "version",
+    "window_start",
+    "window_end",
+    "column",
+    "metric",
+    "value",
+    "lower",
+    "upper",
+    "alert",
+    "n_ref",
+    "n_cur",
+    "method",
+    "p_value",
+)
+#: The fields that name a series (its labels in ``/metrics``).
+SERIES_FIELDS: tuple[str, ...] = ("model", "version", "column", "metric")
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +228,8 @@ def decode_row(record: Mapping[str, Any]) -> MetricRow:
     """
     unknown = set(record) - set(ROW_FIELDS)
     if unknown:
-        raise ValueError(f"not a metric row field: {', '.join(sorted(unknown))}")
+        names = ", ".join(sorted(unknown))
+        raise InvalidInputError(f"not a metric row field: {names}", field=min(unknown))
     values: dict[str, Any] = dict(record)
     for name in ("value", "lower", "upper", "p_value"):
         if name in values:
@@ -204,6 +240,92 @@ def decode_row(record: Mapping[str, Any]) -> MetricRow:
     return MetricRow(**values)
 
 
+_FLOATS = ("value", "lower", "upper", "p_value")
+
+
+def rows_to_arrow(rows: Sequence[MetricRow]) -> pa.Table:
+    """The rows as an Arrow table: DESIGN.md's columns in order, NaN as null, window edges
+    as ``timestamp[us, UTC]`` (or ``int64`` row offsets).
+
+    >>> rows_to_arrow([MetricRow(metric="psi", value=math.nan)]).column("value").null_count
+    1
+    """
+    import pyarrow as pa
+
+    edges = [getattr(r, n) for r in rows for n in ("window_start", "window_end")]
+    offsets = any(isinstance(e, int) for e in edges)
+    edge_type = pa.int64() if offsets else pa.timestamp("us", tz="UTC")
+    types = {"window_start": edge_type, "window_end": edge_type, "alert": pa.bool_()}
+    types |= {"n_ref": pa.int64(), "n_cur": pa.int64()}
+    types |= {name: pa.float64() for name in _FLOATS}
+    return pa.table(
+        {
+            name: pa.array(
+                [
+                    _jsonable(getattr(r, name)) if name in _FLOATS else getattr(r, name)
+                    for r in rows
+                ],
+                types.get(name, pa.string()),
+            )
+            for name in ROW_FIELDS
+        }
+    )
+
+
+def rows_from_arrow(table: pa.Table) -> list[MetricRow]:
+    """The :class:`MetricRow` values of a :func:`rows_to_arrow` table (null back to NaN).
+
+    >>> rows_from_arrow(rows_to_arrow([MetricRow(metric="psi", value=0.5)]))[0].value
+    0.5
+    """
+    return [decode_row(record) for record in table.to_pylist()]
+
+
+def write_rows(rows: Sequence[MetricRow], path: str | Path) -> Path:
+    """Write rows to ``path``: ``.json`` as ``{"rows": [encode_row(...)]}`` (the API's
+    shape), ``.parquet`` as :func:`rows_to_arrow`; any other suffix is refused.
+
+    >>> import tempfile
+    >>> out = write_rows([MetricRow(metric="psi", value=0.5)], Path(tempfile.mkdtemp()) / "r.json")
+    >>> read_rows(out)[0].metric
+    'psi'
+    """
+    path = Path(path)
+    if rows_format(path) == "json":
+        text = json.dumps({"rows": [encode_row(r) for r in rows]}, indent=1, allow_nan=False)
+        path.write_text(text, encoding="utf-8")
+    else:
+        import pyarrow.parquet as pq
+
+        pq.write_table(rows_to_arrow(rows), path)
+    return path
+
+
+def rows_format(path: str | Path, field: str = "out") -> str:
+    """``"json"`` or ``"parquet"``, the format of a rows file by its suffix; anything else is
+    refused naming ``field`` (check it before computing, so nothing is written in vain).
+
+    >>> rows_format("rows.parquet")
+    'parquet'
+    """
+    suffix = Path(path).suffix
+    if suffix == ".json":
+        return "json"
+    if suffix in (".parquet", ".pq"):
+        return "parquet"
+    raise InvalidInputError(f"{field} must end in .json or .parquet, got {path}", field=field)
+
+
+def read_rows(path: str | Path) -> list[MetricRow]:
+    """The rows of a :func:`write_rows` file."""
+    path = Path(path)
+    if rows_format(path, "path") == "json":
+        return [decode_row(r) for r in json.loads(path.read_text(encoding="utf-8"))["rows"]]
+    import pyarrow.parquet as pq
+
+    return rows_from_arrow(pq.read_table(path))
+
+
 def _utc(moment: datetime) -> datetime:
     """``moment`` as an aware UTC datetime (a naive one is taken to be UTC already)."""
     if moment.tzinfo is None:
@@ -212,8 +334,8 @@ def _utc(moment: datetime) -> datetime:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
+    if isinstance(value, float):
+        return finite_or_none(value)
     if isinstance(value, datetime):
         return _utc(value).isoformat().replace("+00:00", "Z")
     if isinstance(value, tuple | list):
@@ -224,6 +346,7 @@ def _jsonable(value: Any) -> Any:
 __all__ = [
     "NOT_COMPUTED",
     "ROW_FIELDS",
+    "SERIES_FIELDS",
     "Distribution",
     "MetricRow",
     "Result",
@@ -231,4 +354,9 @@ __all__ = [
     "WindowEdge",
     "decode_row",
     "encode_row",
+    "read_rows",
+    "rows_format",
+    "rows_from_arrow",
+    "rows_to_arrow",
+    "write_rows",
 ]

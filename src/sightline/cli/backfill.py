@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sightline.errors import InvalidInputError
@@ -25,7 +23,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     where.add_argument("--store", help="PostgreSQL URL")
     p.add_argument("--timestamp", default="timestamp", help="time column (default timestamp)")
     p.add_argument("--window", default=None, help="window size, e.g. 1h (default: the model's)")
-    p.add_argument("--out", help="also write the metric rows to this .parquet or .json file")
+    p.add_argument(
+        "--out", help="also write the metric rows to this .json or .parquet file (the row codec)"
+    )
     p.add_argument("--dask", help="a scheduler address, or 'local' for a LocalCluster")
 
 
@@ -51,6 +51,7 @@ def dask_client(address: str | None) -> Iterator[Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Backfill, store, and optionally write the rows."""
+    from sightline.analysis.rows import MetricRow, rows_format, write_rows
     from sightline.cli.collector import DEFAULT_DATA
     from sightline.cli.progress import progress_bar
     from sightline.profile import Profile
@@ -60,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
     from sightline.store import Idempotency, open_store
     from sightline.store.records import profile_record
 
+    if args.out:
+        rows_format(args.out)  # refused before anything is written
     store = open_store(args.store or args.data_dir or DEFAULT_DATA)
     try:
         found = store.get_version(args.project, args.model, args.version)
@@ -77,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
                 files, spec, client=client, progress=lambda done: update(done, len(files))
             )
         computed_at = datetime.now(UTC).replace(tzinfo=None)
-        written: list[dict[str, Any]] = []
+        written: list[MetricRow] = []
         for w, payload in sorted(merged.items()):
             key = f"backfill/{args.model}/{args.version}/{window}/{w}"
             request = Idempotency(key, key, "profiles")
@@ -87,22 +90,10 @@ def run(args: argparse.Namespace) -> int:
             store.ingest(args.project, request, "profiles", row)
             for job, rows in bf.window_rows(args.project, spec, w, payload):
                 j.write(store, job, rows, computed_at)
-                written += j.rows_table(job, rows, computed_at).to_pylist()
+                written += rows
         print(f"backfill: {len(files)} files, {len(merged)} windows, {len(written)} metric rows")
         if args.out:
-            _write_rows(written, Path(args.out))
+            write_rows(written, args.out)
     finally:
         store.close()
     return 0
-
-
-def _write_rows(rows: list[dict[str, Any]], path: Path) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    if path.suffix == ".json":
-        path.write_text(json.dumps(rows, default=str, indent=1), encoding="utf-8")
-    elif path.suffix in (".parquet", ".pq"):
-        pq.write_table(pa.Table.from_pylist(rows), path)
-    else:
-        raise InvalidInputError(f"--out must end in .parquet or .json, got {path}", field="out")

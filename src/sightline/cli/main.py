@@ -1,8 +1,9 @@
 """The ``sightline`` command: ``report``, ``check``, ``profile``, ``merge``, ``show``, ``demo``,
 ``serve``, ``keys`` and ``backfill``.
 
-Exit codes: 0 success (``check``: the data set passes), 1 ``check`` found drift, 2 bad input
-or usage, with a one-line message on stderr (``--debug`` shows the traceback).
+Exit codes: 0 success (``check``: the data set passes), 1 ``check`` found an alert of a kind
+it gates on (drift, performance, data quality: ``--fail-on``), 2 bad input or usage, with a
+one-line message on stderr (``--debug`` shows the traceback).
 """
 
 from __future__ import annotations
@@ -16,8 +17,15 @@ from sightline.cli import backfill, collector
 from sightline.errors import SightlineError
 
 EXIT_OK = 0
-EXIT_DRIFT = 1
+EXIT_ALERT = 1
 EXIT_BAD_INPUT = 2
+_DATA_FILES = "CSV, Parquet or profile (.slp) file"
+_CHECK_HELP = f"""Compare CURRENT with REFERENCE (each a {_DATA_FILES}) and exit 1 when an
+alert of a kind named by --fail-on fired: drift (the share of drifted columns reached
+--max-drift-share), performance (a model metric left the band of the reference; needs the
+target and prediction columns, not available when a side is a profile) or quality (missing
+values, infinities, type violations, out-of-range values, unseen categories, a constant
+column). Exit 0 when none did, 2 on bad input."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,13 +44,28 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--chunk-size", type=int, help="analyze CURRENT in windows of N rows")
     report.add_argument("--chunk-period", help="analyze CURRENT in time windows, e.g. 1D")
 
-    check = sub.add_parser("check", help="exit 1 when CURRENT drifted from REFERENCE")
-    _data_args(check)
+    check = sub.add_parser(
+        "check",
+        help="exit 1 when CURRENT drifted, lost performance or broke data quality",
+        description=_CHECK_HELP,
+    )
+    _data_args(check, _DATA_FILES)
     check.add_argument(
         "--max-drift-share",
         type=float,
         default=0.5,
-        help="fail when at least this share of columns drifted (default 0.5)",
+        help="the drift gate fails when at least this share of columns drifted (default 0.5)",
+    )
+    check.add_argument(
+        "--fail-on",
+        default="drift,performance,quality",
+        help="kinds of alert that fail the check, comma-separated (default: all three, "
+        "drift,performance,quality)",
+    )
+    check.add_argument(
+        "--json",
+        action="store_true",
+        help='print {"verdict": ..., "rows": [...]} (the metric rows) instead of the summary',
     )
 
     profile = sub.add_parser("profile", help="write the profile of a data set")
@@ -67,9 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _data_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("reference", help="reference data: CSV or Parquet file")
-    p.add_argument("current", help="current data: CSV or Parquet file")
+def _data_args(p: argparse.ArgumentParser, files: str = "CSV or Parquet file") -> None:
+    p.add_argument("reference", help=f"reference data: {files}")
+    p.add_argument("current", help=f"current data: {files}")
     p.add_argument("--target", help="target column (default: inferred by name)")
     p.add_argument("--prediction", help="prediction column (default: inferred by name)")
     p.add_argument("--timestamp", help="timestamp column")
@@ -165,9 +188,12 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from sightline.analysis import compare
-    from sightline.analysis.methods import ALL_METHODS
+    import json
 
+    from sightline.analysis import compare
+    from sightline.analysis.verdict import parse_gates, verdict
+
+    gates = parse_gates(args.fail_on)  # refused before the data is read
     result = compare(
         args.reference,
         args.current,
@@ -178,14 +204,15 @@ def _check(args: argparse.Namespace) -> int:
         categorical=args.categorical,
         methods=_methods(args),
     )
-    verdict = result.select(metric="drift_share")[0]
-    drifted = sorted({r.column for r in result.rows if r.alert and r.metric in ALL_METHODS})
-    status = "DRIFT" if verdict.alert else "OK"
-    print(
-        f"{status}: {verdict.value:.1%} of columns drifted (limit {args.max_drift_share:.1%})"
-        + (f"; drifted: {', '.join(drifted)}" if drifted else "")
-    )
-    return EXIT_DRIFT if verdict.alert else EXIT_OK
+    found = verdict(result.rows, gates)
+    if args.json:
+        rows = result.to_dict()["rows"]
+        print(json.dumps({"verdict": found.to_dict(), "rows": rows}, indent=1, allow_nan=False))
+    else:
+        status = "FAIL" if found.failed else "OK"
+        failed = f" [{', '.join(found.failed)}]" if found.failed else ""
+        print(f"{status}{failed}: {found.headline} (checked: {', '.join(gates)})")
+    return EXIT_ALERT if found.failed else EXIT_OK
 
 
 def _profile(args: argparse.Namespace) -> int:
@@ -245,4 +272,4 @@ def _demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_DRIFT", "EXIT_OK", "build_parser", "main", "run"]
+__all__ = ["EXIT_ALERT", "EXIT_BAD_INPUT", "EXIT_OK", "build_parser", "main", "run"]

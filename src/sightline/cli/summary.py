@@ -47,13 +47,23 @@ def profile_table(profile: Profile) -> str:
 def _line(name: str, col: dict[str, Any]) -> list[str]:
     share = col.get("missing_share")
     missing = "-" if share is None else f"{share:.1%}"
-    common = [name, col["kind"], f"{col['count']:,}", missing, f"{col['distinct']:,.0f}"]
+    common = [name, col["kind"], f"{col['count']:,}", missing, _distinct(col)]
     if col["kind"] == "numeric":
         stats = [col["mean"], col["std"], col["min"], col["quantiles"]["p50"], col["max"]]
         return common + [_num(v) for v in stats]
     top = col.get("top") or []
     most = f"top: {top[0]['value']} ({top[0]['count']:,})" if top else ""
     return [*common, most, "", "", "", ""]
+
+
+def _distinct(col: dict[str, Any]) -> str:
+    """The HLL estimate (capped at the values seen) and its bounds: ``7,500 (6,844-7,500)``;
+    exact when the bounds meet."""
+    low, high = col["distinct_bounds"]
+    estimate = f"{col['distinct']:,.0f}"
+    if round(low) == round(high):
+        return estimate
+    return f"{estimate} ({low:,.0f}-{high:,.0f})"
 
 
 def _num(value: float | None) -> str:

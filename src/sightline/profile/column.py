@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from sightline._types import BoolArray, FloatArray, IntArray
+from sightline._validate import finite_or_none
 from sightline.errors import IncompatibleProfilesError, InvalidInputError
 from sightline.profile.sketch import (
     DEFAULT_K,
@@ -30,8 +31,8 @@ from sightline.profile.sketch import (
     KLL,
     FrequentItems,
     HyperLogLog,
-    _check_counts,
 )
+from sightline.profile.sketch.frequent import check_counts
 from sightline.stats._binning import bin_counts
 from sightline.stats.moments import Moments, merge_moments, variance
 
@@ -49,10 +50,6 @@ QUANTILES: Final[dict[str, float]] = {
 }
 _TOP_ITEMS: Final = 10  # frequent items listed by to_dict
 _BLOCK: Final = 1 << 16  # values per block of the squared deviations: they stay in cache
-
-
-def _none_if_nan(x: float) -> float | None:
-    return None if math.isnan(x) else x
 
 
 def _digest(arr: FloatArray | tuple[str, ...] | None) -> str:
@@ -423,8 +420,13 @@ class NumericColumnProfile(_ColumnMerge):
 
     @property
     def distinct(self) -> float:
-        """Estimated number of distinct finite values (HyperLogLog)."""
-        return self.hll.estimate()
+        """Estimated number of distinct finite values (HyperLogLog), at most ``n_valid``."""
+        return self.hll.estimate(at_most=self.n_valid)
+
+    @property
+    def distinct_bounds(self) -> tuple[float, float]:
+        """``(lower, upper)`` of :attr:`distinct` (3 standard errors, at most ``n_valid``)."""
+        return self.hll.bounds(at_most=self.n_valid)
 
     @property
     def missing_share(self) -> float:
@@ -455,14 +457,15 @@ class NumericColumnProfile(_ColumnMerge):
             "n_inf": self.n_inf,
             "n_invalid": self.n_invalid,
             "n_valid": self.n_valid,
-            "missing_share": _none_if_nan(self.missing_share),
-            "mean": _none_if_nan(self.mean),
-            "std": _none_if_nan(self.std),
+            "missing_share": finite_or_none(self.missing_share),
+            "mean": finite_or_none(self.mean),
+            "std": finite_or_none(self.std),
             "min": self.min if self.n_valid else None,
             "max": self.max if self.n_valid else None,
             "distinct": self.distinct,
+            "distinct_bounds": list(self.distinct_bounds),
             "quantiles": {
-                key: _none_if_nan(float(v)) for key, v in zip(QUANTILES, qs, strict=True)
+                key: finite_or_none(float(v)) for key, v in zip(QUANTILES, qs, strict=True)
             },
             "edges": None if self.edges is None else self.edges.tolist(),
             "bins": None if self.bins is None else self.bins.tolist(),
@@ -641,7 +644,7 @@ class CategoricalColumnProfile(_ColumnMerge):
         self, values: Sequence[str | None] | npt.NDArray[Any], counts: npt.ArrayLike
     ) -> _CategoricalBatch:
         items = values.tolist() if isinstance(values, np.ndarray) else list(values)
-        return self._split(items, _check_counts(items, counts))
+        return self._split(items, check_counts(items, counts))
 
     def _split(self, items: list[Any], counts: IntArray) -> _CategoricalBatch:
         present: list[str] = []
@@ -719,8 +722,13 @@ class CategoricalColumnProfile(_ColumnMerge):
 
     @property
     def distinct(self) -> float:
-        """Estimated number of distinct present values (HyperLogLog)."""
-        return self.hll.estimate()
+        """Estimated number of distinct present values (HyperLogLog), at most ``n_valid``."""
+        return self.hll.estimate(at_most=self.n_valid)
+
+    @property
+    def distinct_bounds(self) -> tuple[float, float]:
+        """``(lower, upper)`` of :attr:`distinct` (3 standard errors, at most ``n_valid``)."""
+        return self.hll.bounds(at_most=self.n_valid)
 
     @property
     def missing_share(self) -> float:
@@ -742,8 +750,9 @@ class CategoricalColumnProfile(_ColumnMerge):
             "count": self.count,
             "n_missing": self.n_missing,
             "n_valid": self.n_valid,
-            "missing_share": _none_if_nan(self.missing_share),
+            "missing_share": finite_or_none(self.missing_share),
             "distinct": self.distinct,
+            "distinct_bounds": list(self.distinct_bounds),
             "top": [
                 {"value": v, "count": e, "lower": lo, "upper": hi}
                 for v, e, lo, hi in self.frequent.top(_TOP_ITEMS)

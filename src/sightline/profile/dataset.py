@@ -10,7 +10,6 @@ buckets). Profiles of any number of processes and windows merge into one.
 from __future__ import annotations
 
 import copy
-import math
 import os
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -23,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from sightline._types import FloatArray, IntArray, Role
+from sightline._validate import check_int, finite_or_none
 from sightline.errors import IncompatibleProfilesError, InvalidInputError, SchemaError
 from sightline.profile.column import (
     CategoricalColumnProfile,
@@ -78,22 +78,12 @@ def _check_text(name: str, value: object) -> str:
     return value
 
 
-def _check_count(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
-        raise InvalidInputError(f"{name} must be an integer >= 0, got {value!r}", field=name)
-    return int(value)
-
-
 def _min_time(a: datetime | None, b: datetime | None) -> datetime | None:
     return b if a is None else a if b is None else min(a, b)
 
 
 def _max_time(a: datetime | None, b: datetime | None) -> datetime | None:
     return b if a is None else a if b is None else max(a, b)
-
-
-def _json_float(x: float) -> float | None:
-    return None if math.isnan(x) else x
 
 
 class Profile:
@@ -198,9 +188,9 @@ class Profile:
                 f"({self.window_end})",
                 field="window_start",
             )
-        self.n_rows = _check_count("n_rows", n_rows)
-        self.n_predictions = _check_count("n_predictions", n_predictions)
-        self.n_errors = _check_count("n_errors", n_errors)
+        self.n_rows = check_int("n_rows", n_rows, 0)
+        self.n_predictions = check_int("n_predictions", n_predictions, 0)
+        self.n_errors = check_int("n_errors", n_errors, 0)
         self.latency = KLL() if latency is None else latency
         if not isinstance(self.latency, KLL):
             raise InvalidInputError("latency must be a KLL sketch", field="latency")
@@ -214,7 +204,7 @@ class Profile:
                     field="latency_buckets",
                 )
         self.latency_buckets: IntArray = buckets
-        self.schema_version = _check_count("schema_version", schema_version)
+        self.schema_version = check_int("schema_version", schema_version, 0)
 
     @classmethod
     def zero(
@@ -486,7 +476,7 @@ class Profile:
             raise InvalidInputError(
                 "latency_ms must be a 1-D array of finite numbers >= 0", field="latency_ms"
             )
-        errors = _check_count("n_errors", n_errors)
+        errors = check_int("n_errors", n_errors, 0)
         self.n_predictions += arr.size
         self.n_errors += errors
         if arr.size:
@@ -628,12 +618,12 @@ class Profile:
             "n_predictions": self.n_predictions,
             "n_errors": self.n_errors,
             "error_rate": (
-                _json_float(self.n_errors / self.n_predictions) if self.n_predictions else None
+                finite_or_none(self.n_errors / self.n_predictions) if self.n_predictions else None
             ),
             "latency_ms": {
-                "p50": _json_float(float(lat[0])),
-                "p95": _json_float(float(lat[1])),
-                "p99": _json_float(float(lat[2])),
+                "p50": finite_or_none(float(lat[0])),
+                "p95": finite_or_none(float(lat[1])),
+                "p99": finite_or_none(float(lat[2])),
                 "buckets": [
                     {"le": le, "count": n}
                     for le, n in zip([*LATENCY_BUCKETS_MS, "+Inf"], cumulative, strict=True)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import html
 import json
-import math
 from collections.abc import Mapping, Sequence
 from typing import TypeAlias
 
 from markupsafe import Markup
+
+from sightline._validate import finite_or_none
 
 Json: TypeAlias = bool | int | float | str | Sequence["Json"] | Mapping[str, "Json"] | None
 
@@ -47,7 +48,7 @@ def json_for_script(data: Json) -> Markup:
 
 def _finite(data: Json) -> Json:
     if isinstance(data, float):
-        return data if math.isfinite(data) else None
+        return finite_or_none(data)
     if isinstance(data, str):
         return data
     if isinstance(data, Mapping):

@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, TypeVar
 
-from sightline.analysis.methods import ALL_METHODS
 from sightline.analysis.rows import Distribution, MetricRow, Result
+from sightline.analysis.verdict import Verdict, row_kind, verdict
 from sightline.report._charts import (
     Chart,
     Charts,
@@ -41,14 +41,6 @@ _QUALITY_HEADERS: Final = {
 _DRIFT_SHARE: Final = "drift_share"
 _DRIFTED_COLUMNS: Final = "drifted_columns"
 _MULTIVARIATE: Final = "reconstruction_error"
-_DATASET_METRICS: Final = frozenset({_DRIFT_SHARE, _DRIFTED_COLUMNS, _MULTIVARIATE})
-#: Per-column rows by metric: drift statistics (one per column per window) and quality checks.
-_PER_COLUMN_KIND: Final = {
-    **dict.fromkeys(ALL_METHODS, "drift"),
-    **dict.fromkeys(_QUALITY_HEADERS, "quality"),
-}
-#: Performance rows that name the target column (all other performance rows have column "").
-_PERFORMANCE_WITH_COLUMN: Final = frozenset({"label_coverage"})
 _CONFUSION: Final = re.compile(r"^confusion\[(?P<cells>.*)\]$", re.DOTALL)
 _ALPHA: Final = re.compile(r"\bp\s*<\s*(?P<alpha>\d*\.?\d+(?:[eE][-+]?\d+)?)")
 
@@ -142,16 +134,21 @@ class Summary:
     quality_alerts: int
     quality_alert_columns: int
     performance_alerts: int
+    alerts: Verdict
 
     @property
     def verdict(self) -> str:
-        """The headline: data set drifted or not (or why there is no verdict)."""
+        """The headline: every kind of alert of the latest window (drift, performance,
+        quality), or that there is none."""
+        return self.alerts.headline
+
+    @property
+    def tone(self) -> str:
+        """``bad`` when anything alerted, ``ok`` when the drift verdict is clean, else ``na``."""
         share = self.drift_share
-        if share is None:
-            return "No data set drift verdict in this result"
-        if not share.is_computed:
-            return "Data set drift not computed"
-        return "Data set drifted" if share.alert else "Data set not drifted"
+        if not self.alerts.passed:
+            return "bad"
+        return "na" if share is None or not share.is_computed else "ok"
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +183,7 @@ def build(result: Result) -> Report:
     rows = sorted(result.rows, key=lambda r: order[window_of(r)])
     groups: dict[str, list[MetricRow]] = {}
     for r in rows:
-        groups.setdefault(_category(r), []).append(r)
+        groups.setdefault(row_kind(r), []).append(r)
     charts = Charts()
     multi = len(windows) > 1
     drift = _drift_lines(groups.get("drift", []), result.distributions)
@@ -196,7 +193,7 @@ def build(result: Result) -> Report:
         title=result.title,
         subtitle=_subtitle(result.rows, windows),
         multi_window=multi,
-        summary=_summary(groups, drift, quality, performance),
+        summary=_summary(groups, drift, quality, performance, _latest_window(rows, windows)),
         drift=drift,
         columns=_column_sections(
             drift, groups.get("drift", []), result.distributions, windows, charts
@@ -207,23 +204,6 @@ def build(result: Result) -> Report:
         quality=quality,
         other=tuple(_latest(groups.get("other", []), lambda r: (r.column, r.metric)).values()),
     )
-
-
-def _category(row: MetricRow) -> str:
-    metric = row.metric
-    if _CONFUSION.match(metric):
-        kind = "confusion"
-    elif metric in _PERFORMANCE_WITH_COLUMN:
-        kind = "performance"
-    elif row.column:
-        kind = _PER_COLUMN_KIND.get(metric, "other")
-    elif metric in _DATASET_METRICS:
-        kind = "dataset"
-    elif metric in ALL_METHODS or metric in _QUALITY_HEADERS:
-        kind = "other"  # a per-column statistic without a column: show it, do not guess
-    else:
-        kind = "performance"
-    return kind
 
 
 def _latest(rows: Iterable[MetricRow], key: Callable[[MetricRow], K]) -> dict[K, MetricRow]:
@@ -304,6 +284,7 @@ def _summary(
     drift: Sequence[DriftLine],
     quality: Sequence[QualityRow],
     performance: Sequence[PerformanceLine],
+    latest_rows: Sequence[MetricRow],
 ) -> Summary:
     dataset = groups.get("dataset", [])
     latest = _latest(dataset, lambda r: r.metric)
@@ -325,7 +306,15 @@ def _summary(
         quality_alerts=sum(q.alerts for q in quality),
         quality_alert_columns=sum(1 for q in quality if q.alerts),
         performance_alerts=sum(1 for p in performance if p.row.is_computed and p.row.alert),
+        alerts=verdict(latest_rows),
     )
+
+
+def _latest_window(rows: Sequence[MetricRow], windows: Sequence[Window]) -> list[MetricRow]:
+    """The rows of the last window (all rows when there is none)."""
+    if not windows:
+        return list(rows)
+    return [r for r in rows if window_of(r) == windows[-1]]
 
 
 def _subtitle(rows: Sequence[MetricRow], windows: Sequence[Window]) -> tuple[str, ...]:

@@ -44,7 +44,8 @@ from sightline.scheduler.plan import Job
 from sightline.scheduler.windows import EPOCH
 from sightline.stats.detectors import CUSUM
 from sightline.stats.matrix import newest_row_t2, t2_limit
-from sightline.store import Store
+from sightline.store import Store, as_utc
+from sightline.store.records import metric_record
 
 DRIFT_OPTIONS = DriftOptions()
 _TS = pa.timestamp("us")
@@ -202,35 +203,7 @@ def write(store: Store, job: Job, rows: Sequence[MetricRow], computed_at: dateti
 
 def rows_table(job: Job, rows: Sequence[MetricRow], computed_at: datetime) -> pa.Table:
     """Metric rows as the store's ``metric_rows`` columns."""
-    n = len(rows)
-
-    def floats(name: str) -> pa.Array:
-        values = [getattr(r, name) for r in rows]
-        return pa.array(
-            [None if v is None or math.isnan(v) else float(v) for v in values], pa.float64()
-        )
-
-    return pa.table(
-        {
-            "project": pa.array([job.project] * n, pa.string()),
-            "model": pa.array([job.model] * n, pa.string()),
-            "version": pa.array([job.version] * n, pa.string()),
-            "window_start": pa.array([job.window_start] * n, _TS),
-            "window_end": pa.array([job.window_end] * n, _TS),
-            "column_name": pa.array([r.column for r in rows], pa.string()),
-            "metric": pa.array([r.metric for r in rows], pa.string()),
-            "value": floats("value"),
-            "lower_bound": floats("lower"),
-            "upper_bound": floats("upper"),
-            "alert": pa.array([bool(r.alert) for r in rows], pa.bool_()),
-            "n_ref": pa.array([int(r.n_ref) for r in rows], pa.int64()),
-            "n_cur": pa.array([int(r.n_cur) for r in rows], pa.int64()),
-            "method": pa.array([r.method for r in rows], pa.string()),
-            "p_value": floats("p_value"),
-            "kind": pa.array([job.kind] * n, pa.string()),
-            "computed_at": pa.array([computed_at] * n, _TS),
-        }
-    )
+    return metric_record(job.project, job.kind, rows, computed_at)
 
 
 def bucket_quantile(buckets: np.ndarray, q: float) -> float:
@@ -320,9 +293,9 @@ def _history(
     )
     keep = {*WATCHED, "drift_share", "accuracy", "estimated_accuracy"}
     found = {
-        (r["window_start"], r["metric"]): float(r["value"])
+        (as_utc(r.window_start), r.metric): r.value  # naive UTC, as the job's edges
         for r in rows
-        if r["metric"] in keep and r["value"] is not None and math.isfinite(r["value"])
+        if r.metric in keep and math.isfinite(r.value) and isinstance(r.window_start, datetime)
     }
     # A window's accuracy: realized when its labels came, else estimated (CBPE).
     for (start, metric), value in list(found.items()):

@@ -6,17 +6,18 @@ Every query is filtered by the project of the caller's key. Time ranges are half
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from pydantic import BeforeValidator
 from starlette.concurrency import run_in_threadpool
 
+from sightline.analysis.rows import SERIES_FIELDS, MetricRow, encode_row
 from sightline.server import health
 from sightline.server.auth import Admin, Reader, ReaderOrIngest
 from sightline.server.bodies import PROFILE, ApiError
@@ -85,12 +86,9 @@ def _range(since: datetime | None, until: datetime | None) -> tuple[datetime, da
     return start, end
 
 
-def _finite(row: dict[str, Any]) -> dict[str, Any]:
-    for name in ("value", "lower", "upper", "p_value"):
-        v = row[name]
-        if v is not None and not math.isfinite(v):
-            row[name] = None
-    return row
+def _rows_response(rows: list[MetricRow]) -> Response:
+    """``{"rows": [...]}`` with each row as the codec writes it (:func:`encode_row`)."""
+    return JSONResponse({"rows": [encode_row(r) for r in rows]})
 
 
 @router.get("/models", response_model=ModelList, responses=ERRORS, summary="Models and versions")
@@ -162,7 +160,7 @@ async def metric_rows(
     max_points: Annotated[
         int | None, Query(ge=1, le=10_000, description="average each series into buckets")
     ] = None,
-) -> dict[str, Any]:
+) -> Response:
     start, end = _range(since, until)
     rows = await run_in_threadpool(
         state_of(request).store.metric_rows,
@@ -180,7 +178,7 @@ async def metric_rows(
         raise ApiError(
             422, f"more than {MAX_ROWS} rows; narrow the range or pass max_points", "max_points"
         )
-    return {"rows": [_finite(r) for r in rows]}
+    return _rows_response(rows)
 
 
 @router.get(
@@ -191,11 +189,11 @@ async def metric_rows(
 )
 async def latest_drift(
     model: ModelName, request: Request, key: Reader, version: Filter = None
-) -> dict[str, Any]:
+) -> Response:
     rows = await run_in_threadpool(
         state_of(request).store.latest_metric_rows, key.project, model, "drift", version
     )
-    return {"rows": [_finite(r) for r in rows]}
+    return _rows_response(rows)
 
 
 @router.get(
@@ -258,23 +256,22 @@ async def metrics(request: Request, key: Reader) -> Response:
 
 
 class _RowGauges:
-    def __init__(self, rows: list[dict[str, Any]], failing: dict[str, int]) -> None:
+    def __init__(self, rows: list[MetricRow], failing: dict[str, int]) -> None:
         self._rows = rows
         self._failing = failing
 
     def collect(self) -> list[GaugeMetricFamily]:
-        labels = ["model", "version", "column", "metric"]
+        labels = list(SERIES_FIELDS)
         value = GaugeMetricFamily(
             "sightline_metric_value", "Newest metric row value", labels=labels
         )
         alert = GaugeMetricFamily(
             "sightline_metric_alert", "1 when the newest row alerts", labels=labels
         )
-        for r in self._rows:
-            names = [r["model"], r["version"], r["column"], r["metric"]]
-            v = r["value"]
-            value.add_metric(names, math.nan if v is None else float(v))
-            alert.add_metric(names, 1.0 if r["alert"] else 0.0)
+        for row in self._rows:
+            names = [getattr(row, field) for field in SERIES_FIELDS]
+            value.add_metric(names, row.value)
+            alert.add_metric(names, 1.0 if row.alert else 0.0)
         failing = GaugeMetricFamily(
             "sightline_jobs_failing",
             "Scheduler jobs whose last run failed (retried with a growing delay)",

@@ -178,8 +178,10 @@ class ModelList(Strict):
 
 
 class MetricRowOut(Strict):
-    """One metric row (DESIGN.md's shape); non-finite values are null."""
+    """One metric row as :func:`sightline.analysis.rows.encode_row` writes it (DESIGN.md's
+    fields in order, times in UTC with ``Z``); non-finite values are null."""
 
+    model: str
     version: str
     window_start: Utc
     window_end: Utc

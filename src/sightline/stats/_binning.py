@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from sightline._types import FloatArray, IntArray
-from sightline._validate import check_samples
+from sightline._validate import check_int, check_samples
 from sightline.errors import InvalidInputError
 
 _COMPARE_MAX_EDGES = 32  # up to this many edges, counting by comparison is faster
@@ -134,12 +134,6 @@ def valid_column(s: SortedColumns, j: int) -> FloatArray:
     return np.ascontiguousarray(s.values[: s.n_valid[j], j])
 
 
-def _check_n_bins(n_bins: int) -> int:
-    if isinstance(n_bins, bool) or not isinstance(n_bins, int | np.integer) or n_bins < 1:
-        raise InvalidInputError(f"n_bins must be an integer >= 1, got {n_bins!r}", field="n_bins")
-    return int(n_bins)
-
-
 def _linear_quantiles(col: FloatArray, qs: FloatArray) -> FloatArray:
     """``np.quantile(col, qs)`` (method 'linear') of a sorted, non-empty ``col``, same rounding."""
     n = col.size
@@ -187,7 +181,7 @@ def quantile_edges(x: FloatArray | SortedColumns, n_bins: int = 10) -> list[Floa
     >>> [e.tolist() for e in quantile_edges(x, n_bins=2)]
     [[2.5], [5.0]]
     """
-    n_bins = _check_n_bins(n_bins)
+    n_bins = check_int("n_bins", n_bins, 1)
     s = as_sorted(x, "x")
     qs = np.arange(1, n_bins, dtype=np.float64) / n_bins
     edges: list[FloatArray] = []

@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from sightline._types import FloatArray, IntArray
+from sightline._validate import check_int
 from sightline.errors import InvalidInputError
 
 Count: TypeAlias = "IntArray | int"
@@ -213,8 +214,7 @@ def variance(m: Moments, ddof: int = 1) -> Real:
     >>> variance(moments_of(np.array([1.0])))
     nan
     """
-    if isinstance(ddof, bool) or not isinstance(ddof, int | np.integer) or ddof < 0:
-        raise InvalidInputError(f"ddof must be an integer >= 0, got {ddof!r}", field="ddof")
+    check_int("ddof", ddof, 0)
     n = np.asarray(m.n, dtype=np.float64)
     m2 = np.asarray(m.m2, dtype=np.float64)
     dof = n - ddof

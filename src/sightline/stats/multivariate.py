@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from sightline._types import FloatArray
-from sightline._validate import check_in_range, check_samples
+from sightline._validate import check_in_range, check_int, check_samples
 from sightline.errors import InvalidInputError, NotFittedError
 
 
@@ -171,7 +171,9 @@ class PCAReconstruction:
             raise InvalidInputError(
                 f"reference must have at least 2 rows, got {n_rows}", field="reference"
             )
-        size = max(n_rows // 10, 1) if chunk_size is None else _check_chunk_size(chunk_size)
+        size = (
+            max(n_rows // 10, 1) if chunk_size is None else check_int("chunk_size", chunk_size, 1)
+        )
         if -(-n_rows // size) < 2:
             raise InvalidInputError(
                 f"chunk_size={size} leaves the {n_rows} reference rows in a single chunk; "
@@ -325,19 +327,6 @@ class PCAReconstruction:
         axes = self.components_
         errors: FloatArray = np.linalg.norm(z - (z @ axes.T) @ axes, axis=1)
         return errors
-
-
-def _check_chunk_size(chunk_size: object) -> int:
-    """Return ``chunk_size`` if it is an int >= 1."""
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int | np.integer):
-        raise InvalidInputError(
-            f"chunk_size must be an integer >= 1, got {chunk_size!r}", field="chunk_size"
-        )
-    if chunk_size < 1:
-        raise InvalidInputError(
-            f"chunk_size must be an integer >= 1, got {chunk_size!r}", field="chunk_size"
-        )
-    return int(chunk_size)
 
 
 def _std_thresholds(values: FloatArray, n_sigma: float) -> tuple[float, float]:

@@ -21,6 +21,7 @@ from typing import Any, Literal, NamedTuple, Protocol
 
 import pyarrow as pa
 
+from sightline.analysis.rows import ROW_FIELDS, MetricRow, decode_row
 from sightline.errors import ConflictError, InvalidInputError, NotFoundError
 from sightline.store.migrations import LATENCY_COLUMNS, MIGRATIONS, RETENTION_COLUMN, WRITABLE
 from sightline.store.scheduling import SchedulingQueries
@@ -455,7 +456,7 @@ class Store(SchedulingQueries, ABC):
         metric: str | None = None,
         max_points: int | None = None,
         limit: int | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[MetricRow]:
         """Metric rows of a model with ``since <= window_start < until``, oldest first.
 
         With ``max_points``, each series (version, column, metric) is averaged over time
@@ -490,11 +491,11 @@ class Store(SchedulingQueries, ABC):
             )
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        return _metric_dicts(self._read(sql, params))
+        return _metric_rows(self._read(sql, params), model)
 
     def latest_metric_rows(
         self, project: str, model: str, kind: str, version: str | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[MetricRow]:
         """The newest row of each (version, column, metric) of one job kind."""
         params: list[Any] = [project, model, kind]
         extra = ""
@@ -509,9 +510,9 @@ class Store(SchedulingQueries, ABC):
             f"WHERE project = ? AND model = ? AND kind = ?{extra}) AS ranked "
             "WHERE newest = 1 ORDER BY version, column_name, metric"
         )
-        return _metric_dicts(self._read(sql, params))
+        return _metric_rows(self._read(sql, params), model)
 
-    def newest_metric_rows(self, project: str, limit: int = 10_000) -> list[dict[str, Any]]:
+    def newest_metric_rows(self, project: str, limit: int = 10_000) -> list[MetricRow]:
         """The newest row of each (model, version, column, metric) of a project."""
         sql = (
             "SELECT model, version, window_start, window_end, column_name, metric, "
@@ -520,10 +521,7 @@ class Store(SchedulingQueries, ABC):
             "metric ORDER BY window_start DESC) AS newest FROM metric_rows WHERE project = ?) "
             f"AS ranked WHERE newest = 1 ORDER BY model, version, column_name, metric LIMIT {limit}"
         )
-        return [
-            {"model": r[0], **dict(zip(_METRIC_KEYS, r[1:], strict=True))}
-            for r in self._read(sql, (project,))
-        ]
+        return _metric_rows(self._read(sql, (project,)))
 
     def health_sums(
         self, project: str, model: str, since: datetime, until: datetime
@@ -595,29 +593,22 @@ class Store(SchedulingQueries, ABC):
         return deleted
 
 
-_METRIC_KEYS = (
-    "version",
-    "window_start",
-    "window_end",
-    "column",
-    "metric",
-    "value",
-    "lower",
-    "upper",
-    "alert",
-    "n_ref",
-    "n_cur",
-    "method",
-    "p_value",
-)
+#: The ``metric_rows`` column of each row field that SQL reserves (``column``, ``lower``,
+#: ``upper``); the other fields keep their names.
+STORED_AS: Mapping[str, str] = {
+    "column": "column_name",
+    "lower": "lower_bound",
+    "upper": "upper_bound",
+}
 
 
-def _metric_dicts(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
-    """Rows of the metric-row queries as dicts: their SQL yields ``alert`` as a boolean and
-    ``n_ref``, ``n_cur`` as non-null BIGINT, so no value needs converting (a raw series
-    has 43,200 rows a month)."""
-    keys = _METRIC_KEYS
-    return [dict(zip(keys, r, strict=True)) for r in rows]
+def _metric_rows(rows: list[tuple[Any, ...]], model: str | None = None) -> list[MetricRow]:
+    """The :class:`MetricRow` of each result of the metric-row queries: ``(model, version,
+    window_start, ...)`` in row-field order, or without ``model`` when one model was asked
+    for. The storage metadata (``project``, ``kind``, ``computed_at``) is never a field."""
+    if model is not None:
+        rows = [(model, *r) for r in rows]
+    return [decode_row(dict(zip(ROW_FIELDS, r, strict=True))) for r in rows]
 
 
 def _json_or_none(value: dict[str, Any] | None) -> str | None:

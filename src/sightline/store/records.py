@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import pyarrow as pa
 
+from sightline.analysis.rows import MetricRow, rows_to_arrow
 from sightline.profile import Profile
-from sightline.store.base import as_utc
+from sightline.store.base import STORED_AS, as_utc
 from sightline.store.migrations import LATENCY_COLUMNS
 
 _TS = pa.timestamp("us")
@@ -53,3 +55,27 @@ def profile_record(
         **dict(zip(LATENCY_COLUMNS, profile.latency_buckets.tolist(), strict=True)),
     }
     return pa.Table.from_pylist([row], schema=PROFILE_SCHEMA)
+
+
+def metric_record(
+    project: str, kind: str, rows: Sequence[MetricRow], computed_at: datetime
+) -> pa.Table:
+    """The ``metric_rows`` rows of metric rows: the codec's Arrow columns (renamed where SQL
+    reserves the name, times as naive UTC) plus the storage metadata ``project``, ``kind``
+    and ``computed_at``."""
+    table = rows_to_arrow(rows)
+    n = table.num_rows
+    columns = {
+        STORED_AS.get(name, name): (
+            table.column(name).cast(_TS) if name.startswith("window_") else table.column(name)
+        )
+        for name in table.column_names
+    }
+    return pa.table(
+        {
+            "project": pa.array([project] * n, pa.string()),
+            **columns,
+            "kind": pa.array([kind] * n, pa.string()),
+            "computed_at": pa.array([as_utc(computed_at)] * n, _TS),
+        }
+    )

@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from sightline._types import BoolArray, FloatArray, IntArray
-from sightline._validate import as_float_array
+from sightline._validate import as_float_array, finite_or_none
 from sightline.errors import InvalidInputError, NotFittedError
 from sightline.stats._metric_inputs import (
     LabelArray,
@@ -573,9 +573,9 @@ class CBPE:
             "calibrators": [
                 [c.x_thresholds.tolist(), c.y_thresholds.tolist()] for c in self.calibrators_
             ],
-            "influence_rms": {k: _finite_or_none(v) for k, v in self.influence_rms_.items()},
+            "influence_rms": {k: finite_or_none(v) for k, v in self.influence_rms_.items()},
             "reference_estimates": {
-                k: _finite_or_none(v) for k, v in self.reference_estimates_.items()
+                k: finite_or_none(v) for k, v in self.reference_estimates_.items()
             },
         }
 
@@ -654,10 +654,6 @@ class CBPE:
 def _plain(value: object) -> object:
     """A label as a JSON value (numpy scalars become Python ones)."""
     return value.item() if isinstance(value, np.generic) else value
-
-
-def _finite_or_none(value: float) -> float | None:
-    return float(value) if math.isfinite(value) else None
 
 
 def _nan_if_none(value: float | None) -> float:

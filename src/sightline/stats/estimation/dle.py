@@ -11,7 +11,7 @@ import numpy.typing as npt
 from scipy.spatial import cKDTree
 
 from sightline._types import FloatArray
-from sightline._validate import as_float_array
+from sightline._validate import as_float_array, check_int
 from sightline.errors import InvalidInputError, NotFittedError
 from sightline.stats._metric_inputs import (
     check_same_length,
@@ -62,11 +62,7 @@ class NearestNeighborsMean:
 
     def fit(self, X: FloatArray, y: FloatArray) -> Self:
         """Index the reference rows ``X`` (n, k) with their targets ``y``, (n,) or (n, m)."""
-        if not (isinstance(self.n_neighbors, int) and self.n_neighbors >= 1):
-            raise InvalidInputError(
-                f"n_neighbors must be an integer >= 1, got {self.n_neighbors!r}",
-                field="n_neighbors",
-            )
+        check_int("n_neighbors", self.n_neighbors, 1)
         self.center_ = X.mean(axis=0)
         scale = X.std(axis=0)
         self.scale_ = np.where(scale > 0, scale, 1.0)
