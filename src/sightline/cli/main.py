@@ -1,5 +1,6 @@
 """The ``sightline`` command: ``report``, ``check``, ``profile``, ``merge``, ``show``, ``demo``,
-``serve``, ``keys`` and ``backfill``.
+``serve``, ``keys``, ``backfill``, and the verbs of a running collector: ``models``,
+``metrics``, ``drift``, ``health``.
 
 Exit codes: 0 success (``check``: the data set passes), 1 ``check`` found drift, 2 bad input
 or usage, with a one-line message on stderr (``--debug`` shows the traceback).
@@ -12,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from sightline.cli import backfill, collector
+from sightline.cli import backfill, collector, remote
 from sightline.errors import SightlineError
 
 EXIT_OK = 0
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="write the report of a bundled example")
     demo.add_argument("-o", "--output", default="sightline-report.html", help="HTML file to write")
     collector.add_parsers(sub)
+    remote.add_parsers(sub)
     backfill.add_parser(sub)
     return parser
 
@@ -95,8 +97,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "merge": _merge,
         "show": _show,
         "serve": collector.serve,
-        "keys": collector.keys_create,
+        "keys": collector.keys,
         "backfill": backfill.run,
+        **remote.COMMANDS,
     }
     try:
         return commands[args.command](args)
