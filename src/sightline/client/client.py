@@ -19,6 +19,7 @@ import httpx
 from sightline.client._http import call
 from sightline.client.keys import Keys
 from sightline.client.reference import upload_of
+from sightline.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from sightline.analysis.rows import Result
@@ -81,7 +82,9 @@ class Client:
         given = _schema(schema)
         if reference is None:
             if given is None:
-                raise TypeError("register needs a schema, a reference, or both")
+                raise InvalidInputError(
+                    "register needs a schema, a reference, or both", field="reference"
+                )
             return self._put_schema(model, version, given)
         upload = upload_of(reference, given, **options)
         self._put_schema(model, version, upload.schema)
@@ -122,7 +125,10 @@ class Client:
         else:
             body = {**current, **changes}
         if changes and version is not None:
-            raise TypeError(f"a version's settings are only reference_windows, got {changes}")
+            raise InvalidInputError(
+                f"a version's settings are only reference_windows, got {sorted(changes)}",
+                field=sorted(changes)[0],
+            )
         updated: dict[str, Any] = call(self._http, "PUT", f"{path}/settings", json=body).json()
         return updated
 
