@@ -33,7 +33,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     serve = sub.add_parser("serve", help="run the collector (HTTP API, /metrics)")
     _store_args(serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("SIGHTLINE_PORT", "8000")),
+        help="port (default $SIGHTLINE_PORT or 8000)",
+    )
     serve.add_argument(
         "--no-auth",
         action="store_true",
@@ -128,13 +133,21 @@ def _first_key(store: Store, settings: Settings) -> None:
             f"No API key existed: created an admin key of project "
             f"{settings.default_project!r}. It is shown once; keep it:\n\n    {key}\n\n"
             f"Create others with: sightline keys create --scope ingest|read|admin "
-            f"[--project P] (collector stopped), or POST /api/v1/keys with this key.",
+            f"--key <this key> (or, the collector stopped, --data DIR [--project P]).",
             flush=True,
         )
 
 
 def _run_uvicorn(args: argparse.Namespace, store: Store, settings: Settings) -> None:
+    import logging
+
     import uvicorn
+
+    # The collector's own lines (a scheduler pass, retention) beside uvicorn's, on stderr.
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
+    logging.getLogger("sightline").addHandler(handler)
+    logging.getLogger("sightline").setLevel(args.log_level.upper())
 
     from sightline.server.app import create_app
 

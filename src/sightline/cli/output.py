@@ -17,8 +17,14 @@ def add_format(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=FORMATS, default="table", help="output (default table)")
 
 
-def emit(records: Sequence[Mapping[str, Any]], fmt: str, title: str = "") -> None:
-    """Print ``records`` (JSON-ready mappings with the same keys) in ``fmt``.
+def emit(
+    records: Sequence[Mapping[str, Any]],
+    fmt: str,
+    title: str = "",
+    table: Sequence[str] | None = None,
+) -> None:
+    """Print ``records`` (JSON-ready mappings with the same keys) in ``fmt``; a table
+    shows only the keys ``table`` names (default all), JSON and CSV always all.
 
     >>> emit([{"model": "churn", "version": "1"}], "csv")
     model,version
@@ -38,12 +44,13 @@ def emit(records: Sequence[Mapping[str, Any]], fmt: str, title: str = "") -> Non
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=title or None)
-    for name in names:
-        table.add_column(name)
+    shown = list(table) if table is not None else names
+    grid = Table(title=title or None)
+    for name in shown:
+        grid.add_column(name)
     for r in records:
-        table.add_row(*(_cell(r[n]) for n in names))
-    Console(soft_wrap=True).print(table if records else f"{title}: nothing found")
+        grid.add_row(*(_cell(r[n]) for n in shown))
+    Console().print(grid if records else f"{title}: nothing found")
 
 
 def _cell(value: Any) -> str:

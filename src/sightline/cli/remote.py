@@ -92,8 +92,16 @@ def models(args: argparse.Namespace) -> int:
         "settings": _settings,
     }
     with client_of(args) as client:
-        emit(verbs[args.models_command](client, args), args.format, f"models {args.models_command}")
+        records = verbs[args.models_command](client, args)
+    shown = _VERSION_TABLE if args.models_command != "settings" else None
+    emit(records, args.format, f"models {args.models_command}", shown)
     return 0
+
+
+#: What a table shows of a version (JSON and CSV show everything).
+_VERSION_TABLE = ("model", "version", "created_at", "has_reference", "columns", "fitted")
+#: What a table shows of a metric row.
+_ROW_TABLE = ("window_start", "column", "metric", "value", "upper", "alert", "n_cur")
 
 
 def _version_line(v: dict[str, Any]) -> dict[str, Any]:
@@ -102,10 +110,15 @@ def _version_line(v: dict[str, Any]) -> dict[str, Any]:
         f"{c['name']} ({c['role']}, {c['kind']})" for c in v["columns"] or []
     )
     fitted = v.get("fitted")
-    if fitted:
-        line["bins"] = fitted["bins"]
-        line["vocabularies"] = fitted["vocabularies"]
-        line["estimator"] = fitted["estimator_note"]
+    line["bins"] = fitted["bins"] if fitted else None
+    line["vocabularies"] = fitted["vocabularies"] if fitted else None
+    line["estimator"] = fitted["estimator_note"] if fitted else None
+    line["fitted"] = (
+        f"{len(fitted['bins'])} binned, {len(fitted['vocabularies'])} with vocabularies; "
+        f"{fitted['estimator_note']}"
+        if fitted
+        else None
+    )
     return line
 
 
@@ -150,7 +163,7 @@ def metrics(args: argparse.Namespace) -> int:
             column=args.column,
             metric=args.metric,
         )
-    emit(_rows(result), args.format, result.title)
+    emit(_rows(result), args.format, result.title, _ROW_TABLE)
     return 0
 
 
@@ -158,7 +171,7 @@ def drift(args: argparse.Namespace) -> int:
     """``sightline drift MODEL``: the newest drift row of every column."""
     with client_of(args) as client:
         result = client.drift(args.model, version=args.version)
-    emit(_rows(result), args.format, result.title)
+    emit(_rows(result), args.format, result.title, _ROW_TABLE)
     return 0
 
 
