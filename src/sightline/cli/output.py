@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 FORMATS = ("table", "json", "csv")
+_PIPE_WIDTH = 160
 
 
 def add_format(p: argparse.ArgumentParser) -> None:
@@ -50,7 +51,9 @@ def emit(
         grid.add_column(name)
     for r in records:
         grid.add_row(*(_cell(r[n]) for n in shown))
-    Console().print(grid if records else f"{title}: nothing found")
+    # Piped, rich would wrap at 80 columns; a terminal gets its own width.
+    console = Console() if sys.stdout.isatty() else Console(width=_PIPE_WIDTH)
+    console.print(grid if records else f"{title}: nothing found")
 
 
 def _cell(value: Any) -> str:
