@@ -70,8 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _data_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("reference", help="reference data: CSV or Parquet file")
-    p.add_argument("current", help="current data: CSV or Parquet file")
+    p.add_argument("reference", help="reference data: CSV or Parquet file, or a profile (.slp)")
+    p.add_argument("current", help="current data: CSV or Parquet file, or a profile (.slp)")
     p.add_argument("--target", help="target column (default: inferred by name)")
     p.add_argument("--prediction", help="prediction column (default: inferred by name)")
     p.add_argument("--timestamp", help="timestamp column")
