@@ -21,9 +21,7 @@ import time
 import tomllib
 from pathlib import Path
 
-import httpx
-
-from support.live import free_port
+from support.live import free_port, wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -81,16 +79,7 @@ def test_the_first_section_runs_as_written(tmp_path: Path) -> None:
             stdin=subprocess.DEVNULL,
         )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert collector.poll() is None, (tmp_path / "serve.log").read_text()
-            try:
-                if httpx.get(f"{env['SIGHTLINE_URL']}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the collector did not start in 60 s"
-            time.sleep(0.1)
+        wait_ready(env["SIGHTLINE_URL"], collector, tmp_path / "serve.log")
         assert "loans" in run(register).stdout
         assert "logged 2000 predictions" in run(log).stdout
         deadline = time.monotonic() + 60  # the scheduler looks every 5 s

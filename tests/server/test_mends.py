@@ -20,7 +20,7 @@ import pytest
 from sightline.server.auth import CACHE_SECONDS
 from sightline.store import open_store
 from support.churn import BASE, SCHEMA
-from support.live import Collector, free_port
+from support.live import Collector, free_port, wait_ready
 
 LABELS = {"labels": [{"id": "p1", "label": 1}]}
 
@@ -186,17 +186,8 @@ def two_replicas(postgres_url: str, tmp_path: Path) -> Iterator[list[str]]:
                     )
                 )  # fmt: skip
             urls.append(f"http://127.0.0.1:{port}")
-        deadline = time.monotonic() + 60
-        for proc, url in zip(procs, urls, strict=True):
-            while True:
-                assert proc.poll() is None, (tmp_path / "replica0.log").read_text()
-                try:
-                    if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, "a replica did not get ready in 60 s"
-                time.sleep(0.05)
+        for i, (proc, url) in enumerate(zip(procs, urls, strict=True)):
+            wait_ready(url, proc, tmp_path / f"replica{i}.log")
         yield urls
     finally:
         for proc in procs:
