@@ -5,7 +5,7 @@ the SDK, on edge devices) does not pull in pandas, pyarrow or scipy.
 
 >>> import sightline
 >>> sightline.__all__[:3]
-['Column', 'DriftOptions', 'MetricRow']
+['Client', 'Column', 'DriftOptions']
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 #: Public name -> module that defines it.
 _EXPORTS = {
+    "Client": "sightline.client.client",
     "Column": "sightline.profile.schema",
     "DriftOptions": "sightline.analysis.methods",
     "MetricRow": "sightline.analysis.rows",
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from sightline.analysis.compare import compare
     from sightline.analysis.methods import DriftOptions
     from sightline.analysis.rows import MetricRow, Result
+    from sightline.client.client import Client
     from sightline.profile.dataset import Profile, merge_profiles
     from sightline.profile.schema import Column, Schema
     from sightline.sdk.monitor import Monitor
@@ -56,6 +58,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "Client",
     "Column",
     "DriftOptions",
     "MetricRow",

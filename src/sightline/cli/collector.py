@@ -1,4 +1,10 @@
-"""``sightline serve`` and ``sightline keys create``: the collector from the command line."""
+"""``sightline serve`` and ``sightline keys create|list|revoke``: the collector from the
+command line.
+
+``keys`` works through a running collector's API (``--url``/``--key``, or
+``$SIGHTLINE_URL``/``$SIGHTLINE_API_KEY``, with an admin key), or on the store of a stopped
+one (``--data DIR`` or ``--store URL``; the default data directory when nothing is given).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,8 @@ import sys
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from sightline.cli.output import add_format, emit
+from sightline.cli.remote import add_remote, client_of
 from sightline.errors import InvalidInputError, StoreError
 
 if TYPE_CHECKING:
@@ -25,7 +33,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     serve = sub.add_parser("serve", help="run the collector (HTTP API, /metrics)")
     _store_args(serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("SIGHTLINE_PORT", "8000")),
+        help="port (default $SIGHTLINE_PORT or 8000)",
+    )
     serve.add_argument(
         "--no-auth",
         action="store_true",
@@ -42,12 +55,20 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "--dask", help="run scheduled jobs on this Dask scheduler ('local': a LocalCluster)"
     )
 
-    keys = sub.add_parser("keys", help="manage API keys")
+    keys = sub.add_parser("keys", help="create, list and revoke API keys")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
     create = keys_sub.add_parser("create", help="create a key and print it on stdout")
-    _store_args(create)
-    create.add_argument("--project", default="default", help="project (default 'default')")
     create.add_argument("--scope", required=True, choices=("ingest", "read", "admin"))
+    listed = keys_sub.add_parser("list", help="the keys of a project (never their secrets)")
+    revoke = keys_sub.add_parser("revoke", help="revoke a key (refused within 5 s everywhere)")
+    revoke.add_argument("key_id", help="the key's id, or the whole key")
+    for p in (create, listed, revoke):
+        _store_args(p)
+        add_remote(p)
+        p.add_argument(
+            "--project", default="default", help="project, on a store (default 'default')"
+        )
+    add_format(listed)
 
 
 def _store_args(p: argparse.ArgumentParser) -> None:
@@ -112,13 +133,21 @@ def _first_key(store: Store, settings: Settings) -> None:
             f"No API key existed: created an admin key of project "
             f"{settings.default_project!r}. It is shown once; keep it:\n\n    {key}\n\n"
             f"Create others with: sightline keys create --scope ingest|read|admin "
-            f"[--project P] (collector stopped), or POST /api/v1/keys with this key.",
+            f"--key <this key> (or, the collector stopped, --data DIR [--project P]).",
             flush=True,
         )
 
 
 def _run_uvicorn(args: argparse.Namespace, store: Store, settings: Settings) -> None:
+    import logging
+
     import uvicorn
+
+    # The collector's own lines (a scheduler pass, retention) beside uvicorn's, on stderr.
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
+    logging.getLogger("sightline").addHandler(handler)
+    logging.getLogger("sightline").setLevel(args.log_level.upper())
 
     from sightline.server.app import create_app
 
@@ -146,19 +175,62 @@ def _terminated(signum: int, frame: object) -> None:
     raise _Terminated
 
 
-def keys_create(args: argparse.Namespace) -> int:
-    """Print a new key of ``--project`` with ``--scope``."""
+def keys(args: argparse.Namespace) -> int:
+    """``keys create|list|revoke``, through the API or on a stopped collector's store."""
+    on_store = args.data or args.store
+    if not on_store and (
+        args.url
+        or args.key
+        or os.environ.get("SIGHTLINE_URL")
+        or os.environ.get("SIGHTLINE_API_KEY")
+    ):
+        return _keys_by_api(args)
+    return _keys_on_store(args)
+
+
+def _keys_by_api(args: argparse.Namespace) -> int:
+    from sightline.client.keys import key_id_of
+
+    with client_of(args) as client:
+        if args.keys_command == "create":
+            print(client.keys.create(args.scope)["key"])
+        elif args.keys_command == "list":
+            emit(client.keys.list(), args.format, "keys")
+        else:
+            client.keys.revoke(key_id_of(args.key_id))
+            print(f"revoked key {key_id_of(args.key_id)}")
+    sys.stdout.flush()
+    return 0
+
+
+def _keys_on_store(args: argparse.Namespace) -> int:
+    from sightline.client.keys import key_id_of
     from sightline.store import open_store
 
     try:
         store = open_store(_location(args))
     except StoreError as exc:
         raise StoreError(
-            f"{exc}\nWhile the collector runs, create keys through POST /api/v1/keys "
-            "with an admin key."
+            f"{exc}\nWhile the collector runs, manage keys through its API: pass --url and "
+            "--key (an admin key), or set SIGHTLINE_URL and SIGHTLINE_API_KEY "
+            "(POST /api/v1/keys)."
         ) from None
     try:
-        print(store.create_key(args.project, args.scope))
+        if args.keys_command == "create":
+            print(store.create_key(args.project, args.scope))
+        elif args.keys_command == "list":
+            found = store.list_keys(args.project)
+            emit(
+                [
+                    {"id": k.key_id, "scope": k.scope, "created_at": k.created_at.isoformat() + "Z"}
+                    for k in found
+                ],
+                args.format,
+                f"keys of project {args.project!r}",
+            )
+        else:
+            store.revoke_key(args.project, key_id_of(args.key_id))
+            print(f"revoked key {key_id_of(args.key_id)}")
     finally:
         store.close()
     sys.stdout.flush()

@@ -1,5 +1,6 @@
 """The ``sightline`` command: ``report``, ``check``, ``profile``, ``merge``, ``show``, ``demo``,
-``serve``, ``keys`` and ``backfill``.
+``serve``, ``keys``, ``backfill``, and the verbs of a running collector: ``models``,
+``metrics``, ``drift``, ``health``.
 
 Exit codes: 0 success (``check``: the data set passes), 1 ``check`` found an alert of a kind
 it gates on (drift, performance, data quality: ``--fail-on``), 2 bad input or usage, with a
@@ -13,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from sightline.cli import backfill, collector
+from sightline.cli import backfill, collector, remote
 from sightline.errors import SightlineError
 
 EXIT_OK = 0
@@ -49,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 1 when CURRENT drifted, lost performance or broke data quality",
         description=_CHECK_HELP,
     )
-    _data_args(check, _DATA_FILES)
+    _data_args(check)
     check.add_argument(
         "--max-drift-share",
         type=float,
@@ -86,13 +87,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="write the report of a bundled example")
     demo.add_argument("-o", "--output", default="sightline-report.html", help="HTML file to write")
     collector.add_parsers(sub)
+    remote.add_parsers(sub)
     backfill.add_parser(sub)
     return parser
 
 
-def _data_args(p: argparse.ArgumentParser, files: str = "CSV or Parquet file") -> None:
-    p.add_argument("reference", help=f"reference data: {files}")
-    p.add_argument("current", help=f"current data: {files}")
+def _data_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("reference", help="reference data: CSV or Parquet file, or a profile (.slp)")
+    p.add_argument("current", help="current data: CSV or Parquet file, or a profile (.slp)")
     p.add_argument("--target", help="target column (default: inferred by name)")
     p.add_argument("--prediction", help="prediction column (default: inferred by name)")
     p.add_argument("--timestamp", help="timestamp column")
@@ -118,8 +120,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "merge": _merge,
         "show": _show,
         "serve": collector.serve,
-        "keys": collector.keys_create,
+        "keys": collector.keys,
         "backfill": backfill.run,
+        **remote.COMMANDS,
     }
     try:
         return commands[args.command](args)

@@ -11,6 +11,7 @@ identical ones.
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,11 +28,13 @@ log = logging.getLogger("sightline.scheduler")
 
 @dataclass
 class RunReport:
-    """What one run did."""
+    """What one run did: jobs planned, jobs written, the keys of the failed ones, and the
+    metric rows written."""
 
     planned: int
     written: int
     failed: list[str]
+    rows: int = 0
 
 
 class Scheduler:
@@ -59,16 +62,25 @@ class Scheduler:
         """Plan and run every job due at ``now`` (at most ``limit``), oldest first; then,
         in a second pass, the ``matrix`` jobs that the first pass made due."""
         moment = utcnow() if now is None else now
-        first = self._pass(moment, limit)
-        if not first.written or (limit is not None and first.planned >= limit):
-            return first
-        left = None if limit is None else limit - first.planned
-        second = self._pass(moment, left)
-        return RunReport(
-            first.planned + second.planned,
-            first.written + second.written,
-            first.failed + second.failed,
+        began = time.perf_counter()
+        report = self._pass(moment, limit)
+        if report.written and (limit is None or report.planned < limit):
+            left = None if limit is None else limit - report.planned
+            second = self._pass(moment, left)
+            report = RunReport(
+                report.planned + second.planned,
+                report.written + second.written,
+                report.failed + second.failed,
+                report.rows + second.rows,
+            )
+        log.info(
+            "scheduler pass: %d windows computed, %d rows written, %d failed, %.2f s",
+            report.written,
+            report.rows,
+            len(report.failed),
+            time.perf_counter() - began,
         )
+        return report
 
     def _pass(self, moment: datetime, limit: int | None) -> RunReport:
         due = [
@@ -76,7 +88,7 @@ class Scheduler:
         ]
         due = due[:limit] if limit is not None else due
         failed: list[str] = []
-        written = 0
+        written = n_rows = 0
         inputs = [j.load(self.store, job) for job in due]
         for job, rows in zip(due, self._compute(inputs), strict=True):
             if isinstance(rows, str):
@@ -87,7 +99,8 @@ class Scheduler:
                 continue
             j.write(self.store, job, rows, moment)
             written += 1
-        return RunReport(len(due), written, failed)
+            n_rows += len(rows)
+        return RunReport(len(due), written, failed, n_rows)
 
     def _compute(self, inputs: list[j.JobInputs]) -> list[list[MetricRow] | str]:
         if self.client is not None and inputs:

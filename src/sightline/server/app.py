@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
@@ -18,7 +19,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -29,7 +30,7 @@ from sightline.errors import (
     SightlineError,
     StoreError,
 )
-from sightline.server import ingest, model_settings, query
+from sightline.server import ingest, keys, model_settings, query
 from sightline.server.bodies import ApiError
 from sightline.server.limits import LimitsMiddleware, LimitStats
 from sightline.server.schemas import ErrorBody
@@ -113,12 +114,16 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
         version="1",
         summary="Ingest profiles, predictions, labels, samples and heartbeats; query metric rows.",
         lifespan=lifespan,
+        docs_url=None,  # Swagger UI loads from a CDN: /docs is a local page instead
+        redoc_url=None,
     )
     app.state.sightline = state
     app.state.limit_stats = LimitStats()
     app.include_router(ingest.router)
     app.include_router(query.router)
     app.include_router(model_settings.router)
+    app.include_router(keys.router)
+    app.add_api_route("/docs", _docs, methods=["GET"], include_in_schema=False)
     app.add_api_route("/metrics", query.metrics, methods=["GET"], include_in_schema=False)
     app.add_api_route("/healthz", _healthz, methods=["GET"], include_in_schema=False)
     app.add_api_route("/readyz", _readyz, methods=["GET"], include_in_schema=False)
@@ -145,6 +150,27 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         doc.setdefault("components", {}).setdefault("schemas", {}).update(BODY_SCHEMAS)
         app.openapi_schema = doc
     return app.openapi_schema
+
+
+async def _docs(request: Request) -> HTMLResponse:
+    """The API's routes on one page that needs nothing from the network; the full
+    document is ``/openapi.json``."""
+    doc = request.app.openapi()
+    rows = "".join(
+        f"<tr><td>{method.upper()}</td><td><code>{html.escape(path)}</code></td>"
+        f"<td>{html.escape(op.get('summary', ''))}</td></tr>"
+        for path, ops in doc["paths"].items()
+        for method, op in ops.items()
+    )
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>sightline collector API"
+        "</title><style>body{font-family:sans-serif;margin:2em}td{padding:.2em 1em}</style>"
+        "</head><body><h1>sightline collector API</h1><p>The OpenAPI document: "
+        "<a href='/openapi.json'>/openapi.json</a> (load it into any OpenAPI viewer).</p>"
+        f"<table><tr><th>method</th><th>path</th><th>what</th></tr>{rows}</table>"
+        "</body></html>"
+    )
+    return HTMLResponse(page)
 
 
 async def _healthz() -> dict[str, str]:
@@ -191,6 +217,4 @@ async def _retention(state: State) -> None:
 
 
 async def _schedule(state: State) -> None:
-    report = await run_in_threadpool(state.scheduler.run_once)
-    if report.planned:
-        log.info("scheduler: %d jobs run, %d failed", report.written, len(report.failed))
+    await run_in_threadpool(state.scheduler.run_once)  # it logs each pass in one line

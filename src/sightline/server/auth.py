@@ -1,9 +1,10 @@
 """API keys on requests: ``Authorization: Bearer sl_<id>_<secret>``, checked against scopes.
 
 A key belongs to one project and every query is filtered by it, so a key never reads or
-writes another project's data. Lookups are cached for a minute (the secret is still
-compared in constant time by the store on a miss). Rate limits count a request against its
-key only when the key is in that cache (verified); otherwise against the client address.
+writes another project's data. Lookups are cached for :data:`CACHE_SECONDS` (the secret is
+still compared in constant time by the store on a miss), so a key revoked on any replica is
+refused by every replica within that time. Rate limits count a request against its key
+only when the key is in that cache (verified); otherwise against the client address.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from sightline.server.bodies import ApiError
 from sightline.server.limits import bearer_token
 from sightline.store import ApiKey, Scope, Store
 
-_CACHE_SECONDS = 60.0
+#: How long a verified key is trusted without asking the store: the most a revocation waits.
+CACHE_SECONDS = 4.0
 _CACHE_SIZE = 10_000
 
 
@@ -33,7 +35,7 @@ class KeyCache:
         self._keys: dict[str, tuple[ApiKey, float]] = {}
 
     def verified_id(self, scope: StarletteScope) -> str | None:
-        """The id of the request's API key when it was verified in the last minute, else
+        """The id of the request's API key when it is in the cache (verified lately), else
         None (no store access: the rate limiter calls it before the request is read)."""
         token = bearer_token(scope)
         hit = self._keys.get(token) if token is not None else None
@@ -48,8 +50,13 @@ class KeyCache:
         if key is not None:
             if len(self._keys) >= _CACHE_SIZE:
                 self._keys.clear()
-            self._keys[token] = (key, now + _CACHE_SECONDS)
+            self._keys[token] = (key, now + CACHE_SECONDS)
         return key
+
+    def forget(self, key_id: str) -> None:
+        """Drop the cached tokens of ``key_id`` (revoked here: refused at once)."""
+        for token in [t for t, (k, _) in self._keys.items() if k.key_id == key_id]:
+            self._keys.pop(token, None)
 
 
 def require(*scopes: Scope) -> Callable[[Request], Awaitable[ApiKey]]:

@@ -50,6 +50,28 @@ def media_type(content_type: str | None) -> str:
     return (content_type or "").split(";", 1)[0].strip().lower()
 
 
+def body_type(content_type: str | None, allowed: Sequence[str]) -> str:
+    """The media type of a body a route reads as one of ``allowed``: the declared one, or
+    the first of ``allowed`` when none is declared; 415 when another type is declared
+    (a JSON body sent as ``text/plain`` is not read as JSON).
+
+    >>> body_type("application/json; charset=utf-8", [JSON, ARROW]), body_type(None, [PROFILE])
+    ('application/json', 'application/x-sightline-profile')
+    >>> body_type("text/plain", [JSON])
+    Traceback (most recent call last):
+    ...
+    sightline.server.bodies.ApiError: Content-Type must be application/json, got 'text/plain'
+    """
+    kind = media_type(content_type)
+    if not kind:
+        return allowed[0]
+    if kind not in allowed:
+        raise ApiError(
+            415, f"Content-Type must be {' or '.join(allowed)}, got {kind!r}", "Content-Type"
+        )
+    return kind
+
+
 #: What pydantic adds to an error's location for the member of a union it tried.
 _UNION_MEMBER = re.compile(r"(constrained-)?(str|int|float|bool|none)|[a-z-]+\[.*\]")
 

@@ -1,8 +1,10 @@
 """Write routes: register versions, upload references, ingest batches idempotently.
 
-Each ingest request carries an ``Idempotency-Key`` header. The batch and the key commit in
-one transaction, so a 2xx means stored, a retry of a stored batch changes nothing, and the
-same key with another body is a 409.
+Each ingest request carries an ``Idempotency-Key`` header, scoped to the project and the
+request's path (model, version, kind of data). The batch and the key commit in one
+transaction, so a 2xx means stored, a retry of a stored batch changes nothing, and the same
+key with another body on the same path is a 409. A body is read as its ``Content-Type``
+says, or as the route's first type when none is given; another type is a 415.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
 from fastapi import APIRouter, Header, Path, Request
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from sightline.analysis.columns import SchemaOptions
@@ -25,6 +28,8 @@ from sightline.profile import Profile, Schema
 from sightline.server import bodies as b
 from sightline.server.auth import Ingest
 from sightline.server.schemas import (
+    ColumnSpec,
+    Fitted,
     HeartbeatBody,
     LabelBatch,
     PredictionBatch,
@@ -38,8 +43,18 @@ from sightline.store import ApiKey, Idempotency, utcnow
 from sightline.store.records import profile_record
 
 router = APIRouter(prefix="/api/v1")
+M = TypeVar("M", bound=BaseModel)
 
-ModelName = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+#: A model or version name: letters, digits and ``_.:-``, not only dots (``.``, ``..``).
+ModelName = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[A-Za-z0-9_.:\-]*[A-Za-z0-9_:\-][A-Za-z0-9_.:\-]*$",
+        description="letters, digits and _.:- (not only dots)",
+    ),
+]
 IdemKey = Annotated[
     str,
     Header(
@@ -57,8 +72,22 @@ def _repeat(value: Any, n: int, kind: pa.DataType) -> pa.Array:
     return pa.repeat(pa.scalar(value, kind), n)
 
 
-def _idempotency(key: str, body: bytes, kind: str) -> Idempotency:
-    return Idempotency(key, hashlib.sha256(body).hexdigest(), kind)
+def _idempotency(key: str, body: bytes, kind: str, model: str, version: str = "") -> Idempotency:
+    """The client's key scoped to the request's path: the same key sent to another model,
+    version or kind of data is another request (names hold no ``/``)."""
+    return Idempotency(f"{model}/{version}/{kind}/{key}", hashlib.sha256(body).hexdigest(), kind)
+
+
+def _is_arrow(request: Request) -> bool:
+    """Whether the body is Arrow IPC (else JSON); 415 for any other declared type."""
+    return b.body_type(request.headers.get("content-type"), (b.JSON, b.ARROW)) == b.ARROW
+
+
+async def json_body(request: Request, model: type[M]) -> M:
+    """The request's JSON body as ``model``: 415 unless it is declared JSON (or undeclared),
+    400 when malformed, 422 naming the field."""
+    b.body_type(request.headers.get("content-type"), (b.JSON,))
+    return b.parse_json(await request.body(), model)
 
 
 async def _store(
@@ -80,7 +109,7 @@ async def register_version(
     model: ModelName, version: ModelName, request: Request, key: Ingest
 ) -> VersionInfo:
     state = state_of(request)
-    body = b.parse_json(await request.body(), SchemaBody)
+    body = await json_body(request, SchemaBody)
     schema = body.model_dump()
     try:
         Schema.from_dict(schema)
@@ -110,27 +139,61 @@ async def upload_reference(
     model: ModelName, version: ModelName, request: Request, key: Ingest
 ) -> VersionInfo:
     state = state_of(request)
+    kind = b.body_type(request.headers.get("content-type"), (b.CSV, b.PARQUET, b.PROFILE))
     found = await state.version(key.project, model, version)
     body = await request.body()
-    kind = b.media_type(request.headers.get("content-type"))
     schema = Schema.from_dict(found.schema)
     estimator = None
     if kind == b.PROFILE:
         profile = state.decode_profile(body, schema, model, version)
-    elif kind in (b.CSV, b.PARQUET):
+    else:
         profile, estimator = await run_in_threadpool(
             _reference_of, body, kind, schema, model, version
         )
-    else:
-        raise b.ApiError(
-            415, f"reference must be {b.CSV}, {b.PARQUET} or {b.PROFILE}", "Content-Type"
-        )
     await run_in_threadpool(
-        state.store.set_reference, key.project, model, version, profile.to_bytes(), estimator
+        state.store.set_reference,
+        key.project,
+        model,
+        version,
+        profile.to_bytes(),
+        estimator,
+        source_sha256=hashlib.sha256(body).hexdigest(),
     )
     state.forget_version(key.project, model, version)
     return VersionInfo(
-        model=model, version=version, created_at=found.created_at, has_reference=True
+        model=model,
+        version=version,
+        created_at=found.created_at,
+        has_reference=True,
+        columns=columns_of(found.schema),
+        fitted=_fitted(profile, schema, estimator, kind),
+    )
+
+
+def columns_of(schema: dict[str, Any]) -> list[ColumnSpec]:
+    """The columns of a stored schema as the API shows them."""
+    return [ColumnSpec(**c) for c in schema["columns"]]
+
+
+def _fitted(
+    profile: Profile, schema: Schema, estimator: dict[str, Any] | None, kind: str
+) -> Fitted:
+    """What a new reference fixed: bins per numeric column, categories per categorical
+    one, and the performance estimator (CBPE) or why there is none."""
+    edges, vocabularies = profile.reference_spec()
+    if estimator is not None:
+        note = f"CBPE fitted on {estimator['n_reference']} labelled rows"
+    elif kind == b.PROFILE:
+        note = "no CBPE: a profile holds no rows to calibrate on; upload CSV or Parquet"
+    elif schema.one("target") is None or not schema.names(role="probability"):
+        note = "no CBPE: it needs a target and a probability column (a classifier's)"
+    else:
+        note = "no CBPE: the reference has too few labelled rows of a classifier"
+    return Fitted(
+        bins={name: len(e) - 1 for name, e in edges.items()},
+        vocabularies={name: len(v) for name, v in vocabularies.items()},
+        estimator="cbpe" if estimator is not None else None,
+        estimator_note=note,
     )
 
 
@@ -169,6 +232,7 @@ async def ingest_profile(
 ) -> Stored:
     state = state_of(request)
     found = await state.version(key.project, model, version)
+    b.body_type(request.headers.get("content-type"), (b.PROFILE,))
     body = await request.body()
     profile = await run_in_threadpool(
         state.decode_profile, body, Schema.from_dict(found.schema), model, version
@@ -176,7 +240,8 @@ async def ingest_profile(
     if found.has_reference:
         await state.check_against_reference(key.project, model, version, profile)
     rows = profile_record(key.project, profile, body, idem, utcnow())
-    return await _store(state, key, _idempotency(idem, body, "profiles"), "profiles", rows)
+    scope = _idempotency(idem, body, "profiles", model, version)
+    return await _store(state, key, scope, "profiles", rows)
 
 
 @router.post(
@@ -192,7 +257,7 @@ async def ingest_predictions(
     state = state_of(request)
     await state.version(key.project, model, version)
     body = await request.body()
-    arrow = b.media_type(request.headers.get("content-type")) == b.ARROW
+    arrow = _is_arrow(request)
     columns = await run_in_threadpool(_prediction_columns, body, arrow)
     n = len(columns["prediction_id"])
     now = utcnow()
@@ -205,7 +270,8 @@ async def ingest_predictions(
             "received_at": _repeat(now, n, b.TS),
         }
     )
-    return await _store(state, key, _idempotency(idem, body, "predictions"), "predictions", rows)
+    scope = _idempotency(idem, body, "predictions", model, version)
+    return await _store(state, key, scope, "predictions", rows)
 
 
 def _prediction_columns(body: bytes, arrow: bool) -> dict[str, Any]:
@@ -268,7 +334,7 @@ async def ingest_labels(model: ModelName, request: Request, key: Ingest, idem: I
     await state.model(key.project, model)
     body = await request.body()
     now = utcnow()
-    arrow = b.media_type(request.headers.get("content-type")) == b.ARROW
+    arrow = _is_arrow(request)
     ids, nums, strs, ts = await run_in_threadpool(_label_columns, body, arrow, now)
     n = len(ids)
     rows = pa.table(
@@ -282,7 +348,7 @@ async def ingest_labels(model: ModelName, request: Request, key: Ingest, idem: I
             "received_at": _repeat(now, n, b.TS),
         }
     )
-    return await _store(state, key, _idempotency(idem, body, "labels"), "labels", rows)
+    return await _store(state, key, _idempotency(idem, body, "labels", model), "labels", rows)
 
 
 def _label_columns(body: bytes, arrow: bool, now: datetime) -> tuple[pa.Array, ...]:
@@ -320,7 +386,7 @@ async def ingest_samples(
     columns = [c["name"] for c in found.schema["columns"]]
     body = await request.body()
     now = utcnow()
-    arrow = b.media_type(request.headers.get("content-type")) == b.ARROW
+    arrow = _is_arrow(request)
     texts, when = await run_in_threadpool(_sample_texts, body, arrow, columns, now)
     n = len(texts)
     rows = pa.table(
@@ -333,7 +399,8 @@ async def ingest_samples(
             "received_at": _repeat(now, n, b.TS),
         }
     )
-    return await _store(state, key, _idempotency(idem, body, "samples"), "samples", rows)
+    scope = _idempotency(idem, body, "samples", model, version)
+    return await _store(state, key, scope, "samples", rows)
 
 
 def _sample_texts(
@@ -389,8 +456,8 @@ async def heartbeat(
 ) -> Stored:
     state = state_of(request)
     await state.version(key.project, model, version)
+    beat = await json_body(request, HeartbeatBody)
     body = await request.body()
-    beat = b.parse_json(body, HeartbeatBody)
     now = utcnow()
     row = {
         "project": key.project,
@@ -406,7 +473,7 @@ async def heartbeat(
     return await _store(
         state,
         key,
-        _idempotency(idem, body, "heartbeats"),
+        _idempotency(idem, body, "heartbeats", model, version),
         "heartbeats",
         pa.Table.from_pylist([row]),
     )

@@ -13,7 +13,7 @@ from sightline.errors import InvalidInputError
 from sightline.scheduler.windows import parse_duration
 from sightline.server import bodies as b
 from sightline.server.auth import Admin, ReaderOrIngest
-from sightline.server.ingest import ModelName
+from sightline.server.ingest import ModelName, json_body
 from sightline.server.schemas import Strict
 from sightline.server.state import ERRORS, body_doc, state_of
 from sightline.store.scheduling import ModelSettings
@@ -81,7 +81,7 @@ async def get_settings(model: ModelName, request: Request, key: ReaderOrIngest) 
 async def put_settings(model: ModelName, request: Request, key: Admin) -> SettingsOut:
     state = state_of(request)
     await state.model(key.project, model)
-    body = b.parse_json(await request.body(), SettingsBody)
+    body = await json_body(request, SettingsBody)
     try:
         settings = ModelSettings(
             window=parse_duration(body.window.strip()),
@@ -151,7 +151,7 @@ async def put_version_settings(
 ) -> VersionSettingsOut:
     state = state_of(request)
     await state.version(key.project, model, version)
-    body = b.parse_json(await request.body(), VersionSettingsBody)
+    body = await json_body(request, VersionSettingsBody)
     await run_in_threadpool(
         state.store.set_version_reference_windows,
         key.project,

@@ -1,6 +1,7 @@
-"""Read routes: models, metric rows, latest drift, health overview, keys, ``/metrics``.
+"""Read routes: models, metric rows, latest drift, health overview, ``/metrics``.
 
-Every query is filtered by the project of the caller's key. Time ranges are half-open
+Every query is filtered by the project of the caller's key; a query about a model that is
+not registered is a 404 naming it. Time ranges are half-open
 ``[since, until)``; without them a query covers the last 24 hours.
 """
 
@@ -19,20 +20,17 @@ from starlette.concurrency import run_in_threadpool
 
 from sightline.analysis.rows import SERIES_FIELDS, MetricRow, encode_row
 from sightline.server import health
-from sightline.server.auth import Admin, Reader, ReaderOrIngest
+from sightline.server.auth import Reader, ReaderOrIngest
 from sightline.server.bodies import PROFILE, ApiError
-from sightline.server.ingest import ModelName
+from sightline.server.ingest import ModelName, columns_of
 from sightline.server.schemas import (
     NO_NUL,
-    ColumnSpec,
     HealthOut,
-    KeyOut,
-    KeyRequest,
     MetricRows,
     ModelList,
     VersionInfo,
 )
-from sightline.server.state import ERRORS, body_doc, state_of
+from sightline.server.state import ERRORS, state_of
 from sightline.store import as_utc, utcnow
 
 router = APIRouter(prefix="/api/v1")
@@ -101,6 +99,7 @@ async def list_models(request: Request, key: ReaderOrIngest) -> ModelList:
                 version=v.version,
                 created_at=v.created_at,
                 has_reference=v.has_reference,
+                columns=columns_of(v.schema),
             )
             for v in versions
         ]
@@ -122,7 +121,7 @@ async def get_version(
         version=version,
         created_at=found.created_at,
         has_reference=found.has_reference,
-        columns=[ColumnSpec(**c) for c in found.schema["columns"]],
+        columns=columns_of(found.schema),
     )
 
 
@@ -162,6 +161,7 @@ async def metric_rows(
     ] = None,
 ) -> Response:
     start, end = _range(since, until)
+    await state_of(request).model(key.project, model)
     rows = await run_in_threadpool(
         state_of(request).store.metric_rows,
         key.project,
@@ -190,6 +190,7 @@ async def metric_rows(
 async def latest_drift(
     model: ModelName, request: Request, key: Reader, version: Filter = None
 ) -> Response:
+    await state_of(request).model(key.project, model)
     rows = await run_in_threadpool(
         state_of(request).store.latest_metric_rows, key.project, model, "drift", version
     )
@@ -214,6 +215,7 @@ async def model_health(
 ) -> dict[str, Any]:
     state = state_of(request)
     start, end = _range(since, until)
+    await state.model(key.project, model)
     limit = state.settings.heartbeat_timeout if timeout is None else timedelta(seconds=timeout)
     return await run_in_threadpool(
         health.overview,
@@ -225,21 +227,6 @@ async def model_health(
         now=utcnow(),
         timeout=limit,
     )
-
-
-@router.post(
-    "/keys",
-    response_model=KeyOut,
-    responses=ERRORS,
-    summary="Create a key of the caller's project (admin)",
-    openapi_extra=body_doc(KeyRequest),
-)
-async def create_key(request: Request, key: Admin) -> KeyOut:
-    from sightline.server.bodies import parse_json
-
-    wanted = parse_json(await request.body(), KeyRequest)
-    new = await run_in_threadpool(state_of(request).store.create_key, key.project, wanted.scope)
-    return KeyOut(key=new, project=key.project, scope=wanted.scope)
 
 
 async def metrics(request: Request, key: Reader) -> Response:

@@ -165,12 +165,23 @@ class Stored(Strict):
     duplicate: bool
 
 
+class Fitted(Strict):
+    """What a reference upload fixed: the number of bins of each numeric column, of
+    categories of each categorical one, and the performance estimator or why not."""
+
+    bins: dict[str, int]
+    vocabularies: dict[str, int]
+    estimator: Literal["cbpe"] | None
+    estimator_note: str
+
+
 class VersionInfo(Strict):
     model: str
     version: str
     created_at: Utc
     has_reference: bool
     columns: list[ColumnSpec] | None = None
+    fitted: Fitted | None = None
 
 
 class ModelList(Strict):
@@ -236,6 +247,19 @@ class HealthOut(Strict):
 
 
 class KeyOut(Strict):
+    """A new key: shown once, with its id (what ``DELETE /keys/{id}`` takes)."""
+
     key: str
+    id: str
     project: str
     scope: str
+
+
+class KeyInfoOut(Strict):
+    id: str
+    scope: str
+    created_at: Utc
+
+
+class KeyList(Strict):
+    keys: list[KeyInfoOut]

@@ -61,6 +61,15 @@ class ApiKey:
 
 
 @dataclass(frozen=True)
+class KeyInfo:
+    """A key as listings show it: its id, scope and creation time (never its secret)."""
+
+    key_id: str
+    scope: Scope
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class ModelVersion:
     """A registered model version: its schema (``Schema.to_dict()``) and reference profile.
 
@@ -225,6 +234,26 @@ class Store(SchedulingQueries, ABC):
         """How many keys exist (0 on a new store)."""
         return int(self._read("SELECT count(*) FROM api_keys")[0][0])
 
+    def list_keys(self, project: str) -> list[KeyInfo]:
+        """The keys of ``project``, oldest first."""
+        rows = self._read(
+            "SELECT key_id, scope, created_at FROM api_keys WHERE project = ? "
+            "ORDER BY created_at, key_id",
+            (project,),
+        )
+        return [KeyInfo(k, s, c) for k, s, c in rows]
+
+    def revoke_key(self, project: str, key_id: str) -> None:
+        """Delete the key ``key_id`` of ``project``; :class:`NotFoundError` when it has none
+        of that id. Collectors stop accepting it when their key cache expires."""
+        with self._write() as tx:
+            gone = tx.execute(
+                "DELETE FROM api_keys WHERE project = ? AND key_id = ? RETURNING key_id",
+                (project, key_id),
+            )
+        if not gone:
+            raise NotFoundError(f"project {project!r} has no key {key_id!r}")
+
     def authenticate(self, token: str) -> ApiKey | None:
         """The key ``token`` stands for, or None; the secret is compared in constant time."""
         parts = token.split("_", 2)
@@ -280,32 +309,36 @@ class Store(SchedulingQueries, ABC):
         version: str,
         profile: bytes,
         estimator: dict[str, Any] | None = None,
+        *,
+        source_sha256: str | None = None,
     ) -> bool:
         """Store the reference profile of a version, and the performance estimator fitted
-        on the reference's rows when there is one; True when new, False when unchanged.
+        on the reference's rows when there is one; True when new, False when unchanged
+        (the same profile, or the same uploaded file: ``source_sha256``, its SHA-256).
 
         A reference fixes bin edges for every later profile, so replacing it with
         another raises :class:`ConflictError`.
         """
         with self._write() as tx:
             old = tx.execute(
-                "SELECT reference FROM model_versions "
+                "SELECT reference, reference_sha256 FROM model_versions "
                 "WHERE project = ? AND model = ? AND version = ?",
                 (project, model, version),
             )
             if not old:
                 raise NotFoundError(f"model {model!r} version {version!r} is not registered")
             if old[0][0] is not None:
-                if bytes(old[0][0]) != profile:
+                same_file = source_sha256 is not None and old[0][1] == source_sha256
+                if not same_file and bytes(old[0][0]) != profile:
                     raise ConflictError(
                         f"model {model!r} version {version!r} already has another reference; "
                         "register a new version to change it"
                     )
                 return False
             tx.execute(
-                "UPDATE model_versions SET reference = ?, estimator = ? "
+                "UPDATE model_versions SET reference = ?, estimator = ?, reference_sha256 = ? "
                 "WHERE project = ? AND model = ? AND version = ?",
-                (profile, _json_or_none(estimator), project, model, version),
+                (profile, _json_or_none(estimator), source_sha256, project, model, version),
             )
         return True
 

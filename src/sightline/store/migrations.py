@@ -231,6 +231,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     # A multiclass prediction's probability of every class, as a JSON object.
     Migration(8, ("ALTER TABLE predictions ADD COLUMN probabilities TEXT",)),
+    # The SHA-256 of the uploaded reference file, so that uploading it again is a no-op.
+    Migration(13, ("ALTER TABLE model_versions ADD COLUMN reference_sha256 TEXT",)),
 )
 
 #: Columns a caller may insert into each table through ``Store.ingest``/``insert_rows``.
