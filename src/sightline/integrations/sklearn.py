@@ -1,5 +1,9 @@
 """A scikit-learn estimator that logs what it predicts, with the estimator's API intact.
 
+``predict`` and ``predict_proba`` take ``ids=`` (one per row; generated when not given)
+and :attr:`MonitoredEstimator.last_ids` holds the ids the latest call logged, in this
+thread or task, so that its rows can be labelled later with ``monitor.log_labels``.
+
 >>> from sklearn.linear_model import LogisticRegression
 >>> from sightline.sdk import Monitor
 >>> from sightline.profile import Column, Schema
@@ -8,8 +12,11 @@
 >>> schema = Schema((Column("a"), Column("b"), Column("prediction", role="prediction")))
 >>> monitor = Monitor("m", "1", url=None, schema=schema)
 >>> model = monitored(LogisticRegression(), monitor).fit(X, y)
->>> model.predict(X).tolist(), model.classes_.tolist()
+>>> model.predict(X, ids=["r1", "r2", "r3", "r4"]).tolist(), model.classes_.tolist()
 ([0, 1, 0, 1], [0, 1])
+>>> model.last_ids
+['r1', 'r2', 'r3', 'r4']
+>>> monitor.log_labels(model.last_ids, y.tolist())
 >>> monitor.flush(); monitor.stats()["rows"]
 True
 4
@@ -18,58 +25,83 @@ True
 
 from __future__ import annotations
 
+import contextvars
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from sightline.errors import InvalidInputError
 from sightline.sdk.monitor import Monitor, log
 
 
 class MonitoredEstimator:
-    """Wraps an estimator: ``predict``, ``predict_proba`` and ``decision_function`` log
-    their inputs and outputs; every other attribute is the estimator's own."""
+    """Wraps an estimator: ``predict`` and ``predict_proba`` log their inputs and outputs
+    under ``ids`` (or ids the monitor makes), kept in :attr:`last_ids`; every other
+    attribute is the estimator's own."""
 
     def __init__(self, estimator: Any, monitor: Monitor) -> None:
         self.estimator = estimator
         self.monitor = monitor
+        self._last_ids: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+            "sightline_sklearn_last_ids", default=None
+        )
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.estimator, name)
+
+    @property
+    def last_ids(self) -> list[str] | None:
+        """The prediction ids of the latest ``predict``/``predict_proba`` in this thread or
+        task (None before the first, or when the monitor could not log it)."""
+        return self._last_ids.get()
 
     def fit(self, *args: Any, **kwargs: Any) -> MonitoredEstimator:
         self.estimator.fit(*args, **kwargs)
         return self
 
-    def predict(self, X: Any) -> Any:
+    def predict(self, X: Any, *, ids: Sequence[str] | None = None) -> Any:
+        _check_ids(ids, X)
         started = time.perf_counter()
         out = self.estimator.predict(X)
-        self._log(X, out, None, started)
+        self._log(X, out, None, ids, started)
         return out
 
-    def predict_proba(self, X: Any) -> Any:
+    def predict_proba(self, X: Any, *, ids: Sequence[str] | None = None) -> Any:
+        _check_ids(ids, X)
         started = time.perf_counter()
         proba = self.estimator.predict_proba(X)
         classes = np.asarray(self.estimator.classes_)
         best = np.asarray(proba).argmax(axis=1)
         if proba.shape[1] == 2:  # binary: the positive class's probability
-            self._log(X, classes[best], np.asarray(proba)[:, 1].tolist(), started)
+            self._log(X, classes[best], np.asarray(proba)[:, 1].tolist(), ids, started)
         else:  # multiclass: every class's
             names = [str(c) for c in classes]
             by_class = [dict(zip(names, row, strict=True)) for row in np.asarray(proba).tolist()]
-            self._log(X, classes[best], by_class, started)
+            self._log(X, classes[best], by_class, ids, started)
         return proba
 
-    def _log(self, X: Any, predictions: Any, probabilities: Any, started: float) -> None:
+    def _log(
+        self,
+        X: Any,
+        predictions: Any,
+        probabilities: Any,
+        ids: Sequence[str] | None,
+        started: float,
+    ) -> None:
+        self._last_ids.set(None)
         try:
             n = len(predictions)
             per_row = (time.perf_counter() - started) * 1000 / max(n, 1)
-            self.monitor.log_batch(
+            logged = self.monitor.log_batch(
                 _columns(X, self.estimator),
                 predictions=np.asarray(predictions).tolist(),
                 probabilities=None if probabilities is None else list(probabilities),
+                ids=ids,
                 latency_ms=[per_row] * n,
             )
+            self._last_ids.set(logged)
         except Exception as exc:  # monitoring trouble never reaches the caller
             log.debug("sightline: could not log an sklearn batch: %s", exc)
 
@@ -77,6 +109,20 @@ class MonitoredEstimator:
 def monitored(estimator: Any, monitor: Monitor) -> MonitoredEstimator:
     """``estimator``, logging every prediction through ``monitor``."""
     return MonitoredEstimator(estimator, monitor)
+
+
+def _check_ids(ids: Sequence[str] | None, X: Any) -> None:
+    """Refuse ``ids`` that are not one string per row of ``X``, before predicting."""
+    if ids is None:
+        return
+    rows = len(X)
+    if isinstance(ids, str) or len(ids) != rows:
+        got = repr(ids) if isinstance(ids, str) else f"{len(ids)} ids"
+        raise InvalidInputError(
+            f"ids must give one id per row of X ({rows}), got {got}", field="ids"
+        )
+    if not all(isinstance(i, str) and i for i in ids):
+        raise InvalidInputError("ids must be non-empty strings", field="ids")
 
 
 def _columns(X: Any, estimator: Any) -> dict[str, Any] | np.ndarray:
