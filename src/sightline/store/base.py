@@ -541,6 +541,33 @@ class Store(SchedulingQueries, ABC):
         values = [int(v or 0) for v in rows[0]]
         return values[0], values[1], values[2:]
 
+    def health_by_version(
+        self, project: str, since: datetime, until: datetime
+    ) -> dict[tuple[str, str], tuple[int, int, list[int]]]:
+        """:meth:`health_sums` of every (model, version) of a project, in one query."""
+        buckets = ", ".join(f"sum({c})" for c in LATENCY_COLUMNS)
+        rows = self._read(
+            f"SELECT model, version, sum(n_predictions), sum(n_errors), {buckets} "
+            "FROM profiles WHERE project = ? "
+            "AND coalesce(window_start, received_at) >= ? "
+            "AND coalesce(window_start, received_at) < ? GROUP BY model, version",
+            (project, as_utc(since), as_utc(until)),
+        )
+        found: dict[tuple[str, str], tuple[int, int, list[int]]] = {}
+        for model, version, *sums in rows:
+            values = [int(v or 0) for v in sums]
+            found[(model, version)] = (values[0], values[1], values[2:])
+        return found
+
+    def live_instances(self, project: str, since: datetime) -> dict[tuple[str, str], int]:
+        """Instances of every (model, version) of a project with a heartbeat after ``since``."""
+        rows = self._read(
+            "SELECT model, version, count(DISTINCT instance) FROM heartbeats "
+            "WHERE project = ? AND ts > ? GROUP BY model, version",
+            (project, as_utc(since)),
+        )
+        return {(m, v): int(n) for m, v, n in rows}
+
     def heartbeat_times(
         self, project: str, model: str, since: datetime, until: datetime
     ) -> list[float]:
