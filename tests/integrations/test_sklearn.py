@@ -3,13 +3,10 @@ be labelled, and the collector's realized accuracy is scikit-learn's on those la
 
 from __future__ import annotations
 
-import io
 from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.csv as pacsv
 import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
@@ -20,6 +17,7 @@ from sightline.profile import Column, Schema
 from sightline.scheduler import Scheduler
 from sightline.sdk import Monitor
 from sightline.store.base import utcnow
+from support.frameworks import register
 from support.live import Collector
 
 SCHEMA = Schema(
@@ -31,7 +29,6 @@ SCHEMA = Schema(
         Column("target", role="target", kind="categorical"),
     )
 )
-BASE = "/api/v1/models/clf/versions/1"
 
 
 def data(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -41,25 +38,11 @@ def data(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-def register(collector: Collector, model: LogisticRegression) -> str:
-    """Register clf/1 with a labelled reference; return an ingest key."""
-    admin = collector.client()
-    assert admin.put(BASE, json=SCHEMA.to_dict()).status_code == 200
+def reference_of(model: LogisticRegression) -> dict[str, np.ndarray]:
+    """A labelled reference: the model's scores and classes on data it was fitted on."""
     X, y = data(400, seed=0)
-    reference = {
-        "a": X[:, 0],
-        "b": X[:, 1],
-        "proba": model.predict_proba(X)[:, 1],
-        "pred": model.predict(X),
-        "target": y,
-    }
-    sink = io.BytesIO()
-    pacsv.write_csv(pa.table(reference), sink)
-    r = admin.put(
-        f"{BASE}/reference", content=sink.getvalue(), headers={"content-type": "text/csv"}
-    )
-    assert r.status_code == 200, r.text
-    return collector.store.create_key("default", "ingest")
+    proba, pred = model.predict_proba(X)[:, 1], model.predict(X)
+    return {"a": X[:, 0], "b": X[:, 1], "proba": proba, "pred": pred, "target": y}
 
 
 def test_logged_ids_are_labelled_and_joined_into_realized_accuracy(
@@ -67,7 +50,7 @@ def test_logged_ids_are_labelled_and_joined_into_realized_accuracy(
 ) -> None:
     X, y = data(300, seed=1)
     model = LogisticRegression().fit(*data(400, seed=0))
-    key = register(duckdb_collector, model)
+    key = register(duckdb_collector, "clf", SCHEMA, reference_of(model))
     m = Monitor("clf", "1", url=duckdb_collector.url, api_key=key, spool_dir=tmp_path, tick=0.05)
     wrapped = monitored(model, m)
     given = [f"req-{i}" for i in range(100)]
@@ -95,8 +78,8 @@ def test_logged_ids_are_labelled_and_joined_into_realized_accuracy(
 @pytest.mark.parametrize(
     ("ids", "message"),
     [
-        (["a", "b"], r"ids must give one id per row of X \(3\), got 2 ids"),
-        ("abc", r"ids must give one id per row of X \(3\), got 'abc'"),
+        (["a", "b"], r"ids must give one id per row of the input \(3\), got 2 ids"),
+        ("abc", r"ids must give one id per row of the input \(3\), got 'abc'"),
         (["a", "", "c"], r"ids must be non-empty strings"),
     ],
 )

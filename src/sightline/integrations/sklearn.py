@@ -25,15 +25,14 @@ True
 
 from __future__ import annotations
 
-import contextvars
 import time
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from sightline.errors import InvalidInputError
-from sightline.sdk.monitor import Monitor, log
+from sightline.integrations._batch import BatchLogger, check_ids
+from sightline.sdk.monitor import Monitor
 
 
 class MonitoredEstimator:
@@ -44,9 +43,7 @@ class MonitoredEstimator:
     def __init__(self, estimator: Any, monitor: Monitor) -> None:
         self.estimator = estimator
         self.monitor = monitor
-        self._last_ids: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
-            "sightline_sklearn_last_ids", default=None
-        )
+        self._batches = BatchLogger(monitor)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.estimator, name)
@@ -55,74 +52,40 @@ class MonitoredEstimator:
     def last_ids(self) -> list[str] | None:
         """The prediction ids of the latest ``predict``/``predict_proba`` in this thread or
         task (None before the first, or when the monitor could not log it)."""
-        return self._last_ids.get()
+        return self._batches.last_ids
 
     def fit(self, *args: Any, **kwargs: Any) -> MonitoredEstimator:
         self.estimator.fit(*args, **kwargs)
         return self
 
     def predict(self, X: Any, *, ids: Sequence[str] | None = None) -> Any:
-        _check_ids(ids, X)
+        check_ids(ids, len(X))
         started = time.perf_counter()
         out = self.estimator.predict(X)
-        self._log(X, out, None, ids, started)
+        self._batches.log(_columns(X, self.estimator), out, ids=ids, started=started)
         return out
 
     def predict_proba(self, X: Any, *, ids: Sequence[str] | None = None) -> Any:
-        _check_ids(ids, X)
+        check_ids(ids, len(X))
         started = time.perf_counter()
         proba = self.estimator.predict_proba(X)
         classes = np.asarray(self.estimator.classes_)
-        best = np.asarray(proba).argmax(axis=1)
-        if proba.shape[1] == 2:  # binary: the positive class's probability
-            self._log(X, classes[best], np.asarray(proba)[:, 1].tolist(), ids, started)
+        p = np.asarray(proba)
+        if p.shape[1] == 2:  # binary: the positive class's probability
+            probabilities: list[Any] = p[:, 1].tolist()
         else:  # multiclass: every class's
             names = [str(c) for c in classes]
-            by_class = [dict(zip(names, row, strict=True)) for row in np.asarray(proba).tolist()]
-            self._log(X, classes[best], by_class, ids, started)
+            probabilities = [dict(zip(names, row, strict=True)) for row in p.tolist()]
+        features = _columns(X, self.estimator)
+        self._batches.log(
+            features, classes[p.argmax(axis=1)], probabilities, ids=ids, started=started
+        )
         return proba
-
-    def _log(
-        self,
-        X: Any,
-        predictions: Any,
-        probabilities: Any,
-        ids: Sequence[str] | None,
-        started: float,
-    ) -> None:
-        self._last_ids.set(None)
-        try:
-            n = len(predictions)
-            per_row = (time.perf_counter() - started) * 1000 / max(n, 1)
-            logged = self.monitor.log_batch(
-                _columns(X, self.estimator),
-                predictions=np.asarray(predictions).tolist(),
-                probabilities=None if probabilities is None else list(probabilities),
-                ids=ids,
-                latency_ms=[per_row] * n,
-            )
-            self._last_ids.set(logged)
-        except Exception as exc:  # monitoring trouble never reaches the caller
-            log.debug("sightline: could not log an sklearn batch: %s", exc)
 
 
 def monitored(estimator: Any, monitor: Monitor) -> MonitoredEstimator:
     """``estimator``, logging every prediction through ``monitor``."""
     return MonitoredEstimator(estimator, monitor)
-
-
-def _check_ids(ids: Sequence[str] | None, X: Any) -> None:
-    """Refuse ``ids`` that are not one string per row of ``X``, before predicting."""
-    if ids is None:
-        return
-    rows = len(X)
-    if isinstance(ids, str) or len(ids) != rows:
-        got = repr(ids) if isinstance(ids, str) else f"{len(ids)} ids"
-        raise InvalidInputError(
-            f"ids must give one id per row of X ({rows}), got {got}", field="ids"
-        )
-    if not all(isinstance(i, str) and i for i in ids):
-        raise InvalidInputError("ids must be non-empty strings", field="ids")
 
 
 def _columns(X: Any, estimator: Any) -> dict[str, Any] | np.ndarray:
