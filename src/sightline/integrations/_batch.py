@@ -73,6 +73,27 @@ class BatchLogger:
             log.debug("sightline: could not log a batch: %s", exc)
 
 
+class Monitored:
+    """What every wrapper shares: the wrapped object's own attributes, the monitor, and
+    :attr:`last_ids`."""
+
+    def __init__(self, wrapped: Any, monitor: Monitor) -> None:
+        self.wrapped = wrapped
+        self.monitor = monitor
+        self._batches = BatchLogger(monitor)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "wrapped":  # not set yet (copy, pickle): no recursion
+            raise AttributeError(name)
+        return getattr(self.wrapped, name)
+
+    @property
+    def last_ids(self) -> list[str] | None:
+        """The prediction ids of the latest logged call in this thread or task (None
+        before the first, or when the monitor could not log it)."""
+        return self._batches.last_ids
+
+
 def check_ids(ids: Sequence[str] | None, rows: int) -> None:
     """Refuse ``ids`` that are not one non-empty string per row, before the model runs.
 

@@ -32,26 +32,17 @@ from typing import Any
 
 import numpy as np
 
-from sightline.integrations._batch import BatchLogger, check_ids, predictions_of, rows_of
+from sightline.integrations._batch import Monitored, check_ids, predictions_of, rows_of
 from sightline.sdk.monitor import Monitor
 
 
-class MonitoredModel:
+class MonitoredModel(Monitored):
     """Wraps a Keras model: ``predict(x)`` and ``model(x)`` log their inputs and outputs;
     every other attribute is the model's own."""
 
     def __init__(self, model: Any, monitor: Monitor) -> None:
+        super().__init__(model, monitor)
         self.model = model
-        self.monitor = monitor
-        self._batches = BatchLogger(monitor)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.model, name)
-
-    @property
-    def last_ids(self) -> list[str] | None:
-        """The prediction ids of the latest logged call in this thread or task."""
-        return self._batches.last_ids
 
     def predict(self, x: Any, *args: Any, ids: Sequence[str] | None = None, **kwargs: Any) -> Any:
         """``model.predict(x, ...)``, logged."""

@@ -37,11 +37,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sightline.errors import InvalidInputError
-from sightline.integrations._batch import BatchLogger, check_ids, predictions_of, rows_of
+from sightline.integrations._batch import Monitored, check_ids, predictions_of, rows_of
 from sightline.sdk.monitor import Monitor
 
 
-class MonitoredSession:
+class MonitoredSession(Monitored):
     """Wraps an ``onnxruntime.InferenceSession``: ``run`` logs one input and one output;
     every other attribute is the session's own."""
 
@@ -56,20 +56,11 @@ class MonitoredSession:
                     f"{field} {name!r} is not one of the session's {field}s: {names}",
                     field=field,
                 )
+        super().__init__(session, monitor)
         self.session = session
-        self.monitor = monitor
         self.input = input or inputs[0]
         self.output = output or outputs[0]
         self._outputs = outputs
-        self._batches = BatchLogger(monitor)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.session, name)
-
-    @property
-    def last_ids(self) -> list[str] | None:
-        """The prediction ids of the latest ``run`` in this thread or task."""
-        return self._batches.last_ids
 
     def run(
         self,

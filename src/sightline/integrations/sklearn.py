@@ -31,28 +31,18 @@ from typing import Any
 
 import numpy as np
 
-from sightline.integrations._batch import BatchLogger, check_ids
+from sightline.integrations._batch import Monitored, check_ids
 from sightline.sdk.monitor import Monitor
 
 
-class MonitoredEstimator:
+class MonitoredEstimator(Monitored):
     """Wraps an estimator: ``predict`` and ``predict_proba`` log their inputs and outputs
     under ``ids`` (or ids the monitor makes), kept in :attr:`last_ids`; every other
     attribute is the estimator's own."""
 
     def __init__(self, estimator: Any, monitor: Monitor) -> None:
+        super().__init__(estimator, monitor)
         self.estimator = estimator
-        self.monitor = monitor
-        self._batches = BatchLogger(monitor)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.estimator, name)
-
-    @property
-    def last_ids(self) -> list[str] | None:
-        """The prediction ids of the latest ``predict``/``predict_proba`` in this thread or
-        task (None before the first, or when the monitor could not log it)."""
-        return self._batches.last_ids
 
     def fit(self, *args: Any, **kwargs: Any) -> MonitoredEstimator:
         self.estimator.fit(*args, **kwargs)

@@ -80,29 +80,19 @@ def profile_html(profile: Profile) -> str:
 
 
 def _line(role: str, column: object) -> ProfileLine:
-    if isinstance(column, NumericColumnProfile):
-        return ProfileLine(
-            column.name,
-            role,
-            column.kind,
-            column.count,
-            column.missing_share,
-            mean=column.mean,
-            std=column.std,
-            min=column.min if column.n_valid else math.nan,
-            max=column.max if column.n_valid else math.nan,
-            distinct=column.distinct,
-        )
+    if not isinstance(column, NumericColumnProfile | CategoricalColumnProfile):
+        name, kind = str(getattr(column, "name", "")), str(getattr(column, "kind", ""))
+        return ProfileLine(name, role, kind, 0, math.nan)
+    counts = (column.name, role, column.kind, column.count, column.missing_share)
     if isinstance(column, CategoricalColumnProfile):
         top = ", ".join(f"{item} ({n})" for item, n, _, _ in column.frequent.top(_TOP))
-        return ProfileLine(
-            column.name,
-            role,
-            column.kind,
-            column.count,
-            column.missing_share,
-            distinct=column.distinct,
-            top=top,
-        )
-    name = str(getattr(column, "name", ""))
-    return ProfileLine(name, role, str(getattr(column, "kind", "")), 0, math.nan)
+        return ProfileLine(*counts, distinct=column.distinct, top=top)
+    valid = column.n_valid > 0
+    return ProfileLine(
+        *counts,
+        mean=column.mean,
+        std=column.std,
+        min=column.min if valid else math.nan,
+        max=column.max if valid else math.nan,
+        distinct=column.distinct,
+    )

@@ -530,12 +530,8 @@ class Store(SchedulingQueries, ABC):
     ) -> tuple[int, int, list[int]]:
         """Predictions, errors and latency bucket counts summed over the profiles whose
         window starts in ``[since, until)`` (received time when a profile has none)."""
-        buckets = ", ".join(f"sum({c})" for c in LATENCY_COLUMNS)
         rows = self._read(
-            f"SELECT sum(n_predictions), sum(n_errors), {buckets} FROM profiles "
-            "WHERE project = ? AND model = ? "
-            "AND coalesce(window_start, received_at) >= ? "
-            "AND coalesce(window_start, received_at) < ?",
+            f"SELECT {_HEALTH_SUMS} FROM profiles WHERE project = ? AND model = ? {_IN_RANGE}",
             (project, model, as_utc(since), as_utc(until)),
         )
         values = [int(v or 0) for v in rows[0]]
@@ -545,12 +541,9 @@ class Store(SchedulingQueries, ABC):
         self, project: str, since: datetime, until: datetime
     ) -> dict[tuple[str, str], tuple[int, int, list[int]]]:
         """:meth:`health_sums` of every (model, version) of a project, in one query."""
-        buckets = ", ".join(f"sum({c})" for c in LATENCY_COLUMNS)
         rows = self._read(
-            f"SELECT model, version, sum(n_predictions), sum(n_errors), {buckets} "
-            "FROM profiles WHERE project = ? "
-            "AND coalesce(window_start, received_at) >= ? "
-            "AND coalesce(window_start, received_at) < ? GROUP BY model, version",
+            f"SELECT model, version, {_HEALTH_SUMS} FROM profiles WHERE project = ? "
+            f"{_IN_RANGE} GROUP BY model, version",
             (project, as_utc(since), as_utc(until)),
         )
         found: dict[tuple[str, str], tuple[int, int, list[int]]] = {}
@@ -636,6 +629,16 @@ _METRIC_KEYS = (
     "n_cur",
     "method",
     "p_value",
+)
+
+
+#: The health sums of profiles: predictions, errors, then each latency bucket.
+_HEALTH_SUMS = ", ".join(
+    ["sum(n_predictions)", "sum(n_errors)", *(f"sum({c})" for c in LATENCY_COLUMNS)]
+)
+#: Profiles whose window (received time when a profile has none) starts in [?, ?).
+_IN_RANGE = (
+    "AND coalesce(window_start, received_at) >= ? AND coalesce(window_start, received_at) < ?"
 )
 
 
