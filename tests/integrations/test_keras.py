@@ -21,7 +21,8 @@ from support.frameworks import framework, received, register, stored_ids
 from support.live import Collector
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
-keras = framework("keras", "SIGHTLINE_REQUIRE_TENSORFLOW", "TensorFlow")
+tf = framework("tensorflow", "SIGHTLINE_REQUIRE_TENSORFLOW", "TensorFlow")
+keras = tf.keras  # Keras 3 on TensorFlow's backend
 
 SCHEMA = Schema((Column("a"), Column("b"), Column("y", role="prediction")))
 WEIGHTS = np.array([[1.0, -1.0, 0.5], [0.0, 1.0, 2.0]], dtype=np.float32)
