@@ -4,13 +4,21 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test check bench clean
+.PHONY: demo test test-floors check bench clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
+
+# A second environment at the lowest versions pyproject.toml declares (.ci/floors.txt).
+FLOORS := .venv-floors
+$(FLOORS)/.installed: pyproject.toml .ci/floors.txt
+	test -d $(FLOORS) || $(PYTHON) -m venv $(FLOORS)
+	$(FLOORS)/bin/python -m pip install --quiet --upgrade pip
+	$(FLOORS)/bin/python -m pip install --quiet -e ".[dev]" -c .ci/floors.txt
+	touch $@
 
 demo: $(STAMP)
 	$(BIN)/sightline demo
@@ -23,6 +31,10 @@ check: $(STAMP)
 test: check
 	$(BIN)/python -m pytest
 
+# The suite again at the declared floors (numpy 1.x among them).
+test-floors: $(FLOORS)/.installed
+	$(FLOORS)/bin/python -m pytest -q
+
 bench: $(STAMP)
 	bash benchmarks/setup.sh
 	benchmarks/.venv/bin/python benchmarks/compare.py
@@ -30,4 +42,4 @@ bench: $(STAMP)
 	benchmarks/.venv-whylogs/bin/python benchmarks/profile.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info sightline-report.html
+	rm -rf $(VENV) $(FLOORS) build dist *.egg-info sightline-report.html

@@ -87,7 +87,9 @@ def kept(rows: list[MetricRow] | tuple[MetricRow, ...]) -> dict[tuple[str, str],
     and multivariate rows are other tests' business."""
     drift = {"jensen_shannon", "drift_share", "drifted_columns"}
     return {
-        (r.column, r.metric): encode_row(r) for r in rows if r.metric in drift | QUALITY_METRICS
+        (r.column, r.metric): encode_row(r)
+        for r in rows
+        if r.metric in drift | set(QUALITY_METRICS)
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 from collections.abc import Callable
@@ -62,6 +63,14 @@ def _scipy_ks(method: str) -> Callable[[np.ndarray, np.ndarray], tuple[float, fl
     return oracle
 
 
+# scipy >= 1.17 names the variant (and deprecates ``midrank``); 1.13 takes ``midrank=True``.
+MIDRANK = (
+    {"variant": "midrank"}
+    if "variant" in inspect.signature(stats.anderson_ksamp).parameters
+    else {"midrank": True}
+)
+
+
 def _scipy_ad(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     if x.size == 0 or y.size == 0:
         return NAN, NAN
@@ -69,7 +78,7 @@ def _scipy_ad(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
         warnings.simplefilter("ignore", UserWarning)  # p-value capped / floored
         warnings.simplefilter("ignore", RuntimeWarning)
         try:
-            r = stats.anderson_ksamp([x, y], variant="midrank")
+            r = stats.anderson_ksamp([x, y], **MIDRANK)
         except (ValueError, IndexError, ZeroDivisionError):
             return NAN, NAN
     if x.size + y.size < 4:

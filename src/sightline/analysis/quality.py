@@ -39,18 +39,6 @@ UNSEEN_LIMIT: Final = 0.01
 
 NAN = float("nan")
 
-#: The metrics of data-quality rows (the other rows of a profile comparison are drift).
-QUALITY_METRICS: Final = frozenset(
-    {
-        "missing_share",
-        "inf_share",
-        "type_violation_share",
-        "out_of_range_share",
-        "unseen_share",
-        "constant",
-    }
-)
-
 
 @dataclass(frozen=True, slots=True)
 class ColumnQuality:

@@ -168,6 +168,25 @@ class Result:
 
         return write_html(self, Path(path))
 
+    def __repr__(self) -> str:
+        """``Result('title': rows, columns, windows, alerts)``: a line, not every row."""
+        columns = len({r.column for r in self.rows if r.column})
+        windows = len({(r.window_start, r.window_end) for r in self.rows})
+        alerts = sum(r.alert for r in self.rows)
+        return (
+            f"Result({self.title!r}: {len(self.rows)} rows, {columns} columns, "
+            f"{windows} window{'' if windows == 1 else 's'}, {alerts} alerting)"
+        )
+
+    def _repr_html_(self) -> str | None:
+        """The report's verdict and tables, inline in a notebook (None without jinja2,
+        so the notebook shows the text ``repr`` instead)."""
+        try:
+            from sightline.report.notebook import result_html
+        except ImportError:
+            return None
+        return result_html(self)
+
 
 @dataclass(frozen=True, slots=True)
 class RowContext:

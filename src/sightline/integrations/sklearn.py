@@ -1,5 +1,9 @@
 """A scikit-learn estimator that logs what it predicts, with the estimator's API intact.
 
+``predict`` and ``predict_proba`` take ``ids=`` (one per row; generated when not given)
+and :attr:`MonitoredEstimator.last_ids` holds the ids the latest call logged, in this
+thread or task, so that its rows can be labelled later with ``monitor.log_labels``.
+
 >>> from sklearn.linear_model import LogisticRegression
 >>> from sightline.sdk import Monitor
 >>> from sightline.profile import Column, Schema
@@ -8,8 +12,11 @@
 >>> schema = Schema((Column("a"), Column("b"), Column("prediction", role="prediction")))
 >>> monitor = Monitor("m", "1", url=None, schema=schema)
 >>> model = monitored(LogisticRegression(), monitor).fit(X, y)
->>> model.predict(X).tolist(), model.classes_.tolist()
+>>> model.predict(X, ids=["r1", "r2", "r3", "r4"]).tolist(), model.classes_.tolist()
 ([0, 1, 0, 1], [0, 1])
+>>> model.last_ids
+['r1', 'r2', 'r3', 'r4']
+>>> monitor.log_labels(model.last_ids, y.tolist())
 >>> monitor.flush(); monitor.stats()["rows"]
 True
 4
@@ -19,59 +26,51 @@ True
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from sightline.sdk.monitor import Monitor, log
+from sightline.integrations._batch import Monitored, check_ids
+from sightline.sdk.monitor import Monitor
 
 
-class MonitoredEstimator:
-    """Wraps an estimator: ``predict``, ``predict_proba`` and ``decision_function`` log
-    their inputs and outputs; every other attribute is the estimator's own."""
+class MonitoredEstimator(Monitored):
+    """Wraps an estimator: ``predict`` and ``predict_proba`` log their inputs and outputs
+    under ``ids`` (or ids the monitor makes), kept in :attr:`last_ids`; every other
+    attribute is the estimator's own."""
 
     def __init__(self, estimator: Any, monitor: Monitor) -> None:
+        super().__init__(estimator, monitor)
         self.estimator = estimator
-        self.monitor = monitor
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.estimator, name)
 
     def fit(self, *args: Any, **kwargs: Any) -> MonitoredEstimator:
         self.estimator.fit(*args, **kwargs)
         return self
 
-    def predict(self, X: Any) -> Any:
+    def predict(self, X: Any, *, ids: Sequence[str] | None = None) -> Any:
+        check_ids(ids, len(X))
         started = time.perf_counter()
         out = self.estimator.predict(X)
-        self._log(X, out, None, started)
+        self._batches.log(_columns(X, self.estimator), out, ids=ids, started=started)
         return out
 
-    def predict_proba(self, X: Any) -> Any:
+    def predict_proba(self, X: Any, *, ids: Sequence[str] | None = None) -> Any:
+        check_ids(ids, len(X))
         started = time.perf_counter()
         proba = self.estimator.predict_proba(X)
         classes = np.asarray(self.estimator.classes_)
-        best = np.asarray(proba).argmax(axis=1)
-        if proba.shape[1] == 2:  # binary: the positive class's probability
-            self._log(X, classes[best], np.asarray(proba)[:, 1].tolist(), started)
+        p = np.asarray(proba)
+        if p.shape[1] == 2:  # binary: the positive class's probability
+            probabilities: list[Any] = p[:, 1].tolist()
         else:  # multiclass: every class's
             names = [str(c) for c in classes]
-            by_class = [dict(zip(names, row, strict=True)) for row in np.asarray(proba).tolist()]
-            self._log(X, classes[best], by_class, started)
+            probabilities = [dict(zip(names, row, strict=True)) for row in p.tolist()]
+        features = _columns(X, self.estimator)
+        self._batches.log(
+            features, classes[p.argmax(axis=1)], probabilities, ids=ids, started=started
+        )
         return proba
-
-    def _log(self, X: Any, predictions: Any, probabilities: Any, started: float) -> None:
-        try:
-            n = len(predictions)
-            per_row = (time.perf_counter() - started) * 1000 / max(n, 1)
-            self.monitor.log_batch(
-                _columns(X, self.estimator),
-                predictions=np.asarray(predictions).tolist(),
-                probabilities=None if probabilities is None else list(probabilities),
-                latency_ms=[per_row] * n,
-            )
-        except Exception as exc:  # monitoring trouble never reaches the caller
-            log.debug("sightline: could not log an sklearn batch: %s", exc)
 
 
 def monitored(estimator: Any, monitor: Monitor) -> MonitoredEstimator:

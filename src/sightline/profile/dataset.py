@@ -744,6 +744,15 @@ class Profile:
             f"columns={len(self.columns)}, n_predictions={self.n_predictions})"
         )
 
+    def _repr_html_(self) -> str | None:
+        """One line per column, inline in a notebook (None without jinja2, so the notebook
+        shows the text ``repr`` instead)."""
+        try:  # rendering is the report layer's job: the one upward import of this module
+            from sightline.report.notebook import profile_html
+        except ImportError:
+            return None
+        return profile_html(self)
+
 
 def merge_profiles(profiles: Iterable[Profile]) -> Profile:
     """Merge any number of profiles into a new one (a left fold; inputs unchanged).

@@ -117,10 +117,10 @@ def read_arrow(body: bytes) -> pa.Table:
     """An Arrow IPC stream, fully validated; at most :data:`MAX_BATCH` rows."""
     try:
         table = pa.ipc.open_stream(pa.py_buffer(body)).read_all()
-        table.validate(full=True)  # also decodes the column names (UnicodeDecodeError)
+        table.validate(full=True)
+        _unique_columns(table)  # decodes the names too (UnicodeDecodeError on pyarrow 15)
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise ApiError(400, f"malformed Arrow IPC stream: {exc}", "body") from None
-    _unique_columns(table)
     if table.num_rows > MAX_BATCH:
         raise ApiError(
             413, f"batch of {table.num_rows} rows exceeds the limit of {MAX_BATCH}", "body"
@@ -142,10 +142,10 @@ def read_table_file(body: bytes, kind: str) -> pa.Table:
             import pyarrow.parquet as pq
 
             table = pq.read_table(io.BytesIO(body))
-        table.validate(full=True)  # also decodes the column names (UnicodeDecodeError)
+        table.validate(full=True)
+        _unique_columns(table)  # decodes the names too (UnicodeDecodeError on pyarrow 15)
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise ApiError(400, f"cannot read the {kind} body: {exc}", "body") from None
-    _unique_columns(table)
     if kind == CSV:  # pyarrow reads a column that is not UTF-8 as bytes
         for name, column_type in zip(table.column_names, table.schema.types, strict=True):
             if pa.types.is_binary(column_type) or pa.types.is_large_binary(column_type):

@@ -8,6 +8,8 @@ times for uptime. No profile or sketch is decoded.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -85,6 +87,44 @@ def overview(
         "versions_loaded": sorted({i["version"] for i in live}),
         "dropped_events": sum(i["dropped"] for i in instances),
     }
+
+
+@dataclass(frozen=True, slots=True)
+class VersionHealth:
+    """The serving health of one model version over a recent span (NaN: nothing served)."""
+
+    model: str
+    version: str
+    live_instances: int
+    predictions_per_second: float
+    latency_p95_ms: float
+    error_rate: float
+
+
+def by_version(
+    store: Store, project: str, *, now: datetime, span: timedelta, timeout: timedelta
+) -> list[VersionHealth]:
+    """The health of every version of a project over ``[now - span, now)``: instances with a
+    heartbeat within ``timeout``, and the predictions, errors and latency of the profiles
+    whose window starts in the span (two queries, no profile decoded)."""
+    sums = store.health_by_version(project, now - span, now)
+    live = store.live_instances(project, now - timeout)
+    seconds = span.total_seconds()
+    found = []
+    for model, version in sorted(set(sums) | set(live)):
+        predictions, errors, buckets = sums.get((model, version), (0, 0, []))
+        counts = np.asarray(buckets, dtype=np.int64)
+        found.append(
+            VersionHealth(
+                model,
+                version,
+                live.get((model, version), 0),
+                predictions / seconds,
+                bucket_quantile(counts, 0.95) if counts.size else math.nan,
+                errors / predictions if predictions else math.nan,
+            )
+        )
+    return found
 
 
 def _epoch(moment: datetime) -> float:

@@ -13,13 +13,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily
 from pydantic import BeforeValidator
 from starlette.concurrency import run_in_threadpool
 
-from sightline.analysis.rows import SERIES_FIELDS, MetricRow, encode_row
-from sightline.server import health
+from sightline.analysis.rows import MetricRow, encode_row
+from sightline.server import exposition, health
 from sightline.server.auth import Reader, ReaderOrIngest
 from sightline.server.bodies import PROFILE, ApiError
 from sightline.server.ingest import ModelName, columns_of
@@ -230,40 +228,23 @@ async def model_health(
 
 
 async def metrics(request: Request, key: Reader) -> Response:
-    """Prometheus exposition: the collector's counters, the newest metric row of each
-    (model, version, column, metric) of the key's project, and its failing jobs, as
-    gauges."""
+    """Prometheus exposition of the key's project (:mod:`sightline.server.exposition`)."""
     state = state_of(request)
+    now = utcnow()
     rows = await run_in_threadpool(state.store.newest_metric_rows, key.project)
+    versions = await run_in_threadpool(
+        health.by_version,
+        state.store,
+        key.project,
+        now=now,
+        span=exposition.HEALTH_SPAN,
+        timeout=state.settings.heartbeat_timeout,
+    )
     failing = await run_in_threadpool(state.store.failing_jobs, key.project)
-    extra = CollectorRegistry(auto_describe=False)
-    extra.register(_RowGauges(rows, failing))
-    text = generate_latest(state.counters.registry(key.project)) + generate_latest(extra)
+    text = exposition.exposition(
+        [r for r in rows if exposition.fresh(r, now)],
+        versions,
+        failing,
+        state.counters.families(key.project),
+    )
     return Response(text, media_type="text/plain; version=0.0.4; charset=utf-8")
-
-
-class _RowGauges:
-    def __init__(self, rows: list[MetricRow], failing: dict[str, int]) -> None:
-        self._rows = rows
-        self._failing = failing
-
-    def collect(self) -> list[GaugeMetricFamily]:
-        labels = list(SERIES_FIELDS)
-        value = GaugeMetricFamily(
-            "sightline_metric_value", "Newest metric row value", labels=labels
-        )
-        alert = GaugeMetricFamily(
-            "sightline_metric_alert", "1 when the newest row alerts", labels=labels
-        )
-        for row in self._rows:
-            names = [getattr(row, field) for field in SERIES_FIELDS]
-            value.add_metric(names, row.value)
-            alert.add_metric(names, 1.0 if row.alert else 0.0)
-        failing = GaugeMetricFamily(
-            "sightline_jobs_failing",
-            "Scheduler jobs whose last run failed (retried with a growing delay)",
-            labels=["model"],
-        )
-        for model, n in sorted(self._failing.items()):
-            failing.add_metric([model], float(n))
-        return [value, alert, failing]

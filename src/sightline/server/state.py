@@ -7,13 +7,11 @@ without FastAPI's lenient parser, Arrow IPC, CSV, Parquet and profiles).
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -23,6 +21,7 @@ from sightline.profile import Profile, Schema
 from sightline.scheduler import Scheduler
 from sightline.server.auth import KeyCache
 from sightline.server.bodies import ApiError
+from sightline.server.exposition import Counters
 from sightline.server.limits import RequestLimits
 from sightline.server.schemas import ErrorBody
 from sightline.store import ModelVersion, Store
@@ -53,53 +52,6 @@ class Settings:
     default_project: str = "default"
     schedule_every: timedelta = timedelta(seconds=30)
     scheduler_client: Any = None
-
-
-class Counters:
-    """The collector's own Prometheus metrics, one registry per project (a key's
-    ``/metrics`` shows its own project's ingest only).
-
-    >>> from prometheus_client import generate_latest
-    >>> counters = Counters()
-    >>> counters.ingested("a", "predictions", 3, stored=True)
-    >>> b'{kind="predictions"} 3.0' in generate_latest(counters.registry("a"))
-    True
-    >>> b"predictions" in generate_latest(counters.registry("b"))
-    False
-    """
-
-    def __init__(self) -> None:
-        self._projects: dict[str, tuple[CollectorRegistry, Counter, Counter]] = {}
-        self._lock = threading.Lock()
-
-    def registry(self, project: str) -> CollectorRegistry:
-        """The registry of ``project``'s counters."""
-        return self._of(project)[0]
-
-    def ingested(self, project: str, kind: str, rows: int, stored: bool) -> None:
-        _, rows_total, requests = self._of(project)
-        rows_total.labels(kind).inc(rows)
-        requests.labels(kind, "stored" if stored else "duplicate").inc()
-
-    def _of(self, project: str) -> tuple[CollectorRegistry, Counter, Counter]:
-        with self._lock:
-            found = self._projects.get(project)
-            if found is None:
-                registry = CollectorRegistry(auto_describe=True)
-                rows = Counter(
-                    "sightline_ingested_rows",
-                    "Rows committed by ingest requests",
-                    ["kind"],
-                    registry=registry,
-                )
-                requests = Counter(
-                    "sightline_ingest_requests",
-                    "Ingest requests by outcome",
-                    ["kind", "outcome"],
-                    registry=registry,
-                )
-                found = self._projects[project] = (registry, rows, requests)
-            return found
 
 
 class State:

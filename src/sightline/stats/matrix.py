@@ -253,7 +253,10 @@ def analyze_matrix(
         centred /= np.where(constant, 1.0, centred.std(axis=0))
 
     _, s_pca, vt = np.linalg.svd(centred, full_matrices=False)
-    s: FloatArray = s_pca if standardize else np.linalg.svdvals(data)
+    # svd(compute_uv=False), not svdvals: numpy 1.26 (the declared floor) lacks svdvals.
+    s: FloatArray = (
+        s_pca if standardize else np.linalg.svd(data, compute_uv=False).astype(np.float64)
+    )
     tol = s[0] * max(n_rows, n_cols) * np.finfo(np.float64).eps
     rank = int(np.count_nonzero(s > tol))
     condition = float(s[0] / s[-1]) if s[-1] > 0 else float("inf")

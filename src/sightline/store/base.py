@@ -561,16 +561,36 @@ class Store(SchedulingQueries, ABC):
     ) -> tuple[int, int, list[int]]:
         """Predictions, errors and latency bucket counts summed over the profiles whose
         window starts in ``[since, until)`` (received time when a profile has none)."""
-        buckets = ", ".join(f"sum({c})" for c in LATENCY_COLUMNS)
         rows = self._read(
-            f"SELECT sum(n_predictions), sum(n_errors), {buckets} FROM profiles "
-            "WHERE project = ? AND model = ? "
-            "AND coalesce(window_start, received_at) >= ? "
-            "AND coalesce(window_start, received_at) < ?",
+            f"SELECT {_HEALTH_SUMS} FROM profiles WHERE project = ? AND model = ? {_IN_RANGE}",
             (project, model, as_utc(since), as_utc(until)),
         )
         values = [int(v or 0) for v in rows[0]]
         return values[0], values[1], values[2:]
+
+    def health_by_version(
+        self, project: str, since: datetime, until: datetime
+    ) -> dict[tuple[str, str], tuple[int, int, list[int]]]:
+        """:meth:`health_sums` of every (model, version) of a project, in one query."""
+        rows = self._read(
+            f"SELECT model, version, {_HEALTH_SUMS} FROM profiles WHERE project = ? "
+            f"{_IN_RANGE} GROUP BY model, version",
+            (project, as_utc(since), as_utc(until)),
+        )
+        found: dict[tuple[str, str], tuple[int, int, list[int]]] = {}
+        for model, version, *sums in rows:
+            values = [int(v or 0) for v in sums]
+            found[(model, version)] = (values[0], values[1], values[2:])
+        return found
+
+    def live_instances(self, project: str, since: datetime) -> dict[tuple[str, str], int]:
+        """Instances of every (model, version) of a project with a heartbeat after ``since``."""
+        rows = self._read(
+            "SELECT model, version, count(DISTINCT instance) FROM heartbeats "
+            "WHERE project = ? AND ts > ? GROUP BY model, version",
+            (project, as_utc(since)),
+        )
+        return {(m, v): int(n) for m, v, n in rows}
 
     def heartbeat_times(
         self, project: str, model: str, since: datetime, until: datetime
@@ -642,6 +662,16 @@ def _metric_rows(rows: list[tuple[Any, ...]], model: str | None = None) -> list[
     if model is not None:
         rows = [(model, *r) for r in rows]
     return [decode_row(dict(zip(ROW_FIELDS, r, strict=True))) for r in rows]
+
+
+#: The health sums of profiles: predictions, errors, then each latency bucket.
+_HEALTH_SUMS = ", ".join(
+    ["sum(n_predictions)", "sum(n_errors)", *(f"sum({c})" for c in LATENCY_COLUMNS)]
+)
+#: Profiles whose window (received time when a profile has none) starts in [?, ?).
+_IN_RANGE = (
+    "AND coalesce(window_start, received_at) >= ? AND coalesce(window_start, received_at) < ?"
+)
 
 
 def _json_or_none(value: dict[str, Any] | None) -> str | None:
