@@ -67,11 +67,11 @@ def test_logged_ids_are_labelled_and_joined_into_realized_accuracy(
     rows = duckdb_collector.store.metric_rows(
         "default", "clf", since=now - timedelta(days=1), until=now + timedelta(days=1)
     )
-    accuracy = [r for r in rows if r["metric"] == "accuracy" and r["column"] == ""]
+    accuracy = [r for r in rows if r.metric == "accuracy" and r.column == ""]
     predicted = np.concatenate([model.classes_[first.argmax(axis=1)], second])
     # One window (two when the calls straddle a window edge): weigh them by their rows.
-    assert sum(r["n_cur"] for r in accuracy) == 300
-    realized = sum(r["value"] * r["n_cur"] for r in accuracy) / 300
+    assert sum(r.n_cur for r in accuracy) == 300
+    realized = sum(r.value * r.n_cur for r in accuracy) / 300
     assert realized == pytest.approx(accuracy_score(y, predicted), rel=1e-12)
 
 

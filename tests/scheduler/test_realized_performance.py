@@ -78,9 +78,9 @@ def send(c: httpx.Client, window: dict[str, np.ndarray], probabilities: bool = T
     assert r.status_code == 200, r.text
 
 
-def collector_rows(live: Collector) -> dict[str, dict[str, object]]:
+def collector_rows(live: Collector) -> dict[str, sightline.MetricRow]:
     found = live.store.metric_rows("default", "m", since=T0, until=T0 + HOUR)
-    return {r["metric"]: r for r in found if r["column"] in ("", "target")}
+    return {r.metric: r for r in found if r.column in ("", "target")}
 
 
 def library_rows(window: dict[str, np.ndarray]) -> dict[str, sightline.MetricRow]:
@@ -113,17 +113,17 @@ def test_realized_rows_equal_the_librarys_with_bounds_and_alerts(
     assert performance <= set(want)
     for name in sorted(set(want) & (performance | {m for m in want if m.startswith("confusion")})):
         row, expected = got[name], want[name]
-        assert row["value"] == pytest.approx(expected.value, rel=1e-12), name
-        for ours, theirs in (("lower", expected.lower), ("upper", expected.upper)):
+        assert row.value == pytest.approx(expected.value, rel=1e-12), name
+        for ours, theirs in ((row.lower, expected.lower), (row.upper, expected.upper)):
             if np.isnan(theirs):
-                assert row[ours] is None, name
+                assert np.isnan(ours), name
             else:
-                assert row[ours] == pytest.approx(theirs, rel=1e-12), name
-        assert row["alert"] is expected.alert, name
-        assert row["method"] == expected.method and row["n_cur"] == expected.n_cur, name
-        assert row["n_ref"] == expected.n_ref, name
-    assert got["accuracy"]["lower"] is not None  # bounds from the labelled reference
-    assert got["accuracy"]["alert"] is (flipped > 0)  # outside them after concept drift
+                assert ours == pytest.approx(theirs, rel=1e-12), name
+        assert row.alert is expected.alert, name
+        assert row.method == expected.method and row.n_cur == expected.n_cur, name
+        assert row.n_ref == expected.n_ref, name
+    assert not np.isnan(got["accuracy"].lower)  # bounds from the labelled reference
+    assert got["accuracy"].alert is (flipped > 0)  # outside them after concept drift
 
 
 def test_without_probabilities_the_realized_rows_have_no_ranking_metrics(live: Collector) -> None:
@@ -133,6 +133,6 @@ def test_without_probabilities_the_realized_rows_have_no_ranking_metrics(live: C
     send(c, window, probabilities=False)
     Scheduler(live.store).run_once(T0 + 3 * HOUR)
     got = collector_rows(live)
-    assert got["accuracy"]["value"] == pytest.approx(library_rows(window)["accuracy"].value)
-    assert got["accuracy"]["lower"] is not None
+    assert got["accuracy"].value == pytest.approx(library_rows(window)["accuracy"].value)
+    assert not np.isnan(got["accuracy"].lower)
     assert "roc_auc" not in got and "log_loss" not in got

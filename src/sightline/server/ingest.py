@@ -181,8 +181,9 @@ def _fitted(
     """What a new reference fixed: bins per numeric column, categories per categorical
     one, and the performance estimator (CBPE) or why there is none."""
     edges, vocabularies = profile.reference_spec()
-    if estimator is not None:
-        note = f"CBPE fitted on {estimator['n_reference']} labelled rows"
+    cbpe = estimator if estimator is not None and "cbpe" in estimator else None
+    if cbpe is not None:
+        note = f"CBPE fitted on {cbpe['n_reference']} labelled rows"
     elif kind == b.PROFILE:
         note = "no CBPE: a profile holds no rows to calibrate on; upload CSV or Parquet"
     elif schema.one("target") is None or not schema.names(role="probability"):
@@ -192,7 +193,7 @@ def _fitted(
     return Fitted(
         bins={name: len(e) - 1 for name, e in edges.items()},
         vocabularies={name: len(v) for name, v in vocabularies.items()},
-        estimator="cbpe" if estimator is not None else None,
+        estimator="cbpe" if cbpe is not None else None,
         estimator_note=note,
     )
 
