@@ -91,6 +91,7 @@ ROW_FIELDS: tuple[str, ...] = (
     "method",
     "p_value",
 )
+_FLOATS = ("value", "lower", "upper", "p_value")
 #: The fields that name a series (its labels in ``/metrics``).
 SERIES_FIELDS: tuple[str, ...] = ("model", "version", "column", "metric")
 
@@ -235,7 +236,57 @@ def encode_row(row: MetricRow) -> dict[str, Any]:
     >>> decode_row(encode_row(row)) == row
     True
     """
-    return {name: _jsonable(getattr(row, name)) for name in ROW_FIELDS}
+    return {  # written out, not looped over ROW_FIELDS: the API encodes 43,200 rows a series
+        "model": row.model,
+        "version": row.version,
+        "window_start": _edge_text(row.window_start),
+        "window_end": _edge_text(row.window_end),
+        "column": row.column,
+        "metric": row.metric,
+        "value": finite_or_none(row.value),
+        "lower": finite_or_none(row.lower),
+        "upper": finite_or_none(row.upper),
+        "alert": row.alert,
+        "n_ref": row.n_ref,
+        "n_cur": row.n_cur,
+        "method": row.method,
+        "p_value": finite_or_none(row.p_value),
+    }
+
+
+def _edge_text(edge: WindowEdge) -> str | int | None:
+    """An edge in JSON: ISO 8601 with ``Z`` (MetricRow made it aware UTC), or an offset."""
+    if isinstance(edge, datetime):
+        return edge.isoformat().replace("+00:00", "Z")
+    return edge
+
+
+def row_from_values(values: Sequence[Any]) -> MetricRow:
+    """The :class:`MetricRow` of values in :data:`ROW_FIELDS` order, ``None`` as NaN for the
+    float fields: how the store reads its rows back.
+
+    >>> row_from_values(["m", "1", None, None, "", "accuracy", 0.9, None, None, False,
+    ...                  10, 10, "", None]).lower
+    nan
+    """
+    (model, version, start, end, column, metric) = values[:6]
+    (value, lower, upper, alert, n_ref, n_cur, method, p_value) = values[6:]
+    return MetricRow(
+        metric=metric,
+        value=math.nan if value is None else value,
+        column=column,
+        model=model,
+        version=version,
+        window_start=start,
+        window_end=end,
+        lower=math.nan if lower is None else lower,
+        upper=math.nan if upper is None else upper,
+        alert=alert,
+        n_ref=n_ref,
+        n_cur=n_cur,
+        method=method,
+        p_value=math.nan if p_value is None else p_value,
+    )
 
 
 def decode_row(record: Mapping[str, Any]) -> MetricRow:
@@ -259,9 +310,6 @@ def decode_row(record: Mapping[str, Any]) -> MetricRow:
     return MetricRow(**values)
 
 
-_FLOATS = ("value", "lower", "upper", "p_value")
-
-
 def rows_to_arrow(rows: Sequence[MetricRow]) -> pa.Table:
     """The rows as an Arrow table: DESIGN.md's columns in order, NaN as null, window edges
     as ``timestamp[us, UTC]`` (or ``int64`` row offsets).
@@ -271,7 +319,7 @@ def rows_to_arrow(rows: Sequence[MetricRow]) -> pa.Table:
     """
     import pyarrow as pa
 
-    edges = [getattr(r, n) for r in rows for n in ("window_start", "window_end")]
+    edges = [e for r in rows for e in (r.window_start, r.window_end)]
     offsets = any(isinstance(e, int) for e in edges)
     edge_type = pa.int64() if offsets else pa.timestamp("us", tz="UTC")
     types = {"window_start": edge_type, "window_end": edge_type, "alert": pa.bool_()}
@@ -374,6 +422,7 @@ __all__ = [
     "decode_row",
     "encode_row",
     "read_rows",
+    "row_from_values",
     "rows_format",
     "rows_from_arrow",
     "rows_to_arrow",

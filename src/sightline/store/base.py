@@ -21,7 +21,7 @@ from typing import Any, Literal, NamedTuple, Protocol
 
 import pyarrow as pa
 
-from sightline.analysis.rows import ROW_FIELDS, MetricRow, decode_row
+from sightline.analysis.rows import MetricRow, row_from_values
 from sightline.errors import ConflictError, InvalidInputError, NotFoundError
 from sightline.store.migrations import LATENCY_COLUMNS, MIGRATIONS, RETENTION_COLUMN, WRITABLE
 from sightline.store.scheduling import SchedulingQueries
@@ -661,7 +661,7 @@ def _metric_rows(rows: list[tuple[Any, ...]], model: str | None = None) -> list[
     for. The storage metadata (``project``, ``kind``, ``computed_at``) is never a field."""
     if model is not None:
         rows = [(model, *r) for r in rows]
-    return [decode_row(dict(zip(ROW_FIELDS, r, strict=True))) for r in rows]
+    return [row_from_values(r) for r in rows]
 
 
 #: The health sums of profiles: predictions, errors, then each latency bucket.
