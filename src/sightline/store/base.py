@@ -17,14 +17,16 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
 import pyarrow as pa
 
-from sightline.analysis.rows import MetricRow, row_from_values
 from sightline.errors import ConflictError, InvalidInputError, NotFoundError
 from sightline.store.migrations import LATENCY_COLUMNS, MIGRATIONS, RETENTION_COLUMN, WRITABLE
 from sightline.store.scheduling import SchedulingQueries
+
+if TYPE_CHECKING:
+    from sightline.analysis.rows import MetricRow
 
 Scope = Literal["ingest", "read", "admin"]
 SCOPES: tuple[Scope, ...] = ("ingest", "read", "admin")
@@ -659,6 +661,10 @@ def _metric_rows(rows: list[tuple[Any, ...]], model: str | None = None) -> list[
     """The :class:`MetricRow` of each result of the metric-row queries: ``(model, version,
     window_start, ...)`` in row-field order, or without ``model`` when one model was asked
     for. The storage metadata (``project``, ``kind``, ``computed_at``) is never a field."""
+    # Imported here: the analysis package pulls in scipy, which the store's other users
+    # (``sightline keys``) do not need.
+    from sightline.analysis.rows import row_from_values
+
     if model is not None:
         rows = [(model, *r) for r in rows]
     return [row_from_values(r) for r in rows]
