@@ -121,7 +121,7 @@ class Verdict:
         parts = []
         share = self.drift_share
         if "drift" in self.checked:
-            drifted = f"; drifted: {', '.join(self.drifted)}" if self.drifted else ""
+            drifted = f"; drifted: {_listed(self.drifted)}" if self.drifted else ""
             if self.alerts["drift"]:
                 parts.append(f"Data set drifted{_share_text(share)}{drifted}")
             elif share is not None and share.is_computed:
@@ -137,9 +137,8 @@ class Verdict:
         for gate, title in titles:
             found = self.alerts[gate]
             if gate in self.checked and found:
-                names = sorted({_name(r) for r in found})
                 alerts = f"{len(found)} alert{'' if len(found) == 1 else 's'}"
-                parts.append(f"{title}: {alerts} ({', '.join(names)})")
+                parts.append(f"{title}: {alerts} ({_listed(sorted({_name(r) for r in found}))})")
         return "; ".join(parts) or "No alerts"
 
     def to_dict(self) -> dict[str, Any]:
@@ -181,6 +180,12 @@ def _share_text(share: MetricRow | None) -> str:
     if share is None or not share.is_computed:
         return ""
     return f": {share.value:.1%} of columns (limit {share.upper:.1%})"
+
+
+def _listed(names: Sequence[str], most: int = 8) -> str:
+    """``a, b, c`` or, beyond ``most`` names, ``a, ..., h and 4 more``."""
+    shown = ", ".join(names[:most])
+    return shown if len(names) <= most else f"{shown} and {len(names) - most} more"
 
 
 def _name(row: MetricRow) -> str:
