@@ -126,6 +126,23 @@ def test_metrics_and_drift_rows_in_the_one_shape(
     assert code == 0 and "psi" in out and "0.4" in out
     code, out, _ = run(capsys, "health", "churn", "--format", "json", *remote)
     assert code == 0 and json.loads(out)["live_instances"] == 0
+    code, out, _ = run(capsys, "health", "churn", *remote)
+    assert code == 0 and "live_instances" in out and "latency_ms_p95" in out
+
+
+def test_register_from_a_schema_file(
+    remote: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    schema = tmp_path / "schema.json"
+    schema.write_text(
+        json.dumps({"columns": [{"name": "x", "role": "feature", "kind": "numeric"}]})
+    )
+    code, out, err = run(
+        capsys, "models", "register", "m", "1", "--schema", str(schema), "--format", "json", *remote
+    )
+    assert code == 0, err
+    (info,) = json.loads(out)
+    assert info["columns"] == "x (feature, numeric)" and info["has_reference"] is False
 
 
 def test_errors_are_one_line_naming_the_collector_answer(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -86,7 +87,7 @@ def test_register_takes_schema_overrides_and_profiles(client: Client) -> None:
 
 
 def test_metrics_and_drift_are_the_rows_of_compare(
-    duckdb_collector: Collector, client: Client
+    duckdb_collector: Collector, client: Client, tmp_path: Path
 ) -> None:
     reference, current = frame(3_000, 4), frame(1_000, 5, shift=8.0)
     client.register("churn", "1", reference=reference)
@@ -136,6 +137,8 @@ def test_metrics_and_drift_are_the_rows_of_compare(
     only_age = client.metrics("churn", since=start - timedelta(hours=1), column="age")
     assert only_age.rows and {r.column for r in only_age.rows} == {"age"}
     assert all(math.isnan(r.p_value) or 0 <= r.p_value <= 1 for r in result.rows)
+    page = result.to_html(tmp_path / "churn.html").read_text(encoding="utf-8")
+    assert "jensen_shannon" in page and "age" in page
 
 
 def test_unknown_models_are_404_naming_them(client: Client) -> None:
