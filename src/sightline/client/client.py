@@ -94,7 +94,7 @@ class Client:
         """Upload the reference of a registered version, in its registered schema."""
         from sightline.profile import Schema
 
-        found = call(self._http, "GET", f"{_path(model, version)}").json()
+        found = call(self._http, "GET", _path(model, version)).json()
         upload = upload_of(reference, Schema.from_dict({"columns": found["columns"]}))
         return self._put_reference(model, version, upload.body, upload.content_type)
 
@@ -115,21 +115,20 @@ class Client:
     def settings(self, model: str, *, version: str | None = None, **changes: Any) -> dict[str, Any]:
         """The model's scheduling settings (``window``, ``lateness``, ``reference_windows``,
         ``label_horizon``), after applying ``changes`` when given; with ``version``, that
-        version's own ``reference_windows`` (None: the model's)."""
+        version's own ``reference_windows`` (None: the model's) and its ``source``."""
         path = f"/api/v1/models/{model}" + (f"/versions/{version}" if version else "")
-        current: dict[str, Any] = call(self._http, "GET", f"{path}/settings").json()
-        if not changes:
-            return current
-        if version is not None:
-            body = {"reference_windows": changes.pop("reference_windows", None)}
-        else:
-            body = {**current, **changes}
-        if changes and version is not None:
+        path += "/settings"
+        if version is not None and set(changes) - {"reference_windows"}:
+            odd = sorted(set(changes) - {"reference_windows"})
             raise InvalidInputError(
-                f"a version's settings are only reference_windows, got {sorted(changes)}",
-                field=sorted(changes)[0],
+                f"a version's only setting is reference_windows, got {odd}", field=odd[0]
             )
-        updated: dict[str, Any] = call(self._http, "PUT", f"{path}/settings", json=body).json()
+        if not changes:
+            current: dict[str, Any] = call(self._http, "GET", path).json()
+            return current
+        if version is None:  # the other settings stay as they are
+            changes = {**call(self._http, "GET", path).json(), **changes}
+        updated: dict[str, Any] = call(self._http, "PUT", path, json=changes).json()
         return updated
 
     def metrics(
