@@ -93,6 +93,8 @@ def test_a_body_of_another_content_type_is_415(duckdb_collector: Collector) -> N
     assert r.status_code == 415
     r = c.post("/api/v1/keys", content=b'{"scope": "read"}', headers=text)
     assert r.status_code == 415
+    r = c.put(f"{BASE}/reference", content=b"age,city,score\n1,a,2\n")  # which of three?
+    assert r.status_code == 415 and "text/csv" in r.json()["error"]
     assert duckdb_collector.store.count("heartbeats", "default") == 0
     assert duckdb_collector.store.count("labels", "default") == 0
     assert duckdb_collector.store.count_keys() == 1

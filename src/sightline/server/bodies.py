@@ -50,10 +50,10 @@ def media_type(content_type: str | None) -> str:
     return (content_type or "").split(";", 1)[0].strip().lower()
 
 
-def body_type(content_type: str | None, allowed: Sequence[str]) -> str:
+def body_type(content_type: str | None, allowed: Sequence[str], *, required: bool = False) -> str:
     """The media type of a body a route reads as one of ``allowed``: the declared one, or
-    the first of ``allowed`` when none is declared; 415 when another type is declared
-    (a JSON body sent as ``text/plain`` is not read as JSON).
+    the first of ``allowed`` when none is declared (unless ``required``); 415 when another
+    type is declared (a JSON body sent as ``text/plain`` is not read as JSON).
 
     >>> body_type("application/json; charset=utf-8", [JSON, ARROW]), body_type(None, [PROFILE])
     ('application/json', 'application/x-sightline-profile')
@@ -63,7 +63,7 @@ def body_type(content_type: str | None, allowed: Sequence[str]) -> str:
     sightline.server.bodies.ApiError: Content-Type must be application/json, got 'text/plain'
     """
     kind = media_type(content_type)
-    if not kind:
+    if not kind and not required:
         return allowed[0]
     if kind not in allowed:
         raise ApiError(

@@ -139,7 +139,9 @@ async def upload_reference(
     model: ModelName, version: ModelName, request: Request, key: Ingest
 ) -> VersionInfo:
     state = state_of(request)
-    kind = b.body_type(request.headers.get("content-type"), (b.CSV, b.PARQUET, b.PROFILE))
+    kind = b.body_type(
+        request.headers.get("content-type"), (b.CSV, b.PARQUET, b.PROFILE), required=True
+    )
     found = await state.version(key.project, model, version)
     body = await request.body()
     schema = Schema.from_dict(found.schema)
