@@ -166,6 +166,10 @@ def test_keys_list_and_revoke_scopes(collector: Collector) -> None:
     assert ingest.get("/api/v1/models").status_code == 401
     missing = admin.delete(f"/api/v1/keys/{created['id']}")
     assert missing.status_code == 404 and created["id"] in missing.json()["error"]
+    theirs = collector.store.create_key("other", "read")  # another project's key
+    assert admin.delete(f"/api/v1/keys/{theirs.split('_')[1]}").status_code == 404
+    assert collector.store.authenticate(theirs) is not None
+    assert all(k["id"] != theirs.split("_")[1] for k in admin.get("/api/v1/keys").json()["keys"])
 
 
 # -- two collector processes on one PostgreSQL database -------------------------------------
