@@ -249,20 +249,17 @@ def test_rows_bounds_window_ends_and_health_reach_prometheus(
 def test_a_series_whose_windows_stop_is_marked_stale(
     duckdb_collector: Collector, prometheus: Prometheus
 ) -> None:
-    # Five-second windows: exported for two windows after the newest ends, then dropped.
+    # Ten-second windows: exported for two windows after the newest ends, then dropped.
     now = utcnow()
-    insert(duckdb_collector, [row("blink", "x", "psi", now, timedelta(seconds=5), value=0.5)])
+    insert(duckdb_collector, [row("blink", "x", "psi", now, timedelta(seconds=10), value=0.5)])
+    series = 'sightline_metric_value{model="blink"}'
     wait_until(
-        "the series to appear",
-        lambda: prometheus.values('sightline_metric_value{model="blink"}') != {},
+        "Prometheus to scrape the series",
+        lambda: prometheus.values(f"count_over_time({series}[5m])", ()) != {},
     )
     # Gone from instant queries long before their 5-minute lookback: a staleness marker.
-    wait_until(
-        "the series to be marked stale",
-        lambda: prometheus.values('sightline_metric_value{model="blink"}') == {},
-    )
-    seen = prometheus.values('count_over_time(sightline_metric_value{model="blink"}[5m])')
-    assert seen and min(seen.values()) >= 1
+    wait_until("the series to be marked stale", lambda: prometheus.values(series) == {})
+    assert prometheus.values(f"last_over_time({series}[5m])") == {("blink", "1", "x", "psi"): 0.5}
 
 
 def test_health_gauges_per_version_on_both_stores(collector: Collector, tmp_path: Path) -> None:
