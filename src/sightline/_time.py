@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import overload
 
 import numpy as np
@@ -88,6 +88,26 @@ def align(seconds: float | npt.NDArray[np.float64], size: float) -> float | npt.
     if isinstance(seconds, np.ndarray):
         return np.floor(seconds / size) * size
     return float(math.floor(seconds / size) * size)
+
+
+def window_numbers(micros: npt.NDArray[np.int64], size: int) -> npt.NDArray[np.int64]:
+    """The number of the epoch-aligned window of ``size`` seconds holding each Unix time
+    given in microseconds (vectorized; window ``w`` starts at ``w * size`` seconds).
+
+    >>> window_numbers(np.array([59_999_999, 60_000_000, -1]), 60).tolist()
+    [0, 1, -1]
+    """
+    return np.floor_divide(micros, size * 1_000_000)
+
+
+def window_edges(number: int, size: int) -> tuple[datetime, datetime]:
+    """The aware UTC edges ``[start, end)`` of window ``number`` of ``size`` seconds.
+
+    >>> window_edges(1, 60)[0].isoformat()
+    '1970-01-01T00:01:00+00:00'
+    """
+    start = datetime.fromtimestamp(int(number) * size, tz=UTC)
+    return start, start + timedelta(seconds=size)
 
 
 def window_of(moment: datetime, size: int) -> tuple[datetime, datetime]:

@@ -6,35 +6,24 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import httpx
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pytest
 
 from conftest import running_collector
+from sightline.analysis.rows import MetricRow
 from sightline.profile import Column, Profile, Schema
 from sightline.scheduler import Scheduler
 from sightline.sdk import Monitor
 from sightline.server.state import Settings
 from sightline.stats.estimation import CBPE
 from sightline.stats.performance import classification_metrics
+from support.classifier import BASE, HOUR, SCHEMA, T0, upload
 from support.live import Collector
-
-SCHEMA = Schema(
-    (
-        Column("x"),
-        Column("proba", role="probability"),
-        Column("pred", role="prediction", kind="categorical"),
-        Column("target", role="target", kind="categorical"),
-    )
-)
-T0 = datetime(2026, 3, 1)
-HOUR = timedelta(hours=1)
-BASE = "/api/v1/models/m/versions/1"
 
 
 def scored(n: int, seed: int, shift: float = 0.0) -> dict[str, np.ndarray]:
@@ -56,14 +45,6 @@ def live(store_location: str) -> Iterator[Collector]:
         yield c
 
 
-def upload_reference(c: httpx.Client, columns: dict[str, np.ndarray]) -> None:
-    assert c.put(BASE, json=SCHEMA.to_dict()).status_code == 200
-    out = io.BytesIO()
-    pacsv.write_csv(pa.table(columns), out)
-    r = c.put(f"{BASE}/reference", content=out.getvalue(), headers={"content-type": "text/csv"})
-    assert r.status_code == 200, r.text
-
-
 def send_window(c: httpx.Client) -> None:
     stamps = [(T0 + timedelta(seconds=i)).replace(tzinfo=UTC).isoformat() for i in range(3000)]
     records = [
@@ -74,7 +55,7 @@ def send_window(c: httpx.Client) -> None:
     assert r.status_code == 200, r.text
 
 
-def rows_of(live: Collector, prefix: str) -> dict[str, dict[str, object]]:
+def rows_of(live: Collector, prefix: str) -> dict[str, MetricRow]:
     found = live.store.metric_rows("default", "m", since=T0, until=T0 + HOUR)
     return {r.metric: r for r in found if r.metric.startswith(prefix)}
 
@@ -82,7 +63,7 @@ def rows_of(live: Collector, prefix: str) -> dict[str, dict[str, object]]:
 def estimate_a_window(live: Collector) -> httpx.Client:
     """Upload the reference, send the unlabelled window, run the scheduler; the client."""
     c = live.client()
-    upload_reference(c, REFERENCE)
+    upload(c, SCHEMA, REFERENCE)
     send_window(c)
     Scheduler(live.store).run_once(T0 + 3 * HOUR)
     return c
@@ -134,7 +115,7 @@ def test_a_reference_without_labels_gives_no_estimate(live: Collector) -> None:
     c = live.client()
     unlabelled = {k: v for k, v in REFERENCE.items() if k != "target"}
     unlabelled["target"] = np.array([None] * 6000)
-    upload_reference(c, unlabelled)
+    upload(c, SCHEMA, unlabelled)
     send_window(c)
     Scheduler(live.store).run_once(T0 + 3 * HOUR)
     assert live.store.estimator("default", "m", "1") is None
@@ -167,12 +148,8 @@ def three_classes(n: int, seed: int, shift: float = 0.0) -> dict[str, np.ndarray
 
 def test_multiclass_windows_are_estimated_from_per_class_probabilities(live: Collector) -> None:
     c = live.client()
-    assert c.put(BASE, json=MULTI_SCHEMA.to_dict()).status_code == 200
     reference, window = three_classes(6000, 1), three_classes(3000, 2, shift=0.5)
-    out = io.BytesIO()
-    pacsv.write_csv(pa.table(reference), out)
-    r = c.put(f"{BASE}/reference", content=out.getvalue(), headers={"content-type": "text/csv"})
-    assert r.status_code == 200, r.text
+    upload(c, MULTI_SCHEMA, reference)
     matrix = np.column_stack([window[f"proba_{k}"] for k in CLASSES])
     stamps = [T0 + timedelta(seconds=i) for i in range(3000)]
     records = [  # the first half as JSON
@@ -225,11 +202,7 @@ def test_multiclass_windows_are_estimated_from_per_class_probabilities(live: Col
 
 def test_the_sdk_sends_a_multiclass_models_probabilities(live: Collector, tmp_path: Path) -> None:
     c = live.client()
-    assert c.put(BASE, json=MULTI_SCHEMA.to_dict()).status_code == 200
-    out = io.BytesIO()
-    pacsv.write_csv(pa.table(three_classes(3000, 1)), out)
-    r = c.put(f"{BASE}/reference", content=out.getvalue(), headers={"content-type": "text/csv"})
-    assert r.status_code == 200, r.text
+    upload(c, MULTI_SCHEMA, three_classes(3000, 1))
     window = three_classes(300, 3)
     key = live.store.create_key("default", "ingest")
     with Monitor("m", "1", url=live.url, api_key=key, spool_dir=tmp_path, window=3600) as m:

@@ -20,7 +20,7 @@ import pytest
 import sightline
 from conftest import running_collector
 from sightline.analysis.quality import QUALITY_METRICS
-from sightline.analysis.rows import MetricRow, encode_row
+from sightline.analysis.rows import ROW_FIELDS, MetricRow, encode_row
 from sightline.profile import Column, Profile, Schema
 from sightline.scheduler import Scheduler
 from sightline.scheduler import backfill as bf
@@ -43,18 +43,7 @@ T0 = datetime(2026, 3, 1, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 BASE = "/api/v1/models/m/versions/1"
 #: The fields every path fills the same way (compare has no window and no model).
-SAME = (
-    "column",
-    "metric",
-    "value",
-    "lower",
-    "upper",
-    "alert",
-    "n_ref",
-    "n_cur",
-    "method",
-    "p_value",
-)
+SAME = ROW_FIELDS[ROW_FIELDS.index("column") :]
 
 
 def data(n: int, seed: int, shift: float = 0.0) -> dict[str, np.ndarray]:

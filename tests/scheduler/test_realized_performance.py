@@ -4,34 +4,20 @@ chunks of the labelled reference of the window's size, and they alert outside th
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 import httpx
 import numpy as np
-import pyarrow as pa
-import pyarrow.csv as pacsv
 import pytest
 
 import sightline
 from conftest import running_collector
-from sightline.profile import Column, Schema
 from sightline.scheduler import Scheduler
 from sightline.server.state import Settings
+from support.classifier import BASE, HOUR, SCHEMA, T0, upload
 from support.live import Collector
 
-SCHEMA = Schema(
-    (
-        Column("x"),
-        Column("proba", role="probability"),
-        Column("pred", role="prediction", kind="categorical"),
-        Column("target", role="target", kind="categorical"),
-    )
-)
-T0 = datetime(2026, 3, 1)
-HOUR = timedelta(hours=1)
-BASE = "/api/v1/models/m/versions/1"
 N_WINDOW = 400
 
 
@@ -53,14 +39,6 @@ REFERENCE = scored(8000, seed=1)
 def live(store_location: str) -> Iterator[Collector]:
     with running_collector(store_location, settings=Settings(schedule_every=timedelta(0))) as c:
         yield c
-
-
-def upload(c: httpx.Client, schema: Schema, columns: dict[str, np.ndarray]) -> None:
-    assert c.put(BASE, json=schema.to_dict()).status_code == 200
-    out = io.BytesIO()
-    pacsv.write_csv(pa.table(columns), out)
-    r = c.put(f"{BASE}/reference", content=out.getvalue(), headers={"content-type": "text/csv"})
-    assert r.status_code == 200, r.text
 
 
 def send(c: httpx.Client, window: dict[str, np.ndarray], probabilities: bool = True) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sightline._time import parse_duration
+from sightline._time import parse_duration, window_edges, window_numbers
 from sightline.analysis.columns import SchemaOptions, is_time_column
 from sightline.analysis.compare import Engine, Progress
 from sightline.analysis.frames import DataLike, to_table
@@ -58,13 +58,11 @@ def period_windows(
     micros = pc.cast(pc.cast(table.column(column), pa.timestamp("us")), pa.int64())
     valid = np.asarray(pc.is_valid(micros).to_numpy(zero_copy_only=False), dtype=bool)
     values = pc.fill_null(micros, 0).to_numpy(zero_copy_only=False)
-    starts = np.floor_divide(values, seconds * 1_000_000)
+    starts = window_numbers(values, seconds)
     out = []
     for w in np.unique(starts[valid]):
         idx = np.flatnonzero(valid & (starts == w))
-        start = datetime.fromtimestamp(int(w) * seconds, tz=UTC)
-        end = datetime.fromtimestamp((int(w) + 1) * seconds, tz=UTC)
-        out.append((start, end, pa.array(idx)))
+        out.append((*window_edges(int(w), seconds), pa.array(idx)))
     return out
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from sightline._time import EPOCH, window_edges, window_numbers
 from sightline.analysis.columns import SchemaOptions
 from sightline.analysis.profiling import profile_data
 from sightline.analysis.rows import MetricRow
@@ -28,7 +29,6 @@ from sightline.errors import InvalidInputError
 from sightline.profile import Profile, merge_profiles
 from sightline.scheduler import jobs as j
 from sightline.scheduler.plan import Job
-from sightline.scheduler.windows import EPOCH
 
 
 @dataclass(frozen=True)
@@ -60,13 +60,13 @@ def profile_file(path: str, spec: BackfillSpec) -> dict[int, bytes]:
     if spec.timestamp not in table.column_names:
         raise InvalidInputError(f"{path} has no column {spec.timestamp!r}", field="timestamp")
     stamps = pc.cast(table.column(spec.timestamp), pa.timestamp("us")).to_numpy()
-    windows = (stamps.astype("int64") // (spec.window * 1_000_000)).astype(np.int64)
+    windows = window_numbers(stamps.astype("int64"), spec.window)
     reference = Profile.from_bytes(spec.reference)
     options = SchemaOptions(schema=reference.schema)
     out = {}
     for w in np.unique(windows):
         rows = table.filter(pa.array(windows == w))
-        start = datetime.fromtimestamp(int(w) * spec.window, UTC)
+        start = window_edges(int(w), spec.window)[0]
         profile = profile_data(
             rows,
             reference=reference,

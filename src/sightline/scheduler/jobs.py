@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from sightline._time import window_of
 from sightline.analysis.estimated import estimated_window_rows
 from sightline.analysis.methods import DriftOptions
 from sightline.analysis.profile_compare import STREAM_ROLES, compare_profiles
@@ -41,7 +42,6 @@ from sightline.analysis.rows import MetricRow, RowContext
 from sightline.errors import IncompatibleProfilesError
 from sightline.profile import LATENCY_BUCKETS_MS, Profile, Schema, merge_profiles
 from sightline.scheduler.plan import Job
-from sightline.scheduler.windows import EPOCH
 from sightline.stats.detectors import CUSUM
 from sightline.stats.matrix import newest_row_t2, t2_limit
 from sightline.store import Store, as_utc
@@ -175,8 +175,7 @@ def window_thresholds(
     windows: dict[datetime, list[Profile]] = {}
     for p in parts:
         if p.window_start is not None:
-            start = p.window_start.replace(tzinfo=None)
-            key = EPOCH + (start - EPOCH) // size * size
+            key = window_of(p.window_start.replace(tzinfo=None), int(size.total_seconds()))[0]
             windows.setdefault(key, []).append(p)
     if len(windows) < MIN_REFERENCE_WINDOWS:
         return {}

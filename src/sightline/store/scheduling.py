@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from sightline._time import EPOCH, sql_bucket
+
 if TYPE_CHECKING:
     from sightline.store.base import Transaction
 
@@ -115,7 +117,7 @@ class SchedulingQueries:
     ) -> dict[datetime, str]:
         """Fingerprint of the profiles of each window of ``size`` seconds (by window start):
         how many profiles and rows it holds."""
-        bucket = f"floor(extract(epoch FROM window_start) / {int(size)})"
+        bucket = sql_bucket("extract(epoch FROM window_start)", size)
         rows = self._read(
             f"SELECT {bucket} AS w, count(*), sum(n_rows), sum(n_predictions) FROM profiles "
             "WHERE project = ? AND model = ? AND version = ? AND window_start IS NOT NULL "
@@ -129,7 +131,7 @@ class SchedulingQueries:
     ) -> dict[datetime, str]:
         """Fingerprint of the labelled predictions of each window: predictions, labels.
         Windows without labels only when ``unlabelled`` (their performance is estimated)."""
-        bucket = f"floor(extract(epoch FROM p.ts) / {int(size)})"
+        bucket = sql_bucket("extract(epoch FROM p.ts)", size)
         rows = self._read(
             f"SELECT {bucket} AS w, count(*), count(l.prediction_id) FROM predictions p "
             "LEFT JOIN (SELECT DISTINCT prediction_id FROM labels "
@@ -261,4 +263,5 @@ class SchedulingQueries:
 
 
 def _start(bucket: float, size: int) -> datetime:
-    return datetime(1970, 1, 1) + timedelta(seconds=int(bucket) * size)
+    """The start of the window of index ``bucket`` (as :func:`sql_bucket` numbers them)."""
+    return EPOCH + timedelta(seconds=int(bucket) * size)
