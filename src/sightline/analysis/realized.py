@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -23,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sightline._validate import finite_or_none
 from sightline.analysis.columns import category_text, integer_kind, numeric_values
 from sightline.analysis.performance import (
     PerformanceSpec,
@@ -55,7 +55,7 @@ def reference_state(spec: PerformanceSpec, reference: pa.Table) -> dict[str, Any
         rows[name] = _label_values(spec, table.column(name))
     for name in spec.score_columns:
         values = numeric_values(table.column(name))[0]
-        rows[name] = [v if math.isfinite(v) else None for v in values.tolist()]
+        rows[name] = [finite_or_none(v) for v in values.tolist()]
     return {"spec": dataclasses.asdict(spec), "rows": rows}
 
 
@@ -67,7 +67,7 @@ def _label_values(spec: PerformanceSpec, column: pa.ChunkedArray) -> list[Any]:
     if spec.task == "classification":
         return list(category_text(column).to_pylist())
     values = numeric_values(column)[0]
-    return [v if math.isfinite(v) else None for v in values.tolist()]
+    return [finite_or_none(v) for v in values.tolist()]
 
 
 def spec_of(state: Mapping[str, Any]) -> PerformanceSpec:
@@ -125,10 +125,7 @@ def label_text(value: Any) -> str:
 
 
 def _float(value: Any) -> float | None:
-    if value is None:
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
+    return None if value is None else finite_or_none(float(value))
 
 
 def stream_spec(schema: Schema, records: Sequence[Sequence[Any]]) -> PerformanceSpec:
