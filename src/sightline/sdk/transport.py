@@ -163,7 +163,8 @@ def split_payload(payload: Payload) -> tuple[Payload, Payload] | None:
 
     def half(i: int, part: list[object]) -> Payload:
         body = json.dumps({**doc, name: part}, separators=(",", ":")).encode()
-        return dataclasses.replace(payload, key=f"{payload.key}.{i}", body=body)
+        count = len(part) if payload.count else 0
+        return dataclasses.replace(payload, key=f"{payload.key}.{i}", body=body, count=count)
 
     return half(1, items[:mid]), half(2, items[mid:])
 
@@ -284,6 +285,7 @@ class Delivery:
         gzip_min_bytes: int = 1024,
         instance_id: str | None = None,
         transport: httpx.BaseTransport | None = None,
+        on_lost: Callable[[Payload], None] | None = None,
     ) -> None:
         _check_options(
             spool_max_bytes=spool_max_bytes,
@@ -303,6 +305,7 @@ class Delivery:
         self._backoff_max = backoff_max
         self._gzip_min_bytes = gzip_min_bytes
         self._transport = transport
+        self._on_lost = on_lost
         self._detached_in: int | None = None  # the pid of a forked child that let go
         self._start(instance_id or _new_instance_id())
         _LIVE.add(self)
@@ -370,7 +373,7 @@ class Delivery:
             self._restart_if_forked()
             with self._cond:
                 if self._closed:
-                    self._count_dropped([len(payload.body)], "submitted after close")
+                    self._lost(payload, "submitted after close")
                     return
                 self._memory.append(_Work(self._next_ordinal(), payload))
                 self._memory_bytes += len(payload.body)
@@ -458,15 +461,21 @@ class Delivery:
     def _to_spool(self, work: _Work) -> None:
         assert work.payload is not None
         if self._spool is None:
-            self._count_dropped([len(work.payload.body)], "unsent, and no spool directory")
+            self._lost(work.payload, "unsent, and no spool directory")
             return
         try:
             dropped = self._spool.write(work.ordinal, work.payload)
         except OSError as exc:
-            self._count_dropped([len(work.payload.body)], f"cannot write the spool: {exc}")
+            self._lost(work.payload, f"cannot write the spool: {exc}")
             return
         self.stats.spooled += 1
         self._count_dropped(dropped, "spool full: the oldest go")
+
+    def _lost(self, payload: Payload, reason: str) -> None:
+        """Count ``payload`` lost (caller holds the lock) and tell ``on_lost``."""
+        self._count_dropped([len(payload.body)], reason)
+        if self._on_lost is not None:
+            self._on_lost(payload)
 
     def _count_dropped(self, sizes: list[int], reason: str) -> None:
         """Count lost payloads (caller holds the lock); warn once per kind of reason."""
@@ -529,8 +538,10 @@ class Delivery:
             except Exception:
                 logger.exception("sightline: unexpected error delivering a payload; dropped")
                 with self._cond:
-                    size = len(work.payload.body) if work.payload else 0
-                    self._count_dropped([size], "unexpected error")
+                    if work.payload is None:
+                        self._count_dropped([0], "unexpected error")
+                    else:
+                        self._lost(work.payload, "unexpected error")
                 outcome = _Outcome.DONE
             self._finish(work, outcome)
             if outcome is _Outcome.ABORTED:
@@ -719,6 +730,8 @@ class Delivery:
         status = answer.status or 0
         with self._cond:
             self.stats.rejected[status] = self.stats.rejected.get(status, 0) + 1
+        if self._on_lost is not None:
+            self._on_lost(payload)
         self._warn_once(
             f"reject-{status}",
             f"sightline: collector refused a payload with HTTP {status} "

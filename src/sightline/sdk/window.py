@@ -7,6 +7,7 @@ Windows are aligned to the epoch: ``[k * size, (k + 1) * size)`` seconds.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -18,6 +19,7 @@ import numpy.typing as npt
 
 from sightline.profile import Profile, Schema
 from sightline.sdk.columns import Columns
+from sightline.sdk.entries import py
 
 MAX_RECORDS = 10_000  # the collector's batch limit
 
@@ -48,15 +50,6 @@ def _first(schema: Schema, role: str) -> str | None:
     return names[0] if names else None
 
 
-def window_start(ts: float, size: float) -> float:
-    """The epoch-aligned start of the window holding ``ts`` (seconds).
-
-    >>> window_start(125.0, 60.0)
-    120.0
-    """
-    return math.floor(ts / size) * size
-
-
 class Window:
     """Accumulates one window of one monitor."""
 
@@ -72,7 +65,8 @@ class Window:
         sample_rows: int,
     ) -> None:
         self.start, self.end = start, start + size
-        self.profile = Profile.zero(
+        self._zero = functools.partial(
+            Profile.zero,
             spec.schema,
             edges=spec.edges,
             vocabularies=spec.vocabularies,
@@ -82,6 +76,9 @@ class Window:
             window_start=datetime.fromtimestamp(start, UTC),
             window_end=datetime.fromtimestamp(start + size, UTC),
         )
+        self.profile = self._zero()
+        self.rows = 0  # rows in ``profile``
+        self.n_records = 0  # records not taken yet
         self._records: list[
             tuple[Sequence[str], npt.NDArray[np.float64], Sequence[Any], Sequence[Any]]
         ] = []
@@ -92,12 +89,19 @@ class Window:
         self.touched = False
 
     def add(
-        self, columns: Columns, latencies: Sequence[float], *, served: int, errors: int = 0
+        self,
+        columns: Columns,
+        latencies: Sequence[float] | npt.NDArray[np.float64],
+        *,
+        served: int,
+        errors: int = 0,
+        rows: int = 0,
     ) -> None:
-        """Add a batch of rows already turned into columns, and ``served`` predictions
+        """Add ``rows`` logged rows already turned into columns, and ``served`` predictions
         (``errors`` of them failed; ``latencies`` of those that were timed)."""
         if columns.values:
             self.profile.update(columns.values, n_invalid=columns.n_invalid)
+        self.rows += rows
         lat = np.asarray(latencies, dtype=np.float64)
         lat = lat[np.isfinite(lat) & (lat >= 0)]
         self.profile.record_latency(lat, n_errors=errors)
@@ -114,7 +118,7 @@ class Window:
         """Prediction records (id, timestamp, prediction, probability) for label joins,
         given column by column."""
         self._records.append((ids, seconds, predictions, probabilities))
-        self.touched = True
+        self.n_records += len(ids)
 
     def add_samples(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Keep a uniform sample of at most ``sample_rows`` rows (reservoir sampling: the
@@ -130,14 +134,23 @@ class Window:
         for i in np.flatnonzero(slots < self._sample_rows):
             self.samples[slots[i]] = rows[len(head) + int(i)]
 
-    def take_records(self) -> list[bytes]:
-        """The prediction records as JSON bodies of at most :data:`MAX_RECORDS`, then cleared."""
+    def take_records(self) -> list[tuple[bytes, int]]:
+        """The prediction records as JSON bodies of at most :data:`MAX_RECORDS` (with how
+        many each holds), then cleared."""
         records = [r for batch in self._records for r in _records(*batch)]
-        self._records = []
-        return [
-            json.dumps({"records": records[i : i + MAX_RECORDS]}).encode()
-            for i in range(0, len(records), MAX_RECORDS)
-        ]
+        self._records, self.n_records = [], 0
+        chunks = [records[i : i + MAX_RECORDS] for i in range(0, len(records), MAX_RECORDS)]
+        return [(json.dumps({"records": chunk}).encode(), len(chunk)) for chunk in chunks]
+
+    def take_profile(self) -> tuple[bytes, int] | None:
+        """The profile so far as bytes (with its rows), then a fresh one for the rest of
+        the window; None when nothing was added. Profiles merge, so the collector adds up
+        the parts of a window."""
+        if not self.touched:
+            return None
+        body, rows = self.profile.to_bytes(), self.rows
+        self.profile, self.rows, self.touched = self._zero(), 0, False
+        return body, rows
 
     def sample_body(self, names: set[str]) -> bytes | None:
         """The sampled rows (schema columns only, finite values) as one JSON body."""
@@ -168,7 +181,8 @@ def _records(
     out: list[dict[str, Any]] = [
         {"id": str(i), "timestamp": t} for i, t in zip(ids, iso_times(seconds), strict=True)
     ]
-    for record, p, q in zip(out, predictions, probabilities, strict=True):
+    for record, p, raw in zip(out, predictions, probabilities, strict=True):
+        q = py(raw)
         if p is not None:
             value = _prediction(p)
             if value is not None:
@@ -186,7 +200,8 @@ def _class_probabilities(q: Mapping[Any, Any]) -> dict[str, float] | None:
     """A multiclass row's probabilities as the collector takes them, or None when one is
     not a probability (the row's prediction is still sent)."""
     out = {}
-    for label, p in list(q.items())[:1000]:
+    for label, raw in list(q.items())[:1000]:
+        p = py(raw)
         if not isinstance(p, int | float) or not 0.0 <= p <= 1.0:
             return None
         out[str(label)[:200] or "?"] = float(p)
