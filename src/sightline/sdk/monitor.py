@@ -666,10 +666,14 @@ class Monitor:
         method: str = "POST",
         count: int = 0,
     ) -> None:
+        """Queue a payload; with a full queue (and no spool), wait for room while the
+        collector answers, at most ``timeout`` seconds (log() is not slowed: its rows wait
+        in the buffer)."""
         if self._delivery is None:
             return
         key = f"{self.instance}-{next(self._seq)}"
-        self._delivery.submit(Payload(path, key, body, content_type, items, method, count))
+        payload = Payload(path, key, body, content_type, items, method, count)
+        self._delivery.submit(payload, wait=self._timeout)
 
     def _ship(self, *, final: bool) -> None:
         """Records of every window now; a window's profile every ``ship_interval``

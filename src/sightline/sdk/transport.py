@@ -366,21 +366,42 @@ class Delivery:
 
     # -- the caller's side -----------------------------------------------------------------
 
-    def submit(self, payload: Payload) -> None:
+    def submit(self, payload: Payload, *, wait: float = 0.0) -> None:
         """Queue ``payload`` for sending (spilling the oldest queued payloads to the spool
-        past ``queue_max_bytes``). Never raises."""
+        past ``queue_max_bytes``). Never raises.
+
+        Without a spool, ``wait`` seconds at most are spent waiting for room in the queue
+        while the collector answers (back-pressure on the caller's thread instead of a
+        loss); past them, or with the collector unreachable, the oldest are dropped.
+        """
         try:
             self._restart_if_forked()
             with self._cond:
                 if self._closed:
                     self._lost(payload, "submitted after close")
                     return
+                self._wait_for_room_locked(len(payload.body), wait)
                 self._memory.append(_Work(self._next_ordinal(), payload))
                 self._memory_bytes += len(payload.body)
                 self._spill_locked()
                 self._cond.notify_all()
         except Exception:
             logger.exception("sightline: could not queue a payload")
+
+    def _wait_for_room_locked(self, size: int, wait: float) -> None:
+        if wait <= 0 or self._spool is not None:
+            return
+        deadline = time.monotonic() + wait
+        while (
+            self._memory
+            and self._memory_bytes + size > self._queue_max_bytes
+            and not (self._unreachable or self._closed)
+            and self._thread.is_alive()
+        ):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            self._cond.wait(remaining)
 
     def flush(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds until every queued and spooled payload is
