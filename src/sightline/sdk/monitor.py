@@ -369,9 +369,12 @@ class Monitor:
         return watch(self, fn)
 
     def count_watch_error(self, exc: Exception) -> None:
-        """A watched call that could not be logged (counted, logged at DEBUG)."""
+        """A watched call (or forward pass) that could not be logged: counted, the first
+        one logged at WARNING, the others at DEBUG."""
         self._counts["watch_errors"] += 1
-        log.debug("watch could not log a call: %s", exc)
+        first = self._counts["watch_errors"] == 1
+        level = logging.WARNING if first else logging.DEBUG
+        log.log(level, "sightline: a watched call could not be logged: %r", exc)
 
     # -- flushing and closing ------------------------------------------------------------
 
