@@ -53,14 +53,23 @@ class _Logs(Protocol):
     def count_watch_error(self, exc: Exception) -> None: ...
 
 
-class _Calls:
-    """What every watched call does when it ends: log its row, or count its error."""
+class _Call:
+    """One watched call: ``with _Call(monitor) as call:`` times the body and counts an
+    exception as an error; :meth:`done` logs the features and the output."""
 
     def __init__(self, monitor: _Logs) -> None:
         self.monitor = monitor
+        self.started = time.perf_counter()
 
-    def done(self, args: tuple[Any, ...], kwargs: dict[str, Any], out: Any, started: float) -> None:
-        elapsed = (time.perf_counter() - started) * 1000
+    def __enter__(self) -> _Call:
+        return self
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        if isinstance(exc, Exception):
+            self.monitor.log_error(exc, (time.perf_counter() - self.started) * 1000)
+
+    def done(self, args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> None:
+        elapsed = (time.perf_counter() - self.started) * 1000
         monitor = self.monitor
         try:
             raw = args[0] if args else next(iter(kwargs.values()), {})
@@ -71,59 +80,44 @@ class _Calls:
                 raise
             monitor.count_watch_error(exc)
 
-    def failed(self, exc: BaseException, started: float) -> None:
-        self.monitor.log_error(exc, (time.perf_counter() - started) * 1000)
-
 
 def watch(monitor: _Logs, fn: Callable[..., Any]) -> Callable[..., Any]:
     """``fn`` wrapped so that every call is logged through ``monitor``."""
-    calls = _Calls(monitor)
     if inspect.isasyncgenfunction(fn):
-        return _async_generator(calls, fn)
+        return _async_generator(monitor, fn)
     if inspect.iscoroutinefunction(fn):
-        return _coroutine(calls, fn)
+        return _coroutine(monitor, fn)
 
     @functools.wraps(fn)
     def watched(*args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        try:
+        with _Call(monitor) as call:
             out = fn(*args, **kwargs)
-        except Exception as exc:
-            calls.failed(exc, started)
-            raise
-        calls.done(args, kwargs, out, started)
+        call.done(args, kwargs, out)
         return out
 
     return watched
 
 
-def _coroutine(calls: _Calls, fn: Callable[..., Any]) -> Callable[..., Any]:
+def _coroutine(monitor: _Logs, fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     async def watched(*args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        try:
+        with _Call(monitor) as call:
             out = await fn(*args, **kwargs)
-        except Exception as exc:
-            calls.failed(exc, started)
-            raise
-        calls.done(args, kwargs, out, started)
+        call.done(args, kwargs, out)
         return out
 
     return watched
 
 
-def _async_generator(calls: _Calls, fn: Callable[..., Any]) -> Callable[..., Any]:
+def _async_generator(monitor: _Logs, fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     async def watched(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
-        started, last = time.perf_counter(), None
-        try:
+        last = None
+        with _Call(monitor) as call:
             async for item in fn(*args, **kwargs):
                 last = item
                 yield item
-        except Exception as exc:
-            calls.failed(exc, started)
-            raise
-        calls.done(args, kwargs, last, started)
+        call.done(args, kwargs, last)
 
     return watched
 
