@@ -595,7 +595,7 @@ class Monitor:
         w.add(columns, lat, served=len(group), rows=len(group))
         w.add_records(group.ids, group.seconds, group.predictions, group.probabilities)
         if self.sample_rows:
-            w.add_samples([f for f in group.features if isinstance(f, Mapping)])
+            w.add_samples(group.features)
 
     def _columns(self, spec: Spec, group: _RowGroup) -> cols.Columns:
         extra: dict[str, Sequence[Any]] = {}

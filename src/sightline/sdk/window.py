@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from sightline.profile import Profile, Schema
 from sightline.sdk.columns import Columns
-from sightline.sdk.entries import py
+from sightline.sdk.records import encode_records
 
 MAX_RECORDS = 10_000  # the collector's batch limit
 
@@ -82,7 +82,7 @@ class Window:
         self._records: list[
             tuple[Sequence[str], npt.NDArray[np.float64], Sequence[Any], Sequence[Any]]
         ] = []
-        self.samples: list[Mapping[str, Any]] = []
+        self.samples: list[Any] = []
         self._sample_rows = sample_rows
         self._seen = 0
         self._random = np.random.default_rng(int(start))
@@ -120,9 +120,10 @@ class Window:
         self._records.append((ids, seconds, predictions, probabilities))
         self.n_records += len(ids)
 
-    def add_samples(self, rows: Sequence[Mapping[str, Any]]) -> None:
+    def add_samples(self, rows: Sequence[Any]) -> None:
         """Keep a uniform sample of at most ``sample_rows`` rows (reservoir sampling: the
-        ``i``-th row seen replaces a kept one with probability ``sample_rows / i``)."""
+        ``i``-th row seen replaces a kept one with probability ``sample_rows / i``); rows
+        that are not mappings are left out when the sample is sent."""
         head = rows[: max(0, self._sample_rows - len(self.samples))]
         self.samples.extend(head)
         before = self._seen + len(head)
@@ -137,10 +138,10 @@ class Window:
     def take_records(self) -> list[tuple[bytes, int]]:
         """The prediction records as JSON bodies of at most :data:`MAX_RECORDS` (with how
         many each holds), then cleared."""
-        records = [r for batch in self._records for r in _records(*batch)]
+        records = [r for batch in self._records for r in encode_records(*batch)]
         self._records, self.n_records = [], 0
         chunks = [records[i : i + MAX_RECORDS] for i in range(0, len(records), MAX_RECORDS)]
-        return [(json.dumps({"records": chunk}).encode(), len(chunk)) for chunk in chunks]
+        return [(f'{{"records":[{",".join(c)}]}}'.encode(), len(c)) for c in chunks]
 
     def take_profile(self) -> tuple[bytes, int] | None:
         """The profile so far as bytes (with its rows), then a fresh one for the rest of
@@ -154,67 +155,13 @@ class Window:
 
     def sample_body(self, names: set[str]) -> bytes | None:
         """The sampled rows (schema columns only, finite values) as one JSON body."""
-        rows = [{k: _cell(v) for k, v in row.items() if k in names} for row in self.samples]
+        kept = [row for row in self.samples if isinstance(row, Mapping)]
+        rows = [{k: _cell(v) for k, v in row.items() if k in names} for row in kept]
         rows = [r for r in rows if r]
         if not rows:
             return None
         stamp = datetime.fromtimestamp(self.start, UTC).isoformat()
         return json.dumps({"timestamp": stamp, "rows": rows[:MAX_RECORDS]}).encode()
-
-
-def iso_times(seconds: npt.NDArray[np.float64]) -> list[str]:
-    """Epoch seconds as ISO 8601 UTC strings, vectorized.
-
-    >>> iso_times(np.array([0.5]))
-    ['1970-01-01T00:00:00.500000Z']
-    """
-    micros = np.round(seconds * 1e6).astype("int64").astype("datetime64[us]")
-    return np.datetime_as_string(micros, unit="us", timezone="UTC").tolist()  # type: ignore[no-any-return]
-
-
-def _records(
-    ids: Sequence[str],
-    seconds: npt.NDArray[np.float64],
-    predictions: Sequence[Any],
-    probabilities: Sequence[Any],
-) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = [
-        {"id": str(i), "timestamp": t} for i, t in zip(ids, iso_times(seconds), strict=True)
-    ]
-    for record, p, raw in zip(out, predictions, probabilities, strict=True):
-        q = py(raw)
-        if p is not None:
-            value = _prediction(p)
-            if value is not None:
-                record["prediction"] = value
-        if isinstance(q, Mapping):
-            by_class = _class_probabilities(q)
-            if by_class:
-                record["probabilities"] = by_class
-        elif q is not None and isinstance(q, int | float) and 0.0 <= q <= 1.0:
-            record["probability"] = float(q)
-    return out
-
-
-def _class_probabilities(q: Mapping[Any, Any]) -> dict[str, float] | None:
-    """A multiclass row's probabilities as the collector takes them, or None when one is
-    not a probability (the row's prediction is still sent)."""
-    out = {}
-    for label, raw in list(q.items())[:1000]:
-        p = py(raw)
-        if not isinstance(p, int | float) or not 0.0 <= p <= 1.0:
-            return None
-        out[str(label)[:200] or "?"] = float(p)
-    return out
-
-
-def _prediction(value: Any) -> float | str | None:
-    if isinstance(value, str):
-        return value[:200]
-    if isinstance(value, bool | int | float | np.integer | np.floating):
-        f = float(value)
-        return f if math.isfinite(f) else None
-    return None
 
 
 def _cell(value: Any) -> Any:
