@@ -71,6 +71,18 @@ class Ledger:
         fix = "buffer" if "buffer" in reason else "refused" if "refused" in reason else "delivery"
         self._warn_once(f"lost-{kind}", f"{n} {kind} dropped: {reason}", fix)
 
+    def refuse(self, counts: dict[Kind, int], reason: str) -> None:
+        """Count ``counts`` logged and dropped at once (a full buffer: one lock, no
+        logging after the first time, so that an overloaded caller is not slowed)."""
+        with self.lock:
+            for kind, n in counts.items():
+                c = self._counts[kind]
+                c["logged"] += n
+                c["dropped"] += n
+            first = [k for k, n in counts.items() if n and f"lost-{k}" not in self._warned]
+        for kind in first:
+            self._warn_once(f"lost-{kind}", f"{counts[kind]} {kind} dropped: {reason}", "buffer")
+
     def _warn_once(self, what: str, message: str, fix: str) -> None:
         with self.lock:
             if what in self._warned:

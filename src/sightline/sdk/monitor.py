@@ -342,10 +342,7 @@ class Monitor:
     def _overflow(self, rows: int = 0, labels: int = 0) -> None:
         """Count what a full buffer refused (``buffer_rows`` calls were waiting)."""
         reason = f"the buffer was full ({self.buffer_rows} calls waiting)"
-        for kind, n in (("rows", rows), ("records", rows), ("labels", labels)):
-            if n:
-                self._ledger.add(kind, logged=n)  # type: ignore[arg-type]
-                self._ledger.lose(kind, n, reason)  # type: ignore[arg-type]
+        self._ledger.refuse({"rows": rows, "records": rows, "labels": labels}, reason)
         if not rows and not labels:
             self._counts["requests_dropped"] += 1
 
