@@ -9,9 +9,7 @@ import json
 import logging
 import multiprocessing
 import os
-import socket
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,7 +24,7 @@ from sightline.profile import Column, Profile, Schema, merge_profiles
 from sightline.sdk import Monitor
 from sightline.store import open_store
 from support import churn
-from support.live import Collector, free_port
+from support.live import Collector, free_port, silent_listener
 
 
 def register(collector: Collector) -> str:
@@ -198,19 +196,6 @@ def test_watch_runs_async_generators_to_the_end(duckdb_collector: Collector) -> 
 
 
 # -- 4. rows waiting for a schema reach the spool -----------------------------------------
-
-
-@contextlib.contextmanager
-def silent_listener(port: int) -> Iterator[None]:
-    """A socket on ``port`` that accepts connections and never answers."""
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    sock.listen(64)
-    try:
-        yield
-    finally:
-        sock.close()
 
 
 @pytest.mark.parametrize("down", ["refusing", "hanging"])

@@ -12,10 +12,8 @@ records and labels. Bounded: a few examples of a few seconds each.
 from __future__ import annotations
 
 import contextlib
-import socket
 import tempfile
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,7 +26,7 @@ from conftest import running_collector
 from sightline.profile import Profile, merge_profiles
 from sightline.sdk import Monitor
 from sightline.store import open_store
-from support.live import free_port
+from support.live import free_port, silent_listener
 
 STATES = ("up", "down", "hanging", "restart")
 
@@ -80,18 +78,6 @@ def log_burst(m: Monitor, rng: np.random.Generator, n: int, threads: int, tag: s
         t.join()
 
 
-@contextlib.contextmanager
-def hanging(port: int) -> Iterator[None]:
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    sock.listen(256)
-    try:
-        yield
-    finally:
-        sock.close()
-
-
 class Collectors:
     """The collector of one example on a fixed port: up, down, hanging or restarted."""
 
@@ -113,7 +99,7 @@ class Collectors:
         if state == "up":
             self.live = self.stack.enter_context(running_collector(self.data, self.port))
         elif state == "hanging":
-            self.stack.enter_context(hanging(self.port))
+            self.stack.enter_context(silent_listener(self.port))
         self.state = state
 
 
