@@ -13,8 +13,9 @@ Measured in one run, on the same 25-feature rows (20 numbers, 5 short strings):
   ``DatasetProfile.track(row=row)`` and ``why.log(row=row)`` per row and
   prometheus-client's ``Histogram.observe`` (the floor of in-process instrumentation).
 - CPU per row: the process's CPU time (all threads) for logging ``--rows`` rows and
-  ``close()`` (profiling, JSON, gzip, HTTP, all delivered), divided by the rows; whylogs'
-  per-row CPU for ``track``.
+  ``close()`` (profiling, JSON, gzip, HTTP, all delivered), divided by the rows; the run
+  fails unless every row was profiled (``stats()["rows"]``); whylogs' per-row CPU for
+  ``track``.
 - soak: 10,000 rows/s for ``--soak`` seconds with the collector down (a closed port), a
   local reference profile (so windows are profiled and shipped to the spool) and a spool
   directory: the resident set and the spool's size every 10 s.
@@ -111,14 +112,23 @@ def bench_sightline(url: str, data: list[dict[str, Any]], n: int) -> dict[str, f
 
     spool = Path(tempfile.mkdtemp(prefix="sl-sdk-"))
     cpu0 = time.process_time()
-    monitor = Monitor("bench", "1", url=url, spool_dir=spool)
+    # A buffer that holds the whole burst: every row is profiled and shipped (with the
+    # default 100,000 the loop outruns the background thread and the rest are dropped).
+    monitor = Monitor("bench", "1", url=url, spool_dir=spool, buffer_rows=n)
     ns = time_calls(lambda row: monitor.log(row, prediction=0.5), data, n)
     monitor.close(timeout=120)
     cpu = time.process_time() - cpu0
-    delivered = monitor.stats()["delivery"]
+    stats = monitor.stats()
     shutil.rmtree(spool, ignore_errors=True)
+    if stats["rows"] != n:
+        raise RuntimeError(f"only {stats['rows']} of {n} rows were profiled: {stats}")
     median, p99 = percentiles(ns)
-    return {"median": median, "p99": p99, "cpu_per_row": cpu / n * 1e6, "sent": delivered.sent}
+    return {
+        "median": median,
+        "p99": p99,
+        "cpu_per_row": cpu / n * 1e6,
+        "sent": stats["delivery"].sent,
+    }
 
 
 def bench_whylogs(data: list[dict[str, Any]], n_track: int, n_log: int) -> dict[str, float]:

@@ -72,3 +72,22 @@ def test_forward_passes_are_logged_until_the_hook_is_removed(
     assert got.columns["b"].mean == pytest.approx(seen[:, 1].mean(), rel=1e-9)
     assert got.columns["y"].mean == pytest.approx(want_y.mean(), rel=1e-9)
     assert got.latency.n == 140
+
+
+def test_an_unregistered_version_is_registered_from_the_first_forward_passes(
+    duckdb_collector: Collector, tmp_path: Path
+) -> None:
+    key = duckdb_collector.store.create_key("default", "ingest")
+    model = torch.nn.Linear(2, 1)
+    x = torch.tensor(np.random.default_rng(2).normal(size=(32, 2)), dtype=torch.float32)
+    m = Monitor("fresh-net", "1", url=duckdb_collector.url, api_key=key, spool_dir=tmp_path)
+    handle = monitor_module(model, m)
+    for _ in range(10):
+        model(x)
+    handle.remove()
+    m.close(timeout=30)
+    assert m.stats()["rows"] == 320
+    version = duckdb_collector.store.get_version("default", "fresh-net", "1")
+    assert [c["name"] for c in version.schema["columns"]] == ["x0", "x1", "prediction"]
+    payloads = duckdb_collector.store._read("SELECT payload FROM profiles")
+    assert merge_profiles(Profile.from_bytes(bytes(p[0])) for p in payloads).n_rows == 320

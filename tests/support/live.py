@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,3 +82,17 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: floa
             pass
         assert time.monotonic() < deadline, f"not ready in {timeout} s: {log.read_text()[-3000:]}"
         time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def silent_listener(port: int) -> Iterator[None]:
+    """A socket on loopback ``port`` that accepts connections and never answers (a
+    hanging collector)."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(256)
+    try:
+        yield
+    finally:
+        sock.close()

@@ -2,7 +2,10 @@
 
 ``handle = monitor_module(model, monitor)``; ``handle.remove()`` stops it. The first
 input must be a 2-D tensor (rows x features, in the schema's feature order); an output of
-shape (n,) or (n, 1) is logged as the prediction, (n, k) as its argmax.
+shape (n,) or (n, 1) is logged as the prediction, (n, k) as its argmax. A version the
+collector does not know is registered from the first passes (features ``x0``, ``x1``, ...,
+and ``prediction``). A pass that cannot be logged is counted in ``stats()["watch_errors"]``
+(the first one logged at WARNING); it never reaches the caller.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from sightline.sdk.monitor import Monitor, log
+from sightline.sdk.monitor import Monitor
 
 
 class _Hook:
@@ -38,7 +41,7 @@ class _Hook:
                 latency_ms=[per_row] * len(x),
             )
         except Exception as exc:  # monitoring trouble never reaches the caller
-            log.debug("sightline: could not log a forward pass: %s", exc)
+            self.monitor.count_watch_error(exc)
 
 
 class HookHandle:

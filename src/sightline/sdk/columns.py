@@ -11,6 +11,7 @@ import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -136,10 +137,13 @@ def _fast_numeric(
     try:
         if set(map(len, rows)) != {width}:
             return None
-        matrix = np.array(list(map(itemgetter(*names), rows)), dtype=np.float64)
+        cells = map(itemgetter(*names), rows) if len(names) > 1 else ((r[names[0]],) for r in rows)
+        flat = np.fromiter(
+            chain.from_iterable(cells), dtype=np.float64, count=len(rows) * len(names)
+        )
     except (KeyError, TypeError, ValueError):
         return None
-    matrix = matrix.reshape(len(rows), len(names))
+    matrix = flat.reshape(len(rows), len(names))
     return {name: np.ascontiguousarray(matrix[:, j]) for j, name in enumerate(names)}
 
 

@@ -69,6 +69,8 @@ class Payload:
     ``items_field`` names the JSON list (``"records"``, ``"labels"``, ``"rows"``) that may be
     halved when the collector answers 413; ``None`` means the payload cannot be split.
     ``method`` is ``POST`` for data and ``PUT`` for registering a version or its reference.
+    ``count`` is how many logged things the payload carries (rows of a profile, prediction
+    records, labels), so that a payload lost is counted as what it held.
 
     >>> Payload("/api/v1/models/m/labels", "k1", b'{"labels": []}', items_field="labels").key
     'k1'
@@ -80,6 +82,7 @@ class Payload:
     content_type: str = "application/json"
     items_field: str | None = None
     method: str = "POST"
+    count: int = 0
 
 
 def encode_payload(payload: Payload) -> bytes:
@@ -94,6 +97,7 @@ def encode_payload(payload: Payload) -> bytes:
         "content_type": payload.content_type,
         "items_field": payload.items_field,
         "method": payload.method,
+        "count": payload.count,
     }
     line = json.dumps(head, separators=(",", ":"), ensure_ascii=True).encode()
     return MAGIC + line + b"\n" + payload.body
@@ -117,6 +121,7 @@ def decode_payload(data: bytes) -> Payload:
         content_type=str(head["content_type"]),
         items_field=None if field is None else str(field),
         method=str(head.get("method", "POST")),
+        count=int(head.get("count", 0)),
     )
 
 

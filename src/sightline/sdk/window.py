@@ -7,6 +7,7 @@ Windows are aligned to the epoch: ``[k * size, (k + 1) * size)`` seconds.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -18,6 +19,7 @@ import numpy.typing as npt
 
 from sightline.profile import Profile, Schema
 from sightline.sdk.columns import Columns
+from sightline.sdk.records import encode_records
 
 MAX_RECORDS = 10_000  # the collector's batch limit
 
@@ -48,15 +50,6 @@ def _first(schema: Schema, role: str) -> str | None:
     return names[0] if names else None
 
 
-def window_start(ts: float, size: float) -> float:
-    """The epoch-aligned start of the window holding ``ts`` (seconds).
-
-    >>> window_start(125.0, 60.0)
-    120.0
-    """
-    return math.floor(ts / size) * size
-
-
 class Window:
     """Accumulates one window of one monitor."""
 
@@ -72,7 +65,8 @@ class Window:
         sample_rows: int,
     ) -> None:
         self.start, self.end = start, start + size
-        self.profile = Profile.zero(
+        self._zero = functools.partial(
+            Profile.zero,
             spec.schema,
             edges=spec.edges,
             vocabularies=spec.vocabularies,
@@ -82,22 +76,32 @@ class Window:
             window_start=datetime.fromtimestamp(start, UTC),
             window_end=datetime.fromtimestamp(start + size, UTC),
         )
+        self.profile = self._zero()
+        self.rows = 0  # rows in ``profile``
+        self.n_records = 0  # records not taken yet
         self._records: list[
             tuple[Sequence[str], npt.NDArray[np.float64], Sequence[Any], Sequence[Any]]
         ] = []
-        self.samples: list[Mapping[str, Any]] = []
+        self.samples: list[Any] = []
         self._sample_rows = sample_rows
         self._seen = 0
         self._random = np.random.default_rng(int(start))
         self.touched = False
 
     def add(
-        self, columns: Columns, latencies: Sequence[float], *, served: int, errors: int = 0
+        self,
+        columns: Columns,
+        latencies: Sequence[float] | npt.NDArray[np.float64],
+        *,
+        served: int,
+        errors: int = 0,
+        rows: int = 0,
     ) -> None:
-        """Add a batch of rows already turned into columns, and ``served`` predictions
+        """Add ``rows`` logged rows already turned into columns, and ``served`` predictions
         (``errors`` of them failed; ``latencies`` of those that were timed)."""
         if columns.values:
             self.profile.update(columns.values, n_invalid=columns.n_invalid)
+        self.rows += rows
         lat = np.asarray(latencies, dtype=np.float64)
         lat = lat[np.isfinite(lat) & (lat >= 0)]
         self.profile.record_latency(lat, n_errors=errors)
@@ -114,11 +118,12 @@ class Window:
         """Prediction records (id, timestamp, prediction, probability) for label joins,
         given column by column."""
         self._records.append((ids, seconds, predictions, probabilities))
-        self.touched = True
+        self.n_records += len(ids)
 
-    def add_samples(self, rows: Sequence[Mapping[str, Any]]) -> None:
+    def add_samples(self, rows: Sequence[Any]) -> None:
         """Keep a uniform sample of at most ``sample_rows`` rows (reservoir sampling: the
-        ``i``-th row seen replaces a kept one with probability ``sample_rows / i``)."""
+        ``i``-th row seen replaces a kept one with probability ``sample_rows / i``); rows
+        that are not mappings are left out when the sample is sent."""
         head = rows[: max(0, self._sample_rows - len(self.samples))]
         self.samples.extend(head)
         before = self._seen + len(head)
@@ -130,76 +135,33 @@ class Window:
         for i in np.flatnonzero(slots < self._sample_rows):
             self.samples[slots[i]] = rows[len(head) + int(i)]
 
-    def take_records(self) -> list[bytes]:
-        """The prediction records as JSON bodies of at most :data:`MAX_RECORDS`, then cleared."""
-        records = [r for batch in self._records for r in _records(*batch)]
-        self._records = []
-        return [
-            json.dumps({"records": records[i : i + MAX_RECORDS]}).encode()
-            for i in range(0, len(records), MAX_RECORDS)
-        ]
+    def take_records(self) -> list[tuple[bytes, int]]:
+        """The prediction records as JSON bodies of at most :data:`MAX_RECORDS` (with how
+        many each holds), then cleared."""
+        records = [r for batch in self._records for r in encode_records(*batch)]
+        self._records, self.n_records = [], 0
+        chunks = [records[i : i + MAX_RECORDS] for i in range(0, len(records), MAX_RECORDS)]
+        return [(f'{{"records":[{",".join(c)}]}}'.encode(), len(c)) for c in chunks]
+
+    def take_profile(self) -> tuple[bytes, int] | None:
+        """The profile so far as bytes (with its rows), then a fresh one for the rest of
+        the window; None when nothing was added. Profiles merge, so the collector adds up
+        the parts of a window."""
+        if not self.touched:
+            return None
+        body, rows = self.profile.to_bytes(), self.rows
+        self.profile, self.rows, self.touched = self._zero(), 0, False
+        return body, rows
 
     def sample_body(self, names: set[str]) -> bytes | None:
         """The sampled rows (schema columns only, finite values) as one JSON body."""
-        rows = [{k: _cell(v) for k, v in row.items() if k in names} for row in self.samples]
+        kept = [row for row in self.samples if isinstance(row, Mapping)]
+        rows = [{k: _cell(v) for k, v in row.items() if k in names} for row in kept]
         rows = [r for r in rows if r]
         if not rows:
             return None
         stamp = datetime.fromtimestamp(self.start, UTC).isoformat()
         return json.dumps({"timestamp": stamp, "rows": rows[:MAX_RECORDS]}).encode()
-
-
-def iso_times(seconds: npt.NDArray[np.float64]) -> list[str]:
-    """Epoch seconds as ISO 8601 UTC strings, vectorized.
-
-    >>> iso_times(np.array([0.5]))
-    ['1970-01-01T00:00:00.500000Z']
-    """
-    micros = np.round(seconds * 1e6).astype("int64").astype("datetime64[us]")
-    return np.datetime_as_string(micros, unit="us", timezone="UTC").tolist()  # type: ignore[no-any-return]
-
-
-def _records(
-    ids: Sequence[str],
-    seconds: npt.NDArray[np.float64],
-    predictions: Sequence[Any],
-    probabilities: Sequence[Any],
-) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = [
-        {"id": str(i), "timestamp": t} for i, t in zip(ids, iso_times(seconds), strict=True)
-    ]
-    for record, p, q in zip(out, predictions, probabilities, strict=True):
-        if p is not None:
-            value = _prediction(p)
-            if value is not None:
-                record["prediction"] = value
-        if isinstance(q, Mapping):
-            by_class = _class_probabilities(q)
-            if by_class:
-                record["probabilities"] = by_class
-        elif q is not None and isinstance(q, int | float) and 0.0 <= q <= 1.0:
-            record["probability"] = float(q)
-    return out
-
-
-def _class_probabilities(q: Mapping[Any, Any]) -> dict[str, float] | None:
-    """A multiclass row's probabilities as the collector takes them, or None when one is
-    not a probability (the row's prediction is still sent)."""
-    out = {}
-    for label, p in list(q.items())[:1000]:
-        if not isinstance(p, int | float) or not 0.0 <= p <= 1.0:
-            return None
-        out[str(label)[:200] or "?"] = float(p)
-    return out
-
-
-def _prediction(value: Any) -> float | str | None:
-    if isinstance(value, str):
-        return value[:200]
-    if isinstance(value, bool | int | float | np.integer | np.floating):
-        f = float(value)
-        return f if math.isfinite(f) else None
-    return None
 
 
 def _cell(value: Any) -> Any:

@@ -143,13 +143,15 @@ class SampleBatch(Strict):
 
 
 class HeartbeatBody(Strict):
-    """A serving instance is alive; ``dropped`` counts events its SDK dropped so far."""
+    """A serving instance is alive; ``dropped`` counts events its SDK dropped so far;
+    ``closed`` says it is the last heartbeat of an instance that closed its Monitor."""
 
     instance: Text
     host: Text
     pid: Annotated[int, Field(ge=0, le=2**31)]
     started_at: Time
     dropped: Count = 0
+    closed: bool = False
 
 
 class KeyRequest(Strict):

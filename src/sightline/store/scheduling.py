@@ -169,7 +169,7 @@ class SchedulingQueries:
     ) -> list[tuple[Any, ...]]:
         """(prediction, prediction_label, probability, label, label_text, id,
         probabilities) of the predictions made in ``[since, until)``, left-joined with
-        their newest label, sorted by id."""
+        their newest label (by the label's own timestamp, then by arrival), sorted by id."""
         return self._read(
             "SELECT p.prediction, p.prediction_label, p.probability, l.label, l.label_text, "
             "p.prediction_id, p.probabilities "
@@ -178,7 +178,7 @@ class SchedulingQueries:
             "ORDER BY prediction_id, received_at) p "
             "LEFT JOIN (SELECT DISTINCT ON (prediction_id) prediction_id, label, label_text "
             "FROM labels WHERE project = ? AND model = ? "
-            "ORDER BY prediction_id, received_at DESC, label, label_text) l "
+            "ORDER BY prediction_id, ts DESC, received_at DESC, label, label_text) l "
             "ON p.prediction_id = l.prediction_id ORDER BY p.prediction_id",
             (project, model, version, since, until, project, model),
         )
