@@ -90,20 +90,27 @@ def evaluate_project(store: Store, project: str, rules: RuleSet, now: datetime) 
         for s in stored.silences(store, project)
     ]
     result = evaluate(rows, rules, before, now, silences=mutes, history=history)
+    stored.save_evaluation(store, project, record_of(project, result, rules, now), now)
+    return result
+
+
+def record_of(
+    project: str, result: Evaluation, rules: RuleSet, now: datetime
+) -> stored.EvaluationRecord:
+    """What the store keeps of an evaluation; its notifications' ids are the same
+    whenever the same evaluation is made again, so the outbox queues them once."""
     by_name = {r.name: r for r in rules.receivers}
     outbox = [
         stored.OutboxEntry(project, note_id, note.receiver, json.dumps(body), now, 0, "")
         for note in result.notifications
         for note_id, body in bodies(note, by_name[note.receiver], rules)
     ]
-    record = stored.EvaluationRecord(
+    return stored.EvaluationRecord(
         [alert_record(a) for a in result.snapshot.alerts.values()],
         {k: group_json(g) for k, g in result.snapshot.groups.items()},
         [transition_record(t) for t in result.transitions],
         outbox,
     )
-    stored.save_evaluation(store, project, record, now)
-    return result
 
 
 def _row(record: dict[str, Any]) -> MetricRow:
@@ -158,4 +165,4 @@ def _history(
     return series
 
 
-__all__ = ["Alerting", "evaluate_project"]
+__all__ = ["Alerting", "evaluate_project", "record_of"]
