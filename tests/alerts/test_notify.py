@@ -16,8 +16,8 @@ from sightline.alerts.engine import evaluate_project, record_of
 from sightline.alerts.notify import deliver
 from sightline.alerts.rules import RuleSet
 from sightline.analysis.rows import MetricRow
-from sightline.store import open_store
 from sightline.store import alerts as stored
+from sightline.store import open_store
 from support.metric_rows import put_rows
 from support.receiver import receiver
 
@@ -191,7 +191,8 @@ def test_a_collector_killed_between_store_and_send_delivers_once_after_restart(
                 allow: ["127.0.0.1"]
                 receivers: [{{name: ops, type: webhook, url: "{hook.url}"}}]
                 route: {{group_wait: 0s}}
-                rules: [{{name: drift, match: {{metric: jensen_shannon, column: "*"}}, when: alert}}]
+                rules:
+                  - {{name: drift, match: {{metric: jensen_shannon, column: "*"}}, when: alert}}
                 """
             )
         )

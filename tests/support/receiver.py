@@ -50,7 +50,7 @@ def receiver() -> Iterator[Receiver]:
     live = Receiver("")
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             answer = live.answers.pop(0) if live.answers else 200
             live.got.append(Received(self.path, dict(self.headers), raw))
