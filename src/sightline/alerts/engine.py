@@ -17,7 +17,7 @@ import logging
 import math
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -42,35 +42,44 @@ ONSET_WINDOWS = 200
 
 @dataclass
 class Alerting:
-    """The rules in force (from ``path`` when given) and their evaluation over a store."""
+    """The rules in force (from ``path`` when given) and their evaluation over a store;
+    ``external_url`` (the dashboard's address) overrides the file's."""
 
     rules: RuleSet
     path: str | None = None
+    external_url: str = ""
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
+        self.rules = self._linked(self.rules)
 
     @classmethod
-    def from_file(cls, path: str | Path | None) -> Alerting:
+    def from_file(cls, path: str | Path | None, external_url: str = "") -> Alerting:
         """The rules of ``path``, or the default rules when None."""
         if path is None:
-            return cls(default_rules())
-        return cls(load_rules(path), str(path))
+            return cls(default_rules(), None, external_url)
+        return cls(load_rules(path), str(path), external_url)
 
     def reload(self) -> RuleSet:
         """Read the rules file again; a bad file raises and leaves the rules in force."""
         if self.path is not None:
-            fresh = load_rules(self.path)
+            fresh = self._linked(load_rules(self.path))
             with self._lock:
                 self.rules = fresh
         return self.rules
+
+    def _linked(self, rules: RuleSet) -> RuleSet:
+        return replace(rules, external_url=self.external_url) if self.external_url else rules
 
     def run(self, store: Store, now: datetime) -> list[Evaluation]:
         """Evaluate every project at ``now``, save the results, then send what is due."""
         rules = self.rules
         results = []
         for project in stored.alert_projects(store):
-            results.append(evaluate_project(store, project, rules, now))
+            try:
+                results.append(evaluate_project(store, project, rules, now))
+            except Exception:  # one project's failure must not stop the others
+                log.exception("alert evaluation of project %s failed", project)
         deliver(store, rules, now)
         return results
 
