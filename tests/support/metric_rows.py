@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sightline.analysis.rows import MetricRow
@@ -24,4 +25,8 @@ def put_rows(
 ) -> None:
     """Store ``rows`` as the ``kind`` rows of the window at ``start``."""
     job = Job(start, project, model, version, kind, start + size, "test")
-    store.insert_rows("metric_rows", rows_table(job, rows, start + size))
+    stamped = [
+        replace(r, model=model, version=version, window_start=start, window_end=start + size)
+        for r in rows
+    ]
+    store.insert_rows("metric_rows", rows_table(job, stamped, start + size))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -86,7 +85,7 @@ class Alerting:
 
 def evaluate_project(store: Store, project: str, rules: RuleSet, now: datetime) -> Evaluation:
     """One evaluation of ``project`` at ``now``, saved with its notifications."""
-    rows = [_row(d) for d in store.newest_metric_rows(project)]
+    rows = list(store.newest_metric_rows(project))
     for model in sorted({r.model for r in rows}):
         for slo in rules.slos:
             if fnmatchcase(model, slo.model):
@@ -120,11 +119,6 @@ def record_of(
         [transition_record(t) for t in result.transitions],
         outbox,
     )
-
-
-def _row(record: dict[str, Any]) -> MetricRow:
-    values: dict[str, Any] = {k: (math.nan if v is None else v) for k, v in record.items()}
-    return MetricRow(**values)
 
 
 def _counts(store: Store, project: str, model: str, slo: Slo, now: datetime) -> Any:
@@ -168,8 +162,7 @@ def _history(
             for r in rows
             if (r.model, r.metric) == (model, metric) and isinstance(r.window_start, datetime)
         )
-        for d in store.metric_rows(project, model, since=since, until=newest, metric=metric):
-            row = _row({"model": model, **d})
+        for row in store.metric_rows(project, model, since=since, until=newest, metric=metric):
             series.setdefault((model, row.version, row.column, metric), []).append(row)
     return series
 

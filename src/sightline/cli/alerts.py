@@ -7,6 +7,7 @@ The collector is named by ``--url``/``--key`` or ``$SIGHTLINE_URL``/``$SIGHTLINE
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import os
@@ -76,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     if args.alerts_command == "list":
         params = {k: v for k, v in (("state", args.state), ("model", args.model)) if v}
         alerts = call(args, "GET", "/api/v1/alerts", params=params)["alerts"]
-        print(json.dumps(alerts, indent=2) if args.json else alerts_table(alerts))
+        print(json.dumps(alerts, indent=2) if args.json else alerts_table(alerts).rstrip())
     elif args.alerts_command == "silence":
         matchers = dict(_matcher(m) for m in args.matchers)
         body = {"matchers": matchers, "duration": args.duration, "comment": args.comment}
@@ -133,10 +134,9 @@ def alerts_table(alerts: list[dict[str, Any]]) -> str:
             since,
             a["annotations"].get("summary", ""),
         )
-    console = Console(width=160, record=True)
-    with console.capture():
-        console.print(table)
-    return console.export_text()
+    out = io.StringIO()
+    Console(file=out, width=160).print(table)
+    return out.getvalue()
 
 
 def _matcher(text: str) -> tuple[str, str]:
