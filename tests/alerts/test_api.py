@@ -13,9 +13,10 @@ import pytest
 
 from sightline.alerts import Alerting
 from sightline.analysis.rows import MetricRow
+from sightline.server.app import create_app
 from sightline.server.state import Settings
-from sightline.store import utcnow
-from support.live import Collector
+from sightline.store import open_store, utcnow
+from support.live import Collector, start_server, stop_server
 from support.metric_rows import put_rows
 
 RULES = """
@@ -29,13 +30,19 @@ rules:
 
 @pytest.fixture
 def alerting_collector(tmp_path: Path) -> Iterator[tuple[Collector, Path]]:
-    from conftest import running_collector  # noqa: PLC0415 (the shared collector fixture)
-
     rules = tmp_path / "rules.yaml"
     rules.write_text(RULES)
     settings = Settings(schedule_every=timedelta(0), alerting=Alerting.from_file(rules))
-    with running_collector(str(tmp_path / "data"), settings=settings) as live:
+    store = open_store(str(tmp_path / "data"))
+    server, thread, url = start_server(create_app(store, settings))
+    live = Collector(url, store, store.create_key("default", "admin"))
+    try:
         yield live, rules
+    finally:
+        for c in live.clients:
+            c.close()
+        stop_server(server, thread)
+        store.close()
 
 
 def test_alerts_rules_silences_and_metrics(alerting_collector: tuple[Collector, Path]) -> None:
