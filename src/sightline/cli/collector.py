@@ -17,6 +17,7 @@ import sys
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from sightline.cli import alerts
 from sightline.cli.output import add_format, emit
 from sightline.cli.remote import add_remote, client_of
 from sightline.errors import InvalidInputError, StoreError
@@ -54,6 +55,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     serve.add_argument(
         "--dask", help="run scheduled jobs on this Dask scheduler ('local': a LocalCluster)"
     )
+    alerts.add_serve_flags(serve)
 
     keys = sub.add_parser("keys", help="create, list and revoke API keys")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
@@ -118,6 +120,7 @@ def serve(args: argparse.Namespace) -> int:
                 auth=not args.no_auth,
                 schedule_every=timedelta(seconds=args.schedule_every),
                 scheduler_client=client,
+                alerting=alerts.serve_alerting(args),
             )
             _first_key(store, settings)
             _run_uvicorn(args, store, settings)

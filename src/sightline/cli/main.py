@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from sightline.cli import backfill, collector, remote
+from sightline.cli import alerts, backfill, collector, remote
 from sightline.errors import SightlineError
 
 EXIT_OK = 0
@@ -89,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     collector.add_parsers(sub)
     remote.add_parsers(sub)
     backfill.add_parser(sub)
+    alerts.add_parser(sub)
     return parser
 
 
@@ -123,6 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "keys": collector.keys,
         "backfill": backfill.run,
         **remote.COMMANDS,
+        "alerts": alerts.run,
     }
     try:
         return commands[args.command](args)

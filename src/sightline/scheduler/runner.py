@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sightline.alerts import Alerting
 from sightline.analysis.rows import MetricRow
 from sightline.scheduler import jobs as j
 from sightline.scheduler.plan import Job, assign, plan
@@ -43,6 +44,7 @@ class Scheduler:
     ``client``: a ``dask.distributed.Client`` to compute on (None: in this process).
     ``worker``/``workers``: this replica's name among all replicas; each runs only the
     jobs that rendezvous hashing assigns to it (one replica: all jobs).
+    ``alerts``: the alert rules evaluated after each run (None: none).
     """
 
     def __init__(
@@ -52,15 +54,18 @@ class Scheduler:
         client: Any = None,
         worker: str = "local",
         workers: Sequence[str] = ("local",),
+        alerts: Alerting | None = None,
     ) -> None:
         self.store = store
+        self.alerts = alerts
         self.client = client
         self.worker = worker
         self.workers = tuple(workers)
 
     def run_once(self, now: datetime | None = None, *, limit: int | None = None) -> RunReport:
         """Plan and run every job due at ``now`` (at most ``limit``), oldest first; then,
-        in a second pass, the ``matrix`` jobs that the first pass made due."""
+        in a second pass, the ``matrix`` jobs that the first pass made due; then the
+        alert rules over the rows."""
         moment = utcnow() if now is None else now
         began = time.perf_counter()
         report = self._pass(moment, limit)
@@ -80,6 +85,8 @@ class Scheduler:
             len(report.failed),
             time.perf_counter() - began,
         )
+        if self.alerts is not None:
+            self.alerts.run(self.store, moment)
         return report
 
     def _pass(self, moment: datetime, limit: int | None) -> RunReport:

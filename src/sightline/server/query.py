@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from sightline.analysis.rows import MetricRow, encode_row
 from sightline.server import exposition, health
+from sightline.server.alerts import alert_exposition
 from sightline.server.auth import Reader, ReaderOrIngest
 from sightline.server.bodies import PROFILE, ApiError
 from sightline.server.ingest import ModelName, columns_of
@@ -247,4 +248,5 @@ async def metrics(request: Request, key: Reader) -> Response:
         failing,
         state.counters.families(key.project),
     )
+    text += await run_in_threadpool(alert_exposition, state.store, key.project)
     return Response(text, media_type="text/plain; version=0.0.4; charset=utf-8")

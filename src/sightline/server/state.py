@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
+from sightline.alerts import Alerting
 from sightline.errors import IncompatibleProfilesError, InvalidInputError, NotFoundError
 from sightline.profile import Profile, Schema
 from sightline.scheduler import Scheduler
@@ -42,7 +43,7 @@ DEFAULT_RETENTION: dict[str, timedelta] = {
 class Settings:
     """How a collector runs. ``auth=False`` (local trials only) treats every request as an
     admin of ``default_project``. The scheduler runs every ``schedule_every`` (0: never),
-    on ``scheduler_client`` (a Dask client) when given."""
+    on ``scheduler_client`` (a Dask client) when given, then ``alerting``'s rules."""
 
     auth: bool = True
     limits: RequestLimits = field(default_factory=RequestLimits)
@@ -52,6 +53,7 @@ class Settings:
     default_project: str = "default"
     schedule_every: timedelta = timedelta(seconds=30)
     scheduler_client: Any = None
+    alerting: Alerting | None = None
 
 
 class State:
@@ -63,7 +65,9 @@ class State:
         self.store = store
         self.settings = settings
         self.keys = KeyCache(store)
-        self.scheduler = Scheduler(store, client=settings.scheduler_client)
+        self.scheduler = Scheduler(
+            store, client=settings.scheduler_client, alerts=settings.alerting
+        )
         self.counters = Counters()
         self._versions: dict[tuple[str, str, str], tuple[ModelVersion, float]] = {}
         self._references: dict[tuple[str, str, str], Profile] = {}

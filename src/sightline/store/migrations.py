@@ -18,7 +18,8 @@ LATENCY_COLUMNS = tuple(f"latency_b{i}" for i in range(15))
 
 @dataclass(frozen=True)
 class Migration:
-    """One step of the schema; ``version`` numbers are consecutive from 1."""
+    """One step of the schema; ``version`` numbers increase (each branch of work takes a
+    range, so some numbers are skipped)."""
 
     version: int
     statements: tuple[str, ...]
@@ -172,6 +173,42 @@ _SCHEDULER = (
         PRIMARY KEY (project, model, version, window_start, kind))""",
 )
 
+_ALERTS = (
+    """CREATE TABLE alert_groups (
+        project TEXT NOT NULL,
+        group_key TEXT NOT NULL,
+        state_json TEXT NOT NULL,
+        updated_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (project, group_key))""",
+    """CREATE TABLE alert_transitions (
+        project TEXT NOT NULL,
+        rule_id TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        state TEXT NOT NULL,
+        moved_at TIMESTAMP NOT NULL,
+        detail_json TEXT NOT NULL)""",
+    """CREATE TABLE alert_outbox (
+        project TEXT NOT NULL,
+        notification_id TEXT NOT NULL,
+        receiver TEXT NOT NULL,
+        body_json TEXT NOT NULL,
+        created_at TIMESTAMP NOT NULL,
+        attempts BIGINT NOT NULL,
+        next_attempt_at TIMESTAMP,
+        delivered_at TIMESTAMP,
+        last_error TEXT NOT NULL,
+        PRIMARY KEY (project, notification_id))""",
+    """CREATE TABLE alert_silences (
+        project TEXT NOT NULL,
+        silence_id TEXT NOT NULL,
+        matchers_json TEXT NOT NULL,
+        starts_at TIMESTAMP NOT NULL,
+        ends_at TIMESTAMP NOT NULL,
+        comment TEXT NOT NULL,
+        created_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (project, silence_id))""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, _INITIAL, _POSTGRES_INDEXES),
     Migration(2, _SCHEDULER),
@@ -233,6 +270,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, ("ALTER TABLE predictions ADD COLUMN probabilities TEXT",)),
     # The SHA-256 of the uploaded reference file, so that uploading it again is a no-op.
     Migration(13, ("ALTER TABLE model_versions ADD COLUMN reference_sha256 TEXT",)),
+    # Alerting: notification groups, every state transition with its rows, the outbox of
+    # notifications (stored before they are sent) and silences. Versions 9-19 are taken.
+    Migration(20, _ALERTS),
 )
 
 #: Columns a caller may insert into each table through ``Store.ingest``/``insert_rows``.
