@@ -19,7 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 _SPAN = re.compile(r"`(sightline [^`]+)`")
-_ROUTE = re.compile(r"`((?:GET|PUT|POST|DELETE)(?:, (?:GET|PUT|POST|DELETE))*) (/[^`\s]*)`")
+_ROUTE = re.compile(
+    r"`((?:GET|PUT|POST|DELETE)(?:, (?:GET|PUT|POST|DELETE))*) (/[^`\s?]*)(?:\?[^`\s]*)?`"
+)
 
 
 def _commands(text: str) -> list[str]:

@@ -1,20 +1,22 @@
 """``sightline alerts list|silence|rules`` against a running collector, and the alert
 flags of ``sightline serve`` (``--rules``, ``--external-url``, reload on ``SIGHUP``).
 
-The collector is named by ``--url``/``--key`` or ``$SIGHTLINE_URL``/``$SIGHTLINE_API_KEY``.
+The collector is named by ``--url``/``--key`` or ``$SIGHTLINE_URL``/``$SIGHTLINE_API_KEY``,
+and reached through :class:`sightline.Client`.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import logging
 import os
 import signal
 from typing import TYPE_CHECKING, Any
 
-from sightline.errors import InvalidInputError, SightlineError
+from sightline.cli.output import emit
+from sightline.cli.remote import add_remote, client_of
+from sightline.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from sightline.alerts import Alerting
@@ -68,75 +70,39 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     silence.add_argument("--comment", default="")
     verbs.add_parser("rules", help="the rules in force")
     for p in (listing, silence, verbs.choices["rules"]):
-        p.add_argument("--url", default=os.environ.get("SIGHTLINE_URL", "http://127.0.0.1:8000"))
-        p.add_argument("--key", default=os.environ.get("SIGHTLINE_API_KEY", ""))
+        add_remote(p)
+
+
+#: The columns of the ``alerts list`` table.
+_ALERT_TABLE = ("state", "severity", "rule", "model", "version", "column", "since", "summary")
 
 
 def run(args: argparse.Namespace) -> int:
     """Run one ``alerts`` verb."""
-    if args.alerts_command == "list":
-        params = {k: v for k, v in (("state", args.state), ("model", args.model)) if v}
-        alerts = call(args, "GET", "/api/v1/alerts", params=params)["alerts"]
-        print(json.dumps(alerts, indent=2) if args.json else alerts_table(alerts).rstrip())
-    elif args.alerts_command == "silence":
-        matchers = dict(_matcher(m) for m in args.matchers)
-        body = {"matchers": matchers, "duration": args.duration, "comment": args.comment}
-        made = call(args, "POST", "/api/v1/silences", body=body)
-        print(f"silence {made['id']} until {made['ends_at']}")
-    else:
-        print(json.dumps(call(args, "GET", "/api/v1/rules"), indent=2))
+    with client_of(args) as client:
+        if args.alerts_command == "list":
+            alerts = client.alerts(state=args.state, model=args.model)
+            if args.json:
+                print(json.dumps(alerts, indent=2))
+            else:
+                emit([_alert_line(a) for a in alerts], "table", "alerts", _ALERT_TABLE)
+        elif args.alerts_command == "silence":
+            matchers = dict(_matcher(m) for m in args.matchers)
+            made = client.silence(matchers, duration=args.duration, comment=args.comment)
+            print(f"silence {made['id']} until {made['ends_at']}")
+        else:
+            print(json.dumps(client.rules(), indent=2))
     return 0
 
 
-def call(
-    args: argparse.Namespace,
-    method: str,
-    path: str,
-    *,
-    params: dict[str, str] | None = None,
-    body: Any = None,
-) -> Any:
-    """One request to the collector; its JSON answer, or its error as a SightlineError.
-    (The one place that speaks HTTP here: ``sightline.Client`` can take its place.)"""
-    import httpx
-
-    headers = {"Authorization": f"Bearer {args.key}"} if args.key else {}
-    try:
-        answer = httpx.request(
-            method, args.url.rstrip("/") + path, params=params, json=body, headers=headers
-        )
-    except httpx.HTTPError as exc:
-        raise SightlineError(f"cannot reach the collector at {args.url}: {exc}") from None
-    if answer.is_error:
-        try:
-            message = answer.json().get("error", answer.text)
-        except ValueError:
-            message = answer.text
-        raise SightlineError(f"HTTP {answer.status_code}: {message}")
-    return answer.json()
-
-
-def alerts_table(alerts: list[dict[str, Any]]) -> str:
-    """The alerts as a rich table (plain text when not on a terminal)."""
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table("state", "severity", "rule", "model", "version", "column", "since", "summary")
-    for a in alerts:
-        since = a["resolved_at"] or a["fired_at"] or a["active_at"]
-        table.add_row(
-            a["state"],
-            a["severity"],
-            a["rule"],
-            a["model"],
-            a["version"],
-            a["labels"].get("column", ""),
-            since,
-            a["annotations"].get("summary", ""),
-        )
-    out = io.StringIO()
-    Console(file=out, width=160).print(table)
-    return out.getvalue()
+def _alert_line(alert: dict[str, Any]) -> dict[str, Any]:
+    """One row of the ``alerts list`` table."""
+    return {
+        **{name: alert[name] for name in ("state", "severity", "rule", "model", "version")},
+        "column": alert["labels"].get("column", ""),
+        "since": alert["resolved_at"] or alert["fired_at"] or alert["active_at"],
+        "summary": alert["annotations"].get("summary", ""),
+    }
 
 
 def _matcher(text: str) -> tuple[str, str]:
@@ -146,4 +112,4 @@ def _matcher(text: str) -> tuple[str, str]:
     return label, glob
 
 
-__all__ = ["add_parser", "add_serve_flags", "alerts_table", "call", "run", "serve_alerting"]
+__all__ = ["add_parser", "add_serve_flags", "run", "serve_alerting"]

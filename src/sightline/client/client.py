@@ -175,6 +175,29 @@ class Client:
         ).json()
         return overview
 
+    def alerts(self, *, state: str | None = None, model: str | None = None) -> list[dict[str, Any]]:
+        """The collector's alerts (``pending``, ``firing``, ``resolved``), newest first, with
+        their ``rule``, ``labels``, ``annotations``, times and ``evidence``."""
+        params = _params(state=state, model=model)
+        found: list[dict[str, Any]] = call(
+            self._http, "GET", "/api/v1/alerts", params=params
+        ).json()["alerts"]
+        return found
+
+    def rules(self) -> dict[str, Any]:
+        """The alert rules, receivers and SLOs in force (secrets left out)."""
+        in_force: dict[str, Any] = call(self._http, "GET", "/api/v1/rules").json()
+        return in_force
+
+    def silence(
+        self, matchers: Mapping[str, str], *, duration: str = "1h", comment: str = ""
+    ) -> dict[str, Any]:
+        """Mute the alerts whose labels match ``matchers`` (label: glob) for ``duration``;
+        the silence made (its ``id`` and ``ends_at``). Needs an admin key."""
+        body = {"matchers": dict(matchers), "duration": duration, "comment": comment}
+        made: dict[str, Any] = call(self._http, "POST", "/api/v1/silences", json=body).json()
+        return made
+
 
 def _path(model: str, version: str) -> str:
     return f"/api/v1/models/{model}/versions/{version}"
