@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from sightline._validate import finite_or_none
 from sightline.profile import Profile, Schema
 from sightline.sdk.columns import Columns
 from sightline.sdk.records import encode_records
@@ -168,6 +168,5 @@ def _cell(value: Any) -> Any:
     if isinstance(value, bool | str) or value is None:
         return value if not isinstance(value, str) else value[:10_000]
     if isinstance(value, int | float | np.integer | np.floating):
-        f = float(value)
-        return f if math.isfinite(f) else None
+        return finite_or_none(float(value))
     return str(value)[:10_000]
