@@ -111,7 +111,7 @@ def test_dask_local_cluster_merges_like_the_local_run(tmp_path: Path) -> None:
     local = bf.backfill(files, spec)
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster) as client,
     ):

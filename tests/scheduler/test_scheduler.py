@@ -343,7 +343,7 @@ def test_dask_local_cluster_gives_the_same_rows(tmp_path_factory: pytest.TempPat
         Scheduler(local).run_once(NOW)
         with (
             distributed.LocalCluster(
-                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
             ) as cluster,
             distributed.Client(cluster) as client,
         ):

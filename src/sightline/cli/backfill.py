@@ -40,7 +40,7 @@ def dask_client(address: str | None) -> Iterator[Any]:
     # distributed's constructors carry no annotations
     if address == "local":
         with (
-            LocalCluster(processes=True, dashboard_address=None) as cluster,  # type: ignore[no-untyped-call]
+            LocalCluster(processes=True, dashboard_address=":0") as cluster,  # type: ignore[no-untyped-call]
             Client(cluster) as client,  # type: ignore[no-untyped-call]
         ):
             yield client
