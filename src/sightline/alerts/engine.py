@@ -103,8 +103,7 @@ def evaluate_project(
             if fnmatchcase(model, slo.model):
                 rows += burn_rows(slo, model, inputs.counts(store, project, model, slo, now), now)
     before = snapshot_of(stored.alert_states(store, project), stored.alert_groups(store, project))
-    firing = {a.fingerprint for a in before.alerts.values() if a.state == "firing"}
-    candidates = inputs.candidates(rules, rows, firing)
+    candidates = inputs.candidates(rules, rows, before.alerts, now)
     mutes = [
         Silence(s.silence_id, s.matchers, s.starts_at, s.ends_at)
         for s in stored.silences(store, project)

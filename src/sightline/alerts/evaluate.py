@@ -239,10 +239,11 @@ def _holding(
 ) -> Alert:
     labels = labels_of(rule, row)
     notes = {k: render(v, row, labels) for k, v in rule.annotations.items()}
+    firing = fires_now(old, rule, now)
     if old is None or old.state == "resolved":
         old = Alert(rule.name, fp, labels, notes, "pending", now, now)
     alert = replace(old, annotations=notes, last_held=now)
-    if alert.state == "pending" and now - alert.active_at >= timedelta(seconds=rule.for_):
+    if firing:
         series = context.history.get((row.model, row.version, row.column, row.metric), ())
         related = [r for r in rows if (r.model, r.version) == (row.model, row.version)]
         moved = context.moved.get((row.model, row.version, row.column), ())
@@ -252,6 +253,22 @@ def _holding(
         proof = {**alert.evidence, **_latest(row)}
         alert = replace(alert, evidence=proof)
     return alert
+
+
+def fires_now(old: Alert | None, rule: Rule, now: datetime) -> bool:
+    """Whether the alert of ``rule`` (``old``: as it was before, if any) whose condition
+    holds at ``now`` fires at this evaluation: it was not firing, and the condition has held
+    for ``for`` (since it became pending; since now for a new one).
+
+    >>> from sightline.alerts.rules import Condition, Selector
+    >>> rule = Rule("r", Selector(metric="psi"), Condition("alert"), for_=300.0)
+    >>> fires_now(None, rule, datetime(2026, 1, 1))
+    False
+    """
+    if old is not None and old.state == "firing":
+        return False
+    since = old.active_at if old is not None and old.state == "pending" else now
+    return now - since >= timedelta(seconds=rule.for_)
 
 
 def _latest(row: MetricRow) -> dict[str, Any]:
@@ -331,6 +348,7 @@ __all__ = [
     "Transition",
     "evaluate",
     "fingerprint",
+    "fires_now",
     "labels_of",
     "render",
 ]

@@ -10,7 +10,7 @@ about to fire (older rows of their series, the bins that moved in their window).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 from typing import Any
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from sightline._time import window_of
-from sightline.alerts.evaluate import fingerprint, labels_of
+from sightline.alerts.evaluate import Alert, fingerprint, fires_now, labels_of
 from sightline.alerts.evidence import moved_bins, moved_items
 from sightline.alerts.rules import RuleSet, Slo
 from sightline.alerts.slo import Counts, budget_row, slow_count
@@ -93,9 +93,11 @@ def liveness(
     ]
 
 
-def candidates(rules: RuleSet, rows: Sequence[MetricRow], firing: set[str]) -> list[MetricRow]:
-    """The windowed rows whose condition holds for an alert not firing yet: the ones that
-    may fire now and need their evidence."""
+def candidates(
+    rules: RuleSet, rows: Sequence[MetricRow], before: Mapping[str, Alert], now: datetime
+) -> list[MetricRow]:
+    """The windowed rows that make an alert fire at ``now`` (``before``: the alerts by
+    fingerprint): the ones whose evidence is needed."""
     return [
         r
         for rule in rules.rules
@@ -103,7 +105,7 @@ def candidates(rules: RuleSet, rows: Sequence[MetricRow], firing: set[str]) -> l
         if r.window_start is not None
         and rule.match.matches(r)
         and rule.when.holds(r)
-        and fingerprint(labels_of(rule, r)) not in firing
+        and fires_now(before.get(fingerprint(labels_of(rule, r))), rule, now)
     ]
 
 
