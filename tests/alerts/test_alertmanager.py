@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -26,6 +25,7 @@ from sightline.alerts.engine import evaluate_project
 from sightline.alerts.notify import deliver
 from sightline.analysis.rows import MetricRow
 from sightline.store import open_store, utcnow
+from support.daemon import daemon
 from support.live import free_port
 from support.metric_rows import put_rows
 from support.receiver import Receiver, receiver
@@ -66,34 +66,25 @@ def alertmanager(tmp_path: Path) -> Iterator[tuple[str, Receiver]]:
             f"      - {{url: '{hook.url}', send_resolved: true}}\n"
         )
         port = free_port()
-        log = (tmp_path / "alertmanager.log").open("w")
-        process = subprocess.Popen(
-            [
-                binary,
-                f"--config.file={config}",
-                f"--storage.path={tmp_path / 'am-data'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-                "--cluster.listen-address=",  # no peers: no gossip port
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        args = [
+            binary,
+            f"--config.file={config}",
+            f"--storage.path={tmp_path / 'am-data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--cluster.listen-address=",  # no peers: no gossip port
+        ]
         url = f"http://127.0.0.1:{port}"
+        with daemon(args, tmp_path / "alertmanager.log") as process:
 
-        def ready() -> bool:
-            assert process.poll() is None, (tmp_path / "alertmanager.log").read_text()
-            try:
-                return httpx.get(f"{url}/-/ready", timeout=2).status_code == 200
-            except httpx.HTTPError:
-                return False
+            def ready() -> bool:
+                assert process.poll() is None, (tmp_path / "alertmanager.log").read_text()
+                try:
+                    return httpx.get(f"{url}/-/ready", timeout=2).status_code == 200
+                except httpx.HTTPError:
+                    return False
 
-        try:
             _wait("Alertmanager to start", ready)
             yield url, hook
-        finally:
-            process.terminate()
-            process.wait(timeout=20)
-            log.close()
 
 
 def test_alerts_reach_a_real_alertmanager_and_its_webhook(

@@ -7,7 +7,6 @@ Skips without ``/usr/bin/prometheus`` unless SIGHTLINE_REQUIRE_PROMETHEUS=1 (CI)
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -15,9 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from server.test_prometheus import Prometheus, _binary, insert, row, wait_until
+from server.test_prometheus import Prometheus, insert, row, running_prometheus, wait_until
 from sightline.store import utcnow
-from support.live import Collector, free_port
+from support.live import Collector
 
 RULE = """groups:
   - name: sightline
@@ -35,45 +34,8 @@ RULE = """groups:
 @pytest.fixture
 def alerting_prometheus(duckdb_collector: Collector, tmp_path: Path) -> Iterator[Prometheus]:
     """Prometheus scraping the collector every second, with :data:`RULE` loaded."""
-    binary = _binary()
-    key = duckdb_collector.store.create_key("default", "read")
-    (tmp_path / "rules.yml").write_text(RULE)
-    config = tmp_path / "prometheus.yml"
-    config.write_text(
-        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n"
-        f"rule_files: ['{tmp_path / 'rules.yml'}']\n"
-        "scrape_configs:\n  - job_name: sightline\n"
-        f"    authorization: {{type: Bearer, credentials: {key}}}\n"
-        f"    static_configs: [{{targets: ['{duckdb_collector.url.removeprefix('http://')}']}}]\n"
-    )
-    port = free_port()
-    log = (tmp_path / "prometheus.log").open("w")
-    process = subprocess.Popen(
-        [
-            binary,
-            f"--config.file={config}",
-            f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        live = Prometheus(f"http://127.0.0.1:{port}")
-
-        def up() -> bool:
-            assert process.poll() is None, (tmp_path / "prometheus.log").read_text()
-            try:
-                return live.values('up{job="sightline"}', ()) == {(): 1.0}
-            except (httpx.HTTPError, AssertionError):
-                return False
-
-        wait_until("Prometheus to scrape the collector", up)
+    with running_prometheus(duckdb_collector, tmp_path, RULE) as live:
         yield live
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
 
 
 def test_a_prometheus_alerting_rule_over_sightline_metric_alert_fires(
