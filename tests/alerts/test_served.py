@@ -79,6 +79,8 @@ def test_error_budgets_are_metric_rows_read_through_the_api(
     for r in rows.values():
         assert r["window_end"] == end.isoformat() + "Z" and r["n_cur"] == 210
         assert r["alert"] is True and r["lower"] == 0.0 and r["version"] == ""
+    metrics = collector.client().get("/metrics").text  # and /metrics exports it
+    assert 'column="availability",metric="error_budget_remaining"' in metrics
     # the stored row is what rules see: an alert on an overspent budget
     budget = parse_rules(
         "rules: [{name: budget, match: {metric: error_budget_remaining, column: '*'}, "
