@@ -42,7 +42,7 @@ WATCHED_FOR = 86400
 def counts(store: Store, project: str, model: str, slo: Slo, end: datetime) -> Counts:
     """The (bad, total) events of ``model`` for ``slo`` in the seconds before ``end``."""
 
-    def counts(seconds: int) -> tuple[float, float]:
+    def before_end(seconds: int) -> tuple[float, float]:
         n, errors, buckets = store.health_sums(
             project, model, end - timedelta(seconds=seconds), end
         )
@@ -51,7 +51,7 @@ def counts(store: Store, project: str, model: str, slo: Slo, end: datetime) -> C
         counted = np.asarray(buckets, dtype=float)
         return slow_count(counted, slo.threshold_ms), float(counted.sum())
 
-    return counts
+    return before_end
 
 
 def budgets(
@@ -87,7 +87,7 @@ def liveness(
             window_start=now - timedelta(seconds=timeout),
             window_end=now,
             n_cur=live.get(key, 0),
-            method=f"instances with a heartbeat in the last {timeout:g} s",
+            method=f"live instances: a heartbeat in the last {timeout:g} s",
         )
         for key in sorted(seen)
     ]
