@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from sightline.alerts.rules import Slo
-from sightline.alerts.slo import slo_rows, slow_count
+from sightline.alerts.slo import budget_row, burn_rows, slow_count
 from sightline.profile.dataset import LATENCY_BUCKETS_MS
 
 T0 = datetime(2026, 3, 1)
@@ -32,7 +32,9 @@ def _rows_at(bad: np.ndarray, minute: int) -> dict[str, object]:
         return float(bad[start:end].sum()), PER_MINUTE * (end - start)
 
     now = T0 + timedelta(minutes=end)
-    return {r.column: r for r in slo_rows(SLO, "churn", counts, now)}
+    window = (now - timedelta(minutes=1), now)
+    rows = [*burn_rows(SLO, "churn", counts, now), budget_row(SLO, "churn", counts, window)]
+    return {r.column: r for r in rows}
 
 
 def _pages(rows: dict[str, object]) -> bool:

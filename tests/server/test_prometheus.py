@@ -9,9 +9,9 @@ fails.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -30,6 +30,7 @@ from sightline.profile import Column, Schema
 from sightline.profile.dataset import LATENCY_BUCKETS_MS
 from sightline.sdk import Monitor
 from sightline.store import utcnow
+from support.daemon import daemon
 from support.live import Collector, free_port
 
 SCHEMA = Schema((Column("x"), Column("y", role="prediction")))
@@ -79,35 +80,36 @@ def wait_until(what: str, check: Callable[[], bool], seconds: float = 60.0) -> N
         time.sleep(0.2)
 
 
-@pytest.fixture
-def prometheus(duckdb_collector: Collector, tmp_path: Path) -> Iterator[Prometheus]:
-    """Prometheus scraping the collector's ``/metrics`` every second with a read key."""
+@contextlib.contextmanager
+def running_prometheus(
+    collector: Collector, tmp_path: Path, rules: str = ""
+) -> Iterator[Prometheus]:
+    """Prometheus scraping the collector's ``/metrics`` every second with a read key, and
+    evaluating the alerting ``rules`` (a rules file's YAML) every second when given."""
     binary = _binary()
-    key = duckdb_collector.store.create_key("default", "read")
-    target = duckdb_collector.url.removeprefix("http://")
+    key = collector.store.create_key("default", "read")
+    target = collector.url.removeprefix("http://")
     config = tmp_path / "prometheus.yml"
+    text = "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+    if rules:
+        (tmp_path / "rules.yml").write_text(rules)
+        text += f"  evaluation_interval: 1s\nrule_files: ['{tmp_path / 'rules.yml'}']\n"
     config.write_text(
-        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-        "scrape_configs:\n"
+        text + "scrape_configs:\n"
         "  - job_name: sightline\n"
         "    authorization:\n      type: Bearer\n"
         f"      credentials: {key}\n"
         f"    static_configs:\n      - targets: ['{target}']\n"
     )
     port = free_port()
-    log = (tmp_path / "prometheus.log").open("w")
-    process = subprocess.Popen(
-        [
-            binary,
-            f"--config.file={config}",
-            f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    live = Prometheus(f"http://127.0.0.1:{port}")
-    try:
+    args = [
+        binary,
+        f"--config.file={config}",
+        f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+    ]
+    with daemon(args, tmp_path / "prometheus.log") as process:
+        live = Prometheus(f"http://127.0.0.1:{port}")
 
         def scraped() -> bool:
             try:
@@ -120,14 +122,13 @@ def prometheus(duckdb_collector: Collector, tmp_path: Path) -> Iterator[Promethe
         wait_until("Prometheus to scrape the collector", scraped)
         assert process.poll() is None, (tmp_path / "prometheus.log").read_text()
         yield live
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=20)
-        log.close()
+
+
+@pytest.fixture
+def prometheus(duckdb_collector: Collector, tmp_path: Path) -> Iterator[Prometheus]:
+    """Prometheus scraping the collector's ``/metrics`` every second with a read key."""
+    with running_prometheus(duckdb_collector, tmp_path) as live:
+        yield live
 
 
 def row(model: str, column: str, metric: str, end: datetime, size: timedelta, **kw: Any) -> dict:

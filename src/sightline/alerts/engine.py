@@ -15,28 +15,22 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-
-from sightline.alerts.evaluate import Evaluation, Silence, evaluate, fingerprint, labels_of
+from sightline.alerts import inputs
+from sightline.alerts.evaluate import Evaluation, Silence, evaluate
+from sightline.alerts.inputs import HEARTBEAT_TIMEOUT
 from sightline.alerts.notify import bodies, deliver
 from sightline.alerts.records import alert_record, group_json, snapshot_of, transition_record
-from sightline.alerts.rules import RuleSet, Slo, default_rules, load_rules
-from sightline.alerts.slo import slo_rows, slow_count
-from sightline.analysis.rows import MetricRow
+from sightline.alerts.rules import RuleSet, default_rules, load_rules
+from sightline.alerts.slo import burn_rows
 from sightline.store import Store
 from sightline.store import alerts as stored
 
 log = logging.getLogger("sightline.alerts")
-
-#: How many windows of a series back the evidence looks for the onset.
-ONSET_WINDOWS = 200
 
 
 @dataclass
@@ -47,6 +41,7 @@ class Alerting:
     rules: RuleSet
     path: str | None = None
     external_url: str = ""
+    heartbeat_timeout: float = HEARTBEAT_TIMEOUT
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -76,28 +71,52 @@ class Alerting:
         results = []
         for project in stored.alert_projects(store):
             try:
-                results.append(evaluate_project(store, project, rules, now))
+                results.append(
+                    evaluate_project(
+                        store, project, rules, now, heartbeat_timeout=self.heartbeat_timeout
+                    )
+                )
             except Exception:  # one project's failure must not stop the others
                 log.exception("alert evaluation of project %s failed", project)
         deliver(store, rules, now)
         return results
 
 
-def evaluate_project(store: Store, project: str, rules: RuleSet, now: datetime) -> Evaluation:
-    """One evaluation of ``project`` at ``now``, saved with its notifications."""
+def evaluate_project(
+    store: Store,
+    project: str,
+    rules: RuleSet,
+    now: datetime,
+    *,
+    heartbeat_timeout: float = HEARTBEAT_TIMEOUT,
+) -> Evaluation:
+    """One evaluation of ``project`` at ``now``, saved with its notifications: the stored
+    rows (after the SLO budgets of the newest closed windows are stored), the SLO burn
+    rates and the live instances of every version that sent heartbeats in the last day."""
+    models = sorted({v.model for v in store.list_versions(project)})
+    budgets = inputs.budgets(store, project, models, rules, now)
+    stored.save_metric_rows(store, project, "slo", budgets, now)
     rows = list(store.newest_metric_rows(project))
-    for model in sorted({r.model for r in rows}):
+    rows += inputs.liveness(store, project, models, now, heartbeat_timeout)
+    for model in models:
         for slo in rules.slos:
             if fnmatchcase(model, slo.model):
-                rows += slo_rows(slo, model, _counts(store, project, model, slo, now), now)
+                rows += burn_rows(slo, model, inputs.counts(store, project, model, slo, now), now)
     before = snapshot_of(stored.alert_states(store, project), stored.alert_groups(store, project))
-    firing = {a.fingerprint for a in before.alerts.values() if a.state == "firing"}
-    history = _history(store, project, rules, rows, firing, now)
+    candidates = inputs.candidates(rules, rows, before.alerts, now)
     mutes = [
         Silence(s.silence_id, s.matchers, s.starts_at, s.ends_at)
         for s in stored.silences(store, project)
     ]
-    result = evaluate(rows, rules, before, now, silences=mutes, history=history)
+    result = evaluate(
+        rows,
+        rules,
+        before,
+        now,
+        silences=mutes,
+        history=inputs.history(store, project, candidates, rows, now),
+        moved=inputs.moved(store, project, candidates),
+    )
     stored.save_evaluation(store, project, record_of(project, result, rules, now), now)
     return result
 
@@ -119,52 +138,6 @@ def record_of(
         [transition_record(t) for t in result.transitions],
         outbox,
     )
-
-
-def _counts(store: Store, project: str, model: str, slo: Slo, now: datetime) -> Any:
-    def counts(seconds: int) -> tuple[float, float]:
-        n, errors, buckets = store.health_sums(
-            project, model, now - timedelta(seconds=seconds), now
-        )
-        if slo.kind == "availability":
-            return float(errors), float(n)
-        counted = np.asarray(buckets, dtype=float)
-        return slow_count(counted, slo.threshold_ms), float(counted.sum())
-
-    return counts
-
-
-def _history(
-    store: Store,
-    project: str,
-    rules: RuleSet,
-    rows: Sequence[MetricRow],
-    firing: set[str],
-    now: datetime,
-) -> dict[tuple[str, str, str, str], list[MetricRow]]:
-    """Older rows of the series about to fire (for the onset), one query per model and
-    metric."""
-    wanted = {
-        (r.model, r.metric)
-        for rule in rules.rules
-        for r in rows
-        if r.window_start is not None
-        and rule.match.matches(r)
-        and rule.when.holds(r)
-        and fingerprint(labels_of(rule, r)) not in firing
-    }
-    series: dict[tuple[str, str, str, str], list[MetricRow]] = {}
-    for model, metric in sorted(wanted):
-        window = store.model_settings(project, model).window
-        since = now - timedelta(seconds=window * ONSET_WINDOWS)
-        newest = max(
-            r.window_start
-            for r in rows
-            if (r.model, r.metric) == (model, metric) and isinstance(r.window_start, datetime)
-        )
-        for row in store.metric_rows(project, model, since=since, until=newest, metric=metric):
-            series.setdefault((model, row.version, row.column, metric), []).append(row)
-    return series
 
 
 __all__ = ["Alerting", "evaluate_project", "record_of"]

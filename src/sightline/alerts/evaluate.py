@@ -138,18 +138,29 @@ def evaluate(
     *,
     silences: Sequence[Silence] = (),
     history: Mapping[tuple[str, str, str, str], Sequence[MetricRow]] | None = None,
+    moved: Mapping[tuple[str, str, str], Sequence[Mapping[str, Any]]] | None = None,
 ) -> Evaluation:
     """The new states of every alert at ``now`` and the notifications then due.
 
     ``rows``: the newest row of each series; ``history``: older rows of a series by
-    (model, version, column, metric), oldest first, for the evidence's onset.
+    (model, version, column, metric), oldest first, for the evidence's onset; ``moved``:
+    the bins that moved most in the newest window of a (model, version, column).
     """
-    alerts, transitions = _step(rows, rules, previous.alerts, now, history or {})
+    context = Context(history or {}, moved or {})
+    alerts, transitions = _step(rows, rules, previous.alerts, now, context)
     live = [a for a in alerts.values() if not any(s.mutes(a, now) for s in silences)]
     groups, notes = _notify(live, rules, previous.groups, now)
     notified = {fp for g in groups.values() for fp, _ in g.sent}
     keep = {k: a for k, a in alerts.items() if a.state != "resolved" or a.fingerprint in notified}
     return Evaluation(Snapshot(keep, groups), tuple(transitions), tuple(notes))
+
+
+@dataclass(frozen=True)
+class Context:
+    """What evidence needs beyond the newest rows (see :func:`evaluate`)."""
+
+    history: Mapping[tuple[str, str, str, str], Sequence[MetricRow]]
+    moved: Mapping[tuple[str, str, str], Sequence[Mapping[str, Any]]]
 
 
 def labels_of(rule: Rule, row: MetricRow) -> dict[str, str]:
@@ -191,7 +202,7 @@ def _step(
     rules: RuleSet,
     before: Mapping[str, Alert],
     now: datetime,
-    history: Mapping[tuple[str, str, str, str], Sequence[MetricRow]],
+    context: Context,
 ) -> tuple[dict[str, Alert], list[Transition]]:
     held: dict[str, tuple[Rule, MetricRow]] = {}
     for rule in rules.rules:
@@ -206,7 +217,7 @@ def _step(
         new: Alert | None = None  # the rule is gone: its alerts go with it
         if fp in held:
             rule, row = held[fp]
-            new = _holding(old, rule, row, fp, now, rows, history)
+            new = _holding(old, rule, row, fp, now, rows, context)
         elif old is not None and old.rule in by_name:
             new = _failing(old, by_name[old.rule], now)
         if new is not None:
@@ -224,22 +235,40 @@ def _holding(
     fp: str,
     now: datetime,
     rows: Sequence[MetricRow],
-    history: Mapping[tuple[str, str, str, str], Sequence[MetricRow]],
+    context: Context,
 ) -> Alert:
     labels = labels_of(rule, row)
     notes = {k: render(v, row, labels) for k, v in rule.annotations.items()}
+    firing = fires_now(old, rule, now)
     if old is None or old.state == "resolved":
         old = Alert(rule.name, fp, labels, notes, "pending", now, now)
     alert = replace(old, annotations=notes, last_held=now)
-    if alert.state == "pending" and now - alert.active_at >= timedelta(seconds=rule.for_):
-        series = history.get((row.model, row.version, row.column, row.metric), ())
+    if firing:
+        series = context.history.get((row.model, row.version, row.column, row.metric), ())
         related = [r for r in rows if (r.model, r.version) == (row.model, row.version)]
-        proof = evidence_of(row, [*series, row], related)
+        moved = context.moved.get((row.model, row.version, row.column), ())
+        proof = evidence_of(row, [*series, row], related, moved=moved, holds=rule.when.holds)
         alert = replace(alert, state="firing", fired_at=now, evidence=proof)
     elif alert.state == "firing":
         proof = {**alert.evidence, **_latest(row)}
         alert = replace(alert, evidence=proof)
     return alert
+
+
+def fires_now(old: Alert | None, rule: Rule, now: datetime) -> bool:
+    """Whether the alert of ``rule`` (``old``: as it was before, if any) whose condition
+    holds at ``now`` fires at this evaluation: it was not firing, and the condition has held
+    for ``for`` (since it became pending; since now for a new one).
+
+    >>> from sightline.alerts.rules import Condition, Selector
+    >>> rule = Rule("r", Selector(metric="psi"), Condition("alert"), for_=300.0)
+    >>> fires_now(None, rule, datetime(2026, 1, 1))
+    False
+    """
+    if old is not None and old.state == "firing":
+        return False
+    since = old.active_at if old is not None and old.state == "pending" else now
+    return now - since >= timedelta(seconds=rule.for_)
 
 
 def _latest(row: MetricRow) -> dict[str, Any]:
@@ -319,6 +348,7 @@ __all__ = [
     "Transition",
     "evaluate",
     "fingerprint",
+    "fires_now",
     "labels_of",
     "render",
 ]

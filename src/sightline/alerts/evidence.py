@@ -1,4 +1,5 @@
-"""What an alert says about itself: the rows that caused it, the effect size, the onset.
+"""What an alert says about itself: the rows that caused it, the effect size, the onset,
+the bins or categories that moved most and the estimated performance of its window.
 
 >>> from datetime import datetime
 >>> rows = [MetricRow(metric="psi", value=v, upper=0.2, alert=v > 0.2, column="age",
@@ -11,10 +12,16 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sightline.analysis.rows import MetricRow, encode_row
+import numpy as np
+
+from sightline.analysis.rows import Distribution, MetricRow, encode_row
+from sightline.profile.column import CategoricalColumnProfile
+
+#: How many bins or categories the evidence lists.
+TOP_MOVED = 3
 
 
 def effect(row: MetricRow) -> float | None:
@@ -32,26 +39,85 @@ def effect(row: MetricRow) -> float | None:
     return row.value if math.isnan(row.upper) and math.isnan(row.lower) else 0.0
 
 
-def onset(series: Sequence[MetricRow]) -> MetricRow | None:
-    """The first row of the newest unbroken run of alerting rows of one series (ordered by
-    window), i.e. the first window where the series left its band; None if the newest row
-    does not alert."""
+def onset(
+    series: Sequence[MetricRow], holds: Callable[[MetricRow], bool] | None = None
+) -> MetricRow | None:
+    """The first row of the newest unbroken run of rows of one series (ordered by window)
+    that meet ``holds`` (the rule's condition; default: the row's own ``alert``), i.e. the
+    first window where the series left its band; None if the newest row does not."""
+    bad = holds or (lambda r: r.alert)
     first = None
     for row in reversed(series):
-        if not row.alert:
+        if not bad(row):
             break
         first = row
     return first
 
 
+def moved_bins(dist: Distribution, k: int = TOP_MOVED) -> list[dict[str, Any]]:
+    """The ``k`` bins or categories whose share changed most between the reference and the
+    window (largest absolute change first; unchanged ones left out).
+
+    >>> bins = ("< 30", "[30, 50)", ">= 50")
+    >>> d = Distribution("age", "numeric", bins, (.5, .3, .2), (.1, .3, .6))
+    >>> [(m["bin"], m["change"]) for m in moved_bins(d)]
+    [('< 30', -0.4), ('>= 50', 0.4)]
+    """
+    ref, cur = np.asarray(dist.reference, float), np.asarray(dist.current, float)
+    change = np.round(cur - ref, 12)
+    order = np.argsort(-np.abs(change), kind="stable")[:k]
+    return [
+        {
+            "bin": dist.labels[i],
+            "reference": float(ref[i]),
+            "current": float(cur[i]),
+            "change": float(change[i]),
+        }
+        for i in order
+        if change[i] != 0
+    ]
+
+
+def moved_items(
+    reference: CategoricalColumnProfile, current: CategoricalColumnProfile, k: int = TOP_MOVED
+) -> list[dict[str, Any]]:
+    """:func:`moved_bins` of a categorical column without a vocabulary: the shares of the
+    items its frequent-items sketches track (estimates: the sketches' error bounds apply)."""
+
+    def shares(p: CategoricalColumnProfile) -> dict[str, float]:
+        n = p.n_valid
+        return {item: est / n for item, est, _, _ in p.frequent.top()} if n else {}
+
+    ref, cur = shares(reference), shares(current)
+    labels = tuple(sorted(set(ref) | set(cur)))
+    dist = Distribution(
+        reference.name,
+        "categorical",
+        labels,
+        tuple(ref.get(x, 0.0) for x in labels),
+        tuple(cur.get(x, 0.0) for x in labels),
+    )
+    return moved_bins(dist, k)
+
+
 def evidence_of(
-    row: MetricRow, series: Sequence[MetricRow] = (), related: Sequence[MetricRow] = ()
+    row: MetricRow,
+    series: Sequence[MetricRow] = (),
+    related: Sequence[MetricRow] = (),
+    *,
+    moved: Sequence[Mapping[str, Any]] = (),
+    holds: Callable[[MetricRow], bool] | None = None,
 ) -> dict[str, Any]:
     """The evidence of an alert caused by ``row``: the row, its effect size, the onset from
-    its ``series``, and ``related`` rows of the same model and window (the estimated
-    performance, when an estimate exists)."""
-    start = onset(series)
-    impact = [encode_row(r) for r in related if r.metric.startswith("estimated_")]
+    its ``series`` (by the rule's condition ``holds``), the bins that ``moved`` most, and
+    the estimated performance (``estimated_*`` rows among ``related``) of its window with
+    each estimate's distance beyond its reference band."""
+    start = onset(series, holds)
+    impact = [
+        {**encode_row(r), "effect": effect(r)}
+        for r in related
+        if r.metric.startswith("estimated_") and r.window_start == row.window_start
+    ]
     return {
         "column": row.column,
         "metric": row.metric,
@@ -59,8 +125,9 @@ def evidence_of(
         "effect": effect(row),
         "rows": [encode_row(row)],
         "onset": encode_row(start)["window_start"] if start is not None else None,
+        "moved": [dict(m) for m in moved],
         "estimated_performance": impact,
     }
 
 
-__all__ = ["effect", "evidence_of", "onset"]
+__all__ = ["TOP_MOVED", "effect", "evidence_of", "moved_bins", "moved_items", "onset"]

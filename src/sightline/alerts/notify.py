@@ -179,10 +179,13 @@ def bodies(note: Notification, receiver: Receiver, rules: RuleSet) -> list[tuple
     if receiver.type == "webhook":
         return [(note.id, hook)]
     if receiver.type == "alertmanager":
+        # A firing alert holds until twice the repeat interval, over which it is sent
+        # again: Alertmanager resolves one that nobody renews (its resolve_timeout).
+        holds = _time(note.created_at + timedelta(seconds=2 * rules.route.repeat_interval))
         posted = [
             {k: a[k] for k in ("labels", "startsAt", "generatorURL")}
             | {"annotations": a["annotations"] | {"evidence": json.dumps(a["evidence"])}}
-            | ({"endsAt": a["endsAt"]} if a["status"] == "resolved" else {})
+            | {"endsAt": a["endsAt"] if a["status"] == "resolved" else holds}
             for a in hook["alerts"]
         ]
         return [(note.id, posted)]

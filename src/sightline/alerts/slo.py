@@ -15,9 +15,10 @@ ticket-3d     1        3 d          6 h
 ============  =======  ===========  ============
 
 Each tier is a metric row ``slo_burn`` (column ``<slo>/<tier>``, value the smaller of the
-two burn rates, ``upper`` the factor, ``alert`` when both exceed it), and the budget left
-over the SLO's period is a row ``error_budget_remaining`` (1: untouched, 0: spent, below 0:
-overspent), so rules select SLOs like any other series.
+two burn rates, ``upper`` the factor, ``alert`` when both exceed it), evaluated at each
+pass; the budget left over the SLO's period before the end of each closed window is a row
+``error_budget_remaining`` (1: untouched, 0: spent, below 0: overspent), which the
+collector stores with the other metric rows. Rules select SLOs like any other series.
 
 >>> burn_rate(bad=2, total=1000, objective=0.999)
 2.0
@@ -86,18 +87,15 @@ def slow_count(buckets: np.ndarray, threshold_ms: float) -> float:
     return float(np.sum(np.asarray(buckets, dtype=float) * above))
 
 
-def slo_rows(slo: Slo, model: str, counts: Counts, now: datetime) -> list[MetricRow]:
-    """The ``slo_burn`` row of each tier and the ``error_budget_remaining`` row of ``slo``
-    for ``model`` at ``now``; ``counts(seconds)`` gives the (bad, total) of a window."""
+def burn_rows(slo: Slo, model: str, counts: Counts, now: datetime) -> list[MetricRow]:
+    """The ``slo_burn`` row of each tier of ``slo`` for ``model`` at ``now``;
+    ``counts(seconds)`` gives the (bad, total) of the ``seconds`` before ``now``."""
     cache: dict[int, tuple[float, float]] = {}
 
     def rate(seconds: int) -> float:
         cache.setdefault(seconds, counts(seconds))
         return burn_rate(*cache[seconds], slo.objective)
 
-    method = f"{slo.kind} objective {slo.objective}"
-    if slo.kind == "latency":
-        method += f" within {slo.threshold_ms:g} ms"
     rows = []
     for tier in TIERS:
         long, short = rate(tier.long), rate(tier.short)
@@ -107,43 +105,58 @@ def slo_rows(slo: Slo, model: str, counts: Counts, now: datetime) -> list[Metric
                 value=min(long, short),
                 column=f"{slo.name}/{tier.name}",
                 model=model,
-                window_start=_ago(now, tier.long),
+                window_start=now - timedelta(seconds=tier.long),
                 window_end=now,
                 upper=tier.factor,
                 alert=long > tier.factor and short > tier.factor,
                 n_cur=int(cache[tier.long][1]),
-                method=f"burn rate over {tier.long} s and {tier.short} s, {method}",
+                method=f"burn rate over {tier.long} s and {tier.short} s, {_objective(slo)}",
             )
         )
-    period = int(slo.period)
-    bad, total = cache.setdefault(period, counts(period))
-    rows.append(
-        MetricRow(
-            metric="error_budget_remaining",
-            value=error_budget_remaining(bad, total, slo.objective),
-            column=slo.name,
-            model=model,
-            window_start=_ago(now, period),
-            window_end=now,
-            lower=0.0,
-            alert=error_budget_remaining(bad, total, slo.objective) < 0,
-            n_cur=int(total),
-            method=f"1 - burn rate over {period} s, {method}",
-        )
-    )
     return rows
 
 
-def _ago(now: datetime, seconds: int) -> datetime:
-    return now - timedelta(seconds=seconds)
+def budget_row(
+    slo: Slo, model: str, counts: Counts, window: tuple[datetime, datetime]
+) -> MetricRow:
+    """The ``error_budget_remaining`` row of ``slo`` for ``model`` in ``window`` (start,
+    end): the budget left over the SLO's period before the window's end, where
+    ``counts(seconds)`` gives the (bad, total) of the ``seconds`` before that end.
+
+    >>> w = (datetime(2026, 1, 1, 0, 59), datetime(2026, 1, 1, 1))
+    >>> slo = Slo("availability", "availability", 0.999)
+    >>> budget_row(slo, "churn", lambda s: (5.0, 10_000.0), w).value
+    0.5
+    """
+    period = int(slo.period)
+    bad, total = counts(period)
+    left = error_budget_remaining(bad, total, slo.objective)
+    return MetricRow(
+        metric="error_budget_remaining",
+        value=left,
+        column=slo.name,
+        model=model,
+        window_start=window[0],
+        window_end=window[1],
+        lower=0.0,
+        alert=left < 0,
+        n_cur=int(total),
+        method=f"1 - burn rate over the {period} s before window_end, {_objective(slo)}",
+    )
+
+
+def _objective(slo: Slo) -> str:
+    text = f"{slo.kind} objective {slo.objective}"
+    return text + f" within {slo.threshold_ms:g} ms" if slo.kind == "latency" else text
 
 
 __all__ = [
     "TIERS",
     "Counts",
     "Tier",
+    "budget_row",
     "burn_rate",
+    "burn_rows",
     "error_budget_remaining",
-    "slo_rows",
     "slow_count",
 ]

@@ -1,4 +1,5 @@
-"""What alerting keeps: alert states, notification groups, transitions, the outbox, silences.
+"""What alerting keeps: alert states, notification groups, transitions, the outbox,
+silences, and the metric rows it computes itself (the SLOs' budgets).
 
 Functions over a :class:`~sightline.store.base.Store` (same SQL on DuckDB and PostgreSQL).
 The alerting layer owns the meaning of the JSON it stores here; the store keeps it whole.
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from sightline.errors import NotFoundError
 
 if TYPE_CHECKING:
+    from sightline.analysis.rows import MetricRow
     from sightline.store.base import Store
 
 
@@ -145,6 +147,27 @@ def save_evaluation(store: Store, project: str, record: EvaluationRecord, now: d
             )
 
 
+def save_metric_rows(
+    store: Store, project: str, kind: str, rows: Sequence[MetricRow], computed_at: datetime
+) -> None:
+    """Store metric rows that alerting computes (``kind`` ``slo``: the SLOs' budgets) in
+    ``metric_rows``, replacing the rows of the same kind, series and window, in one
+    transaction (writing the same rows again changes nothing)."""
+    # Imported here: the row codec pulls in the analysis package (see ``base._metric_rows``).
+    from sightline.store.records import metric_record
+
+    if not rows:
+        return
+    with store._write() as tx:
+        for r in rows:
+            tx.execute(
+                "DELETE FROM metric_rows WHERE project = ? AND model = ? AND version = ? "
+                "AND window_start = ? AND column_name = ? AND metric = ? AND kind = ?",
+                (project, r.model, r.version, r.window_start, r.column, r.metric, kind),
+            )
+        tx.insert("metric_rows", metric_record(project, kind, rows, computed_at))
+
+
 def due_notifications(store: Store, now: datetime, limit: int = 100) -> list[OutboxEntry]:
     """Notifications not yet delivered whose next attempt is due, oldest first."""
     rows = store._read(
@@ -246,5 +269,6 @@ __all__ = [
     "mark_failed",
     "outbox",
     "save_evaluation",
+    "save_metric_rows",
     "silences",
 ]
