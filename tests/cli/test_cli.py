@@ -173,7 +173,7 @@ def test_report_in_windows(files, tmp_path) -> None:
 
 def test_demo_writes_the_example_report(tmp_path, capsys) -> None:
     out = tmp_path / "demo.html"
-    assert main(["demo", "-o", str(out)]) == 0
+    assert main(["demo", "--report", "-o", str(out)]) == 0
     assert str(out) in capsys.readouterr().out
     html = out.read_text(encoding="utf-8")
     for column in ("income", "purpose", "credit_score"):
