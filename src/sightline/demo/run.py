@@ -75,10 +75,10 @@ def run(options: Options) -> int:
         with Receiver(SECRET, _AlertLines()) as hook, Supervisor(where) as children:
             rules = where / "rules.yaml"
             rules.write_text(rules_yaml(hook.url, timeline), encoding="utf-8")
-            _start_collector(children, where, port, rules, timeline)
+            collector = _start_collector(children, where, port, rules, timeline)
             say(f"dashboard: {url}/")
             say(f"admin key: {admin}")
-            say(f"data and logs: {where}")
+            say(f"collector running (pid {collector}); data and logs in {where}")
             with Client(url, api_key=admin) as client:
                 _timeline(client, children, url, timeline, options, started)
     except (KeyboardInterrupt, _Stopped):
@@ -113,7 +113,8 @@ def _admin_key(where: Path) -> str:
 
 def _start_collector(
     children: Supervisor, where: Path, port: int, rules: Path, timeline: Timeline
-) -> None:
+) -> int:
+    """Start ``sightline serve`` and wait until it is ready; return its pid."""
     argv = [sys.executable, "-m", "sightline", "serve", "--data", str(where)]
     argv += ["--port", str(port), "--rules", str(rules), "--log-level", "warning"]
     argv += ["--schedule-every", str(timeline.schedule_every)]
@@ -127,7 +128,7 @@ def _start_collector(
             raise SightlineError(f"the collector did not start:\n{log[-2000:]}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                return
+                return collector.pid
         except httpx.TransportError:
             pass
         if time.monotonic() > deadline:
