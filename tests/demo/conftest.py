@@ -75,7 +75,9 @@ class DemoProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-            raise AssertionError(f"the demo did not stop in {timeout} s:\n{self.output()}")
+            raise AssertionError(
+                f"the demo did not stop in {timeout} s:\n{self.output()}"
+            ) from None
         finally:
             self._reader.join(timeout=10)
             assert self.proc.stdout is not None
