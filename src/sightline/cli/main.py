@@ -276,8 +276,13 @@ def _show(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     if not args.report:
-        from sightline.demo.run import Options, run
-
+        try:
+            from sightline.demo.run import Options, run
+        except ModuleNotFoundError as exc:
+            raise SightlineError(
+                f"the live demo runs a collector, which needs {exc.name}: "
+                "pip install 'sightline[server]' (or run sightline demo --report)"
+            ) from None
         return run(Options(args.fast, args.duration, args.port, args.data))
     from sightline.analysis import compare
     from sightline.examples import loan_data
