@@ -20,6 +20,7 @@ from sightline.cli.main import main
 from sightline.demo.data import DRIFTED, FEATURES, Phase, Stream, reference
 from sightline.demo.receiver import SECRET, Receiver
 from sightline.demo.supervisor import Supervisor
+from sightline.demo.timeline import FAST, NORMAL
 
 WINDOW = 450  # rows in a 5-second window of --fast: 3 instances at 30 predictions/s
 
@@ -59,6 +60,13 @@ def test_the_model_is_calibrated_until_the_concept_drifts() -> None:
         assert np.mean(np.maximum(p, 1 - p)) == pytest.approx(realized, abs=0.01)
     concept = Stream(3).draw(20_000, Phase(covariate=True, concept=True))
     assert np.mean(concept.prediction == concept.labels) < 0.3
+
+
+@pytest.mark.parametrize("timeline", [FAST, NORMAL])
+def test_the_timeline_leaves_the_killed_instance_out_of_a_whole_window(timeline) -> None:  # type: ignore[no-untyped-def]
+    assert timeline.restart_at - timeline.kill_at >= 2 * timeline.window
+    assert timeline.heartbeat_timeout < timeline.restart_at - timeline.kill_at
+    assert timeline.covariate_at < timeline.concept_at
 
 
 def test_the_webhook_takes_signed_notifications_only() -> None:

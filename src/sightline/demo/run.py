@@ -69,9 +69,9 @@ def run(options: Options) -> int:
     where.mkdir(parents=True, exist_ok=True)
     port = options.port or _free_port()
     url = f"http://127.0.0.1:{port}"
-    admin = _admin_key(where)
     previous = signal.signal(signal.SIGTERM, _terminated)
     try:
+        admin = _admin_key(where)
         with Receiver(SECRET, _AlertLines()) as hook, Supervisor(where) as children:
             rules = where / "rules.yaml"
             rules.write_text(rules_yaml(hook.url, timeline), encoding="utf-8")

@@ -71,7 +71,15 @@ class Supervisor:
 
     def stop_all(self, timeout: float = 15.0) -> None:
         """SIGTERM every child, the collector last; SIGKILL any still running after
-        ``timeout`` seconds."""
+        ``timeout`` seconds. A second Ctrl-C or SIGTERM meanwhile does not interrupt it."""
+        held = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            self._stop(timeout)
+        finally:
+            for signum, handler in held.items():
+                signal.signal(signum, handler)
+
+    def _stop(self, timeout: float) -> None:
         services = [name for name in self.children if name != "collector"]
         for group in (services, ["collector"]):
             running = [self.children[n] for n in group if n in self.children]

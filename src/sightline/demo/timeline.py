@@ -28,7 +28,7 @@ class Timeline:
     label_delay: float  # seconds between a prediction and its label
     covariate_at: float
     kill_at: float
-    restart_at: float
+    restart_at: float  # at least two windows after kill_at: one whole window lacks it
     concept_at: float
     progress_every: float  # seconds between progress lines
     group_wait: str  # the alert route's durations
@@ -73,7 +73,7 @@ NORMAL = Timeline(
     label_delay=20.0,
     covariate_at=75.0,
     kill_at=100.0,
-    restart_at=200.0,
+    restart_at=240.0,
     concept_at=140.0,
     progress_every=15.0,
     group_wait="10s",
