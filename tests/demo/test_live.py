@@ -31,11 +31,11 @@ class Seen:
     realized: float | None = None
     firing: float | None = None
     firing_rules: set[str] = field(default_factory=set)
-    live: list[int] = field(default_factory=list)
+    live: list[tuple[float, int]] = field(default_factory=list)  # (when, live_instances)
 
     def instance_came_back(self) -> bool:
         """live_instances was 3, then fewer, then 3 again."""
-        text = "".join("3" if n == 3 else "-" for n in self.live)
+        text = "".join("3" if n == 3 else "-" for _, n in self.live)
         return "3-" in text and "-3" in text[text.index("3-") :]
 
     def complete(self) -> bool:
@@ -44,7 +44,7 @@ class Seen:
 
 
 def _look(client: sightline.Client, seen: Seen, at: float) -> None:
-    seen.live.append(int(client.health(MODEL)["live_instances"]))
+    seen.live.append((round(at, 1), int(client.health(MODEL)["live_instances"])))
     rows = client.drift(MODEL).rows
     alerting = tuple(sorted(r.column for r in rows if r.column in FEATURES and r.alert))
     if seen.drift is None and alerting == tuple(sorted(DRIFTED)):
@@ -74,6 +74,7 @@ def fast_demo(start_demo, tmp_path_factory):  # type: ignore[no-untyped-def]
             _look(client, seen, demo.elapsed())
             time.sleep(1.0)
     code = demo.finish(DURATION + 30 - demo.elapsed())
+    print(f"seen (s after the start): {seen}")  # in the report of a failing test, and with -s
     return demo, seen, code
 
 
