@@ -183,9 +183,7 @@ def _timeline(
 
     for instance in range(1, INSTANCES + 1):
         start(instance)
-    say(
-        f"[    0 s] serving, {time.monotonic() - started:.0f} s after the start; the times count from here"
-    )
+    say(f"[    0 s] serving, {time.monotonic() - started:.0f} s after the start (times from here)")
     actions: dict[str, Callable[[], None]] = {
         "drift": lambda: None,  # the services read the phase from the clock
         "kill": lambda: children.kill(f"instance-{INSTANCES}"),
