@@ -176,9 +176,9 @@ def _timeline(
     t0 = time.time()
 
     def start(instance: int) -> None:
-        argv = [sys.executable, "-m", "sightline.demo.service", "--url", url, "--key", ingest]
+        argv = [sys.executable, "-m", "sightline.demo.service", "--url", url]
         argv += ["--instance", str(instance), "--t0", repr(t0)] + (["--fast"] * options.fast)
-        child = children.start(f"instance-{instance}", argv)
+        child = children.start(f"instance-{instance}", argv, {"SIGHTLINE_API_KEY": ingest})
         say(f"instance {instance} started (pid {child.pid})")
 
     for instance in range(1, INSTANCES + 1):

@@ -2,9 +2,9 @@
 and logs them through :class:`sightline.Monitor`, with latencies, a few errors and the true
 outcomes a little later (``log_labels``), as a real service would.
 
-Run by the demo as ``python -m sightline.demo.service --url URL --key KEY --instance N
---t0 EPOCH [--fast]``; it stops on SIGTERM or SIGINT (closing its monitor, which ships what
-it holds) and when the demo that started it is gone.
+Run by the demo as ``python -m sightline.demo.service --url URL --instance N --t0 EPOCH
+[--fast]`` with an ingest key in ``$SIGHTLINE_API_KEY``; it stops on SIGTERM or SIGINT
+(closing its monitor, which ships what it holds) and when the demo that started it is gone.
 
 >>> traffic = Traffic(instance=1, rate=20.0, label_delay=2.0, start=0.0)
 >>> len(traffic.due(1.0)), len(traffic.due(1.0))
@@ -121,7 +121,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one instance until SIGTERM/SIGINT."""
     parser = argparse.ArgumentParser(prog="python -m sightline.demo.service")
     parser.add_argument("--url", required=True)
-    parser.add_argument("--key", required=True, help="an ingest key")
     parser.add_argument("--instance", type=int, required=True)
     parser.add_argument("--t0", type=float, required=True, help="the timeline's start (epoch)")
     parser.add_argument("--fast", action="store_true")
@@ -130,7 +129,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _stop)
     timeline = FAST if args.fast else NORMAL
     monitor = Monitor(
-        MODEL, VERSION, url=args.url, api_key=args.key, window=timeline.window, ship_interval=1.0
+        MODEL,
+        VERSION,
+        url=args.url,
+        api_key=os.environ["SIGHTLINE_API_KEY"],  # not on the command line, which ps shows
+        window=timeline.window,
+        ship_interval=min(5.0, timeline.window / 5),  # a window's profile arrives in parts
     )
     traffic = Traffic(args.instance, RATE, timeline.label_delay, start=time.time())
     print(f"instance {args.instance} serving (pid {os.getpid()})", flush=True)

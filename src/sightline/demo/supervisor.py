@@ -47,8 +47,11 @@ class Supervisor:
     ) -> None:
         self.stop_all()
 
-    def start(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
-        """Start ``argv`` as child ``name`` (replacing a dead child of that name)."""
+    def start(
+        self, name: str, argv: list[str], env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        """Start ``argv`` as child ``name`` (replacing a dead child of that name), with
+        ``env`` added to the environment."""
         command = argv
         if sys.platform.startswith("linux"):
             command = [sys.executable, "-c", _GUARD, str(os.getpid()), *argv]
@@ -58,6 +61,7 @@ class Supervisor:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                env={**os.environ, **(env or {})},
                 start_new_session=True,
             )
         self.children[name] = child
