@@ -36,7 +36,9 @@ from sightline.demo.supervisor import Supervisor
 from sightline.demo.timeline import FAST, NORMAL, Timeline
 from sightline.errors import SightlineError
 
-#: The simulated services (model names); ``article-writer`` joins once [llm] lands.
+#: The simulated services, each with a progress line; ``article-writer`` (issue 13, [llm])
+#: joins once the collector takes text: its name here, its data and serving modules beside
+#: ``data`` and ``service``, its registration beside ``_register``.
 SERVICES = (data.MODEL,)
 _PRINT = threading.Lock()
 
@@ -69,7 +71,9 @@ def run(options: Options) -> int:
     where.mkdir(parents=True, exist_ok=True)
     port = options.port or _free_port()
     url = f"http://127.0.0.1:{port}"
-    previous = signal.signal(signal.SIGTERM, _terminated)
+    # Ctrl-C stops the demo even when it was started with SIGINT ignored (`demo &` in a script).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    previous_term = signal.signal(signal.SIGTERM, _terminated)
     try:
         admin = _admin_key(where)
         with Receiver(SECRET, _AlertLines()) as hook, Supervisor(where) as children:
@@ -84,7 +88,8 @@ def run(options: Options) -> int:
     except (KeyboardInterrupt, _Stopped):
         say("stopping")
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGTERM, previous_term)
     say("stopped: every process of the demo ended")
     return 0
 
@@ -199,7 +204,9 @@ def _timeline(
             actions[kind]()
         if elapsed >= next_line:
             next_line += timeline.progress_every
-            say(f"[{elapsed:5.0f} s] {snapshot(client, data.MODEL, timeline.window).line()}")
+            for model in SERVICES:
+                line = snapshot(client, model, timeline.window).line()
+                say(f"[{elapsed:5.0f} s] {model}: {line}")
         if children.children["collector"].poll() is not None:
             raise SightlineError("the collector stopped (see collector.log)")
         time.sleep(0.2)
