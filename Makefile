@@ -20,8 +20,9 @@ $(FLOORS)/.installed: pyproject.toml .ci/floors.txt
 	$(FLOORS)/bin/python -m pip install --quiet -e ".[dev]" -c .ci/floors.txt
 	touch $@
 
+# `make demo DEMO_ARGS=--fast` passes flags on (docs/demo.md).
 demo: $(STAMP)
-	$(BIN)/sightline demo
+	$(BIN)/sightline demo $(DEMO_ARGS)
 
 check: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks

@@ -1,4 +1,4 @@
-"""The command line: report, check exit codes, demo; errors are one line, no traceback."""
+"""The command line: report, check exit codes; errors are one line, no traceback."""
 
 from __future__ import annotations
 
@@ -169,12 +169,3 @@ def test_report_in_windows(files, tmp_path) -> None:
         == 0
     )
     assert out.stat().st_size > 0
-
-
-def test_demo_writes_the_example_report(tmp_path, capsys) -> None:
-    out = tmp_path / "demo.html"
-    assert main(["demo", "-o", str(out)]) == 0
-    assert str(out) in capsys.readouterr().out
-    html = out.read_text(encoding="utf-8")
-    for column in ("income", "purpose", "credit_score"):
-        assert column in html

@@ -30,6 +30,7 @@ LAYERS = {
     "report": 5,
     "server": 6,
     "cli": 7,
+    "demo": 7,
     "__main__": 8,
     "__init__": 8,
 }

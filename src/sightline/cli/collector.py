@@ -55,6 +55,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     serve.add_argument(
         "--dask", help="run scheduled jobs on this Dask scheduler ('local': a LocalCluster)"
     )
+    serve.add_argument(
+        "--heartbeat-timeout",
+        type=float,
+        default=120.0,
+        help="seconds without a heartbeat before an instance is not live (default 120)",
+    )
     alerts.add_serve_flags(serve)
 
     keys = sub.add_parser("keys", help="create, list and revoke API keys")
@@ -119,6 +125,7 @@ def serve(args: argparse.Namespace) -> int:
             settings = Settings(
                 auth=not args.no_auth,
                 schedule_every=timedelta(seconds=args.schedule_every),
+                heartbeat_timeout=timedelta(seconds=args.heartbeat_timeout),
                 scheduler_client=client,
                 alerting=alerts.serve_alerting(args),
             )

@@ -84,8 +84,24 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("profile", help="profile file")
     show.add_argument("--json", action="store_true", help="print the full summary as JSON")
 
-    demo = sub.add_parser("demo", help="write the report of a bundled example")
-    demo.add_argument("-o", "--output", default="sightline-report.html", help="HTML file to write")
+    demo = sub.add_parser(
+        "demo",
+        help="run a live demo: a collector, serving processes, drifts, alerts",
+        description="Start a collector on a fresh DuckDB data directory, register "
+        "credit-scoring, run three serving processes that log through the SDK, inject a "
+        "covariate then a concept drift, kill and restart an instance. Prints the dashboard's "
+        "address and an admin key, then progress. Ctrl-C stops every process it started.",
+    )
+    demo.add_argument("--fast", action="store_true", help="5-second windows: all within 90 s")
+    demo.add_argument("--duration", type=float, help="stop after this many seconds")
+    demo.add_argument("--port", type=int, help="the collector's port (default: a free one)")
+    demo.add_argument("--data", help="data directory (default: a new temporary directory)")
+    demo.add_argument(
+        "--report", action="store_true", help="write the static report of a bundled example"
+    )
+    demo.add_argument(
+        "-o", "--output", default="sightline-report.html", help="--report's HTML file"
+    )
     collector.add_parsers(sub)
     remote.add_parsers(sub)
     backfill.add_parser(sub)
@@ -259,6 +275,15 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    if not args.report:
+        try:
+            from sightline.demo.run import Options, run
+        except ModuleNotFoundError as exc:
+            raise SightlineError(
+                f"the live demo runs a collector, which needs {exc.name}: "
+                "pip install 'sightline[server]' (or run sightline demo --report)"
+            ) from None
+        return run(Options(args.fast, args.duration, args.port, args.data))
     from sightline.analysis import compare
     from sightline.examples import loan_data
 
