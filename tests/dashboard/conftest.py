@@ -11,13 +11,13 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from dashboard.browser import Tab
 from dashboard.seed import Seeded, seeded_collector
+
 
 def _chromium() -> str:
     found = shutil.which("chromium")

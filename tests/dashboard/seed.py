@@ -11,21 +11,21 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
+from conftest import running_collector
 from sightline.alerts import Alerting
 from sightline.client import Client
 from sightline.profile import Column, Schema
 from sightline.scheduler import Scheduler
 from sightline.sdk import Monitor
 from sightline.server.state import Settings
-from sightline.store import utcnow
+from sightline.store import Store, utcnow
 from support.live import Collector
-
-from conftest import running_collector
 
 #: A column name that is also HTML: every page must show it as text.
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -96,6 +96,32 @@ def _log(monitor: Monitor, rng: np.random.Generator, start: float, drifted: bool
     return ids
 
 
+def _past_heartbeats(store: Store, model: str, now: datetime, outage: timedelta) -> None:
+    """A heartbeat a minute for 30 days up to the seeded windows, written into the store
+    as the collector stores them, with ``outage`` missing 5 days ago (an instance down)."""
+    times = [now - timedelta(days=30) + timedelta(minutes=m) for m in range(30 * 24 * 60 - 15)]
+    down = (now - timedelta(days=5), now - timedelta(days=5) + outage)
+    times = [t for t in times if not down[0] <= t < down[1]]
+    n = len(times)
+    stamp = pa.timestamp("us")
+    store.insert_rows(
+        "heartbeats",
+        pa.table(
+            {
+                "project": ["default"] * n,
+                "model": [model] * n,
+                "version": ["1"] * n,
+                "instance": ["earlier-instance"] * n,
+                "host": ["seed"] * n,
+                "pid": pa.array([1] * n, pa.int64()),
+                "started_at": pa.array([times[0]] * n, stamp),
+                "ts": pa.array(times, stamp),
+                "dropped": pa.array([0] * n, pa.int64()),
+            }
+        ),
+    )
+
+
 @contextlib.contextmanager
 def seeded_collector(tmp_path: Path) -> Iterator[Seeded]:
     """A collector over DuckDB in ``tmp_path`` with two services' rows and a firing alert."""
@@ -108,6 +134,8 @@ def seeded_collector(tmp_path: Path) -> Iterator[Seeded]:
         read_key = store.create_key("default", "read")
         ingest_key = store.create_key("default", "ingest")
         rng = np.random.default_rng(7)
+        for model, outage in ((CREDIT, timedelta(hours=3)), (FRAUD, timedelta(0))):
+            _past_heartbeats(store, model, utcnow(), outage)
         with Client(collector.url, collector.admin_key) as client:
             for model in (CREDIT, FRAUD):
                 client.register(model, "1", schema=SCHEMA, reference=_data(6000, rng))
@@ -116,11 +144,18 @@ def seeded_collector(tmp_path: Path) -> Iterator[Seeded]:
         first = (now // 60 - WINDOWS) * 60
         for model in (CREDIT, FRAUD):
             with Monitor(
-                model, "1", url=collector.url, api_key=ingest_key, window=60,
-                spool_dir=tmp_path / f"spool-{model}", tick=0.1,
+                model,
+                "1",
+                url=collector.url,
+                api_key=ingest_key,
+                window=60,
+                spool_dir=tmp_path / f"spool-{model}",
+                tick=0.1,
             ) as monitor:
                 for w in range(WINDOWS):
-                    _log(monitor, rng, first + 60 * w, drifted=model == CREDIT and w >= WINDOWS // 2)
+                    _log(
+                        monitor, rng, first + 60 * w, drifted=model == CREDIT and w >= WINDOWS // 2
+                    )
                 monitor.flush(timeout=60)
         scheduler = Scheduler(store, alerts=alerting)
         for _ in range(3):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -73,9 +74,13 @@ def test_the_heatmap_marks_the_drifted_columns_only(tab: Tab, seeded: Seeded) ->
     tab.page.goto(tab.url + MODEL_PAGE)
     links = tab.page.locator("#column-links a")
     links.first.wait_for()
-    features = [c.name for c in SCHEMA.columns if c.role in ("feature", "prediction", "probability")]
+    features = [
+        c.name for c in SCHEMA.columns if c.role in ("feature", "prediction", "probability")
+    ]
     assert sorted(a.get_attribute("data-column") for a in links.all()) == sorted(features)
-    drifted = [a.get_attribute("data-column") for a in tab.page.locator("#column-links a.drifted").all()]
+    drifted = [
+        a.get_attribute("data-column") for a in tab.page.locator("#column-links a.drifted").all()
+    ]
     assert drifted == [DRIFTED]
     marked = tab.page.evaluate(
         "() => { const g = document.getElementById('chart-heatmap');"
@@ -168,3 +173,22 @@ def test_the_screenshots_of_the_readme(tab: Tab, seeded: Seeded) -> None:
     shutil.copy(overview, IMG_DIR / "dashboard-overview.png")
     shutil.copy(model, IMG_DIR / "dashboard-model.png")
     _no_errors(tab)
+
+
+def test_dark_theme_by_preference_and_by_the_toggle(browser: Any, seeded: Seeded) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, color_scheme="dark")
+    try:
+        tab = Tab(context.new_page(), seeded.collector.url)
+        tab.login(seeded.read_key)
+        tab.page.goto(tab.url + MODEL_PAGE)
+        tab.page.locator("#chart-heatmap .main-svg").first.wait_for()
+        background = "() => getComputedStyle(document.body).backgroundColor"
+        assert tab.page.evaluate(background) == "rgb(18, 22, 28)"
+        tab.shot("model-dark")
+        tab.page.locator("#theme-toggle").press("Enter")
+        assert tab.page.evaluate(background) == "rgb(255, 255, 255)"
+        tab.page.reload()  # the choice is kept
+        assert tab.page.evaluate(background) == "rgb(255, 255, 255)"
+        _no_errors(tab)
+    finally:
+        context.close()

@@ -90,6 +90,7 @@ def column_grid(
     project: str,
     model: str,
     version: str,
+    *,
     metrics: Sequence[str],
     columns: Sequence[str],
     since: datetime,
@@ -99,7 +100,8 @@ def column_grid(
     """The rows of ``metrics`` for ``columns`` in ``[since, until)``, in at most
     ``buckets`` time buckets of a round step per column; returns (step in seconds,
     cells)."""
-    step = _nice_step((as_utc(until) - as_utc(since)).total_seconds() / max(buckets, 1))
+    span = round((as_utc(until) - as_utc(since)).total_seconds())  # not 3600.002 s: 1 h
+    step = _nice_step(span / max(buckets, 1))
     if not metrics or not columns:
         return step, []
     bucket = f"floor(date_part('epoch', window_start) / {step})"

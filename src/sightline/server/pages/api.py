@@ -31,6 +31,7 @@ from sightline.server import health
 from sightline.server.auth import Reader
 from sightline.server.bodies import ApiError
 from sightline.server.ingest import ModelName
+from sightline.server.pages.cache import TtlCache
 from sightline.server.query import Since, Until, _range
 from sightline.server.schemas import NO_NUL
 from sightline.server.state import ERRORS, State, state_of
@@ -66,6 +67,9 @@ HISTORY = timedelta(days=400)
 OVERVIEW_SPAN = timedelta(days=1)
 #: Points of a series up to which windows are shown one by one (more: averaged in buckets).
 MAX_POINTS = 1500
+#: The 30-day health of each model, computed at most once a minute (it reads 30 days of
+#: heartbeats and moves slowly).
+MONTHLY = TtlCache(60.0)
 HEATMAP_BUCKETS = 60
 
 Column = Annotated[str, Query(min_length=1, max_length=200, pattern=NO_NUL)]
@@ -172,14 +176,17 @@ def _model_health(state: State, project: str, model: str, now: datetime) -> dict
         now=now,
         timeout=timeout,
     )
-    month = health.overview(
-        state.store,
-        project,
-        model,
-        since=now - timedelta(days=30),
-        until=now,
-        now=now,
-        timeout=timeout,
+    month = MONTHLY.get(
+        (id(state.store), project, model),
+        lambda: health.overview(
+            state.store,
+            project,
+            model,
+            since=now - timedelta(days=30),
+            until=now,
+            now=now,
+            timeout=timeout,
+        ),
     )
     live: dict[str, int] = {}
     for i in day["instances"]:
@@ -247,7 +254,7 @@ async def series(
 async def _windows(state: State, project: str, model: str, span: timedelta) -> int:
     """How many of the model's windows ``span`` holds (at least 1)."""
     found = await run_in_threadpool(state.store.model_settings, project, model)
-    return max(1, math.ceil(span.total_seconds() / found.window))
+    return max(1, round(span.total_seconds() / found.window))
 
 
 def _columns(rows: Sequence[MetricRow]) -> dict[str, list[Any]]:
@@ -292,11 +299,11 @@ async def heatmap(
             key.project,
             model,
             version,
-            metrics,
-            columns,
-            start,
-            end,
-            buckets,
+            metrics=metrics,
+            columns=columns,
+            since=start,
+            until=end,
+            buckets=buckets,
         )
         return step, cells, metrics
 
@@ -363,7 +370,9 @@ async def distribution(
     state = state_of(request)
     found = await state.version(key.project, model, version)
     if column not in {c["name"] for c in found.schema["columns"]}:
-        raise ApiError(404, f"model {model!r} version {version!r} has no column {column!r}", "column")
+        raise ApiError(
+            404, f"model {model!r} version {version!r} has no column {column!r}", "column"
+        )
     if found.reference is None:
         raise ApiError(404, f"model {model!r} version {version!r} has no reference yet", "version")
     reference = found.reference
@@ -377,15 +386,14 @@ async def distribution(
         ref = Profile.from_bytes(reference)
         out: dict[str, Any] = {
             "column": column,
+            "window_seconds": int(size.total_seconds()),
             "window_start": _iso(start),
             "window_end": _iso(start + size) if start is not None else None,
             "reference": _bins(ref, column),
             "window": None,
         }
         if start is not None:
-            payloads = state.store.window_profiles(
-                key.project, model, version, start, start + size
-            )
+            payloads = state.store.window_profiles(key.project, model, version, start, start + size)
             kept, _ = compatible([Profile.from_bytes(p) for p in payloads], ref)
             if kept:
                 out["window"] = _bins(merge_profiles(kept), column)

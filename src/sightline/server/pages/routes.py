@@ -109,7 +109,8 @@ async def login(request: Request) -> Response:
     key = await state.keys.lookup(token) if token else None
     if key is None or not key.allows("read"):
         message = (
-            "Enter an API key." if not token
+            "Enter an API key."
+            if not token
             else "This key cannot read: use a read or admin key."
             if key is not None
             else "Unknown or revoked key."

@@ -30,11 +30,11 @@ function silenceButton(alert) {
 function render(data) {
   document.getElementById("empty").hidden = data.alerts.length > 0;
   document.querySelector("#alerts tbody").replaceChildren(...data.alerts.map((a) => el("tr", { "data-state": a.state },
-    el("td", { class: "text" }, a.rule),
-    el("td", { class: "text" }, a.model ? el("a", { href: modelUrl(a.model, a.version || "") }, a.model) : "–"),
-    el("td", { class: "text" }, a.version || "–"),
-    el("td", { class: "text" }, a.severity || "–"),
-    el("td", { class: "text state-" + a.state }, a.state),
+    el("td", {}, a.rule),
+    el("td", {}, a.model ? el("a", { href: modelUrl(a.model, a.version || "") }, a.model) : "–"),
+    el("td", {}, a.version || "–"),
+    el("td", {}, a.severity || "–"),
+    el("td", { class: "state-" + a.state }, a.state),
     el("td", {}, time(a.fired_at || a.active_at)),
     el("td", {}, time(a.resolved_at)),
     el("td", { class: "wrap" }, evidence(a.evidence)),

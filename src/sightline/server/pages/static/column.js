@@ -8,6 +8,7 @@ const column = main.dataset.column;
 const until = new URLSearchParams(window.location.search).get("until");
 const base = "/api/v1/models/" + encodeURIComponent(model) + "/versions/" + encodeURIComponent(version);
 const QUALITY = ["missing_share", "inf_share", "out_of_range_share", "unseen_share", "type_violation_share", "constant"];
+const MAX_POINTS = 1500;
 let drawn = null;
 
 function labels(bins) {
@@ -43,7 +44,7 @@ function drawDistribution(data) {
   const ref = (data.reference || {}).quality || {};
   const win = (data.window || {}).quality || {};
   document.querySelector("#counts tbody").replaceChildren(...rows.map(([label, k]) => el("tr", {},
-    el("td", {}, label), el("td", {}, count(ref[k])), el("td", {}, count(win[k])))));
+    el("td", {}, label), el("td", { class: "num" }, count(ref[k])), el("td", { class: "num" }, count(win[k])))));
 }
 
 function drawStatistic(rows) {
@@ -74,13 +75,18 @@ function drawStatistic(rows) {
 
 async function load() {
   const span = rangeOf("24h");
-  const results = await Promise.allSettled([
-    api(base + "/distribution", { column, until }).then((d) => { drawn = d; drawDistribution(d); }),
-    api("/api/v1/models/" + encodeURIComponent(model) + "/metrics",
-      { version, column, max_points: 240, ...span }).then((d) => drawStatistic(d.rows)),
-  ]);
-  const failed = results.find((r) => r.status === "rejected");
-  showError(failed ? failed.reason : null);
+  try {
+    drawn = await api(base + "/distribution", { column, until });
+    drawDistribution(drawn);
+    // Window by window while there are few; else averaged into at most MAX_POINTS.
+    const windows = (Date.parse(span.until) - Date.parse(span.since)) / 1000 / drawn.window_seconds;
+    const rows = await api("/api/v1/models/" + encodeURIComponent(model) + "/metrics",
+      { version, column, max_points: windows > MAX_POINTS ? MAX_POINTS : undefined, ...span });
+    drawStatistic(rows.rows);
+    showError(null);
+  } catch (error) {
+    showError(error);
+  }
 }
 
 window.addEventListener("themechange", () => { if (drawn) drawDistribution(drawn); load(); });

@@ -53,6 +53,19 @@ function drawPerformance(s, c) {
   });
 }
 
+function shortTime(iso, step) {
+  const options = step >= 86400 ? { month: "short", day: "numeric" }
+    : { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" };
+  return new Date(iso).toLocaleString(undefined, options);
+}
+
+function bucketText(seconds) {
+  if (seconds % 86400 === 0) return seconds / 86400 + " d";
+  if (seconds % 3600 === 0) return seconds / 3600 + " h";
+  if (seconds % 60 === 0) return seconds / 60 + " min";
+  return seconds + " s";
+}
+
 function drawHeatmap(data) {
   lastHeatmap = data;
   const links = document.getElementById("column-links");
@@ -62,6 +75,8 @@ function drawHeatmap(data) {
     return;
   }
   const times = [...new Set(data.cells.map((c) => c.t))].sort();
+  // Buckets as categories labelled in the viewer's zone: one cell each, however few.
+  const labels = times.map((t) => shortTime(t, data.step_seconds));
   const row = new Map(data.columns.map((name, i) => [name, i]));
   const col = new Map(times.map((t, i) => [t, i]));
   const z = data.columns.map(() => times.map(() => null));
@@ -77,13 +92,13 @@ function drawHeatmap(data) {
       " (threshold " + num(cell.upper) + ")" + (cell.alert ? "<br>drifted" : "");
     if (cell.alert) {
       drifted.add(cell.column);
-      marks.x.push(cell.t);
+      marks.x.push(labels[j]);
       marks.y.push(i);
     }
   }
   const c = palette();
   const traces = [
-    { type: "heatmap", x: times, y: data.columns.map((_, i) => i), z, text, hoverinfo: "text+x",
+    { type: "heatmap", x: labels, y: data.columns.map((_, i) => i), z, text, hoverinfo: "text+x",
       zmin: 0, zmax: 2, colorscale: [[0, "#2a9d8f"], [0.5, "#e9c46a"], [1, "#c62828"]],
       colorbar: { title: { text: "÷ threshold" }, thickness: 12 }, xgap: 1, ygap: 1, name: "drift" },
     { type: "scatter", mode: "markers", x: marks.x, y: marks.y, name: "drifted", hoverinfo: "skip",
@@ -93,6 +108,7 @@ function drawHeatmap(data) {
   node.style.height = Math.max(260, 60 + 22 * data.columns.length) + "px";
   plot("chart-heatmap", traces, {
     margin: { l: 140, r: 20, t: 10, b: 40 },
+    xaxis: { type: "category", title: { text: "bucket start (" + bucketText(data.step_seconds) + " each)" } },
     yaxis: { tickmode: "array", tickvals: data.columns.map((_, i) => i), ticktext: data.columns.map(plotText), autorange: "reversed" },
     showlegend: false,
   }).then(() => {
@@ -131,8 +147,8 @@ function drawQuality(data) {
 function drawAlerts(data) {
   const mine = data.alerts.filter((a) => a.version === version || a.version === "");
   document.querySelector("#alerts tbody").replaceChildren(...(mine.length ? mine.map((a) => el("tr", {},
-    el("td", { class: "text" }, a.rule),
-    el("td", { class: "text state-" + a.state }, a.state),
+    el("td", {}, a.rule),
+    el("td", { class: "state-" + a.state }, a.state),
     el("td", {}, time(a.resolved_at || a.fired_at || a.active_at)),
     el("td", { class: "wrap" }, evidence(a.evidence)))) : [el("tr", {}, el("td", { class: "muted" }, "No alert for this version."))]));
 }

@@ -32,7 +32,7 @@ function compare(a, b) {
 }
 
 function cell(text, bad, extra = {}) {
-  return el("td", { class: bad ? "bad" : extra.class, title: extra.title }, text);
+  return el("td", { class: bad ? "bad num" : "num", title: extra.title }, text);
 }
 
 function performance(found, metric) {
@@ -58,17 +58,17 @@ function render(data) {
     const low = (v) => v !== null && v !== undefined && v < data.limits.uptime_percent;
     return el("tr", { "data-model": r.model, "data-version": r.version },
       el("td", {}, link),
-      el("td", { class: "text" }, r.version),
+      el("td", {}, r.version),
       cell(count(r.live_instances), r.live_instances === 0),
       cell(r.uptime_percent_24h === null ? "–" : r.uptime_percent_24h.toFixed(2) + " %", low(r.uptime_percent_24h)),
       cell(r.uptime_percent_30d === null ? "–" : r.uptime_percent_30d.toFixed(2) + " %", low(r.uptime_percent_30d)),
       cell(count(r.predictions), false),
-      el("td", { class: "text" }, r.versions_loaded.join(", ") || "–"),
+      el("td", {}, r.versions_loaded.join(", ") || "–"),
       cell(num(r.latency_ms.p50), slow(r.latency_ms.p50)),
       cell(num(r.latency_ms.p95), slow(r.latency_ms.p95)),
       cell(num(r.latency_ms.p99), slow(r.latency_ms.p99)),
       cell(percent(r.error_rate), r.error_rate !== null && r.error_rate > data.limits.error_rate),
-      el("td", { class: drifted.length ? "bad text drifted" : "text", title: drifted.join(", ") }, driftText),
+      el("td", { class: drifted.length ? "bad drifted" : "drifted", title: drifted.join(", ") }, driftText),
       performance(r.realized, r.performance_metric),
       performance(r.estimated, r.performance_metric && "estimated " + r.performance_metric),
       cell(count(r.firing_alerts), r.firing_alerts > 0),
