@@ -6,12 +6,14 @@ No browser here: these run wherever the collector's tests run.
 from __future__ import annotations
 
 from datetime import UTC, timedelta
+from pathlib import Path
 
 import httpx
 import numpy as np
 import pyarrow as pa
 import pytest
 
+from conftest import running_collector
 from sightline.analysis.columns import SchemaOptions
 from sightline.analysis.profiling import profile_data
 from sightline.analysis.rows import MetricRow
@@ -19,6 +21,7 @@ from sightline.profile import Profile, Schema
 from sightline.server.bodies import PROFILE
 from sightline.server.pages.middleware import CONTENT_SECURITY_POLICY, PAGE_HEADER
 from sightline.server.pages.session import COOKIE
+from sightline.server.state import Settings
 from sightline.store import utcnow
 from support.churn import BASE, SCHEMA
 from support.live import Collector
@@ -263,3 +266,12 @@ def test_the_distribution_is_the_profiles_bins(seeded: Collector) -> None:
     )
     missing = c.get(f"{BASE}/distribution", params={"column": "<b>nope</b>"})
     assert missing.status_code == 404 and missing.json()["field"] == "column"
+
+
+def test_without_auth_the_pages_need_no_login(tmp_path: Path) -> None:
+    settings = Settings(auth=False, schedule_every=timedelta(0))
+    with running_collector(str(tmp_path / "data"), settings=settings) as live:
+        page = httpx.get(f"{live.url}/", follow_redirects=False)
+        assert page.status_code == 200 and "Log out" not in page.text
+        assert 'data-scope="admin"' in page.text
+        assert httpx.get(f"{live.url}/api/v1/overview").json()["versions"] == []
