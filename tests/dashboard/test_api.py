@@ -223,17 +223,29 @@ def test_the_overview_answers_one_row_per_version(seeded: Collector) -> None:
 
 def test_series_heatmap_and_quality_of_the_model_page(seeded: Collector) -> None:
     c = seeded.client()
-    series = c.get(f"{BASE}/series").json()["series"]
+    assert c.get(f"{BASE}/series").json()["step_seconds"] == 300  # 24 h: 5-minute buckets
+    hour = {"since": (utcnow() - timedelta(hours=1)).isoformat()}
+    answer = c.get(f"{BASE}/series", params=hour).json()
+    assert answer["performance_metric"] == "accuracy" and answer["step_seconds"] == 60
+    series = answer["series"]
     assert series["throughput"]["value"] == [8.0, 9.0]
     assert series["latency_p95_ms"]["value"] == [20.0, 80.0]
     assert series["accuracy"]["lower"] == [0.85, 0.85]
-    heat = c.get(
-        f"{BASE}/heatmap", params={"since": (utcnow() - timedelta(hours=1)).isoformat()}
-    ).json()
+    assert series["estimated_accuracy"]["value"] == pytest.approx([0.88, 0.68])
+    heat = c.get(f"{BASE}/heatmap", params=hour).json()
     assert heat["columns"] == ["age", "city", "score"] and heat["metrics"] == ["jensen_shannon"]
     assert heat["step_seconds"] == 60
-    alerted = {(cell["column"], cell["alert"]) for cell in heat["cells"]}
+    cells = heat["cells"]
+    alerted = {
+        (heat["columns"][i], a) for i, a in zip(cells["column"], cells["alert"], strict=True)
+    }
     assert alerted == {("age", False), ("age", True), ("city", False), ("score", False)}
+    assert len(heat["times"]) == 2 and set(cells["time"]) == {0, 1}
+    month = c.get(
+        f"{BASE}/series", params={"since": (utcnow() - timedelta(days=30)).isoformat()}
+    ).json()
+    assert month["step_seconds"] == 10800  # 30 days in at most 400 round buckets: 3 h
+    assert month["series"]["throughput"]["value"] == [8.5]  # both windows in one bucket
     quality = c.get(f"{BASE}/quality").json()
     assert {(r["column"], r["metric"], r["alert"]) for r in quality["rows"]} == {
         ("age", "missing_share", False),

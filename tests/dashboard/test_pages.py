@@ -89,6 +89,10 @@ def test_the_heatmap_marks_the_drifted_columns_only(tab: Tab, seeded: Seeded) ->
     assert set(marked) == {DRIFTED}
     for chart in ("throughput", "latency", "errors", "performance"):
         assert tab.page.locator(f"#chart-{chart} .main-svg").count() > 0, chart
+    traces = tab.page.evaluate(
+        "() => document.getElementById('chart-performance').data.map(t => t.name)"
+    )
+    assert {"realized accuracy", "estimated accuracy", "label coverage"} <= set(traces)
     tab.page.locator("#alerts td.state-firing").first.wait_for()
     tab.page.locator(".ranges button[data-range='1h']").click()
     tab.page.wait_for_function("() => document.getElementById('range-text').textContent")

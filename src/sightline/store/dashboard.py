@@ -73,6 +73,17 @@ def alerted_columns(
     return found
 
 
+def bucket_step(span_seconds: float, points: int, window: int) -> int:
+    """Seconds per bucket so that ``span_seconds`` holds at most about ``points`` buckets:
+    the window's size while it does, else a round step (5 min, 30 min, 1 h, ...).
+
+    >>> bucket_step(3600.002, 60, 60), bucket_step(86400, 60, 60), bucket_step(600, 60, 60)
+    (60, 1800, 60)
+    """
+    per = round(span_seconds) / max(points, 1)  # 3600.002 s is 1 h
+    return window if per <= window else max(window, _nice_step(per))
+
+
 class Cell(NamedTuple):
     """One cell of a columns x windows grid: the bucket's largest value, its threshold, and
     whether any window of the bucket alerted."""
@@ -95,16 +106,13 @@ def column_grid(
     columns: Sequence[str],
     since: datetime,
     until: datetime,
-    buckets: int,
-) -> tuple[int, list[Cell]]:
-    """The rows of ``metrics`` for ``columns`` in ``[since, until)``, in at most
-    ``buckets`` time buckets of a round step per column; returns (step in seconds,
-    cells)."""
-    span = round((as_utc(until) - as_utc(since)).total_seconds())  # not 3600.002 s: 1 h
-    step = _nice_step(span / max(buckets, 1))
+    step: int,
+) -> list[Cell]:
+    """The rows of ``metrics`` for ``columns`` in ``[since, until)``, in time buckets of
+    ``step`` seconds, by column and bucket."""
     if not metrics or not columns:
-        return step, []
-    bucket = f"floor(date_part('epoch', window_start) / {step})"
+        return []
+    bucket = f"floor(date_part('epoch', window_start) / {int(step)})"
     rows = store._read(
         f"SELECT column_name, metric, min(window_start), max(value), max(upper_bound), "
         f"bool_or(alert) FROM metric_rows WHERE project = ? AND model = ? "
@@ -113,30 +121,83 @@ def column_grid(
         f"GROUP BY column_name, metric, {bucket} ORDER BY column_name, 3",
         (project, model, *metrics, *columns, as_utc(since), as_utc(until), version),
     )
-    return step, [Cell(c, m, t, _num(v), _num(u), bool(a)) for c, m, t, v, u, a in rows]
+    return [Cell(c, m, t, _num(v), _num(u), bool(a)) for c, m, t, v, u, a in rows]
+
+
+class Point(NamedTuple):
+    """One bucket of a model-level series: means of value and bounds, any alert."""
+
+    metric: str
+    bucket_start: datetime
+    value: float | None
+    lower: float | None
+    upper: float | None
+    alert: bool
+
+
+def model_series(
+    store: Store,
+    project: str,
+    model: str,
+    version: str,
+    *,
+    metrics: Sequence[str],
+    since: datetime,
+    until: datetime,
+    step: int,
+    column: str = "",
+) -> list[Point]:
+    """The rows of ``metrics`` of ``column`` (default: model-level) in ``[since, until)``,
+    averaged over buckets of ``step`` seconds (a window's own size: one row per window),
+    oldest first."""
+    if not metrics:
+        return []
+    bucket = f"floor(date_part('epoch', window_start) / {int(step)})"
+    rows = store._read(
+        "SELECT metric, min(window_start), avg(value), avg(lower_bound), avg(upper_bound), "
+        "bool_or(alert) FROM metric_rows WHERE project = ? AND model = ? "
+        f"AND metric IN ({_marks(metrics)}) AND column_name = ? AND window_start >= ? "
+        f"AND window_start < ? AND version = ? GROUP BY metric, {bucket} ORDER BY metric, 2",
+        (project, model, *metrics, column, as_utc(since), as_utc(until), version),
+    )
+    return [Point(m, t, _num(v), _num(lo), _num(up), bool(a)) for m, t, v, lo, up, a in rows]
 
 
 def newest_window(
-    store: Store, project: str, model: str, version: str, kind: str, before: datetime
+    store: Store, project: str, model: str, version: str, series: tuple[str, str], before: datetime
 ) -> datetime | None:
-    """The start of the newest window before ``before`` with rows of ``kind``."""
+    """The start of the newest window before ``before`` with a row of ``series``
+    (metric, column)."""
     rows = store._read(
         "SELECT max(window_start) FROM metric_rows WHERE project = ? AND model = ? "
-        "AND version = ? AND window_start < ? AND kind = ?",
-        (project, model, version, as_utc(before), kind),
+        "AND metric = ? AND column_name = ? AND window_start < ? AND version = ?",
+        (project, model, *series, as_utc(before), version),
     )
     return rows[0][0] if rows and rows[0][0] is not None else None
 
 
 def window_rows(
-    store: Store, project: str, model: str, version: str, kind: str, start: datetime
+    store: Store,
+    project: str,
+    model: str,
+    version: str,
+    *,
+    start: datetime,
+    metrics: Sequence[str] | None = None,
+    columns: Sequence[str],
 ) -> list[MetricRow]:
-    """The ``kind`` rows of the window starting at ``start``."""
+    """The rows of ``columns`` (and of ``metrics``, default all) of the window starting at
+    ``start``."""
+    if not columns or metrics == []:
+        return []
+    only = "" if metrics is None else f"AND metric IN ({_marks(metrics)}) "
     sql = (
-        f"SELECT {_ROW} FROM metric_rows WHERE project = ? AND model = ? AND version = ? "
-        "AND window_start = ? AND kind = ? ORDER BY column_name, metric"
+        f"SELECT {_ROW} FROM metric_rows WHERE project = ? AND model = ? {only}"
+        f"AND column_name IN ({_marks(columns)}) AND window_start = ? AND version = ? "
+        "ORDER BY column_name, metric"
     )
-    return _metric_rows(store._read(sql, (project, model, version, as_utc(start), kind)))
+    params = (project, model, *(metrics or ()), *columns, as_utc(start), version)
+    return _metric_rows(store._read(sql, params))
 
 
 def newest_profile_window(

@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from sightline.server.pages import api, routes
+from sightline.server.pages.cache import TtlCache
 from sightline.server.pages.middleware import PagesMiddleware
 from sightline.server.pages.session import Sessions
 
@@ -27,6 +28,7 @@ def install(app: FastAPI) -> None:
     """Serve the dashboard from ``app``: add it after the app's other middleware, so that
     a session stands for its key before the rate limits see the request."""
     app.state.sessions = Sessions()
+    app.state.monthly_health = TtlCache(api.MONTHLY_SECONDS)
     app.include_router(api.router)
     app.include_router(routes.router)
     app.mount("/static", StaticFiles(directory=routes.STATIC), name="static")

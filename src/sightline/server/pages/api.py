@@ -23,6 +23,8 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from sightline.alerts.records import alert_of
+from sightline.analysis.methods import ALL_METHODS
+from sightline.analysis.quality import QUALITY_METRICS
 from sightline.analysis.rows import MetricRow
 from sightline.profile import Profile, merge_profiles
 from sightline.profile.column import CategoricalColumnProfile, NumericColumnProfile
@@ -49,27 +51,30 @@ ERROR_RATE_LIMIT = 0.01
 UPTIME_LIMIT = 99.0
 #: Realized performance metrics, the first one a version has is the one shown.
 PERFORMANCE = ("accuracy", "roc_auc", "f1", "mae", "rmse")
-SERIES = (
+#: Realized and estimated performance metrics.
+PAIRS = (*PERFORMANCE, *(f"estimated_{m}" for m in PERFORMANCE))
+#: The model page's charts, besides the performance pair.
+CHARTED = (
     "throughput",
-    "predictions",
     "latency_p50_ms",
     "latency_p95_ms",
     "latency_p99_ms",
     "error_rate",
-    "label_coverage",
     "drift_share",
-    *PERFORMANCE,
-    *(f"estimated_{m}" for m in PERFORMANCE),
 )
+#: The statistics of drift rows (one per column and window).
+DRIFT_METRICS = sorted(ALL_METHODS)
+#: The columns that have quality rows (the scheduler profiles them).
+QUALITY_ROLES = ("feature", "prediction", "probability")
 #: How far back the column page looks for the newest window with profiles.
 HISTORY = timedelta(days=400)
 #: How far back the overview looks for each version's newest rows.
 OVERVIEW_SPAN = timedelta(days=1)
-#: Points of a series up to which windows are shown one by one (more: averaged in buckets).
-MAX_POINTS = 1500
-#: The 30-day health of each model, computed at most once a minute (it reads 30 days of
-#: heartbeats and moves slowly).
-MONTHLY = TtlCache(60.0)
+#: Points of a series at most: windows one by one, or averaged over round buckets.
+SERIES_POINTS = 400
+#: How long the 30-day health of a model is reused (it reads 30 days of heartbeats and
+#: moves slowly).
+MONTHLY_SECONDS = 60.0
 HEATMAP_BUCKETS = 60
 
 Column = Annotated[str, Query(min_length=1, max_length=200, pattern=NO_NUL)]
@@ -98,14 +103,16 @@ def _iso(moment: Any) -> str | None:
 @router.get("/overview", responses=ERRORS, summary="The service-health table of every version")
 async def overview(request: Request, key: Reader) -> dict[str, Any]:
     state = state_of(request)
-    return await run_in_threadpool(_overview, state, key.project, utcnow())
+    monthly: TtlCache = request.app.state.monthly_health
+    return await run_in_threadpool(_overview, state, monthly, key.project, utcnow())
 
 
-def _overview(state: State, project: str, now: datetime) -> dict[str, Any]:
+def _overview(state: State, monthly: TtlCache, project: str, now: datetime) -> dict[str, Any]:
     store = state.store
     versions = store.list_versions(project)
     models = sorted({v.model for v in versions})
-    newest = q.newest_model_rows(store, project, models, SERIES, now - OVERVIEW_SPAN)
+    wanted = ("drift_share", *PAIRS)
+    newest = q.newest_model_rows(store, project, models, wanted, now - OVERVIEW_SPAN)
     by_version: dict[tuple[str, str], dict[str, MetricRow]] = {}
     for r in newest:
         by_version.setdefault((r.model, str(r.version)), {})[r.metric] = r
@@ -117,7 +124,7 @@ def _overview(state: State, project: str, now: datetime) -> dict[str, Any]:
     drifted = q.alerted_columns(store, project, windows)  # type: ignore[arg-type]
     sums = store.health_by_version(project, now - OVERVIEW_SPAN, now)
     firing = _firing(store, project)
-    model_health = {m: _model_health(state, project, m, now) for m in models}
+    model_health = {m: _model_health(state, monthly, project, m, now) for m in models}
     out = []
     for v in versions:
         rows = by_version.get((v.model, v.version), {})
@@ -163,9 +170,12 @@ def _latency(buckets: Sequence[int]) -> dict[str, float | None]:
     }
 
 
-def _model_health(state: State, project: str, model: str, now: datetime) -> dict[str, Any]:
-    """A model's instances (by version) and uptime over 24 h and 30 days, from
-    :func:`sightline.server.health.overview` (what ``/models/{model}/health`` answers)."""
+def _model_health(
+    state: State, monthly: TtlCache, project: str, model: str, now: datetime
+) -> dict[str, Any]:
+    """A model's instances (by version) and uptime over 24 h and 30 days (from ``monthly``
+    while fresh), from :func:`sightline.server.health.overview` (what
+    ``/models/{model}/health`` answers)."""
     timeout = state.settings.heartbeat_timeout
     day = health.overview(
         state.store,
@@ -176,8 +186,8 @@ def _model_health(state: State, project: str, model: str, now: datetime) -> dict
         now=now,
         timeout=timeout,
     )
-    month = MONTHLY.get(
-        (id(state.store), project, model),
+    month = monthly.get(
+        (project, model),
         lambda: health.overview(
             state.store,
             project,
@@ -227,46 +237,65 @@ async def series(
 ) -> dict[str, Any]:
     state = state_of(request)
     start, end = _range(since, until)
-    await state.version(key.project, model, version)
-    windows = await _windows(state, key.project, model, end - start)
-    points = None if windows <= MAX_POINTS else MAX_POINTS
+    found = await state.version(key.project, model, version)
+    target = [c["name"] for c in found.schema["columns"] if c.get("role") == "target"]
+    step = await _step(state, key.project, model, end - start, SERIES_POINTS)
 
-    def read() -> dict[str, Any]:
-        found: dict[str, Any] = {}
-        for metric in SERIES:
-            rows = state.store.metric_rows(
+    def read() -> tuple[str | None, list[q.Point]]:
+        newest = q.newest_model_rows(state.store, key.project, [model], PAIRS, start)
+        found = {r.metric for r in newest if str(r.version) == version}
+        perf = next((m for m in PERFORMANCE if m in found or f"estimated_{m}" in found), None)
+        wanted = [*CHARTED, *((perf, f"estimated_{perf}") if perf else ())]
+        points = q.model_series(
+            state.store,
+            key.project,
+            model,
+            version,
+            metrics=wanted,
+            since=start,
+            until=end,
+            step=step,
+        )
+        if target:  # the label coverage is a row of the target column
+            points += q.model_series(
+                state.store,
                 key.project,
                 model,
+                version,
+                metrics=["label_coverage"],
                 since=start,
                 until=end,
-                version=version,
-                column="",
-                metric=metric,
-                max_points=points,
+                step=step,
+                column=target[0],
             )
-            if rows:
-                found[metric] = _columns(rows)
-        return found
+        return perf, points
 
-    return {"since": _iso(start), "until": _iso(end), "series": await run_in_threadpool(read)}
-
-
-async def _windows(state: State, project: str, model: str, span: timedelta) -> int:
-    """How many of the model's windows ``span`` holds (at least 1)."""
-    found = await run_in_threadpool(state.store.model_settings, project, model)
-    return max(1, round(span.total_seconds() / found.window))
-
-
-def _columns(rows: Sequence[MetricRow]) -> dict[str, list[Any]]:
-    """A series as parallel arrays: ``t`` (window starts), ``value``, ``lower``, ``upper``,
-    ``alert``."""
+    perf, points = await run_in_threadpool(read)
+    charts: dict[str, dict[str, list[Any]]] = {}
+    for p in points:
+        one = charts.setdefault(
+            p.metric, {k: [] for k in ("t", "value", "lower", "upper", "alert")}
+        )
+        for name, value in zip(
+            ("t", "value", "lower", "upper", "alert"),
+            (_iso(p.bucket_start), p.value, p.lower, p.upper, p.alert),
+            strict=True,
+        ):
+            one[name].append(value)
     return {
-        "t": [_iso(r.window_start) for r in rows],
-        "value": [_num(r.value) for r in rows],
-        "lower": [_num(r.lower) for r in rows],
-        "upper": [_num(r.upper) for r in rows],
-        "alert": [bool(r.alert) for r in rows],
+        "since": _iso(start),
+        "until": _iso(end),
+        "step_seconds": step,
+        "performance_metric": perf,
+        "series": charts,
     }
+
+
+async def _step(state: State, project: str, model: str, span: timedelta, points: int) -> int:
+    """Seconds per bucket of a series of at most ``points`` over ``span``: the model's
+    window, or a round step."""
+    found = await run_in_threadpool(state.store.model_settings, project, model)
+    return q.bucket_step(span.total_seconds(), points, found.window)
 
 
 @router.get(
@@ -286,46 +315,41 @@ async def heatmap(
     start, end = _range(since, until)
     found = await state.version(key.project, model, version)
     columns = [c["name"] for c in found.schema["columns"]]
-    buckets = min(HEATMAP_BUCKETS, await _windows(state, key.project, model, end - start))
+    step = await _step(state, key.project, model, end - start, HEATMAP_BUCKETS)
 
-    def read() -> tuple[int, list[q.Cell], list[str]]:
-        newest = q.newest_window(state.store, key.project, model, version, "drift", end)
-        if newest is None:
-            return 0, [], []
-        rows = q.window_rows(state.store, key.project, model, version, "drift", newest)
-        metrics = sorted({r.metric for r in rows if r.column})
-        step, cells = q.column_grid(
+    def read() -> list[q.Cell]:
+        return q.column_grid(
             state.store,
             key.project,
             model,
             version,
-            metrics=metrics,
+            metrics=DRIFT_METRICS,
             columns=columns,
             since=start,
             until=end,
-            buckets=buckets,
+            step=step,
         )
-        return step, cells, metrics
 
-    step, cells, metrics = await run_in_threadpool(read)
-    shown = [c for c in columns if any(cell.column == c for cell in cells)]
+    cells = await run_in_threadpool(read)
+    metrics = sorted({c.metric for c in cells})
+    shown = [c for c in columns if c in {cell.column for cell in cells}]
+    times = sorted({cell.bucket_start for cell in cells})
+    row, col = {c: i for i, c in enumerate(shown)}, {t: j for j, t in enumerate(times)}
     return {
         "since": _iso(start),
         "until": _iso(end),
         "step_seconds": step,
         "metrics": metrics,
         "columns": shown,
-        "cells": [
-            {
-                "column": c.column,
-                "metric": c.metric,
-                "t": _iso(c.bucket_start),
-                "value": c.value if c.value is None or math.isfinite(c.value) else None,
-                "upper": c.upper if c.upper is None or math.isfinite(c.upper) else None,
-                "alert": c.alert,
-            }
-            for c in cells
-        ],
+        "times": [_iso(t) for t in times],
+        "cells": {
+            "column": [row[c.column] for c in cells],
+            "time": [col[c.bucket_start] for c in cells],
+            "metric": [metrics.index(c.metric) for c in cells],
+            "value": [_num(c.value) for c in cells],
+            "upper": [_num(c.upper) for c in cells],
+            "alert": [c.alert for c in cells],
+        },
     }
 
 
@@ -339,13 +363,27 @@ async def quality(
 ) -> dict[str, Any]:
     state = state_of(request)
     end = _range(None, until)[1]
-    await state.version(key.project, model, version)
+    found = await state.version(key.project, model, version)
+    columns = [c["name"] for c in found.schema["columns"] if c.get("role") in QUALITY_ROLES]
 
     def read() -> tuple[datetime | None, list[MetricRow]]:
-        newest = q.newest_window(state.store, key.project, model, version, "quality", end)
+        if not columns:
+            return None, []
+        store = state.store
+        series = ("missing_share", columns[0])  # every profiled column has one
+        newest = q.newest_window(store, key.project, model, version, series, end)
         if newest is None:
             return None, []
-        return newest, q.window_rows(state.store, key.project, model, version, "quality", newest)
+        rows = q.window_rows(
+            store,
+            key.project,
+            model,
+            version,
+            start=newest,
+            metrics=QUALITY_METRICS,
+            columns=columns,
+        )
+        return newest, rows
 
     newest, rows = await run_in_threadpool(read)
     return {

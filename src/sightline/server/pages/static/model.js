@@ -28,7 +28,7 @@ function drawSeries(data) {
 }
 
 function drawPerformance(s, c) {
-  const metric = ["accuracy", "roc_auc", "f1", "mae", "rmse"].find((m) => s[m] || s["estimated_" + m]);
+  const metric = lastSeries.performance_metric;
   if (!metric) {
     emptyChart("chart-performance", "No performance rows yet (they need predictions with scores or labels).");
     return;
@@ -74,24 +74,25 @@ function drawHeatmap(data) {
     links.replaceChildren();
     return;
   }
-  const times = [...new Set(data.cells.map((c) => c.t))].sort();
+  const times = data.times;
   // Buckets as categories labelled in the viewer's zone: one cell each, however few.
   const labels = times.map((t) => shortTime(t, data.step_seconds));
-  const row = new Map(data.columns.map((name, i) => [name, i]));
-  const col = new Map(times.map((t, i) => [t, i]));
   const z = data.columns.map(() => times.map(() => null));
   const text = data.columns.map(() => times.map(() => ""));
   const drifted = new Set();
   const marks = { x: [], y: [] };
-  for (const cell of data.cells) {
-    const i = row.get(cell.column);
-    const j = col.get(cell.t);
-    const ratio = cell.value !== null && cell.upper ? cell.value / cell.upper : cell.value;
-    z[i][j] = ratio;
-    text[i][j] = plotText(cell.column) + "<br>" + plotText(cell.metric) + " " + num(cell.value) +
-      " (threshold " + num(cell.upper) + ")" + (cell.alert ? "<br>drifted" : "");
-    if (cell.alert) {
-      drifted.add(cell.column);
+  const cells = data.cells;
+  for (let k = 0; k < cells.column.length; k++) {
+    const i = cells.column[k];
+    const j = cells.time[k];
+    const value = cells.value[k];
+    const upper = cells.upper[k];
+    const name = data.columns[i];
+    z[i][j] = value !== null && upper ? value / upper : value;
+    text[i][j] = plotText(name) + "<br>" + plotText(data.metrics[cells.metric[k]]) + " " + num(value) +
+      " (threshold " + num(upper) + ")" + (cells.alert[k] ? "<br>drifted" : "");
+    if (cells.alert[k]) {
+      drifted.add(name);
       marks.x.push(labels[j]);
       marks.y.push(i);
     }
