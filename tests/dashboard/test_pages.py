@@ -170,6 +170,10 @@ def test_the_screenshots_of_the_readme(tab: Tab, seeded: Seeded) -> None:
     overview = tab.shot("readme-overview")
     tab.page.goto(tab.url + MODEL_PAGE)
     tab.page.locator("#chart-heatmap .main-svg").first.wait_for()
+    tab.page.locator(".ranges button[data-range='1h']").click()  # the seeded 10 minutes
+    tab.page.wait_for_function(
+        "() => document.getElementById('chart-heatmap').data[0].x.length > 4"
+    )
     tab.page.locator("#alerts td.state-firing").first.wait_for()
     model = tab.shot("readme-model")
     assert overview.stat().st_size > 10_000 and model.stat().st_size > 10_000

@@ -22,7 +22,10 @@ function drawSeries(data) {
     latency.push(level(latency[0].x, 50, "objective 50 ms", c.muted));
     plot("chart-latency", latency, { yaxis: { rangemode: "tozero" } });
   } else emptyChart("chart-latency", "No latency recorded in this range.");
-  if (s.error_rate) plot("chart-errors", [line(s.error_rate, "error rate", c.bad)], { showlegend: false, yaxis: { tickformat: ".1%", rangemode: "tozero" } });
+  if (s.error_rate) {
+    const top = Math.max(0.01, 1.2 * Math.max(...s.error_rate.value.filter((v) => v !== null)));
+    plot("chart-errors", [line(s.error_rate, "error rate", c.bad)], { showlegend: false, yaxis: { tickformat: ".1%", range: [0, top] } });
+  }
   else emptyChart("chart-errors", "No errors recorded in this range.");
   drawPerformance(s, c);
 }
