@@ -30,7 +30,7 @@ from sightline.errors import (
     SightlineError,
     StoreError,
 )
-from sightline.server import alerts, ingest, keys, model_settings, query
+from sightline.server import alerts, ingest, keys, model_settings, pages, query
 from sightline.server.bodies import ApiError
 from sightline.server.limits import LimitsMiddleware, LimitStats
 from sightline.server.schemas import ErrorBody
@@ -139,6 +139,7 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
         client_key=state.keys.verified_id,
         stats=app.state.limit_stats,
     )
+    pages.install(app)  # the dashboard: its middleware goes outside the limits
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -1,0 +1,467 @@
+"""The JSON endpoints the dashboard reads (they accept ``Authorization: Bearer`` too).
+
+- ``/api/v1/overview``: one row per model version, the service-health table.
+- ``.../versions/{version}/series``: the model-level series of the model page.
+- ``.../versions/{version}/heatmap``: drift, columns x time buckets.
+- ``.../versions/{version}/quality``: the newest window's data-quality rows.
+- ``.../versions/{version}/distribution``: one column's reference and window bins, from
+  the reference profile and the window's merged profiles.
+
+The rest of the pages' data comes from the API's own routes: ``/models/{model}/metrics``
+(a column's statistic over time), ``/alerts`` and ``/silences``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from sightline.alerts.records import alert_of
+from sightline.analysis.methods import ALL_METHODS
+from sightline.analysis.quality import QUALITY_METRICS
+from sightline.analysis.rows import MetricRow
+from sightline.profile import Profile, merge_profiles
+from sightline.profile.column import CategoricalColumnProfile, NumericColumnProfile
+from sightline.scheduler.jobs import bucket_quantile, compatible
+from sightline.server import health
+from sightline.server.auth import Reader
+from sightline.server.bodies import ApiError
+from sightline.server.ingest import ModelName
+from sightline.server.pages.cache import TtlCache
+from sightline.server.query import Since, Until, _range
+from sightline.server.schemas import NO_NUL
+from sightline.server.state import ERRORS, State, state_of
+from sightline.store import Store, as_utc, utcnow
+from sightline.store import alerts as stored
+from sightline.store import dashboard as q
+
+router = APIRouter(prefix="/api/v1")
+
+#: The latency objective the overview compares p50/p95/p99 with, in milliseconds.
+LATENCY_OBJECTIVE_MS = 50.0
+#: Error rate above which the overview marks a version.
+ERROR_RATE_LIMIT = 0.01
+#: Uptime below which the overview marks a version, in percent.
+UPTIME_LIMIT = 99.0
+#: Realized performance metrics, the first one a version has is the one shown.
+PERFORMANCE = ("accuracy", "roc_auc", "f1", "mae", "rmse")
+#: Realized and estimated performance metrics.
+PAIRS = (*PERFORMANCE, *(f"estimated_{m}" for m in PERFORMANCE))
+#: The model page's charts, besides the performance pair.
+CHARTED = (
+    "throughput",
+    "latency_p50_ms",
+    "latency_p95_ms",
+    "latency_p99_ms",
+    "error_rate",
+    "drift_share",
+)
+#: The statistics of drift rows (one per column and window).
+DRIFT_METRICS = sorted(ALL_METHODS)
+#: The columns that have quality rows (the scheduler profiles them).
+QUALITY_ROLES = ("feature", "prediction", "probability")
+#: How far back the column page looks for the newest window with profiles.
+HISTORY = timedelta(days=400)
+#: How far back the overview looks for each version's newest rows.
+OVERVIEW_SPAN = timedelta(days=1)
+#: Points of a series at most: windows one by one, or averaged over round buckets.
+SERIES_POINTS = 400
+#: How long the 30-day health of a model is reused (it reads 30 days of heartbeats and
+#: moves slowly).
+MONTHLY_SECONDS = 60.0
+HEATMAP_BUCKETS = 60
+
+Column = Annotated[str, Query(min_length=1, max_length=200, pattern=NO_NUL)]
+
+
+def _num(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def _row(r: MetricRow | None) -> dict[str, Any] | None:
+    if r is None:
+        return None
+    return {
+        "value": _num(r.value),
+        "lower": _num(r.lower),
+        "upper": _num(r.upper),
+        "alert": bool(r.alert),
+        "window_start": _iso(r.window_start),
+    }
+
+
+def _iso(moment: Any) -> str | None:
+    return None if moment is None else as_utc(moment).isoformat() + "Z"
+
+
+@router.get("/overview", responses=ERRORS, summary="The service-health table of every version")
+async def overview(request: Request, key: Reader) -> dict[str, Any]:
+    state = state_of(request)
+    monthly: TtlCache = request.app.state.monthly_health
+    return await run_in_threadpool(_overview, state, monthly, key.project, utcnow())
+
+
+def _overview(state: State, monthly: TtlCache, project: str, now: datetime) -> dict[str, Any]:
+    store = state.store
+    versions = store.list_versions(project)
+    models = sorted({v.model for v in versions})
+    wanted = ("drift_share", *PAIRS)
+    newest = q.newest_model_rows(store, project, models, wanted, now - OVERVIEW_SPAN)
+    by_version: dict[tuple[str, str], dict[str, MetricRow]] = {}
+    for r in newest:
+        by_version.setdefault((r.model, str(r.version)), {})[r.metric] = r
+    windows = [
+        (m, v, rows["drift_share"].window_start)
+        for (m, v), rows in by_version.items()
+        if "drift_share" in rows
+    ]
+    drifted = q.alerted_columns(store, project, windows)  # type: ignore[arg-type]
+    sums = store.health_by_version(project, now - OVERVIEW_SPAN, now)
+    firing = _firing(store, project)
+    model_health = {m: _model_health(state, monthly, project, m, now) for m in models}
+    out = []
+    for v in versions:
+        rows = by_version.get((v.model, v.version), {})
+        predictions, errors, buckets = sums.get((v.model, v.version), (0, 0, []))
+        latency = _latency(buckets)
+        mh = model_health[v.model]
+        perf = next((m for m in PERFORMANCE if m in rows or f"estimated_{m}" in rows), None)
+        out.append(
+            {
+                "model": v.model,
+                "version": v.version,
+                "live_instances": mh["live"].get(v.version, 0),
+                "versions_loaded": mh["versions_loaded"],
+                "uptime_percent_24h": mh["uptime_24h"],
+                "uptime_percent_30d": mh["uptime_30d"],
+                "uptime_since": mh["uptime_since"],
+                "predictions": predictions,
+                "error_rate": errors / predictions if predictions else None,
+                "latency_ms": latency,
+                "drifted_columns": drifted.get((v.model, v.version), []),
+                "drift_window": _iso(rows["drift_share"].window_start)
+                if "drift_share" in rows
+                else None,
+                "performance_metric": perf,
+                "realized": _row(rows.get(perf or "")),
+                "estimated": _row(rows.get(f"estimated_{perf}")),
+                "firing_alerts": firing.get((v.model, v.version), 0),
+            }
+        )
+    return {
+        "generated_at": _iso(now),
+        "objective_ms": LATENCY_OBJECTIVE_MS,
+        "limits": {"error_rate": ERROR_RATE_LIMIT, "uptime_percent": UPTIME_LIMIT},
+        "versions": out,
+    }
+
+
+def _latency(buckets: Sequence[int]) -> dict[str, float | None]:
+    counts = np.asarray(buckets, dtype=np.int64)
+    return {
+        f"p{round(p * 100)}": _num(bucket_quantile(counts, p)) if counts.size else None
+        for p in (0.5, 0.95, 0.99)
+    }
+
+
+def _model_health(
+    state: State, monthly: TtlCache, project: str, model: str, now: datetime
+) -> dict[str, Any]:
+    """A model's instances (by version) and uptime over 24 h and 30 days (from ``monthly``
+    while fresh), from :func:`sightline.server.health.overview` (what
+    ``/models/{model}/health`` answers)."""
+    timeout = state.settings.heartbeat_timeout
+    day = health.overview(
+        state.store,
+        project,
+        model,
+        since=now - timedelta(days=1),
+        until=now,
+        now=now,
+        timeout=timeout,
+    )
+    month = monthly.get(
+        (project, model),
+        lambda: health.overview(
+            state.store,
+            project,
+            model,
+            since=now - timedelta(days=30),
+            until=now,
+            now=now,
+            timeout=timeout,
+        ),
+    )
+    live: dict[str, int] = {}
+    for i in day["instances"]:
+        if i["live"]:
+            live[i["version"]] = live.get(i["version"], 0) + 1
+    since = day.get("uptime_since")
+    return {
+        "live": live,
+        "versions_loaded": day["versions_loaded"],
+        "uptime_24h": day["uptime_percent"],
+        "uptime_30d": month["uptime_percent"],
+        "uptime_since": since if isinstance(since, str) or since is None else _iso(since),
+    }
+
+
+def _firing(store: Store, project: str) -> dict[tuple[str, str], int]:
+    counts: dict[tuple[str, str], int] = {}
+    for row in stored.alert_states(store, project):
+        if row.state == "firing":
+            labels = alert_of(row).labels
+            key = (labels.get("model", ""), labels.get("version", ""))
+            counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+@router.get(
+    "/models/{model}/versions/{version}/series",
+    responses=ERRORS,
+    summary="The model-level series of the model page (health, performance, coverage)",
+)
+async def series(
+    model: ModelName,
+    version: ModelName,
+    request: Request,
+    key: Reader,
+    since: Since = None,
+    until: Until = None,
+) -> dict[str, Any]:
+    state = state_of(request)
+    start, end = _range(since, until)
+    found = await state.version(key.project, model, version)
+    target = [c["name"] for c in found.schema["columns"] if c.get("role") == "target"]
+    step = await _step(state, key.project, model, end - start, SERIES_POINTS)
+
+    def read() -> tuple[str | None, list[q.Point]]:
+        newest = q.newest_model_rows(state.store, key.project, [model], PAIRS, start)
+        found = {r.metric for r in newest if str(r.version) == version}
+        perf = next((m for m in PERFORMANCE if m in found or f"estimated_{m}" in found), None)
+        wanted = [*CHARTED, *((perf, f"estimated_{perf}") if perf else ())]
+        points = q.model_series(
+            state.store,
+            key.project,
+            model,
+            version,
+            metrics=wanted,
+            since=start,
+            until=end,
+            step=step,
+        )
+        if target:  # the label coverage is a row of the target column
+            points += q.model_series(
+                state.store,
+                key.project,
+                model,
+                version,
+                metrics=["label_coverage"],
+                since=start,
+                until=end,
+                step=step,
+                column=target[0],
+            )
+        return perf, points
+
+    perf, points = await run_in_threadpool(read)
+    charts: dict[str, dict[str, list[Any]]] = {}
+    for p in points:
+        one = charts.setdefault(
+            p.metric, {k: [] for k in ("t", "value", "lower", "upper", "alert")}
+        )
+        for name, value in zip(
+            ("t", "value", "lower", "upper", "alert"),
+            (_iso(p.bucket_start), p.value, p.lower, p.upper, p.alert),
+            strict=True,
+        ):
+            one[name].append(value)
+    return {
+        "since": _iso(start),
+        "until": _iso(end),
+        "step_seconds": step,
+        "performance_metric": perf,
+        "series": charts,
+    }
+
+
+async def _step(state: State, project: str, model: str, span: timedelta, points: int) -> int:
+    """Seconds per bucket of a series of at most ``points`` over ``span``: the model's
+    window, or a round step."""
+    found = await run_in_threadpool(state.store.model_settings, project, model)
+    return q.bucket_step(span.total_seconds(), points, found.window)
+
+
+@router.get(
+    "/models/{model}/versions/{version}/heatmap",
+    responses=ERRORS,
+    summary="Drift of every column over time: columns x time buckets",
+)
+async def heatmap(
+    model: ModelName,
+    version: ModelName,
+    request: Request,
+    key: Reader,
+    since: Since = None,
+    until: Until = None,
+) -> dict[str, Any]:
+    state = state_of(request)
+    start, end = _range(since, until)
+    found = await state.version(key.project, model, version)
+    columns = [c["name"] for c in found.schema["columns"]]
+    step = await _step(state, key.project, model, end - start, HEATMAP_BUCKETS)
+
+    def read() -> list[q.Cell]:
+        return q.column_grid(
+            state.store,
+            key.project,
+            model,
+            version,
+            metrics=DRIFT_METRICS,
+            columns=columns,
+            since=start,
+            until=end,
+            step=step,
+        )
+
+    cells = await run_in_threadpool(read)
+    metrics = sorted({c.metric for c in cells})
+    shown = [c for c in columns if c in {cell.column for cell in cells}]
+    times = sorted({cell.bucket_start for cell in cells})
+    row, col = {c: i for i, c in enumerate(shown)}, {t: j for j, t in enumerate(times)}
+    return {
+        "since": _iso(start),
+        "until": _iso(end),
+        "step_seconds": step,
+        "metrics": metrics,
+        "columns": shown,
+        "times": [_iso(t) for t in times],
+        "cells": {
+            "column": [row[c.column] for c in cells],
+            "time": [col[c.bucket_start] for c in cells],
+            "metric": [metrics.index(c.metric) for c in cells],
+            "value": [_num(c.value) for c in cells],
+            "upper": [_num(c.upper) for c in cells],
+            "alert": [c.alert for c in cells],
+        },
+    }
+
+
+@router.get(
+    "/models/{model}/versions/{version}/quality",
+    responses=ERRORS,
+    summary="The data-quality rows of the newest window",
+)
+async def quality(
+    model: ModelName, version: ModelName, request: Request, key: Reader, until: Until = None
+) -> dict[str, Any]:
+    state = state_of(request)
+    end = _range(None, until)[1]
+    found = await state.version(key.project, model, version)
+    columns = [c["name"] for c in found.schema["columns"] if c.get("role") in QUALITY_ROLES]
+
+    def read() -> tuple[datetime | None, list[MetricRow]]:
+        if not columns:
+            return None, []
+        store = state.store
+        series = ("missing_share", columns[0])  # every profiled column has one
+        newest = q.newest_window(store, key.project, model, version, series, end)
+        if newest is None:
+            return None, []
+        rows = q.window_rows(
+            store,
+            key.project,
+            model,
+            version,
+            start=newest,
+            metrics=QUALITY_METRICS,
+            columns=columns,
+        )
+        return newest, rows
+
+    newest, rows = await run_in_threadpool(read)
+    return {
+        "window_start": _iso(newest),
+        "rows": [{"column": r.column, "metric": r.metric, **(_row(r) or {})} for r in rows],
+    }
+
+
+@router.get(
+    "/models/{model}/versions/{version}/distribution",
+    responses=ERRORS,
+    summary="A column's reference distribution and that of its newest window before `until`",
+)
+async def distribution(
+    model: ModelName,
+    version: ModelName,
+    column: Column,
+    request: Request,
+    key: Reader,
+    until: Until = None,
+) -> dict[str, Any]:
+    state = state_of(request)
+    found = await state.version(key.project, model, version)
+    if column not in {c["name"] for c in found.schema["columns"]}:
+        raise ApiError(
+            404, f"model {model!r} version {version!r} has no column {column!r}", "column"
+        )
+    if found.reference is None:
+        raise ApiError(404, f"model {model!r} version {version!r} has no reference yet", "version")
+    reference = found.reference
+    size = timedelta(
+        seconds=(await run_in_threadpool(state.store.model_settings, key.project, model)).window
+    )
+    end = _range(None, until)[1]
+
+    def read() -> dict[str, Any]:
+        start = q.newest_profile_window(state.store, key.project, model, version, end, HISTORY)
+        ref = Profile.from_bytes(reference)
+        out: dict[str, Any] = {
+            "column": column,
+            "window_seconds": int(size.total_seconds()),
+            "window_start": _iso(start),
+            "window_end": _iso(start + size) if start is not None else None,
+            "reference": _bins(ref, column),
+            "window": None,
+        }
+        if start is not None:
+            payloads = state.store.window_profiles(key.project, model, version, start, start + size)
+            kept, _ = compatible([Profile.from_bytes(p) for p in payloads], ref)
+            if kept:
+                out["window"] = _bins(merge_profiles(kept), column)
+        return out
+
+    return await run_in_threadpool(read)
+
+
+def _bins(profile: Profile, column: str) -> dict[str, Any] | None:
+    """A column's bins (numeric: inner edges and counts; categorical: categories and
+    counts) with its quality counts."""
+    col = profile.columns.get(column)
+    if col is None:
+        return None
+    counts: dict[str, Any] = {"count": col.count, "missing": col.n_missing}
+    if isinstance(col, NumericColumnProfile):
+        counts |= {"infinite": col.n_inf, "invalid": col.n_invalid}
+        return {
+            "kind": "numeric",
+            "edges": None if col.edges is None else [float(e) for e in col.edges],
+            "counts": None if col.bins is None else [int(c) for c in col.bins],
+            "min": _num(col.min),
+            "max": _num(col.max),
+            "quality": counts,
+        }
+    assert isinstance(col, CategoricalColumnProfile)
+    vocabulary = list(col.vocabulary or ())
+    return {
+        "kind": "categorical",
+        "categories": [*vocabulary, "(other)"] if col.counts is not None else [],
+        "counts": [] if col.counts is None else [int(c) for c in col.counts],
+        "quality": counts,
+    }

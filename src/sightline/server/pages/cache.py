@@ -1,0 +1,37 @@
+"""A small time-to-live cache for answers that change slowly (the 30-day uptime).
+
+>>> cache = TtlCache(60.0)
+>>> cache.get("k", lambda: 1), cache.get("k", lambda: 2)
+(1, 1)
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Hashable
+from typing import Any
+
+_MAX_ENTRIES = 10_000
+
+
+class TtlCache:
+    """Values by key, each computed at most once per ``seconds``."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._lock = threading.Lock()
+        self._values: dict[Hashable, tuple[Any, float]] = {}
+
+    def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """The value of ``key``: cached while fresh, else ``compute()`` (and cached)."""
+        now = time.monotonic()
+        hit = self._values.get(key)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        value = compute()
+        with self._lock:
+            if len(self._values) >= _MAX_ENTRIES:
+                self._values.clear()
+            self._values[key] = (value, now + self.seconds)
+        return value

@@ -1,0 +1,216 @@
+"""The dashboard's queries: each answers one page element in one query that an index serves.
+
+Functions over a :class:`~sightline.store.base.Store` (same SQL on DuckDB and PostgreSQL),
+written for the series order both stores keep metric rows in: PostgreSQL's
+``metric_rows_series`` index and DuckDB's sort by (project, model, metric, column,
+window). Every query names its models, metrics and columns, so each is a set of index
+range scans, never a scan of the whole table.
+
+>>> from datetime import datetime, timedelta
+>>> from sightline.store import open_store
+>>> store = open_store(":memory:")
+>>> newest_model_rows(store, "p", ["churn"], ["accuracy"], datetime(2026, 1, 1))
+[]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, NamedTuple
+
+from sightline.store.base import _metric_rows, _nice_step, as_utc
+
+if TYPE_CHECKING:
+    from sightline.analysis.rows import MetricRow
+    from sightline.store.base import Store
+
+_ROW = (
+    "model, version, window_start, window_end, column_name, metric, value, lower_bound, "
+    "upper_bound, alert, n_ref, n_cur, method, p_value"
+)
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+def newest_model_rows(
+    store: Store, project: str, models: Sequence[str], metrics: Sequence[str], since: datetime
+) -> list[MetricRow]:
+    """The newest model-level row (empty column) of each (model, version, metric) of
+    ``models`` and ``metrics`` whose window starts at or after ``since``."""
+    if not models or not metrics:
+        return []
+    sql = (
+        f"SELECT {_ROW} FROM (SELECT *, row_number() OVER (PARTITION BY model, version, "
+        "metric ORDER BY window_start DESC) AS newest FROM metric_rows WHERE project = ? "
+        f"AND model IN ({_marks(models)}) AND metric IN ({_marks(metrics)}) "
+        "AND column_name = '' AND window_start >= ?) AS ranked WHERE newest = 1 "
+        "ORDER BY model, version, metric"
+    )
+    return _metric_rows(store._read(sql, (project, *models, *metrics, as_utc(since))))
+
+
+def alerted_columns(
+    store: Store, project: str, windows: Sequence[tuple[str, str, datetime]], kind: str = "drift"
+) -> dict[tuple[str, str], list[str]]:
+    """The columns with an alerting ``kind`` row in each (model, version, window start)
+    of ``windows``, by (model, version), sorted."""
+    if not windows:
+        return {}
+    match = " OR ".join("(model = ? AND version = ? AND window_start = ?)" for _ in windows)
+    params = [project, kind, *(p for m, v, w in windows for p in (m, v, as_utc(w)))]
+    rows = store._read(
+        "SELECT DISTINCT model, version, column_name FROM metric_rows WHERE project = ? "
+        f"AND kind = ? AND alert AND column_name <> '' AND ({match}) "
+        "ORDER BY model, version, column_name",
+        params,
+    )
+    found: dict[tuple[str, str], list[str]] = {}
+    for model, version, column in rows:
+        found.setdefault((model, version), []).append(column)
+    return found
+
+
+def bucket_step(span_seconds: float, points: int, window: int) -> int:
+    """Seconds per bucket so that ``span_seconds`` holds at most about ``points`` buckets:
+    the window's size while it does, else a round step (5 min, 30 min, 1 h, ...).
+
+    >>> bucket_step(3600.002, 60, 60), bucket_step(86400, 60, 60), bucket_step(600, 60, 60)
+    (60, 1800, 60)
+    """
+    per = round(span_seconds) / max(points, 1)  # 3600.002 s is 1 h
+    return window if per <= window else max(window, _nice_step(per))
+
+
+class Cell(NamedTuple):
+    """One cell of a columns x windows grid: the bucket's largest value, its threshold, and
+    whether any window of the bucket alerted."""
+
+    column: str
+    metric: str
+    bucket_start: datetime
+    value: float | None
+    upper: float | None
+    alert: bool
+
+
+def column_grid(
+    store: Store,
+    project: str,
+    model: str,
+    version: str,
+    *,
+    metrics: Sequence[str],
+    columns: Sequence[str],
+    since: datetime,
+    until: datetime,
+    step: int,
+) -> list[Cell]:
+    """The rows of ``metrics`` for ``columns`` in ``[since, until)``, in time buckets of
+    ``step`` seconds, by column and bucket."""
+    if not metrics or not columns:
+        return []
+    bucket = f"floor(date_part('epoch', window_start) / {int(step)})"
+    rows = store._read(
+        f"SELECT column_name, metric, min(window_start), max(value), max(upper_bound), "
+        f"bool_or(alert) FROM metric_rows WHERE project = ? AND model = ? "
+        f"AND metric IN ({_marks(metrics)}) AND column_name IN ({_marks(columns)}) "
+        "AND window_start >= ? AND window_start < ? AND version = ? "
+        f"GROUP BY column_name, metric, {bucket} ORDER BY column_name, 3",
+        (project, model, *metrics, *columns, as_utc(since), as_utc(until), version),
+    )
+    return [Cell(c, m, t, _num(v), _num(u), bool(a)) for c, m, t, v, u, a in rows]
+
+
+class Point(NamedTuple):
+    """One bucket of a model-level series: means of value and bounds, any alert."""
+
+    metric: str
+    bucket_start: datetime
+    value: float | None
+    lower: float | None
+    upper: float | None
+    alert: bool
+
+
+def model_series(
+    store: Store,
+    project: str,
+    model: str,
+    version: str,
+    *,
+    metrics: Sequence[str],
+    since: datetime,
+    until: datetime,
+    step: int,
+    column: str = "",
+) -> list[Point]:
+    """The rows of ``metrics`` of ``column`` (default: model-level) in ``[since, until)``,
+    averaged over buckets of ``step`` seconds (a window's own size: one row per window),
+    oldest first."""
+    if not metrics:
+        return []
+    bucket = f"floor(date_part('epoch', window_start) / {int(step)})"
+    rows = store._read(
+        "SELECT metric, min(window_start), avg(value), avg(lower_bound), avg(upper_bound), "
+        "bool_or(alert) FROM metric_rows WHERE project = ? AND model = ? "
+        f"AND metric IN ({_marks(metrics)}) AND column_name = ? AND window_start >= ? "
+        f"AND window_start < ? AND version = ? GROUP BY metric, {bucket} ORDER BY metric, 2",
+        (project, model, *metrics, column, as_utc(since), as_utc(until), version),
+    )
+    return [Point(m, t, _num(v), _num(lo), _num(up), bool(a)) for m, t, v, lo, up, a in rows]
+
+
+def newest_window(
+    store: Store, project: str, model: str, version: str, series: tuple[str, str], before: datetime
+) -> datetime | None:
+    """The start of the newest window before ``before`` with a row of ``series``
+    (metric, column)."""
+    rows = store._read(
+        "SELECT max(window_start) FROM metric_rows WHERE project = ? AND model = ? "
+        "AND metric = ? AND column_name = ? AND window_start < ? AND version = ?",
+        (project, model, *series, as_utc(before), version),
+    )
+    return rows[0][0] if rows and rows[0][0] is not None else None
+
+
+def window_rows(
+    store: Store,
+    project: str,
+    model: str,
+    version: str,
+    *,
+    start: datetime,
+    metrics: Sequence[str] | None = None,
+    columns: Sequence[str],
+) -> list[MetricRow]:
+    """The rows of ``columns`` (and of ``metrics``, default all) of the window starting at
+    ``start``."""
+    if not columns or metrics == []:
+        return []
+    only = "" if metrics is None else f"AND metric IN ({_marks(metrics)}) "
+    sql = (
+        f"SELECT {_ROW} FROM metric_rows WHERE project = ? AND model = ? {only}"
+        f"AND column_name IN ({_marks(columns)}) AND window_start = ? AND version = ? "
+        "ORDER BY column_name, metric"
+    )
+    params = (project, model, *(metrics or ()), *columns, as_utc(start), version)
+    return _metric_rows(store._read(sql, params))
+
+
+def newest_profile_window(
+    store: Store, project: str, model: str, version: str, before: datetime, span: timedelta
+) -> datetime | None:
+    """The window start of the newest profile of ``version`` in ``[before - span, before)``."""
+    rows = store._read(
+        "SELECT max(window_start) FROM profiles WHERE project = ? AND model = ? "
+        "AND version = ? AND window_start >= ? AND window_start < ?",
+        (project, model, version, as_utc(before - span), as_utc(before)),
+    )
+    return rows[0][0] if rows and rows[0][0] is not None else None
+
+
+def _num(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
