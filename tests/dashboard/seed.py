@@ -97,9 +97,9 @@ def _log(monitor: Monitor, rng: np.random.Generator, start: float, drifted: bool
 
 
 def _past_heartbeats(store: Store, model: str, now: datetime, outage: timedelta) -> None:
-    """A heartbeat a minute for 30 days up to the seeded windows, written into the store
+    """A heartbeat a minute for the last 30 days, written into the store
     as the collector stores them, with ``outage`` missing 5 days ago (an instance down)."""
-    times = [now - timedelta(days=30) + timedelta(minutes=m) for m in range(30 * 24 * 60 - 15)]
+    times = [now - timedelta(days=30) + timedelta(minutes=m) for m in range(30 * 24 * 60)]
     down = (now - timedelta(days=5), now - timedelta(days=5) + outage)
     times = [t for t in times if not down[0] <= t < down[1]]
     n = len(times)
@@ -133,7 +133,7 @@ def seeded_collector(tmp_path: Path) -> Iterator[Seeded]:
         store = collector.store
         read_key = store.create_key("default", "read")
         ingest_key = store.create_key("default", "ingest")
-        rng = np.random.default_rng(7)
+        rng = np.random.default_rng(11)
         for model, outage in ((CREDIT, timedelta(hours=3)), (FRAUD, timedelta(0))):
             _past_heartbeats(store, model, utcnow(), outage)
         with Client(collector.url, collector.admin_key) as client:

@@ -167,7 +167,9 @@ def test_the_screenshots_of_the_readme(tab: Tab, seeded: Seeded) -> None:
     """The overview and model page screenshots in docs/img (README.md shows them)."""
     tab.login(seeded.read_key)
     tab.page.locator("#overview tbody tr").first.wait_for()
+    tab.page.set_viewport_size({"width": 1400, "height": 300})
     overview = tab.shot("readme-overview")
+    tab.page.set_viewport_size({"width": 1400, "height": 900})
     tab.page.goto(tab.url + MODEL_PAGE)
     tab.page.locator("#chart-heatmap .main-svg").first.wait_for()
     tab.page.locator(".ranges button[data-range='1h']").click()  # the seeded 10 minutes

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from sightline.alerts.records import alert_of
@@ -30,6 +31,7 @@ from sightline.profile import Profile, merge_profiles
 from sightline.profile.column import CategoricalColumnProfile, NumericColumnProfile
 from sightline.scheduler.jobs import bucket_quantile, compatible
 from sightline.server import health
+from sightline.server.alerts import _iso
 from sightline.server.auth import Reader
 from sightline.server.bodies import ApiError
 from sightline.server.ingest import ModelName
@@ -37,7 +39,7 @@ from sightline.server.pages.cache import TtlCache
 from sightline.server.query import Since, Until, _range
 from sightline.server.schemas import NO_NUL
 from sightline.server.state import ERRORS, State, state_of
-from sightline.store import Store, as_utc, utcnow
+from sightline.store import ApiKey, ModelVersion, Store, utcnow
 from sightline.store import alerts as stored
 from sightline.store import dashboard as q
 
@@ -80,6 +82,37 @@ HEATMAP_BUCKETS = 60
 Column = Annotated[str, Query(min_length=1, max_length=200, pattern=NO_NUL)]
 
 
+@dataclass(frozen=True)
+class Asked:
+    """What a model page's call names: the version (registered), the caller's key and
+    the time range."""
+
+    state: State
+    key: ApiKey
+    model: str
+    version: str
+    found: ModelVersion
+    start: datetime
+    end: datetime
+
+
+async def _asked(
+    model: ModelName,
+    version: ModelName,
+    request: Request,
+    key: Reader,
+    since: Since = None,
+    until: Until = None,
+) -> Asked:
+    state = state_of(request)
+    start, end = _range(since, until)
+    found = await state.version(key.project, model, version)
+    return Asked(state, key, model, version, found, start, end)
+
+
+VersionRange = Annotated[Asked, Depends(_asked)]
+
+
 def _num(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
 
@@ -94,10 +127,6 @@ def _row(r: MetricRow | None) -> dict[str, Any] | None:
         "alert": bool(r.alert),
         "window_start": _iso(r.window_start),
     }
-
-
-def _iso(moment: Any) -> str | None:
-    return None if moment is None else as_utc(moment).isoformat() + "Z"
 
 
 @router.get("/overview", responses=ERRORS, summary="The service-health table of every version")
@@ -227,17 +256,9 @@ def _firing(store: Store, project: str) -> dict[tuple[str, str], int]:
     responses=ERRORS,
     summary="The model-level series of the model page (health, performance, coverage)",
 )
-async def series(
-    model: ModelName,
-    version: ModelName,
-    request: Request,
-    key: Reader,
-    since: Since = None,
-    until: Until = None,
-) -> dict[str, Any]:
-    state = state_of(request)
-    start, end = _range(since, until)
-    found = await state.version(key.project, model, version)
+async def series(asked: VersionRange) -> dict[str, Any]:
+    state, key, model, version = asked.state, asked.key, asked.model, asked.version
+    start, end, found = asked.start, asked.end, asked.found
     target = [c["name"] for c in found.schema["columns"] if c.get("role") == "target"]
     step = await _step(state, key.project, model, end - start, SERIES_POINTS)
 
@@ -303,17 +324,9 @@ async def _step(state: State, project: str, model: str, span: timedelta, points:
     responses=ERRORS,
     summary="Drift of every column over time: columns x time buckets",
 )
-async def heatmap(
-    model: ModelName,
-    version: ModelName,
-    request: Request,
-    key: Reader,
-    since: Since = None,
-    until: Until = None,
-) -> dict[str, Any]:
-    state = state_of(request)
-    start, end = _range(since, until)
-    found = await state.version(key.project, model, version)
+async def heatmap(asked: VersionRange) -> dict[str, Any]:
+    state, key, model, version = asked.state, asked.key, asked.model, asked.version
+    start, end, found = asked.start, asked.end, asked.found
     columns = [c["name"] for c in found.schema["columns"]]
     step = await _step(state, key.project, model, end - start, HEATMAP_BUCKETS)
 
