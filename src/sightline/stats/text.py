@@ -402,9 +402,10 @@ def _sentences(piece: _Piece, chunk: pa.Array) -> FloatArray:
     return np.asarray(ends + trailing, dtype=np.float64)
 
 
-def _raw_tokens(piece: _Piece) -> pa.Array:
-    """The word tokens of a piece, ASCII letters lower-cased: every other value of an array
-    whose offsets are the word starts and ends (words and the gaps between them)."""
+def _raw_tokens(piece: _Piece) -> tuple[pa.Array, IntArray]:
+    """The word tokens of a piece with their ASCII letters lower-cased, and the indices of
+    the tokens holding other characters: every other value of an array whose offsets are
+    the word starts and ends (words and the gaps between them)."""
     word = piece.word
     ends: BoolArray = np.empty_like(word)
     if ends.size:
@@ -413,7 +414,7 @@ def _raw_tokens(piece: _Piece) -> pa.Array:
         ends[piece.row_last] = word[piece.row_last]
     starts = np.flatnonzero(piece.word_starts())
     if not starts.size:
-        return pa.array([], pa.string())
+        return pa.array([], pa.string()), np.zeros(0, np.int64)
     bounds = np.empty(2 * starts.size, dtype=np.int32)  # pieces hold far fewer than 2**31
     bounds[0::2] = starts
     bounds[1::2] = np.flatnonzero(ends) + 1
@@ -422,38 +423,31 @@ def _raw_tokens(piece: _Piece) -> pa.Array:
     data = piece.data[first:last]
     data = data | (((data - 65) < 26).view(np.uint8) << np.uint8(5))
     spans = pa.StringArray.from_buffers(bounds.size - 1, pa.py_buffer(bounds), pa.py_buffer(data))
-    return spans.take(pa.array(np.arange(0, bounds.size - 1, 2)))
-
-
-def _lowered(tokens: pa.Array) -> tuple[pa.Array, IntArray | None]:
-    """Lower-cased tokens, as ``(values, None)`` when the piece is ASCII, else as distinct
-    values and each token's index among them (lower-casing the few distinct tokens)."""
-    if len(tokens) == 0 or pc.all(pc.string_is_ascii(tokens)).as_py():
-        return tokens, None
-    encoded = pc.dictionary_encode(tokens)
-    indices = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
-    return pc.utf8_lower(encoded.dictionary), indices
+    tokens = spans.take(pa.array(np.arange(0, bounds.size - 1, 2)))
+    in_words = piece.leads[word[piece.leads]]
+    return tokens, np.unique(np.searchsorted(starts, in_words, side="right") - 1)
 
 
 def _tokens(piece: _Piece) -> pa.Array:
     """Lower-cased word tokens of a piece, in order."""
-    values, indices = _lowered(_raw_tokens(piece))
-    return values if indices is None else values.take(pa.array(indices))
+    tokens, other = _raw_tokens(piece)
+    return pc.utf8_lower(tokens) if other.size else tokens
 
 
 def _oov_share(piece: _Piece, n_words: FloatArray, vocabulary: pa.Array | None) -> FloatArray:
+    """Share of each row's words not in ``vocabulary`` (tokens with non-ASCII characters
+    are lower-cased by Arrow, the others by their bytes)."""
     if vocabulary is None:
         return np.full(n_words.size, np.nan)
-    values, indices = _lowered(_raw_tokens(piece))
-    known = pc.is_in(values, value_set=vocabulary).to_numpy(zero_copy_only=False)
-    if indices is not None:
-        known = known[indices]
-    running = np.zeros(known.size + 1, dtype=np.int64)
-    np.cumsum(~known, out=running[1:])
+    tokens, other = _raw_tokens(piece)
+    known = pc.is_in(tokens, value_set=vocabulary).to_numpy(zero_copy_only=False)
+    if other.size:
+        lowered = pc.utf8_lower(tokens.take(pa.array(other)))
+        known[other] = pc.is_in(lowered, value_set=vocabulary).to_numpy(zero_copy_only=False)
     bounds = np.zeros(n_words.size + 1, dtype=np.int64)
     np.cumsum(n_words.astype(np.int64), out=bounds[1:])
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.asarray(np.diff(running[bounds]) / n_words, dtype=np.float64)
+        return np.asarray(np.diff(_prefix_counts(~known, bounds)) / n_words, dtype=np.float64)
 
 
 def _urls(piece: _Piece, chunk: pa.Array) -> FloatArray:
