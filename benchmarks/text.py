@@ -162,6 +162,7 @@ def _in_fresh_process(tool: str, n: int, runs: int) -> float:
             check=True,
         )
         times.append(float(out.stdout.strip().splitlines()[-1]))
+        print(tool, out.stderr.strip().splitlines()[-1:], file=sys.stderr)
     return statistics.median(times)
 
 

@@ -3,9 +3,10 @@
 :func:`descriptors` turns a column of texts into numeric columns (:data:`DESCRIPTORS`, plus
 ``match.<name>`` for each user pattern); :func:`words` gives the lower-cased word tokens from
 which a reference vocabulary or the frequent words are built. Both work on the UTF-8 bytes of
-the Arrow column with numpy (a flag per byte, per-row sums by cumulative sums at the row
-offsets) and Arrow compute kernels; no Python code runs per row. The column is processed in
-pieces of about :data:`PIECE_BYTES` so that the working arrays stay in cache.
+the Arrow column with numpy (a boolean mask per character class, per-row counts from
+cumulative sums of the bit-packed masks at the row offsets) and Arrow compute kernels; no
+Python code runs per row. The column is processed in pieces of about :data:`PIECE_BYTES`
+so that the working arrays stay in cache, on :data:`WORKERS` threads when there are several.
 
 Definitions (each equals a plain-Python expression on ``str``, see ``tests/stats/test_text.py``):
 
@@ -35,7 +36,9 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -62,8 +65,10 @@ DESCRIPTORS: tuple[str, ...] = (
 #: What counts as a URL (RE2 syntax, case-insensitive).
 URL_PATTERN = r"(?i)\b(?:https?://|www\.)\S+"
 
-#: Target size in bytes of the pieces a column is processed in.
+#: Target size in bytes of the pieces a column is processed in, and the threads that
+#: process the pieces of a column of more than one piece.
 PIECE_BYTES = 1 << 21
+WORKERS = 2
 
 _LETTER, _UPPER, _DIGIT, _SPACE, _WORD, _TERM = 1, 2, 4, 8, 16, 32
 #: Characters that end a sentence: ``. ! ?``, the ellipsis, the CJK full stop and the
@@ -101,6 +106,7 @@ class _CodePointFlags:
 
 
 _CODE_POINTS = _CodePointFlags()
+T = TypeVar("T")
 
 
 def descriptors(
@@ -135,9 +141,10 @@ def descriptors(
     """
     checked = _check_patterns(patterns or {})
     vocab = None if vocabulary is None else pc.utf8_lower(pa.array(sorted(vocabulary), pa.string()))
+    pieces = list(_pieces(_as_utf8(texts)))
     parts: dict[str, list[FloatArray]] = {}
-    for piece in _pieces(_as_utf8(texts)):
-        for name, values in _piece_descriptors(piece, vocab, checked).items():
+    for found in _map(lambda piece: _piece_descriptors(piece, vocab, checked), pieces):
+        for name, values in found.items():
             parts.setdefault(name, []).append(values)
     names = (*DESCRIPTORS, *(f"match.{n}" for n in checked))
     return {n: np.concatenate(parts[n]) if n in parts else np.empty(0) for n in names}
@@ -151,6 +158,15 @@ def words(texts: pa.Array | pa.ChunkedArray | Sequence[str | None]) -> pa.Chunke
     """
     chunks = [_tokens(_Piece(piece)) for piece in _pieces(_as_utf8(texts))]
     return pa.chunked_array(chunks, type=pa.string())
+
+
+def _map(call: Callable[[pa.Array], T], pieces: list[pa.Array]) -> list[T]:
+    """``[call(p) for p in pieces]``, on :data:`WORKERS` threads when there are several
+    pieces (numpy and Arrow release the GIL in the kernels)."""
+    if len(pieces) < 2:
+        return [call(p) for p in pieces]
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        return list(pool.map(call, pieces))
 
 
 def _check_patterns(patterns: Mapping[str, str]) -> dict[str, str]:
@@ -492,4 +508,12 @@ def _is_json(text: str) -> bool:
     return True
 
 
-__all__ = ["DESCRIPTORS", "PIECE_BYTES", "TERMINATORS", "URL_PATTERN", "descriptors", "words"]
+__all__ = [
+    "DESCRIPTORS",
+    "PIECE_BYTES",
+    "TERMINATORS",
+    "URL_PATTERN",
+    "WORKERS",
+    "descriptors",
+    "words",
+]
