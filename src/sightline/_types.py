@@ -10,7 +10,7 @@ import numpy.typing as npt
 FloatArray: TypeAlias = npt.NDArray[np.float64]
 IntArray: TypeAlias = npt.NDArray[np.int64]
 BoolArray: TypeAlias = npt.NDArray[np.bool_]
-ColumnKind: TypeAlias = Literal["numeric", "categorical"]
+ColumnKind: TypeAlias = Literal["numeric", "categorical", "text", "embedding"]
 Role: TypeAlias = Literal["feature", "prediction", "probability", "target", "id", "timestamp"]
 
 __all__ = ["BoolArray", "ColumnKind", "FloatArray", "IntArray", "Role"]

@@ -27,6 +27,7 @@ from sightline.profile import (
     KLL,
     CategoricalColumnProfile,
     Column,
+    EmbeddingColumnProfile,
     FrequentItems,
     HyperLogLog,
     NumericColumnProfile,
@@ -36,7 +37,7 @@ from sightline.profile import (
 
 EDGES = np.array([-10.0, 0.0, 0.5, 100.0])
 VOCAB = ("a", "b", "c")
-SCHEMA = Schema((Column("x"), Column("c", kind="categorical")))
+SCHEMA = Schema((Column("x"), Column("c", kind="categorical"), Column("e", kind="embedding")))
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,25 @@ def _counted(d: Data) -> tuple[list[str], np.ndarray]:
     return [str(v) for v in values], counts.astype(np.int64)
 
 
+def _vectors(d: Data) -> list[list[float] | None]:
+    """An embedding per row (None where ``c`` is missing; not finite where ``x`` is not)."""
+    return [None if c is None else [x, x / 3.0, 1.0] for x, c in zip(d.x, d.c, strict=False)]
+
+
+def _embedding_of(d: Data) -> EmbeddingColumnProfile:
+    # A small sample, so that the bottom-k evicts rows; keys are hashes of the vectors.
+    return EmbeddingColumnProfile.zero("e", capacity=8).update(_vectors(d))
+
+
+def _embedding_same(a: EmbeddingColumnProfile, b: EmbeddingColumnProfile) -> None:
+    # The float64 sums depend on the merge order in their last bits, like the moments.
+    assert a.total.shape == b.total.shape
+    assert a.total == pytest.approx(b.total, rel=1e-9, abs=1e-6)
+    aligned = copy.copy(a)
+    aligned.total = b.total
+    assert aligned == b
+
+
 def _moments_close(a: NumericColumnProfile, b: NumericColumnProfile) -> None:
     scale = max(abs(a.min), abs(a.max), 1.0) if a.n_valid else 1.0
     assert a.moments.n == b.moments.n
@@ -92,6 +112,11 @@ def _profile_same(a: Profile, b: Profile) -> None:
             assert isinstance(other, NumericColumnProfile)
             _moments_close(column, other)
             aligned.columns[name].moments = other.moments  # type: ignore[union-attr]
+        if isinstance(column, EmbeddingColumnProfile):
+            other_e = b.columns[name]
+            assert isinstance(other_e, EmbeddingColumnProfile)
+            _embedding_same(column, other_e)
+            aligned.columns[name].total = other_e.total  # type: ignore[union-attr]
     assert aligned == b
 
 
@@ -113,7 +138,8 @@ class Mergeable:
 
 def _profile_of(d: Data) -> Profile:
     p = Profile.zero(SCHEMA, edges={"x": EDGES}, vocabularies={"c": VOCAB}, model="m", version="1")
-    return p.update({"x": d.x, "c": d.c}).record_latency(d.latency, n_errors=d.c.count(None))
+    p = p.update({"x": d.x, "c": d.c, "e": _vectors(d)})
+    return p.record_latency(d.latency, n_errors=d.c.count(None))
 
 
 SPECS = {
@@ -149,6 +175,12 @@ SPECS = {
         CategoricalColumnProfile,
         lambda: CategoricalColumnProfile.zero("c", vocabulary=VOCAB),
         lambda d: CategoricalColumnProfile.zero("c", vocabulary=VOCAB).update(d.c),
+    ),
+    "EmbeddingColumnProfile": Mergeable(
+        EmbeddingColumnProfile,
+        lambda: EmbeddingColumnProfile.zero("e", capacity=8),
+        _embedding_of,
+        same=_embedding_same,
     ),
     "Profile": Mergeable(
         Profile,

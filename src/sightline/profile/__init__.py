@@ -15,6 +15,7 @@ from sightline.profile.dataset import (
     Profile,
     merge_profiles,
 )
+from sightline.profile.embedding import EmbeddingColumnProfile
 from sightline.profile.schema import Column, Schema
 from sightline.profile.sketch import KLL, FrequentItems, HyperLogLog, ks_distance
 
@@ -27,6 +28,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "CategoricalColumnProfile",
     "Column",
+    "EmbeddingColumnProfile",
     "FrequentItems",
     "HyperLogLog",
     "NumericColumnProfile",

@@ -46,6 +46,7 @@ from sightline.profile.column import (
     check_vocabulary,
 )
 from sightline.profile.dataset import LATENCY_BUCKETS_MS, SCHEMA_VERSION, ColumnProfile, Profile
+from sightline.profile.embedding import MAX_CAPACITY, MAX_DIM, EmbeddingColumnProfile
 from sightline.profile.schema import Schema
 from sightline.profile.sketch import KLL, FrequentItems, HyperLogLog
 from sightline.stats.moments import Moments
@@ -131,6 +132,8 @@ def _time(t: datetime | None) -> str | None:
 
 
 def _column_meta(c: ColumnProfile, w: _Writer) -> dict[str, Any]:
+    if isinstance(c, EmbeddingColumnProfile):
+        return _embedding_meta(c, w)
     if isinstance(c, NumericColumnProfile):
         return {
             "name": c.name,
@@ -372,6 +375,8 @@ def _read_column(meta: Mapping[str, Any], blobs: _Blobs) -> ColumnProfile:
     name = meta["name"]
     if not isinstance(name, str):
         raise UnsupportedFormatError(f"invalid profile body: column name {name!r}")
+    if meta["kind"] == "embedding":
+        return _read_embedding(name, meta, blobs)
     hll = HyperLogLog.from_bytes(blobs.get(meta["hll"], _HLL))
     if meta["kind"] == "numeric":
         edges = None if meta["edges"] is None else _edges(name, blobs.get(meta["edges"], _ARRAY))
@@ -417,6 +422,73 @@ def _read_column(meta: Mapping[str, Any], blobs: _Blobs) -> ColumnProfile:
         frequent=FrequentItems.from_bytes(blobs.get(meta["frequent"], _FI)),
         hll=hll,
     )
+
+
+def _embedding_meta(c: EmbeddingColumnProfile, w: _Writer) -> dict[str, Any]:
+    """An embedding column: counts and sizes in the JSON; the sum (float64), the sample's
+    keys (uint64) and vectors (float32, row-major) as arrays."""
+    return {
+        "name": c.name,
+        "kind": "embedding",
+        "count": c.count,
+        "n_missing": c.n_missing,
+        "n_invalid": c.n_invalid,
+        "dim": c.dim,
+        "capacity": c.capacity,
+        "total": w.add(_ARRAY, c.total.astype("<f8").tobytes()),
+        "keys": w.add(_ARRAY, c.keys.astype("<u8").tobytes()),
+        "vectors": w.add(_ARRAY, c.vectors.astype("<f4").tobytes()),
+    }
+
+
+def _read_embedding(name: str, meta: Mapping[str, Any], blobs: _Blobs) -> EmbeddingColumnProfile:
+    dim, capacity = _count(meta, "dim"), _count(meta, "capacity")
+    if dim > MAX_DIM or not 1 <= capacity <= MAX_CAPACITY:
+        raise UnsupportedFormatError(
+            f"invalid profile body: column {name!r} has {dim} dimensions (at most {MAX_DIM}) "
+            f"and a sample capacity of {capacity} (1 to {MAX_CAPACITY})"
+        )
+    total = _typed(blobs.get(meta["total"], _ARRAY), "<f8", np.float64)
+    keys = _typed(blobs.get(meta["keys"], _ARRAY), "<u8", np.uint64)
+    flat = _typed(blobs.get(meta["vectors"], _ARRAY), "<f4", np.float32)
+    if (
+        total.size != dim
+        or keys.size > capacity
+        or flat.size != keys.size * dim
+        or (keys.size and not dim)
+        or bool((keys[1:] <= keys[:-1]).any())
+        or not (np.isfinite(total).all() and np.isfinite(flat).all())
+    ):
+        raise UnsupportedFormatError(
+            f"invalid profile body: column {name!r}: the embedding sum, keys or vectors do "
+            f"not fit {dim} dimensions and a capacity of {capacity} (keys ascending, values "
+            "finite)"
+        )
+    profile = EmbeddingColumnProfile(
+        name=name,
+        dim=dim,
+        count=_count(meta, "count"),
+        n_missing=_count(meta, "n_missing"),
+        n_invalid=_count(meta, "n_invalid"),
+        total=total,
+        capacity=capacity,
+        keys=keys,
+        vectors=flat.reshape(keys.size, dim),
+    )
+    if profile.n_valid < 0 or keys.size > profile.n_valid:
+        raise UnsupportedFormatError(
+            f"invalid profile body: column {name!r}: counts do not add up "
+            f"({profile.count} rows, {profile.n_missing} missing, {profile.n_invalid} invalid, "
+            f"{keys.size} sampled)"
+        )
+    return profile
+
+
+def _typed(blob: bytes, wire: str, dtype: type[np.generic]) -> Any:
+    size = np.dtype(wire).itemsize
+    if len(blob) % size:
+        raise UnsupportedFormatError("invalid profile body: an array is cut off")
+    return np.frombuffer(blob, dtype=wire).astype(dtype)
 
 
 __all__ = ["FORMAT_VERSION", "MAGIC", "decode", "encode"]

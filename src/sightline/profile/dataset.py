@@ -30,6 +30,7 @@ from sightline.profile.column import (
     _CategoricalBatch,
     _NumericBatch,
 )
+from sightline.profile.embedding import EmbeddingColumnProfile, _EmbeddingBatch
 from sightline.profile.schema import Schema
 from sightline.profile.sketch import DEFAULT_K, DEFAULT_LG_K, DEFAULT_LG_MAX_MAP_SIZE, KLL
 
@@ -58,7 +59,7 @@ _PARALLEL_ROWS: Final = 50_000
 #: Roles of the columns a profile summarizes (ids and timestamps are not profiled).
 MONITORED_ROLES: Final[tuple[Role, ...]] = ("feature", "prediction", "probability", "target")
 
-ColumnProfile: TypeAlias = NumericColumnProfile | CategoricalColumnProfile
+ColumnProfile: TypeAlias = NumericColumnProfile | CategoricalColumnProfile | EmbeddingColumnProfile
 Counted: TypeAlias = tuple[Sequence[str | None] | npt.NDArray[Any], npt.ArrayLike]
 
 
@@ -266,7 +267,9 @@ class Profile:
         _check_named("vocabularies", vocabularies, categorical, "categorical")
         columns: dict[str, ColumnProfile] = {}
         for name in _monitored(schema):
-            if name in numeric:
+            if schema[name].kind == "embedding":
+                columns[name] = EmbeddingColumnProfile.zero(name)
+            elif name in numeric:
                 columns[name] = NumericColumnProfile.zero(
                     name, edges=edges.get(name), k=k, lg_k=lg_k
                 )
@@ -296,6 +299,7 @@ class Profile:
         *,
         n_invalid: Mapping[str, int] | None = None,
         counted: Mapping[str, Counted] | None = None,
+        row_ids: Sequence[str] | None = None,
     ) -> Self:
         """Add a batch of rows, given column by column.
 
@@ -313,6 +317,9 @@ class Profile:
             Categorical columns of the same batch given as ``(distinct values, counts)``
             instead of raw values, e.g. from a value-count; their counts must sum to the
             batch length.
+        row_ids
+            One id per row: embedding columns sample their rows by a hash of it (without
+            ids, by a hash of the vector).
 
         Returns
         -------
@@ -329,7 +336,7 @@ class Profile:
         counted = dict(counted or {})
         n_invalid = dict(n_invalid or {})
         self._check_update_names(columns, n_invalid, counted)
-        prepared: dict[str, _NumericBatch | _CategoricalBatch] = {}
+        prepared: dict[str, _NumericBatch | _CategoricalBatch | _EmbeddingBatch] = {}
         lengths: dict[str, int] = {}
         for name, values in columns.items():
             profile = self.columns.get(name)
@@ -341,6 +348,10 @@ class Profile:
                 batch = profile._prepare_values(_as_sequence(name, values))
                 lengths[name] = int(batch.counts.sum()) + batch.n_missing
                 prepared[name] = batch
+            elif isinstance(profile, EmbeddingColumnProfile):
+                vectors = profile._prepare(values, ids=row_ids)
+                lengths[name] = vectors.n_rows
+                prepared[name] = vectors
             else:  # an unprofiled schema column: only its length matters
                 lengths[name] = _length(name, values)
         for name, (distinct, counts) in counted.items():
@@ -822,7 +833,7 @@ def _check_columns(
     out: dict[str, ColumnProfile] = {}
     for name in expected:
         profile = columns[name]
-        want = NumericColumnProfile if schema[name].kind == "numeric" else CategoricalColumnProfile
+        want = _PROFILE_CLASSES[schema[name].kind]
         if not isinstance(profile, want) or profile.name != name:
             raise SchemaError(
                 f"column {name!r}: expected a {want.__name__} named {name!r}, got {profile!r}",
@@ -830,6 +841,13 @@ def _check_columns(
             )
         out[name] = profile
     return out
+
+
+_PROFILE_CLASSES: Final[dict[str, type[ColumnProfile]]] = {
+    "numeric": NumericColumnProfile,
+    "categorical": CategoricalColumnProfile,
+    "embedding": EmbeddingColumnProfile,
+}
 
 
 def _schema_diff(a: Schema, b: Schema) -> str:

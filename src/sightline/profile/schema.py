@@ -10,7 +10,7 @@ from sightline._types import ColumnKind, Role
 from sightline.errors import SchemaError
 
 ROLES: tuple[Role, ...] = ("feature", "prediction", "probability", "target", "id", "timestamp")
-KINDS: tuple[ColumnKind, ...] = ("numeric", "categorical")
+KINDS: tuple[ColumnKind, ...] = ("numeric", "categorical", "text", "embedding")
 
 
 @dataclass(frozen=True, slots=True)
