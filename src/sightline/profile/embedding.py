@@ -6,7 +6,7 @@ Because the key depends on the row alone, the bottom-k of a union is the bottom-
 parts' bottom-k samples: merging the profiles of any number of processes gives exactly
 the sample a single process would have kept (associative, commutative, deterministic),
 and the sample is a uniform random sample of the distinct rows, which is what the drift
-test (MMD) needs. Two rows with the same key keep the vector whose bytes sort first.
+test (MMD) needs. Of two rows with the same key the lexicographically smaller vector stays.
 
 The vectors are kept as float32 (what sentence encoders emit); the sum is float64.
 A 384-dimension column with the default capacity of 256 costs at most
@@ -83,12 +83,12 @@ def bottom_k(keys: U64Array, vectors: F32Array, capacity: int) -> tuple[U64Array
     order = np.argsort(keys, kind="stable")
     keys, vectors = keys[order], vectors[order]
     dup = np.flatnonzero(keys[1:] == keys[:-1]) + 1
-    if dup.size:  # rare: equal keys keep the vector whose bytes sort first
+    if dup.size:  # rare: equal keys keep the lexicographically smallest vector
         keep = np.ones(keys.size, dtype=np.bool_)
         starts = np.unique(np.concatenate([dup - 1, dup]))
         for key in np.unique(keys[dup]):
             group = starts[keys[starts] == key]
-            best = min(group.tolist(), key=lambda i: vectors[i].tobytes())
+            best = min(group.tolist(), key=lambda i: vectors[i].tolist())
             keep[group] = False
             keep[best] = True
         keys, vectors = keys[keep], vectors[keep]
