@@ -18,6 +18,7 @@ from sightline.profile.dataset import (
 from sightline.profile.embedding import EmbeddingColumnProfile
 from sightline.profile.schema import Column, Schema
 from sightline.profile.sketch import KLL, FrequentItems, HyperLogLog, ks_distance
+from sightline.profile.text import TextColumnProfile
 
 __all__ = [
     "FORMAT_VERSION",
@@ -34,6 +35,7 @@ __all__ = [
     "NumericColumnProfile",
     "Profile",
     "Schema",
+    "TextColumnProfile",
     "decode",
     "encode",
     "ks_distance",

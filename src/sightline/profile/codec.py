@@ -49,6 +49,7 @@ from sightline.profile.dataset import LATENCY_BUCKETS_MS, SCHEMA_VERSION, Column
 from sightline.profile.embedding import MAX_CAPACITY, MAX_DIM, EmbeddingColumnProfile
 from sightline.profile.schema import Schema
 from sightline.profile.sketch import KLL, FrequentItems, HyperLogLog
+from sightline.profile.text import TextColumnProfile, descriptor_names
 from sightline.stats.moments import Moments
 
 MAGIC: Final = b"SLPF"
@@ -134,6 +135,16 @@ def _time(t: datetime | None) -> str | None:
 def _column_meta(c: ColumnProfile, w: _Writer) -> dict[str, Any]:
     if isinstance(c, EmbeddingColumnProfile):
         return _embedding_meta(c, w)
+    if isinstance(c, TextColumnProfile):
+        return {
+            "name": c.name,
+            "kind": "text",
+            "count": c.count,
+            "n_missing": c.n_missing,
+            "vocabulary": None if c.vocabulary is None else list(c.vocabulary),
+            "descriptors": {d: _column_meta(p, w) for d, p in c.descriptors.items()},
+            "words": w.add(_FI, c.words.to_bytes()),
+        }
     if isinstance(c, NumericColumnProfile):
         return {
             "name": c.name,
@@ -377,6 +388,8 @@ def _read_column(meta: Mapping[str, Any], blobs: _Blobs) -> ColumnProfile:
         raise UnsupportedFormatError(f"invalid profile body: column name {name!r}")
     if meta["kind"] == "embedding":
         return _read_embedding(name, meta, blobs)
+    if meta["kind"] == "text":
+        return _read_text(name, meta, blobs)
     hll = HyperLogLog.from_bytes(blobs.get(meta["hll"], _HLL))
     if meta["kind"] == "numeric":
         edges = None if meta["edges"] is None else _edges(name, blobs.get(meta["edges"], _ARRAY))
@@ -480,6 +493,42 @@ def _read_embedding(name: str, meta: Mapping[str, Any], blobs: _Blobs) -> Embedd
             f"invalid profile body: column {name!r}: counts do not add up "
             f"({profile.count} rows, {profile.n_missing} missing, {profile.n_invalid} invalid, "
             f"{keys.size} sampled)"
+        )
+    return profile
+
+
+def _read_text(name: str, meta: Mapping[str, Any], blobs: _Blobs) -> TextColumnProfile:
+    found = meta["descriptors"]
+    names = descriptor_names()
+    if not isinstance(found, dict) or sorted(found) != sorted(names):
+        raise UnsupportedFormatError(
+            f"invalid profile body: text column {name!r} must have the descriptors "
+            f"{list(names)}, got {sorted(found) if isinstance(found, dict) else found!r:.200}"
+        )
+    descriptors: dict[str, NumericColumnProfile] = {}
+    for d in names:
+        p = _read_column(found[d], blobs)
+        if not isinstance(p, NumericColumnProfile) or p.name != f"{name}.{d}":
+            raise UnsupportedFormatError(
+                f"invalid profile body: descriptor {d!r} of {name!r} must be the numeric "
+                f"column {name}.{d}"
+            )
+        descriptors[d] = p
+    words = meta["vocabulary"]
+    profile = TextColumnProfile(
+        name=name,
+        count=_count(meta, "count"),
+        n_missing=_count(meta, "n_missing"),
+        vocabulary=None if words is None else _vocabulary(name, tuple(words)),
+        descriptors=descriptors,
+        words=FrequentItems.from_bytes(blobs.get(meta["words"], _FI)),
+    )
+    if profile.n_missing > profile.count or any(
+        p.count != profile.count for p in descriptors.values()
+    ):
+        raise UnsupportedFormatError(
+            f"invalid profile body: text column {name!r}: the counts of its descriptors "
+            f"differ from its {profile.count} rows"
         )
     return profile
 

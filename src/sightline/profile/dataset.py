@@ -33,6 +33,7 @@ from sightline.profile.column import (
 from sightline.profile.embedding import EmbeddingColumnProfile, _EmbeddingBatch
 from sightline.profile.schema import Schema
 from sightline.profile.sketch import DEFAULT_K, DEFAULT_LG_K, DEFAULT_LG_MAX_MAP_SIZE, KLL
+from sightline.profile.text import TextColumnProfile, _TextBatch, descriptor_names
 
 #: Upper bounds (``le``) of the latency buckets in milliseconds: Prometheus' default
 #: histogram buckets (0.005 s ... 10 s). A last ``+Inf`` bucket follows them.
@@ -59,7 +60,9 @@ _PARALLEL_ROWS: Final = 50_000
 #: Roles of the columns a profile summarizes (ids and timestamps are not profiled).
 MONITORED_ROLES: Final[tuple[Role, ...]] = ("feature", "prediction", "probability", "target")
 
-ColumnProfile: TypeAlias = NumericColumnProfile | CategoricalColumnProfile | EmbeddingColumnProfile
+ColumnProfile: TypeAlias = (
+    NumericColumnProfile | CategoricalColumnProfile | TextColumnProfile | EmbeddingColumnProfile
+)
 Counted: TypeAlias = tuple[Sequence[str | None] | npt.NDArray[Any], npt.ArrayLike]
 
 
@@ -261,14 +264,24 @@ class Profile:
             )
         numeric = _monitored(schema, "numeric")
         categorical = _monitored(schema, "categorical")
+        text = _monitored(schema, "text")
+        described = {f"{t}.{d}": t for t in text for d in descriptor_names()} if text else {}
         edges = dict(edges or {})
         vocabularies = dict(vocabularies or {})
-        _check_named("edges", edges, numeric, "numeric")
-        _check_named("vocabularies", vocabularies, categorical, "categorical")
+        _check_named("edges", edges, numeric + list(described), "numeric or text descriptor")
+        _check_named("vocabularies", vocabularies, categorical + text, "categorical or text")
         columns: dict[str, ColumnProfile] = {}
         for name in _monitored(schema):
             if schema[name].kind == "embedding":
                 columns[name] = EmbeddingColumnProfile.zero(name)
+            elif name in text:
+                columns[name] = TextColumnProfile.zero(
+                    name,
+                    vocabulary=vocabularies.get(name),
+                    edges={e: v for e, v in edges.items() if described.get(e) == name},
+                    k=k,
+                    lg_k=lg_k,
+                )
             elif name in numeric:
                 columns[name] = NumericColumnProfile.zero(
                     name, edges=edges.get(name), k=k, lg_k=lg_k
@@ -336,7 +349,7 @@ class Profile:
         counted = dict(counted or {})
         n_invalid = dict(n_invalid or {})
         self._check_update_names(columns, n_invalid, counted)
-        prepared: dict[str, _NumericBatch | _CategoricalBatch | _EmbeddingBatch] = {}
+        prepared: dict[str, _NumericBatch | _CategoricalBatch | _TextBatch | _EmbeddingBatch] = {}
         lengths: dict[str, int] = {}
         for name, values in columns.items():
             profile = self.columns.get(name)
@@ -348,6 +361,10 @@ class Profile:
                 batch = profile._prepare_values(_as_sequence(name, values))
                 lengths[name] = int(batch.counts.sum()) + batch.n_missing
                 prepared[name] = batch
+            elif isinstance(profile, TextColumnProfile):
+                texts = profile._prepare(values)  # type: ignore[arg-type]  # checked there
+                lengths[name] = texts.n_rows
+                prepared[name] = texts
             elif isinstance(profile, EmbeddingColumnProfile):
                 vectors = profile._prepare(values, ids=row_ids)
                 lengths[name] = vectors.n_rows
@@ -603,6 +620,12 @@ class Profile:
                 edges[name] = c.edges
             elif isinstance(c, CategoricalColumnProfile) and c.vocabulary is not None:
                 vocabularies[name] = c.vocabulary
+            elif isinstance(c, TextColumnProfile):
+                edges.update(
+                    (d.name, d.edges) for d in c.descriptors.values() if d.edges is not None
+                )
+                if c.vocabulary is not None:
+                    vocabularies[name] = c.vocabulary
         return edges, vocabularies
 
     def to_dict(self) -> dict[str, Any]:
@@ -846,6 +869,7 @@ def _check_columns(
 _PROFILE_CLASSES: Final[dict[str, type[ColumnProfile]]] = {
     "numeric": NumericColumnProfile,
     "categorical": CategoricalColumnProfile,
+    "text": TextColumnProfile,
     "embedding": EmbeddingColumnProfile,
 }
 
