@@ -146,22 +146,8 @@ class TextColumnProfile(_ColumnMerge):
 
         from sightline.stats.text import descriptors, words
 
-        if isinstance(values, str | bytes) or not isinstance(values, Sequence | np.ndarray):
-            raise InvalidInputError(
-                f"column {self.name!r}: texts must be a sequence of strings, not "
-                f"{'one string' if isinstance(values, str) else type(values).__name__}",
-                field=self.name,
-            )
-        cells = values.tolist() if isinstance(values, np.ndarray) else list(values)
-        bad = [v for v in cells if v is not None and not isinstance(v, str)]
-        if bad:
-            raise InvalidInputError(
-                f"column {self.name!r}: texts must be str or None, got "
-                f"{type(bad[0]).__name__} {bad[0]!r:.40}",
-                field=self.name,
-            )
         try:
-            column = pa.array(cells, type=pa.string())
+            column = _as_arrow(self.name, values)
             found = descriptors(column, vocabulary=self._vocabulary_set())
             tally = pc.value_counts(words(column).combine_chunks())
         except (ValueError, pa.ArrowException) as exc:
@@ -170,7 +156,7 @@ class TextColumnProfile(_ColumnMerge):
             descriptors={d: p._prepare(found[d]) for d, p in self.descriptors.items()},
             words=tally.field("values").to_pylist(),
             counts=np.asarray(tally.field("counts"), dtype=np.int64),
-            n_rows=len(cells),
+            n_rows=len(column),
             n_missing=column.null_count,
         )
 
@@ -273,6 +259,32 @@ class TextColumnProfile(_ColumnMerge):
 
     def __repr__(self) -> str:
         return f"TextColumnProfile(name={self.name!r}, count={self.count}, n_valid={self.n_valid})"
+
+
+def _as_arrow(name: str, values: Any) -> Any:
+    """Texts as an Arrow string column: Arrow columns as they are (the kernel checks
+    their type and UTF-8), sequences of str/None converted."""
+    import pyarrow as pa
+
+    if isinstance(values, pa.ChunkedArray):
+        return values.combine_chunks()
+    if isinstance(values, pa.Array):
+        return values
+    if isinstance(values, str | bytes) or not isinstance(values, Sequence | np.ndarray):
+        raise InvalidInputError(
+            f"column {name!r}: texts must be a sequence of strings, not "
+            f"{'one string' if isinstance(values, str) else type(values).__name__}",
+            field=name,
+        )
+    cells = values.tolist() if isinstance(values, np.ndarray) else list(values)
+    bad = [v for v in cells if v is not None and not isinstance(v, str)]
+    if bad:
+        raise InvalidInputError(
+            f"column {name!r}: texts must be str or None, got "
+            f"{type(bad[0]).__name__} {bad[0]!r:.40}",
+            field=name,
+        )
+    return pa.array(cells, type=pa.string())
 
 
 __all__ = ["VOCABULARY_WORDS", "WORDS_LG_MAX_MAP_SIZE", "TextColumnProfile", "descriptor_names"]
