@@ -16,43 +16,31 @@ A monitor without a schema (none given, none registered yet) takes
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sightline.errors import InvalidInputError
-from sightline.profile import Column, Schema
+from sightline.profile import Schema
+from sightline.profile.generation import (
+    ERROR,
+    FIRST_TOKEN_S,
+    GENERATION_SCHEMA,
+    LATENCY_S,
+    MODEL_NAME,
+    OUTPUT,
+    PROMPT,
+    TOKENS_IN,
+    TOKENS_OUT,
+    has_generations,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from sightline.sdk.columns import Columns
     from sightline.sdk.window import Spec
 
-PROMPT: Final = "prompt"
-OUTPUT: Final = "output"
-MODEL_NAME: Final = "model_name"
-TOKENS_IN: Final = "tokens_in"
-TOKENS_OUT: Final = "tokens_out"
-LATENCY_S: Final = "latency_s"
-FIRST_TOKEN_S: Final = "first_token_s"
-ERROR: Final = "error"
-
-#: The columns of a generation (all features: the output is text, not a label to join).
-GENERATION_SCHEMA: Final = Schema(
-    (
-        Column(PROMPT, kind="text"),
-        Column(OUTPUT, kind="text"),
-        Column(MODEL_NAME, kind="categorical"),
-        Column(TOKENS_IN),
-        Column(TOKENS_OUT),
-        Column(LATENCY_S),
-        Column(FIRST_TOKEN_S),
-        Column(ERROR),
-    )
-)
 _NUMBER = (int, float)
 
 
@@ -70,10 +58,7 @@ def failed(spec: Spec, columns: Columns) -> int:
     >>> failed(Spec(GENERATION_SCHEMA), Columns({"error": np.array([0.0, 1.0, np.nan])}))
     1
     """
-    schema = spec.schema
-    if OUTPUT not in schema or ERROR not in schema:
-        return 0
-    if schema[OUTPUT].kind != "text" or schema[ERROR].kind != "numeric":
+    if not has_generations(spec.schema):
         return 0
     values = columns.values.get(ERROR)
     return 0 if values is None else int(np.count_nonzero(values > 0))
@@ -119,11 +104,13 @@ class GenerationLogging:
         latency_s: float | None = None,
         first_token_s: float | None = None,
         error: object = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> str:
         """Record one generation; return its id (generated when not given).
 
         ``error`` is anything that says the generation failed (an exception, a message,
-        True); None or False for a success. Costs about what :meth:`log` costs.
+        True); None or False for a success. ``extra`` holds values of further schema
+        columns (an embedding of the prompt, say). Costs about what :meth:`log` costs.
 
         Examples
         --------
@@ -148,6 +135,8 @@ class GenerationLogging:
             FIRST_TOKEN_S: first_token_s,
             ERROR: 0.0 if error is None or error is False else 1.0,
         }
+        if extra:
+            features.update(extra)
         return self.log(features, id=id, latency_ms=_milliseconds(latency_s))
 
     def log_generations(
@@ -162,9 +151,11 @@ class GenerationLogging:
         latency_s: Sequence[float | None] | None = None,
         first_token_s: Sequence[float | None] | None = None,
         errors: Sequence[object] | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> list[str]:
         """Record a batch of generations given column by column (the batch form of
-        :meth:`log_generation`); return their ids.
+        :meth:`log_generation`; ``extra`` maps further columns to their values, a 2-D
+        array for an embedding); return their ids.
 
         Raises
         ------
@@ -174,39 +165,29 @@ class GenerationLogging:
         if self._schema is None and self._spec is None:
             self._schema = GENERATION_SCHEMA
         n = len(prompts)
-        given: dict[str, Sequence[Any] | None] = {
-            OUTPUT: outputs,
-            MODEL_NAME: model_names,
-            TOKENS_IN: tokens_in,
-            TOKENS_OUT: tokens_out,
-            LATENCY_S: latency_s,
-            FIRST_TOKEN_S: first_token_s,
-            ERROR: errors,
-            "ids": ids,
-        }
-        for name, values in given.items():
+        given: list[tuple[str, str, Sequence[Any] | None]] = [  # argument, column, values
+            ("outputs", OUTPUT, outputs),
+            ("model_names", MODEL_NAME, model_names),
+            ("tokens_in", TOKENS_IN, tokens_in),
+            ("tokens_out", TOKENS_OUT, tokens_out),
+            ("latency_s", LATENCY_S, latency_s),
+            ("first_token_s", FIRST_TOKEN_S, first_token_s),
+            ("errors", ERROR, errors),
+            ("ids", "", ids),
+            *((name, name, values) for name, values in (extra or {}).items()),
+        ]
+        for argument, _, values in given:
             if values is not None and len(values) != n:
                 raise InvalidInputError(
-                    f"log_generations: {name} has {len(values)} values for {n} prompts",
-                    field=name,
+                    f"log_generations: {argument} has {len(values)} values for {n} prompts",
+                    field=argument,
                 )
-        data: dict[str, Sequence[Any]] = {PROMPT: list(prompts)}
-        data.update((k, list(v)) for k, v in given.items() if v is not None and k != "ids")
+        data: dict[str, Any] = {PROMPT: list(prompts)}
+        data.update((column, values) for _, column, values in given if values is not None)
+        data.pop("", None)
         data[ERROR] = [0.0 if x is None or x is False else 1.0 for x in errors or [None] * n]
         latency = None if latency_s is None else [_milliseconds(x) for x in latency_s]
         return self.log_batch(data, ids=ids, latency_ms=latency)
 
 
-__all__ = [
-    "ERROR",
-    "FIRST_TOKEN_S",
-    "GENERATION_SCHEMA",
-    "LATENCY_S",
-    "MODEL_NAME",
-    "OUTPUT",
-    "PROMPT",
-    "TOKENS_IN",
-    "TOKENS_OUT",
-    "GenerationLogging",
-    "failed",
-]
+__all__ = ["GENERATION_SCHEMA", "GenerationLogging", "failed"]
