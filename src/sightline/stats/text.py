@@ -35,8 +35,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -70,8 +69,6 @@ _LETTER, _UPPER, _DIGIT, _SPACE, _WORD, _TERM = 1, 2, 4, 8, 16, 32
 #: Characters that end a sentence: ``. ! ?``, the ellipsis, the CJK full stop and the
 #: full-width ``!`` and ``?``.
 TERMINATORS = ".!?\u2026\u3002\uff01\uff1f"
-_FIELD = 16  # bits per count in the packed per-byte counters
-_MAX_PACKED_ROW = (1 << _FIELD) - 1
 
 
 def _flags_of(ch: str) -> int:
@@ -86,39 +83,24 @@ def _flags_of(ch: str) -> int:
 
 
 class _CodePointFlags:
-    """Flags of code points, filled on first sight of each (thread-safe)."""
+    """Flags of non-ASCII code points, filled on first sight of each (thread-safe)."""
 
     def __init__(self) -> None:
         self.flags = np.zeros(0x110000, dtype=np.uint8)
         self.known = np.zeros(0x110000, dtype=np.bool_)
         self.lock = threading.Lock()
-        ascii_points = np.arange(128)
-        self._learn(ascii_points)
-
-    def _learn(self, points: npt.NDArray[Any]) -> None:
-        values = [_flags_of(chr(c)) for c in points.tolist()]
-        self.flags[points] = values
-        self.known[points] = True
 
     def lookup(self, points: IntArray) -> npt.NDArray[np.uint8]:
         unknown = ~self.known[points]
         if unknown.any():
             with self.lock:
-                self._learn(np.unique(points[unknown]))
+                new = np.unique(points[unknown])
+                self.flags[new] = [_flags_of(chr(c)) for c in new.tolist()]
+                self.known[new] = True
         return self.flags[points]
 
 
 _CODE_POINTS = _CodePointFlags()
-_BYTE_FLAGS = np.zeros(256, dtype=np.uint8)
-_BYTE_FLAGS[:128] = _CODE_POINTS.flags[:128]
-# Packed counters per flag value: letters | upper << 16 | digits << 32 | non-space << 48.
-_flag_values = np.arange(64, dtype=np.uint64)
-_PACKED = (
-    (_flag_values & _LETTER).astype(bool).astype(np.uint64)
-    | ((_flag_values & _UPPER).astype(bool).astype(np.uint64) << np.uint64(16))
-    | ((_flag_values & _DIGIT).astype(bool).astype(np.uint64) << np.uint64(32))
-)
-_NON_SPACE = np.uint64(1) << np.uint64(48)
 
 
 def descriptors(
@@ -282,71 +264,100 @@ def _offsets(chunk: pa.Array) -> IntArray:
 
 
 class _Piece:
-    """The bytes of a piece of the column with per-byte flags and word boundaries."""
+    """The bytes of a piece of the column, with one boolean mask per character class.
+
+    ASCII bytes are classified arithmetically; each multi-byte character is classified at its
+    first byte (from :class:`_CodePointFlags`), except that it belongs to a word on every byte
+    and ends a sentence on its last byte. Continuation bytes are in no other class.
+    """
 
     def __init__(self, chunk: pa.Array) -> None:
-        self.chunk = chunk
         offsets = _offsets(chunk)
         base = int(offsets[0])
         self.offsets = offsets - base
         data = chunk.buffers()[2]
         size = int(self.offsets[-1])
-        self.data = (
+        b = (
             np.frombuffer(data, dtype=np.uint8, count=size, offset=base)
             if size and data is not None
             else np.zeros(0, np.uint8)
         )
-        self.flags, self.word = self._flags()
-        self.starts, self.ends = self._word_bounds()
+        self.data = b
+        nonempty = self.offsets[:-1] < self.offsets[1:]
+        self.row_first = self.offsets[:-1][nonempty]
+        self.row_last = self.offsets[1:][nonempty] - 1
+        self.upper = (b - 65) < 26
+        self.letter = ((b | 0x20) - 97) < 26
+        self.digit = (b - 48) < 10
+        self.space = ((b - 9) < 5) | ((b - 28) < 5)
+        self.term = (b == 46) | (b == 33) | (b == 63)
+        self.word = self.letter | self.digit | (b == 95)
+        self.leads = np.flatnonzero(b >= 0xC0)
+        if self.leads.size:
+            self._classify_multibyte()
 
-    def _flags(self) -> tuple[npt.NDArray[np.uint8], BoolArray]:
-        b = self.data
-        flags = _BYTE_FLAGS[b]
-        word = (flags & _WORD).astype(bool)
-        leads = np.flatnonzero(b >= 0xC0)
-        if leads.size:
-            lead = b[leads].astype(np.int64)
-            size = 2 + (lead >= 0xE0) + (lead >= 0xF0)
-            points = lead & np.where(size == 2, 0x1F, np.where(size == 3, 0x0F, 0x07))
-            for k in (1, 2, 3):
-                more = size > k
-                cont = b[np.minimum(leads + k, b.size - 1)].astype(np.int64) & 0x3F
-                points = np.where(more, (points << 6) | cont, points)
-            lead_flags = _CODE_POINTS.lookup(points)
-            flags[leads] = lead_flags
-            is_word = (lead_flags & _WORD).astype(bool)
-            word[leads] = is_word
-            for k in (1, 2, 3):  # continuation bytes belong to their character's word
-                more = size > k
-                word[leads[more] + k] = is_word[more]
-            terms = leads[(lead_flags & _TERM).astype(bool)]
-            if terms.size:  # a terminator's flag sits on its last byte
-                last = terms + size[(lead_flags & _TERM).astype(bool)] - 1
-                flags[terms] &= ~np.uint8(_TERM)
-                flags[last] |= np.uint8(_TERM)
-        return flags, word
+    def _classify_multibyte(self) -> None:
+        b, leads = self.data, self.leads
+        lead = b[leads].astype(np.int64)
+        size = 2 + (lead >= 0xE0) + (lead >= 0xF0)
+        points = lead & np.where(size == 2, 0x1F, np.where(size == 3, 0x0F, 0x07))
+        for k in (1, 2, 3):
+            cont = b[np.minimum(leads + k, b.size - 1)].astype(np.int64) & 0x3F
+            points = np.where(size > k, (points << 6) | cont, points)
+        flags = _CODE_POINTS.lookup(points)
+        for mask, flag in (
+            (self.letter, _LETTER),
+            (self.upper, _UPPER),
+            (self.digit, _DIGIT),
+            (self.space, _SPACE),
+        ):
+            mask[leads] = (flags & flag) != 0
+        is_word = (flags & _WORD) != 0
+        for k in (0, 1, 2, 3):  # every byte of a word character is in the word
+            more = size > k
+            self.word[leads[more] + k] = is_word[more]
+        ends = (flags & _TERM) != 0
+        self.term[leads[ends] + size[ends] - 1] = True
 
-    def _word_bounds(self) -> tuple[IntArray, IntArray]:
-        word = self.word
-        if not word.size:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        row_start = self.offsets[:-1][self.offsets[:-1] < self.offsets[1:]]
-        row_last = self.offsets[1:][self.offsets[:-1] < self.offsets[1:]] - 1
-        before = np.empty_like(word)
-        before[0] = False
-        before[1:] = word[:-1]
-        before[row_start] = False
-        after = np.empty_like(word)
-        after[-1] = False
-        after[:-1] = word[1:]
-        after[row_last] = False
-        starts = np.flatnonzero(word & ~before)
-        ends = np.flatnonzero(word & ~after) + 1
-        return starts, ends
+    def count(self, mask: BoolArray) -> IntArray:
+        """True values of ``mask`` in each row."""
+        return np.diff(_prefix_counts(mask, self.offsets))
 
-    def per_row(self, positions: IntArray) -> IntArray:
-        """How many of the sorted byte ``positions`` fall in each row."""
-        return np.diff(np.searchsorted(positions, self.offsets))
+    def word_starts(self) -> BoolArray:
+        """Bytes that start a word (a word byte after a non-word byte or a row start)."""
+        starts: BoolArray = np.empty_like(self.word)
+        if starts.size:
+            starts[0] = self.word[0]
+            np.greater(self.word[1:], self.word[:-1], out=starts[1:])
+            starts[self.row_first] = self.word[self.row_first]
+        return starts
+
+    def sentence_ends(self) -> BoolArray:
+        """Last bytes of terminators followed by whitespace or the end of the row."""
+        ends: BoolArray = np.empty_like(self.term)
+        if ends.size:
+            ends[-1] = self.term[-1]
+            np.logical_and(self.term[:-1], self.space[1:], out=ends[:-1])
+            ends[self.row_last] = self.term[self.row_last]
+        return ends
+
+    def rows_of(self, positions: IntArray) -> IntArray:
+        """Distinct rows holding the byte ``positions``."""
+        return np.unique(np.searchsorted(self.offsets, positions, side="right") - 1)
+
+
+def _prefix_counts(mask: BoolArray, positions: IntArray) -> IntArray:
+    """``mask[:p].sum()`` for each ``p`` in ``positions``, on the mask packed 8 to a byte."""
+    packed = np.packbits(mask)
+    running = np.zeros(packed.size + 1, dtype=np.int32)  # pieces hold far fewer than 2**31
+    np.cumsum(np.bitwise_count(packed), out=running[1:], dtype=np.int32)
+    whole, rest = np.divmod(positions, 8)
+    counts = running[whole]
+    part = rest > 0
+    if part.any():  # the first ``rest`` bits (most significant first) of the next byte
+        shift = (8 - rest[part]).astype(np.uint8)
+        counts[part] += np.bitwise_count(packed[whole[part]] >> shift)
+    return counts.astype(np.int64)
 
 
 def _piece_descriptors(
@@ -354,20 +365,21 @@ def _piece_descriptors(
 ) -> dict[str, FloatArray]:
     piece = _Piece(chunk)
     length = pc.utf8_length(chunk).to_numpy(zero_copy_only=False).astype(np.float64)
-    letters, upper, digits, non_space, sentences = _counts(piece)
-    n_words = piece.per_row(piece.starts).astype(np.float64)
+    letters = piece.count(piece.letter).astype(np.float64)
+    non_space = length - piece.count(piece.space)
+    n_words = piece.count(piece.word_starts()).astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = {
             "length": length,
             "words": n_words,
-            "sentences": sentences,
+            "sentences": _sentences(piece, chunk),
             "non_letter_share": (non_space - letters) / length,
-            "upper_share": upper / letters,
-            "urls": _urls(chunk),
-            "digits": digits,
+            "upper_share": piece.count(piece.upper) / letters,
+            "urls": _urls(piece, chunk),
+            "digits": piece.count(piece.digit).astype(np.float64),
             "empty": (non_space == 0).astype(np.float64),
             "oov_share": _oov_share(piece, n_words, vocabulary),
-            "json_valid": _json_valid(chunk),
+            "json_valid": _json_valid(piece, chunk),
         }
     for name, pattern in patterns.items():
         matched = pc.match_substring_regex(chunk, pattern)
@@ -379,102 +391,99 @@ def _piece_descriptors(
     return out
 
 
-def _counts(piece: _Piece) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
-    """Letters, upper-case letters, digits, non-space characters and sentences per row."""
-    flags = piece.flags
-    packed = _PACKED[flags & 0x3F]
-    char = (piece.data & 0xC0) != 0x80
-    packed[char & ((flags & _SPACE) == 0)] |= _NON_SPACE
-    starts, stops = piece.offsets[:-1], piece.offsets[1:]
-    between = _running_counts(packed, long=bool(np.any(stops - starts > _MAX_PACKED_ROW)))
-    fields = between(starts, stops)
-    # Sentence ends: the last byte of a terminator followed by a space or the end of the row.
-    term = (flags & _TERM) != 0
-    follow = np.zeros_like(term)
-    follow[:-1] = (flags[1:] & _SPACE) != 0
-    follow[stops[stops > starts] - 1] = True
-    ends = np.flatnonzero(term & follow)
-    n_ends = piece.per_row(ends)
-    # Non-space characters after the last end of each row (all of them without an end).
-    last = np.searchsorted(ends, stops) - 1
-    has_end = n_ends > 0
-    after = fields[3].copy()
-    if has_end.any():
-        rows = np.flatnonzero(has_end)
-        after[rows] = between(ends[last[rows]] + 1, stops[rows])[3]
-    sentences = n_ends + (after > 0)
-    letters, upper, digits, non_space = (f.astype(np.float64) for f in fields)
-    return letters, upper, digits, non_space, sentences.astype(np.float64)
+def _sentences(piece: _Piece, chunk: pa.Array) -> FloatArray:
+    """Sentence ends, plus one where the last non-space character is not a terminator."""
+    ends = piece.count(piece.sentence_ends())
+    trimmed = _offsets(pc.utf8_rtrim_whitespace(chunk))
+    kept = np.diff(trimmed)
+    last = piece.offsets[:-1] + kept - 1
+    trailing = kept > 0
+    trailing[trailing] = ~piece.term[last[trailing]]
+    return np.asarray(ends + trailing, dtype=np.float64)
 
 
-def _running_counts(
-    packed: npt.NDArray[np.uint64], *, long: bool
-) -> Callable[[IntArray, IntArray], list[IntArray]]:
-    """``between(lo, hi)``: the four packed counts over bytes ``lo..hi-1``.
+def _raw_tokens(piece: _Piece) -> pa.Array:
+    """The word tokens of a piece, ASCII letters lower-cased: every other value of an array
+    whose offsets are the word starts and ends (words and the gaps between them)."""
+    word = piece.word
+    ends: BoolArray = np.empty_like(word)
+    if ends.size:
+        ends[-1] = word[-1]
+        np.greater(word[:-1], word[1:], out=ends[:-1])
+        ends[piece.row_last] = word[piece.row_last]
+    starts = np.flatnonzero(piece.word_starts())
+    if not starts.size:
+        return pa.array([], pa.string())
+    bounds = np.empty(2 * starts.size, dtype=np.int32)  # pieces hold far fewer than 2**31
+    bounds[0::2] = starts
+    bounds[1::2] = np.flatnonzero(ends) + 1
+    first, last = int(bounds[0]), int(bounds[-1])
+    bounds -= first
+    data = piece.data[first:last]
+    data = data | (((data - 65) < 26).view(np.uint8) << np.uint8(5))
+    spans = pa.StringArray.from_buffers(bounds.size - 1, pa.py_buffer(bounds), pa.py_buffer(data))
+    return spans.take(pa.array(np.arange(0, bounds.size - 1, 2)))
 
-    One cumulative sum of the packed counters is exact while a span holds fewer than 65,536
-    bytes (the sums are linear, so borrows cancel); with ``long`` rows each counter is
-    summed on its own.
-    """
-    if not long:
-        running = np.zeros(packed.size + 1, dtype=np.uint64)
-        np.cumsum(packed, out=running[1:])
-        mask = np.uint64(_MAX_PACKED_ROW)
 
-        def packed_between(lo: IntArray, hi: IntArray) -> list[IntArray]:
-            diff = running[hi] - running[lo]
-            return [((diff >> np.uint64(_FIELD * k)) & mask).astype(np.int64) for k in range(4)]
-
-        return packed_between
-    sums = []
-    for k in range(4):
-        field = ((packed >> np.uint64(_FIELD * k)) & np.uint64(1)).astype(np.int64)
-        running_k = np.zeros(field.size + 1, dtype=np.int64)
-        np.cumsum(field, out=running_k[1:])
-        sums.append(running_k)
-
-    def separate_between(lo: IntArray, hi: IntArray) -> list[IntArray]:
-        return [r[hi] - r[lo] for r in sums]
-
-    return separate_between
+def _lowered(tokens: pa.Array) -> tuple[pa.Array, IntArray | None]:
+    """Lower-cased tokens, as ``(values, None)`` when the piece is ASCII, else as distinct
+    values and each token's index among them (lower-casing the few distinct tokens)."""
+    if len(tokens) == 0 or pc.all(pc.string_is_ascii(tokens)).as_py():
+        return tokens, None
+    encoded = pc.dictionary_encode(tokens)
+    indices = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    return pc.utf8_lower(encoded.dictionary), indices
 
 
 def _tokens(piece: _Piece) -> pa.Array:
-    """Lower-cased word tokens of a piece (every other value of start/end offsets)."""
-    bounds = np.empty(2 * piece.starts.size, dtype=np.int64)
-    bounds[0::2] = piece.starts
-    bounds[1::2] = piece.ends
-    if not bounds.size:
-        return pa.array([], pa.string())
-    bounds -= bounds[0]
-    first = int(piece.starts[0])
-    data = pa.py_buffer(piece.data[first : int(piece.ends[-1])])
-    spans = pa.LargeStringArray.from_buffers(bounds.size - 1, pa.py_buffer(bounds), data)
-    words_only = spans.take(pa.array(np.arange(0, bounds.size - 1, 2)))
-    return pc.cast(pc.utf8_lower(words_only), pa.string())
+    """Lower-cased word tokens of a piece, in order."""
+    values, indices = _lowered(_raw_tokens(piece))
+    return values if indices is None else values.take(pa.array(indices))
 
 
 def _oov_share(piece: _Piece, n_words: FloatArray, vocabulary: pa.Array | None) -> FloatArray:
     if vocabulary is None:
         return np.full(n_words.size, np.nan)
-    unknown = ~pc.is_in(_tokens(piece), value_set=vocabulary).to_numpy(zero_copy_only=False)
-    running = np.zeros(unknown.size + 1, dtype=np.int64)
-    np.cumsum(unknown, out=running[1:])
+    values, indices = _lowered(_raw_tokens(piece))
+    known = pc.is_in(values, value_set=vocabulary).to_numpy(zero_copy_only=False)
+    if indices is not None:
+        known = known[indices]
+    running = np.zeros(known.size + 1, dtype=np.int64)
+    np.cumsum(~known, out=running[1:])
     bounds = np.zeros(n_words.size + 1, dtype=np.int64)
     np.cumsum(n_words.astype(np.int64), out=bounds[1:])
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.asarray(np.diff(running[bounds]) / n_words, dtype=np.float64)
 
 
-def _urls(chunk: pa.Array) -> FloatArray:
-    counts = pc.count_substring_regex(chunk, URL_PATTERN).to_numpy(zero_copy_only=False)
-    return np.asarray(counts, dtype=np.float64)
-
-
-def _json_valid(chunk: pa.Array) -> FloatArray:
+def _urls(piece: _Piece, chunk: pa.Array) -> FloatArray:
+    """Matches of :data:`URL_PATTERN`, searched only in rows holding ``://`` or ``www.``."""
     out = np.zeros(len(chunk), dtype=np.float64)
-    candidate = pc.fill_null(pc.match_substring_regex(chunk, r"^\s*[\[{]"), False)
-    rows = np.flatnonzero(candidate.to_numpy(zero_copy_only=False))
+    b = piece.data
+    colons = np.flatnonzero(b[:-2] == 58)
+    colons = colons[(b[colons + 1] == 47) & (b[colons + 2] == 47)]
+    dots = np.flatnonzero(b == 46)
+    dots = dots[dots >= 3]
+    lowered = [b[dots - k] | 0x20 for k in (1, 2, 3)]
+    dots = dots[(lowered[0] == 119) & (lowered[1] == 119) & (lowered[2] == 119)]
+    rows = piece.rows_of(np.concatenate([colons, dots]))
+    if rows.size:
+        found = pc.count_substring_regex(chunk.take(pa.array(rows)), URL_PATTERN)
+        out[rows] = found.to_numpy(zero_copy_only=False)
+    return out
+
+
+def _json_valid(piece: _Piece, chunk: pa.Array) -> FloatArray:
+    """1 for JSON objects and arrays: only rows whose first non-space byte is ``{``/``[``
+    are parsed."""
+    out = np.zeros(len(chunk), dtype=np.float64)
+    nonempty = np.flatnonzero(piece.offsets[:-1] < piece.offsets[1:])
+    first = piece.data[piece.row_first]
+    rows = nonempty[(first == 123) | (first == 91)]
+    padded = nonempty[piece.space[piece.row_first]]
+    if padded.size:
+        opens = pc.match_substring_regex(chunk.take(pa.array(padded)), r"^\s*[\[{]")
+        rows = np.union1d(rows, padded[pc.fill_null(opens, False).to_numpy(zero_copy_only=False)])
     if rows.size:
         texts = chunk.take(pa.array(rows)).to_pylist()
         out[rows] = [_is_json(t) for t in texts]  # only texts that open like JSON
