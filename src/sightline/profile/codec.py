@@ -114,6 +114,7 @@ def encode(profile: Profile) -> bytes:
         "n_errors": profile.n_errors,
         "latency": w.kll(profile.latency),
         "latency_buckets": w.array(profile.latency_buckets),
+        "first_byte_buckets": w.array(profile.first_byte_buckets),
         "columns": [_column_meta(c, w) for c in profile.columns.values()],
     }
     text = json.dumps(meta, separators=(",", ":")).encode("utf-8")
@@ -344,6 +345,13 @@ def _read_body(raw: bytes) -> Profile:
             meta["latency_buckets"], len(LATENCY_BUCKETS_MS) + 1, "latency_buckets"
         ),
         schema_version=schema_version,
+        first_byte_buckets=(  # absent from profiles written before it existed
+            blobs.ints(
+                meta["first_byte_buckets"], len(LATENCY_BUCKETS_MS) + 1, "first_byte_buckets"
+            )
+            if meta.get("first_byte_buckets") is not None
+            else None
+        ),
     )
 
 

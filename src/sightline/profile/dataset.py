@@ -121,6 +121,9 @@ class Profile:
         plus a last ``+Inf`` bucket: bucket ``i`` holds
         ``LATENCY_BUCKETS_MS[i-1] < v <= LATENCY_BUCKETS_MS[i]``, so
         ``np.cumsum(latency_buckets)`` are Prometheus' cumulative ``le`` counts.
+    first_byte_buckets
+        The same buckets for the time to the first byte of streamed responses (see
+        :meth:`record_first_byte`).
     schema_version
         Version of the profile content (:data:`SCHEMA_VERSION`).
 
@@ -141,6 +144,7 @@ class Profile:
 
     __slots__ = (
         "columns",
+        "first_byte_buckets",
         "instance_ids",
         "latency",
         "latency_buckets",
@@ -171,6 +175,7 @@ class Profile:
         latency: KLL | None = None,
         latency_buckets: npt.ArrayLike | None = None,
         schema_version: int = SCHEMA_VERSION,
+        first_byte_buckets: npt.ArrayLike | None = None,
     ) -> None:
         if not isinstance(schema, Schema):
             raise InvalidInputError(
@@ -198,16 +203,10 @@ class Profile:
         self.latency = KLL() if latency is None else latency
         if not isinstance(self.latency, KLL):
             raise InvalidInputError("latency must be a KLL sketch", field="latency")
-        n_buckets = len(LATENCY_BUCKETS_MS) + 1
-        buckets = np.zeros(n_buckets, dtype=np.int64)
-        if latency_buckets is not None:
-            buckets = np.array(latency_buckets, dtype=np.int64)
-            if buckets.shape != (n_buckets,) or (buckets < 0).any():
-                raise InvalidInputError(
-                    f"latency_buckets must hold {n_buckets} counts >= 0, got {buckets.tolist()}",
-                    field="latency_buckets",
-                )
-        self.latency_buckets: IntArray = buckets
+        self.latency_buckets: IntArray = _latency_buckets("latency_buckets", latency_buckets)
+        self.first_byte_buckets: IntArray = _latency_buckets(
+            "first_byte_buckets", first_byte_buckets
+        )
         self.schema_version = check_int("schema_version", schema_version, 0)
 
     @classmethod
@@ -513,6 +512,24 @@ class Profile:
             self.latency_buckets += np.bincount(idx, minlength=len(LATENCY_BUCKETS_MS) + 1)
         return self
 
+    def record_first_byte(self, first_byte_ms: npt.ArrayLike) -> Self:
+        """Add the times to the first byte of streamed responses, in milliseconds (finite,
+        >= 0), to :attr:`first_byte_buckets`.
+
+        >>> from sightline.profile.schema import Column, Schema
+        >>> p = Profile.zero(Schema((Column("x"),))).record_first_byte([3.0, 80.0])
+        >>> p.first_byte_buckets[:6].tolist()
+        [1, 0, 0, 0, 0, 1]
+        """
+        arr = np.asarray(first_byte_ms, dtype=np.float64)
+        if arr.ndim != 1 or not np.isfinite(arr).all() or (arr < 0).any():
+            raise InvalidInputError(
+                "first_byte_ms must be a 1-D array of finite numbers >= 0", field="first_byte_ms"
+            )
+        idx = np.searchsorted(np.asarray(LATENCY_BUCKETS_MS), arr, side="left")
+        self.first_byte_buckets += np.bincount(idx, minlength=len(LATENCY_BUCKETS_MS) + 1)
+        return self
+
     # -- merging --------------------------------------------------------------------------
 
     def check_compatible(self, other: object) -> Profile:
@@ -584,6 +601,7 @@ class Profile:
         out.n_errors = self.n_errors
         out.latency = copy.copy(self.latency)
         out.latency_buckets = self.latency_buckets.copy()
+        out.first_byte_buckets = self.first_byte_buckets.copy()
         out.schema_version = self.schema_version
         return out
 
@@ -599,6 +617,7 @@ class Profile:
         self.n_errors += other.n_errors
         self.latency._merge_into(other.latency)
         self.latency_buckets += other.latency_buckets
+        self.first_byte_buckets += other.first_byte_buckets
 
     # -- reading and writing --------------------------------------------------------------
 
@@ -766,6 +785,7 @@ class Profile:
             == (other.n_rows, other.n_predictions, other.n_errors)
             and self.latency == other.latency
             and bool(np.array_equal(self.latency_buckets, other.latency_buckets))
+            and bool(np.array_equal(self.first_byte_buckets, other.first_byte_buckets))
             and list(self.columns) == list(other.columns)
             and all(c == other.columns[n] for n, c in self.columns.items())
         )
@@ -872,6 +892,19 @@ _PROFILE_CLASSES: Final[dict[str, type[ColumnProfile]]] = {
     "text": TextColumnProfile,
     "embedding": EmbeddingColumnProfile,
 }
+
+
+def _latency_buckets(name: str, given: npt.ArrayLike | None) -> IntArray:
+    """Counts per latency bucket (:data:`LATENCY_BUCKETS_MS` and ``+Inf``), zeros if None."""
+    n_buckets = len(LATENCY_BUCKETS_MS) + 1
+    if given is None:
+        return np.zeros(n_buckets, dtype=np.int64)
+    buckets = np.array(given, dtype=np.int64)
+    if buckets.shape != (n_buckets,) or (buckets < 0).any():
+        raise InvalidInputError(
+            f"{name} must hold {n_buckets} counts >= 0, got {buckets.tolist()}", field=name
+        )
+    return buckets
 
 
 def _schema_diff(a: Schema, b: Schema) -> str:

@@ -105,6 +105,31 @@ def generation_rows(
     return rows
 
 
+def first_byte_rows(profiles: Sequence[Profile], ctx: RowContext) -> list[MetricRow]:
+    """``first_byte_p50_ms`` and ``first_byte_p95_ms``: the time to the first byte of
+    streamed responses (the ASGI middleware's), interpolated in the summed buckets as the
+    latency percentiles are; none without streamed responses.
+
+    >>> from sightline.profile import Column, Schema
+    >>> p = Profile.zero(Schema((Column("x"),))).record_first_byte([20.0, 30.0, 40.0])
+    >>> [(r.metric, r.value) for r in first_byte_rows([p], RowContext())]
+    [('first_byte_p50_ms', 31.25), ('first_byte_p95_ms', 48.125)]
+    """
+    from sightline.scheduler.jobs import bucket_quantile  # jobs imports this module
+
+    buckets = np.sum([p.first_byte_buckets for p in profiles], axis=0)
+    n = int(buckets.sum()) if len(profiles) else 0
+    if not n:
+        return []
+    method = "histogram_quantile of the first-byte le buckets"
+    return [
+        ctx.row(
+            f"first_byte_p{round(q * 100)}_ms", bucket_quantile(buckets, q), n_cur=n, method=method
+        )
+        for q in (0.5, 0.95)
+    ]
+
+
 def _first_token_rows(columns: Sequence[NumericColumnProfile], ctx: RowContext) -> list[MetricRow]:
     sketches = [c.kll for c in columns if c.kll.n]
     if not sketches:
@@ -122,4 +147,4 @@ def _first_token_rows(columns: Sequence[NumericColumnProfile], ctx: RowContext) 
     ]
 
 
-__all__ = ["generation_rows"]
+__all__ = ["first_byte_rows", "generation_rows"]

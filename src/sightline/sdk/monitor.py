@@ -329,11 +329,14 @@ class Monitor(GenerationLogging):
         """Count a failed prediction (and its latency) in the current window."""
         self.log_request(latency_ms, error=True)
 
-    def log_request(self, latency_ms: float | None, *, error: bool = False) -> None:
+    def log_request(
+        self, latency_ms: float | None, *, error: bool = False, first_byte_ms: float | None = None
+    ) -> None:
         """Count one served request and its latency, without a row of features
-        (what the ASGI middleware records)."""
+        (what the ASGI middleware records); ``first_byte_ms``: the time to the first byte
+        of a streamed response."""
         if not self.closed:
-            self._put(e.RequestEntry(latency_ms, time.time(), error))
+            self._put(e.RequestEntry(latency_ms, time.time(), error, first_byte_ms))
 
     def _put(self, entry: e.BatchEntry | e.LabelsEntry | e.RequestEntry, **n: int) -> None:
         if len(self._others) < self.buffer_rows:
@@ -553,6 +556,9 @@ class Monitor(GenerationLogging):
         seconds = e.epoch(entry.timestamp)
         w = self._window(align(seconds, self.window))
         w.add(cols.Columns(), lat[~bad & np.isfinite(lat)], served=1, errors=int(entry.error))
+        if entry.first_byte_ms is not None:
+            first, wrong = e.latencies([entry.first_byte_ms])
+            w.profile.record_first_byte(first[~wrong & np.isfinite(first) & (first >= 0)])
         self._counts["errors" if entry.error else "requests"] += 1
 
     def _absorb_rows(self, spec: Spec, rows: list[tuple[Any, ...]]) -> None:
