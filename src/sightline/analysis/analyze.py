@@ -80,6 +80,8 @@ def analyze(
     id: str | None = None,
     categorical: Sequence[str] = (),
     numeric: Sequence[str] = (),
+    text: Sequence[str] = (),
+    embedding: Sequence[str] = (),
     methods: Mapping[str, str] | None = None,
     thresholds: Mapping[str, float] | None = None,
     numeric_method: str | None = None,
@@ -125,6 +127,8 @@ def analyze(
             ref_timestamp,
             tuple(categorical),
             tuple(numeric),
+            tuple(text),
+            tuple(embedding),
         ),
         DriftOptions(
             methods=dict(methods or {}),

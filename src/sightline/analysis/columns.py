@@ -23,9 +23,17 @@ from sightline._types import BoolArray, ColumnKind, FloatArray, IntArray, Role
 from sightline.analysis.frames import as_text, is_numeric_type, is_time_type
 from sightline.errors import SchemaError
 from sightline.profile.schema import Column, Schema
+from sightline.stats.text import descriptors
 
 #: Integer columns with at most this many distinct reference values are categorical.
 MAX_INT_CATEGORIES = 5
+
+#: A string feature is text when, among its first ``TEXT_SAMPLE`` non-null values, at least
+#: ``TEXT_MIN_DISTINCT`` of them are distinct and their median length is
+#: ``TEXT_MIN_WORDS`` words or more (pass ``categorical=``/``text=`` to override).
+TEXT_SAMPLE = 1_000
+TEXT_MIN_DISTINCT = 0.5
+TEXT_MIN_WORDS = 3
 
 #: Threads that encode and sort numeric columns, and the size from which they are used.
 WORKERS = 2
@@ -59,9 +67,11 @@ def infer_schema(
     Roles given in ``roles`` win; otherwise a column is a target, prediction, id or timestamp
     when its name is one of :data:`ROLE_NAMES` (case-insensitive), a probability when its name
     starts with ``proba``/``prob_``/``y_pred_proba``, and a feature otherwise. Kinds given in
-    ``kinds`` win; otherwise strings, booleans and dictionaries are categorical, integer columns
-    with at most :data:`MAX_INT_CATEGORIES` distinct values are categorical, other numbers are
-    numeric.
+    ``kinds`` win; otherwise a feature of equal-length float vectors is an embedding
+    (:func:`is_vector_column`), a string feature that reads as free text is text
+    (:func:`is_text_column`), other strings, booleans and dictionaries are categorical, integer
+    columns with at most :data:`MAX_INT_CATEGORIES` distinct values are categorical, other
+    numbers are numeric.
 
     Examples
     --------
@@ -103,6 +113,8 @@ class SchemaOptions:
     timestamp: str | None = None
     categorical: Sequence[str] = ()
     numeric: Sequence[str] = ()
+    text: Sequence[str] = ()
+    embedding: Sequence[str] = ()
 
     def resolve(self, reference: pa.Table) -> Schema:
         """The explicit schema, or one inferred from the reference with the overrides."""
@@ -121,6 +133,8 @@ class SchemaOptions:
             roles[name] = "probability"
         kinds: dict[str, ColumnKind] = {n: "categorical" for n in self.categorical}
         kinds.update({n: "numeric" for n in self.numeric})
+        kinds.update({n: "text" for n in self.text})
+        kinds.update({n: "embedding" for n in self.embedding})
         return infer_schema(reference, roles=roles, kinds=kinds)
 
 
@@ -140,7 +154,50 @@ def _kind_of(column: pa.ChunkedArray, role: Role) -> ColumnKind:
         return "numeric"
     if pa.types.is_integer(t):
         return integer_kind(pc.count_distinct(column).as_py())
+    if role == "feature" and is_vector_column(column):
+        return "embedding"
+    if role == "feature" and is_text_column(column):
+        return "text"
     return "categorical"
+
+
+def is_vector_column(column: pa.ChunkedArray) -> bool:
+    """True for lists of floats that all have one length (an embedding), nulls aside.
+
+    >>> is_vector_column(pa.chunked_array([[[0.1, 0.2], None, [0.3, 0.4]]]))
+    True
+    >>> is_vector_column(pa.chunked_array([[[0.1], [0.2, 0.3]]]))
+    False
+    """
+    t = column.type
+    lists = pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t)
+    if not lists or not pa.types.is_floating(t.value_type):
+        return False
+    if pa.types.is_fixed_size_list(t):
+        return True
+    bounds = pc.min_max(pc.list_value_length(column))
+    return bool(bounds["min"].is_valid and bounds["min"].as_py() == bounds["max"].as_py())
+
+
+def is_text_column(column: pa.ChunkedArray) -> bool:
+    """True for strings that read as free text: among up to :data:`TEXT_SAMPLE` non-null
+    values, at least :data:`TEXT_MIN_DISTINCT` of them distinct and a median of at least
+    :data:`TEXT_MIN_WORDS` words.
+
+    >>> is_text_column(pa.chunked_array([[f"review number {i} was fine" for i in range(9)]]))
+    True
+    >>> is_text_column(pa.chunked_array([["red", "blue", "red", "green"]]))
+    False
+    """
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        return False
+    values = column.drop_null()
+    if len(values) == 0:
+        return False
+    sample = values.slice(0, TEXT_SAMPLE)
+    distinct = pc.count_distinct(sample).as_py() / len(sample)
+    n_words = descriptors(sample)["words"]
+    return bool(distinct >= TEXT_MIN_DISTINCT and np.median(n_words) >= TEXT_MIN_WORDS)
 
 
 def integer_kind(n_distinct: int) -> ColumnKind:
@@ -415,6 +472,9 @@ def is_time_column(table: pa.Table, name: str) -> bool:
 __all__ = [
     "MAX_INT_CATEGORIES",
     "ROLE_NAMES",
+    "TEXT_MIN_DISTINCT",
+    "TEXT_MIN_WORDS",
+    "TEXT_SAMPLE",
     "CategoricalBlock",
     "ColumnCounts",
     "NumericBlock",
@@ -427,7 +487,9 @@ __all__ = [
     "in_parallel",
     "infer_schema",
     "integer_kind",
+    "is_text_column",
     "is_time_column",
+    "is_vector_column",
     "map_columns",
     "numeric_values",
     "scratch_buffer",

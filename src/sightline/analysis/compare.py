@@ -24,7 +24,8 @@ from sightline.analysis.profile_compare import compare_profiles
 from sightline.analysis.profiling import as_profile, profile_data
 from sightline.analysis.quality import quality_rows
 from sightline.analysis.reference import FittedReference, Side, fit_and_encode, fit_reference
-from sightline.analysis.rows import Result, RowContext
+from sightline.analysis.rows import MetricRow, Result, RowContext
+from sightline.analysis.text import TextColumns, expanded_names
 from sightline.errors import SchemaError
 from sightline.profile.schema import Schema
 from sightline.stats.estimation import CBPE
@@ -54,6 +55,7 @@ class Engine:
     multivariate: MultivariateDrift | None
     _bounds: dict[int, dict[str, tuple[float, float]]] = field(default_factory=dict)
     _estimator: list[CBPE | None] = field(default_factory=list)
+    text: TextColumns | None = None
 
     @classmethod
     def prepare(
@@ -66,9 +68,10 @@ class Engine:
         multivariate: bool,
     ) -> Engine:
         """Resolve the schema, check the options and the reference, and fit it once."""
-        schema = _checked_schema(reference, columns, drift)
+        reference, schema, text = _checked_schema(reference, columns, drift)
         fitted = fit_reference(reference, schema, n_bins=drift.n_bins)
-        return cls(fitted, drift, *_row_aligned(reference, schema, pos_label, multivariate))
+        aligned = _row_aligned(reference, schema, pos_label, multivariate)
+        return cls(fitted, drift, *aligned, text=text)
 
     @classmethod
     def compare(
@@ -84,20 +87,28 @@ class Engine:
     ) -> Result:
         """:meth:`prepare` and :meth:`evaluate` for a single window, fitted and encoded in one
         pass (:func:`~sightline.analysis.reference.fit_and_encode`)."""
-        schema = _checked_schema(reference, columns, drift)
+        reference, schema, text = _checked_schema(reference, columns, drift)
         performance, mv = _row_aligned(reference, schema, pos_label, multivariate)
         table = to_table(current, "current")
-        check_columns(schema, table, "current", ("feature",))
+        check_columns(schema if text is None else text.raw_schema, table, "current", ("feature",))
+        extra = text.rows(table, drift, ctx) if text is not None else []
+        table = text.expand(table) if text is not None else table
         fitted, side, samples = fit_and_encode(
             reference, table, schema, sample_stat(drift), n_bins=drift.n_bins
         )
-        return cls(fitted, drift, performance, mv)._result(table, side, samples, ctx)
+        engine = cls(fitted, drift, performance, mv, text=text)
+        return engine._result(table, side, samples, ctx, extra)
 
     def evaluate(self, current: pa.Table, ctx: RowContext, *, name: str = "current") -> Result:
         """All rows for one window of current data."""
+        extra: list[MetricRow] = []
+        if self.text is not None:
+            check_columns(self.text.raw_schema, current, name, ("feature",))
+            extra = self.text.rows(current, self.drift, ctx)
+            current = self.text.expand(current)
         check_columns(self.reference.schema, current, name, ("feature",))
         side, samples = self.reference.encode(current, sample_stat(self.drift))
-        return self._result(current, side, samples, ctx)
+        return self._result(current, side, samples, ctx, extra)
 
     def _result(
         self,
@@ -105,8 +116,10 @@ class Engine:
         side: Side,
         samples: Sequence[SampleResult | None],
         ctx: RowContext,
+        extra: Sequence[MetricRow] = (),
     ) -> Result:
         rows, dists = drift_rows(self.reference, side, samples, self.drift, ctx)
+        rows += extra
         rows += quality_rows(self.reference, side, ctx)
         if self.multivariate is not None:
             rows += self.multivariate.rows(current, ctx)
@@ -133,12 +146,19 @@ class Engine:
         return self._bounds.get(chunk_size, {})
 
 
-def _checked_schema(reference: pa.Table, columns: SchemaOptions, drift: DriftOptions) -> Schema:
-    """The resolved schema, once the drift options and the reference are checked against it."""
+def _checked_schema(
+    reference: pa.Table, columns: SchemaOptions, drift: DriftOptions
+) -> tuple[pa.Table, Schema, TextColumns | None]:
+    """The resolved schema, once the drift options and the reference are checked against
+    it; with text or embedding columns, the reference and schema of their descriptors
+    (:class:`~sightline.analysis.text.TextColumns`)."""
     schema = columns.resolve(reference)
     check_known(schema, drift)
     check_columns(schema, reference, "reference", REFERENCE_ROLES)
-    return schema
+    text = TextColumns.fit(reference, schema)
+    if text is None:
+        return reference, schema, None
+    return text.reference, text.schema, text
 
 
 def _row_aligned(
@@ -162,6 +182,8 @@ def compare(
     timestamp: str | None = None,
     categorical: Sequence[str] = (),
     numeric: Sequence[str] = (),
+    text: Sequence[str] = (),
+    embedding: Sequence[str] = (),
     methods: Mapping[str, str] | None = None,
     thresholds: Mapping[str, float] | None = None,
     numeric_method: str | None = None,
@@ -183,11 +205,14 @@ def compare(
     :mod:`sightline.analysis.profile_compare`: drift and quality rows, no performance).
     The schema is inferred from the reference (see
     :func:`~sightline.analysis.columns.infer_schema`); ``target``, ``prediction``,
-    ``probability``, ``id``, ``timestamp``, ``categorical`` and ``numeric`` override it, or
-    pass a whole ``schema``. The drift settings are those of
-    :class:`~sightline.analysis.methods.DriftOptions`. ``multivariate=True`` adds the PCA
-    reconstruction-error row of the numeric features (on by default in
-    :func:`sightline.analyze`, where windows are compared with reference chunks).
+    ``probability``, ``id``, ``timestamp``, ``categorical``, ``numeric``, ``text`` and
+    ``embedding`` override it, or pass a whole ``schema``. A text column is compared through
+    its descriptor columns (``review.length``, ...) and a ``text_content_drift`` row, an
+    embedding column through ``embedding_drift`` rows (:mod:`sightline.analysis.text`). The
+    drift settings are those of :class:`~sightline.analysis.methods.DriftOptions`.
+    ``multivariate=True`` adds the PCA reconstruction-error row of the numeric features (on
+    by default in :func:`sightline.analyze`, where windows are compared with reference
+    chunks).
 
     Examples
     --------
@@ -208,6 +233,8 @@ def compare(
         timestamp,
         tuple(categorical),
         tuple(numeric),
+        tuple(text),
+        tuple(embedding),
     )
     drift = DriftOptions(
         methods=dict(methods or {}),
@@ -241,8 +268,9 @@ def compare(
 
 
 def check_known(schema: Schema, drift: DriftOptions) -> None:
-    """Raise unless every column named in the per-column drift options is in the schema."""
-    unknown = sorted((set(drift.methods) | set(drift.thresholds)) - set(schema.names()))
+    """Raise unless every column named in the per-column drift options is in the schema
+    (or is a descriptor column of one of its text columns, such as ``review.length``)."""
+    unknown = sorted((set(drift.methods) | set(drift.thresholds)) - set(expanded_names(schema)))
     if unknown:
         raise SchemaError(
             f"methods/thresholds name columns not in the reference: {unknown}", field=unknown[0]

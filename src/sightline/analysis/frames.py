@@ -105,7 +105,11 @@ def _from_columns(columns: dict[Any, Any], name: str) -> pa.Table:
 
 
 def _array_from_values(values: Any, *, from_pandas: bool) -> pa.Array:
-    """An Arrow array; values of mixed types become strings (nulls kept)."""
+    """An Arrow array; a 2-D numpy array becomes fixed-size lists (one vector per row),
+    values of mixed types become strings (nulls kept)."""
+    if isinstance(values, np.ndarray) and values.ndim == 2:
+        flat = pa.array(np.ascontiguousarray(values).ravel())
+        return pa.FixedSizeListArray.from_arrays(flat, values.shape[1])
     try:
         return pa.array(values, from_pandas=from_pandas)
     except (pa.ArrowInvalid, pa.ArrowTypeError):

@@ -1,0 +1,274 @@
+"""Text and embedding columns in :func:`sightline.compare` and :func:`sightline.analyze`.
+
+A text column ``review`` becomes the numeric descriptor columns ``review.length``,
+``review.words``, ... (:data:`~sightline.stats.text.DESCRIPTORS`), which then go through the
+ordinary numeric drift and quality paths with every other column, plus one
+``text_content_drift`` row (:mod:`~sightline.analysis.content_drift`). An embedding column
+gives the rows ``embedding_drift`` (MMD test), ``embedding_mean_distance`` and
+``embedding_drifted_share`` (:mod:`~sightline.stats.embedding`).
+
+``review.oov_share`` is cross-fitted so that the reference is not judged by its own words:
+the reference is split at random into halves A and B; the rows of A are measured against
+the vocabulary of B and those of B against the vocabulary of A. The current rows are split
+at random the same way, half against each vocabulary, so that both sides share the same
+mixture of vocabularies (a side measured against one vocabulary only would share that
+vocabulary's luck, so its rows would not be exchangeable with the other side's: on random
+splits of ``pydoc_data`` paragraphs, a 5 % KS test of ``oov_share`` rejected in 20 % of 30
+splits with one vocabulary per side, and in 3 % with the mixture).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from sightline._types import BoolArray, FloatArray
+from sightline.analysis.content_drift import content_drift
+from sightline.analysis.methods import DriftOptions
+from sightline.analysis.rows import MetricRow, RowContext
+from sightline.errors import SchemaError
+from sightline.profile.schema import Column, Schema
+from sightline.stats.embedding import drifted_components_share, mean_distance, mmd_test
+from sightline.stats.text import DESCRIPTORS, descriptors, words
+
+#: Seed of the reference split for ``oov_share`` and of the tests' subsamples.
+SEED = 0
+
+
+def descriptor_columns(name: str) -> list[str]:
+    """The numeric columns a text column ``name`` becomes.
+
+    >>> descriptor_columns("review")[:3]
+    ['review.length', 'review.words', 'review.sentences']
+    """
+    return [f"{name}.{d}" for d in DESCRIPTORS]
+
+
+def expanded_names(schema: Schema) -> list[str]:
+    """Every column name the drift options may use: the schema's and the descriptors'."""
+    extra = [d for c in schema.columns if c.kind == "text" for d in descriptor_columns(c.name)]
+    return [*schema.names(), *extra]
+
+
+@dataclass(frozen=True, slots=True)
+class TextColumns:
+    """The text and embedding columns of a schema, fitted on the reference.
+
+    ``schema`` and ``reference`` are the expanded schema and reference that the numeric
+    engine sees: descriptor columns in place of text columns, embedding columns left out;
+    ``raw_schema`` is the schema as resolved.
+    """
+
+    raw_schema: Schema
+    schema: Schema
+    reference: pa.Table
+    vocabularies: Mapping[str, tuple[frozenset[str], frozenset[str]]]
+    texts: Mapping[str, list[str]]
+    vectors: Mapping[str, FloatArray]
+
+    @classmethod
+    def fit(cls, reference: pa.Table, schema: Schema) -> TextColumns | None:
+        """Fit on the reference; None when the schema has no text or embedding column."""
+        text = schema.names(kind="text")
+        embedding = schema.names(kind="embedding")
+        if not text and not embedding:
+            return None
+        taken = set(schema.names())
+        clash = [d for name in text for d in descriptor_columns(name) if d in taken]
+        if clash:
+            raise SchemaError(
+                f"descriptor columns of text columns clash with columns of the data: {clash}",
+                field=clash[0],
+            )
+        halves = _halves(reference.num_rows, SEED)
+        vocabularies = {}
+        for name in text:
+            column = reference.column(name)
+            vocabularies[name] = (
+                frozenset(words(column.filter(pa.array(halves))).to_pylist()),
+                frozenset(words(column.filter(pa.array(~halves))).to_pylist()),
+            )
+        reference_vectors = {name: vectors(reference.column(name), name) for name in embedding}
+        partial = cls(
+            schema, _expanded_schema(schema), reference, vocabularies, {}, reference_vectors
+        )
+        return cls(
+            schema,
+            partial.schema,
+            partial.expand(reference, halves=halves),
+            vocabularies,
+            {name: _texts(reference.column(name)) for name in text},
+            reference_vectors,
+        )
+
+    def expand(self, table: pa.Table, *, halves: BoolArray | None = None) -> pa.Table:
+        """``table`` with descriptor columns in place of text columns, without embeddings.
+
+        ``oov_share`` of the rows in ``halves`` is measured against the vocabulary of the
+        reference's second half, that of the others against the first half's; by default
+        ``halves`` is a seeded random half of the rows.
+        """
+        if halves is None:
+            halves = _halves(table.num_rows, SEED + 1)
+        columns: dict[str, pa.Array | pa.ChunkedArray] = {}
+        for name in table.column_names:
+            if name in self.vocabularies:
+                first, second = self.vocabularies[name]
+                column = table.column(name)
+                found = descriptors(column, vocabulary=first)
+                crossed = descriptors(column.filter(pa.array(halves)), vocabulary=second)
+                found["oov_share"][halves] = crossed["oov_share"]
+                for d in DESCRIPTORS:
+                    columns[f"{name}.{d}"] = pa.array(found[d], from_pandas=True)
+            elif name not in self.vectors:
+                columns[name] = table.column(name)
+        return pa.table(columns)
+
+    def rows(self, current: pa.Table, options: DriftOptions, ctx: RowContext) -> list[MetricRow]:
+        """The text-content and embedding drift rows of one window of current data."""
+        out: list[MetricRow] = []
+        for name, reference in self.texts.items():
+            out.append(_content_row(name, reference, _texts(current.column(name)), options, ctx))
+        for name, matrix in self.vectors.items():
+            found = vectors(current.column(name), name)
+            if found.shape[1] != matrix.shape[1]:
+                raise SchemaError(
+                    f"embedding column {name!r} has {found.shape[1]} dimensions in current "
+                    f"and {matrix.shape[1]} in the reference",
+                    field=name,
+                )
+            out += _embedding_rows(name, matrix, found, options, ctx)
+        return out
+
+
+def _halves(n_rows: int, seed: int) -> BoolArray:
+    """A seeded random half of ``n_rows`` rows."""
+    return np.asarray(np.random.default_rng(seed).random(n_rows) < 0.5, dtype=bool)
+
+
+def _expanded_schema(schema: Schema) -> Schema:
+    columns: list[Column] = []
+    for c in schema.columns:
+        if c.kind == "text":
+            columns += [Column(d, role=c.role, kind="numeric") for d in descriptor_columns(c.name)]
+        elif c.kind != "embedding":
+            columns.append(c)
+    return Schema(tuple(columns))
+
+
+def _texts(column: pa.ChunkedArray) -> list[str]:
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    return list(pc.cast(column.drop_null(), pa.string()).to_pylist())
+
+
+def vectors(column: pa.ChunkedArray, name: str) -> FloatArray:
+    """An embedding column as a float matrix ``(n_rows, n_dims)``, NaN rows for nulls.
+
+    >>> vectors(pa.chunked_array([[[1.0, 2.0], None]]), "e").tolist()
+    [[1.0, 2.0], [nan, nan]]
+    """
+    t = column.type
+    if not (pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t)):
+        raise SchemaError(
+            f"embedding column {name!r} must hold lists or arrays of numbers, got {t}",
+            field=name,
+        )
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    lengths = pc.list_value_length(array)
+    valid = np.asarray(pc.is_valid(lengths).to_numpy(zero_copy_only=False), dtype=bool)
+    found = set(pc.unique(lengths.drop_null()).to_pylist())
+    if len(found) > 1:
+        raise SchemaError(
+            f"embedding column {name!r} holds vectors of different lengths: {sorted(found)[:5]}",
+            field=name,
+        )
+    dims = found.pop() if found else 1
+    flat = pc.list_flatten(array)
+    try:
+        values = pc.cast(flat, pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise SchemaError(
+            f"embedding column {name!r} must hold numbers: {exc}", field=name
+        ) from exc
+    out = np.full((len(array), dims), np.nan)
+    out[valid] = values.reshape(-1, dims)
+    return out
+
+
+def _content_row(
+    name: str,
+    reference: Sequence[str],
+    current: Sequence[str],
+    options: DriftOptions,
+    ctx: RowContext,
+) -> MetricRow:
+    result = content_drift(reference, current, seed=SEED)
+    fields = {"column": name, "n_ref": result.n_reference, "n_cur": result.n_current}
+    if math.isnan(result.auc):
+        return ctx.not_computed("text_content_drift", "fewer than 6 texts on a side", **fields)
+    threshold = options.thresholds.get(name, result.threshold)
+    method = (
+        f"domain classifier (TF-IDF + logistic regression, cross-validated ROC AUC), drift "
+        f"when > {threshold:.3g} (calibrated on label permutations); words toward current: "
+        f"{', '.join(result.toward_current)}; toward reference: "
+        f"{', '.join(result.toward_reference)}"
+    )
+    return ctx.row(
+        "text_content_drift",
+        result.auc,
+        upper=threshold,
+        alert=bool(result.auc > threshold),
+        method=method,
+        p_value=result.p_value,
+        **fields,
+    )
+
+
+def _embedding_rows(
+    name: str, reference: FloatArray, current: FloatArray, options: DriftOptions, ctx: RowContext
+) -> list[MetricRow]:
+    result = mmd_test(reference, current, seed=SEED)
+    n_ref = int((~np.isnan(reference).any(axis=1)).sum())
+    n_cur = int((~np.isnan(current).any(axis=1)).sum())
+    fields = {"column": name, "n_ref": n_ref, "n_cur": n_cur}
+    if math.isnan(result.p_value):
+        reason = "fewer than 2 vectors on a side"
+        return [
+            ctx.not_computed(metric, reason, **fields)
+            for metric in ("embedding_drift", "embedding_mean_distance", "embedding_drifted_share")
+        ]
+    alpha = options.thresholds.get(name, options.alpha)
+    return [
+        ctx.row(
+            "embedding_drift",
+            result.statistic,
+            alert=bool(result.p_value < alpha),
+            method=(
+                f"MMD² (RBF kernel, median-heuristic sigma {result.bandwidth:.3g}, "
+                f"{result.n_reference} vs {result.n_current} vectors), permutation p < {alpha:g}"
+            ),
+            p_value=result.p_value,
+            **fields,
+        ),
+        ctx.row(
+            "embedding_mean_distance",
+            mean_distance(reference, current),
+            method="Euclidean distance between the mean vectors",
+            **fields,
+        ),
+        ctx.row(
+            "embedding_drifted_share",
+            drifted_components_share(reference, current, alpha=options.alpha),
+            method=f"share of dimensions with KS BH-adjusted p <= {options.alpha:g}",
+            **fields,
+        ),
+    ]
+
+
+__all__ = ["SEED", "TextColumns", "descriptor_columns", "expanded_names", "vectors"]
