@@ -37,9 +37,15 @@ def test_drift_from_merged_profiles_equals_drift_from_the_pooled_sample() -> Non
     want = compare_profiles(reference, pooled, DriftOptions(), ctx).select(column="emb")
     # The samples are identical, so the test is; the mean distance is exact up to the
     # order of the float sums.
-    exact = [(r.metric, r.value, r.p_value, r.alert) for r in got if r.metric != "mean_distance"]
+    exact = [
+        (r.metric, r.value, r.p_value, r.alert)
+        for r in got
+        if r.metric != "embedding_mean_distance"
+    ]
     assert exact == [
-        (r.metric, r.value, r.p_value, r.alert) for r in want if r.metric != "mean_distance"
+        (r.metric, r.value, r.p_value, r.alert)
+        for r in want
+        if r.metric != "embedding_mean_distance"
     ]
     # ... and that test is the kernel's on the two samples.
     ref_col, cur_col = reference.columns["emb"], pooled.columns["emb"]
@@ -49,11 +55,11 @@ def test_drift_from_merged_profiles_equals_drift_from_the_pooled_sample() -> Non
     a, b = ref_col.vectors.astype(np.float64), cur_col.vectors.astype(np.float64)
     expected = mmd_test(a, b, seed=0)
     by_metric = {r.metric: r for r in got}
-    assert by_metric["mmd"].value == expected.statistic
-    assert by_metric["mmd"].p_value == expected.p_value
-    assert by_metric["drifted_components_share"].value == drifted_components_share(a, b)
+    assert by_metric["embedding_drift"].value == expected.statistic
+    assert by_metric["embedding_drift"].p_value == expected.p_value
+    assert by_metric["embedding_drifted_share"].value == drifted_components_share(a, b)
     truth = np.linalg.norm(ref_vectors.mean(axis=0) - cur_vectors.mean(axis=0))
-    assert np.isclose(by_metric["mean_distance"].value, truth, rtol=1e-12)
+    assert np.isclose(by_metric["embedding_mean_distance"].value, truth, rtol=1e-12)
 
 
 def test_a_shift_alerts_and_the_same_distribution_does_not() -> None:
@@ -62,13 +68,18 @@ def test_a_shift_alerts_and_the_same_distribution_does_not() -> None:
     same = EmbeddingColumnProfile.zero("emb").update(rng.normal(size=(1000, 384)))
     moved = EmbeddingColumnProfile.zero("emb").update(rng.normal(0.15, 1, size=(1000, 384)))
     ctx = RowContext()
-    assert not embedding_rows(ref, same, 0.05, ctx)[0].alert
-    alarm = embedding_rows(ref, moved, 0.05, ctx)[0]
-    assert alarm.metric == "mmd" and alarm.alert and alarm.p_value < 0.05
+    assert not embedding_rows(ref, same, DriftOptions(), ctx)[0].alert
+    alarm = embedding_rows(ref, moved, DriftOptions(), ctx)[0]
+    assert alarm.metric == "embedding_drift" and alarm.alert and alarm.p_value < 0.05
     assert alarm.n_ref == 1000 and "bottom-k samples of 256 and 256" in alarm.method
 
 
 def test_too_small_samples_give_a_row_that_says_why() -> None:
     small = EmbeddingColumnProfile.zero("emb").update(np.zeros((3, 2)))
-    (row,) = embedding_rows(small, small, 0.05, RowContext())
-    assert row.metric == "mmd" and np.isnan(row.value) and "at least 10" in row.method
+    rows = embedding_rows(small, small, DriftOptions(), RowContext())
+    assert [r.metric for r in rows] == [
+        "embedding_drift",
+        "embedding_mean_distance",
+        "embedding_drifted_share",
+    ]
+    assert all(np.isnan(r.value) and "at least 10" in r.method for r in rows)

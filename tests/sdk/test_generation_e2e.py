@@ -93,7 +93,7 @@ def test_a_topic_shift_alerts_through_a_real_collector(tmp_path: Path) -> None:
         deadline = time.monotonic() + 60
         mmd: list[dict[str, Any]] = []
         while time.monotonic() < deadline:
-            mmd = _rows(client, "mmd")
+            mmd = _rows(client, "embedding_drift")
             late = [r for r in mmd if _start(r) >= shift_at + 0.5]
             if any(r["alert"] for r in late):
                 break

@@ -114,7 +114,7 @@ def compare_profiles(
         elif isinstance(ref_col, EmbeddingColumnProfile) and isinstance(
             cur_col, EmbeddingColumnProfile
         ):
-            embedded += embedding_rows(ref_col, cur_col, options.alpha, ctx)
+            embedded += embedding_rows(ref_col, cur_col, options, ctx)
         else:
             raise IncompatibleProfilesError(
                 f"column {name!r} is of different kinds in the two profiles",

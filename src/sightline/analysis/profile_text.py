@@ -9,9 +9,10 @@
   drift (the domain classifier) needs the texts themselves: profiles do not hold them.
 * An embedding column's drift is the MMD test (:func:`sightline.stats.embedding.mmd_test`)
   on the two profiles' bottom-k samples, which are uniform samples of the rows (metric
-  ``mmd``, alert when its permutation p-value < ``alpha``), plus ``mean_distance``
-  between the exact mean vectors (from the profiles' sums) and ``drifted_components_share``
-  on the samples (informational, no alert).
+  ``embedding_drift``, alert when its permutation p-value < ``alpha`` or the column's
+  threshold), plus ``embedding_mean_distance`` between the exact mean vectors (from the
+  profiles' sums) and ``embedding_drifted_share`` on the samples (no alert): the rows and
+  names of :func:`sightline.compare` for an embedding column.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sightline._types import FloatArray
+from sightline.analysis.methods import DriftOptions
 from sightline.analysis.rows import MetricRow, RowContext
 from sightline.profile.embedding import EmbeddingColumnProfile
 from sightline.profile.text import VOCABULARY_WORDS
@@ -35,6 +37,8 @@ from sightline.stats.text import descriptors, words
 MMD_SEED: Final = 0
 #: Rows below which a side's sample is too small for the drift test.
 MIN_SAMPLE: Final = 10
+#: The rows of an embedding column, as :func:`sightline.compare` names them.
+METRICS: Final = ("embedding_drift", "embedding_mean_distance", "embedding_drifted_share")
 
 
 def descriptor_table(
@@ -77,7 +81,7 @@ def reference_vocabulary(column: pa.ChunkedArray | pa.Array) -> tuple[str, ...]:
 
 
 def embedding_rows(
-    ref: EmbeddingColumnProfile, cur: EmbeddingColumnProfile, alpha: float, ctx: RowContext
+    ref: EmbeddingColumnProfile, cur: EmbeddingColumnProfile, options: DriftOptions, ctx: RowContext
 ) -> list[MetricRow]:
     """The drift rows of one embedding column from two profiles.
 
@@ -86,19 +90,21 @@ def embedding_rows(
     >>> rng = np.random.default_rng(0)
     >>> a = EmbeddingColumnProfile.zero("e").update(rng.normal(size=(300, 8)))
     >>> b = EmbeddingColumnProfile.zero("e").update(rng.normal(0.5, 1, size=(300, 8)))
-    >>> rows = embedding_rows(a, b, 0.05, RowContext())
-    >>> [(r.metric, r.alert) for r in rows]
-    [('mmd', True), ('mean_distance', False), ('drifted_components_share', False)]
+    >>> rows = embedding_rows(a, b, DriftOptions(), RowContext())
+    >>> [r.metric for r in rows] == list(METRICS), [r.alert for r in rows]
+    (True, [True, False, False])
     """
     column = ref.name
     n_ref, n_cur = ref.n_valid, cur.n_valid
     sizes = {"column": column, "n_ref": n_ref, "n_cur": n_cur}
+    reason = ""
     if ref.dim and cur.dim and ref.dim != cur.dim:
         reason = f"the dimensions differ ({ref.dim} in the reference, {cur.dim} now)"
-        return [ctx.not_computed("mmd", reason, **sizes)]
-    if min(len(ref.keys), len(cur.keys)) < MIN_SAMPLE:
+    elif min(len(ref.keys), len(cur.keys)) < MIN_SAMPLE:
         reason = f"needs at least {MIN_SAMPLE} sampled vectors on each side"
-        return [ctx.not_computed("mmd", reason, **sizes)]
+    if reason:
+        return [ctx.not_computed(metric, reason, **sizes) for metric in METRICS]
+    alpha = options.thresholds.get(column, options.alpha)
     a, b = _sample(ref), _sample(cur)
     test = mmd_test(a, b, seed=MMD_SEED)
     mmd_method = (
@@ -109,7 +115,7 @@ def embedding_rows(
     distance = float(np.linalg.norm(ref.mean - cur.mean))
     return [
         ctx.row(
-            "mmd",
+            "embedding_drift",
             test.statistic,
             alert=bool(test.p_value < alpha),
             p_value=test.p_value,
@@ -117,16 +123,16 @@ def embedding_rows(
             **sizes,
         ),
         ctx.row(
-            "mean_distance",
+            "embedding_mean_distance",
             distance if math.isfinite(distance) else math.nan,
             method="Euclidean distance between the mean vectors (exact, from the sums)",
             **sizes,
         ),
         ctx.row(
-            "drifted_components_share",
-            drifted_components_share(a, b, alpha),
-            method=f"share of dimensions whose KS test rejects (BH, alpha {alpha:g}) on "
-            "the bottom-k samples",
+            "embedding_drifted_share",
+            drifted_components_share(a, b, options.alpha),
+            method=f"share of dimensions whose KS test rejects (BH, alpha {options.alpha:g}) "
+            "on the bottom-k samples",
             **sizes,
         ),
     ]
