@@ -17,7 +17,6 @@ A monitor without a schema (none given, none registered yet) takes
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -70,28 +69,6 @@ class GenerationLogging:
     _schema: Schema | None
     _spec: Any
 
-    if TYPE_CHECKING:
-
-        def log(
-            self,
-            features: Mapping[str, Any],
-            prediction: Any = None,
-            probability: float | Mapping[str, float] | None = None,
-            id: str | None = None,
-            latency_ms: float | None = None,
-            timestamp: float | datetime | None = None,
-        ) -> str: ...
-
-        def log_batch(
-            self,
-            data: Any,
-            predictions: Sequence[Any] | None = None,
-            probabilities: Sequence[float | Mapping[str, float]] | None = None,
-            ids: Sequence[str] | None = None,
-            latency_ms: Sequence[float] | None = None,
-            timestamp: float | datetime | None = None,
-        ) -> list[str]: ...
-
     def log_generation(
         self,
         prompt: str | None,
@@ -137,7 +114,8 @@ class GenerationLogging:
         }
         if extra:
             features.update(extra)
-        return self.log(features, id=id, latency_ms=_milliseconds(latency_s))
+        monitor: Any = self  # a Monitor: the mixin's host
+        return str(monitor.log(features, id=id, latency_ms=_milliseconds(latency_s)))
 
     def log_generations(
         self,
@@ -187,7 +165,8 @@ class GenerationLogging:
         data.pop("", None)
         data[ERROR] = [0.0 if x is None or x is False else 1.0 for x in errors or [None] * n]
         latency = None if latency_s is None else [_milliseconds(x) for x in latency_s]
-        return self.log_batch(data, ids=ids, latency_ms=latency)
+        monitor: Any = self  # a Monitor: the mixin's host
+        return list(monitor.log_batch(data, ids=ids, latency_ms=latency))
 
 
 __all__ = ["GENERATION_SCHEMA", "GenerationLogging", "failed"]

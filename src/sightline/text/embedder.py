@@ -95,10 +95,10 @@ class Embedder:
         self.batch_size = batch_size
         self._model: Any = SentenceTransformer(str(path), device=device, local_files_only=True)
         # sentence-transformers 6 renamed the method; 3 to 5 have the old name only.
-        size = getattr(self._model, "get_embedding_dimension", None)
-        size = size or self._model.get_sentence_embedding_dimension
+        renamed = hasattr(self._model, "get_embedding_dimension")
+        size = "get_embedding_dimension" if renamed else "get_sentence_embedding_dimension"
         #: Dimension of the vectors (384 for all-MiniLM-L6-v2).
-        self.dim = int(size())
+        self.dim = int(getattr(self._model, size)())
 
     def __call__(self, texts: Sequence[str | None]) -> npt.NDArray[np.float32]:
         """One normalized float32 vector per text; a missing text (None) gives a row of NaN
