@@ -21,6 +21,7 @@ LAYERS = {
     "profile": 2,
     "analysis": 3,
     "examples": 3,
+    "text": 3,  # the optional Embedder, beside analysis (DESIGN.md: model-based tests)
     "sdk": 4,
     "client": 4,
     "integrations": 4,

@@ -27,16 +27,25 @@ from sightline.profile import (
     KLL,
     CategoricalColumnProfile,
     Column,
+    EmbeddingColumnProfile,
     FrequentItems,
     HyperLogLog,
     NumericColumnProfile,
     Profile,
     Schema,
+    TextColumnProfile,
 )
 
 EDGES = np.array([-10.0, 0.0, 0.5, 100.0])
 VOCAB = ("a", "b", "c")
-SCHEMA = Schema((Column("x"), Column("c", kind="categorical")))
+SCHEMA = Schema(
+    (
+        Column("x"),
+        Column("c", kind="categorical"),
+        Column("t", kind="text"),
+        Column("e", kind="embedding"),
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,45 @@ def _counted(d: Data) -> tuple[list[str], np.ndarray]:
     return [str(v) for v in values], counts.astype(np.int64)
 
 
+def _vectors(d: Data) -> list[list[float] | None]:
+    """An embedding per row (None where ``c`` is missing; not finite where ``x`` is not)."""
+    return [None if c is None else [x, x / 3.0, 1.0] for x, c in zip(d.x, d.c, strict=False)]
+
+
+def _texts(d: Data) -> list[str | None]:
+    return [
+        None if c is None else f"{c} {c}{c}. Hello {x:.3g}!" for x, c in zip(d.x, d.c, strict=False)
+    ]
+
+
+def _text_of(d: Data) -> TextColumnProfile:
+    return TextColumnProfile.zero("t", vocabulary=("a", "hello")).update(_texts(d))
+
+
+def _text_same(a: TextColumnProfile, b: TextColumnProfile) -> None:
+    aligned = copy.copy(a)
+    aligned.descriptors = {}
+    for name, column in a.descriptors.items():
+        _moments_close(column, b.descriptors[name])
+        aligned.descriptors[name] = copy.copy(column)
+        aligned.descriptors[name].moments = b.descriptors[name].moments
+    assert aligned == b
+
+
+def _embedding_of(d: Data) -> EmbeddingColumnProfile:
+    # A small sample, so that the bottom-k evicts rows; keys are hashes of the vectors.
+    return EmbeddingColumnProfile.zero("e", capacity=8).update(_vectors(d))
+
+
+def _embedding_same(a: EmbeddingColumnProfile, b: EmbeddingColumnProfile) -> None:
+    # The float64 sums depend on the merge order in their last bits, like the moments.
+    assert a.total.shape == b.total.shape
+    assert a.total == pytest.approx(b.total, rel=1e-9, abs=1e-6)
+    aligned = copy.copy(a)
+    aligned.total = b.total
+    assert aligned == b
+
+
 def _moments_close(a: NumericColumnProfile, b: NumericColumnProfile) -> None:
     scale = max(abs(a.min), abs(a.max), 1.0) if a.n_valid else 1.0
     assert a.moments.n == b.moments.n
@@ -92,6 +140,17 @@ def _profile_same(a: Profile, b: Profile) -> None:
             assert isinstance(other, NumericColumnProfile)
             _moments_close(column, other)
             aligned.columns[name].moments = other.moments  # type: ignore[union-attr]
+        if isinstance(column, TextColumnProfile):
+            other_t = b.columns[name]
+            assert isinstance(other_t, TextColumnProfile)
+            _text_same(column, other_t)
+            for d, p in aligned.columns[name].descriptors.items():  # type: ignore[union-attr]
+                p.moments = other_t.descriptors[d].moments
+        if isinstance(column, EmbeddingColumnProfile):
+            other_e = b.columns[name]
+            assert isinstance(other_e, EmbeddingColumnProfile)
+            _embedding_same(column, other_e)
+            aligned.columns[name].total = other_e.total  # type: ignore[union-attr]
     assert aligned == b
 
 
@@ -113,7 +172,9 @@ class Mergeable:
 
 def _profile_of(d: Data) -> Profile:
     p = Profile.zero(SCHEMA, edges={"x": EDGES}, vocabularies={"c": VOCAB}, model="m", version="1")
-    return p.update({"x": d.x, "c": d.c}).record_latency(d.latency, n_errors=d.c.count(None))
+    p = p.update({"x": d.x, "c": d.c, "t": _texts(d), "e": _vectors(d)})
+    p = p.record_first_byte(d.latency)
+    return p.record_latency(d.latency, n_errors=d.c.count(None))
 
 
 SPECS = {
@@ -149,6 +210,18 @@ SPECS = {
         CategoricalColumnProfile,
         lambda: CategoricalColumnProfile.zero("c", vocabulary=VOCAB),
         lambda d: CategoricalColumnProfile.zero("c", vocabulary=VOCAB).update(d.c),
+    ),
+    "TextColumnProfile": Mergeable(
+        TextColumnProfile,
+        lambda: TextColumnProfile.zero("t", vocabulary=("a", "hello")),
+        _text_of,
+        same=_text_same,
+    ),
+    "EmbeddingColumnProfile": Mergeable(
+        EmbeddingColumnProfile,
+        lambda: EmbeddingColumnProfile.zero("e", capacity=8),
+        _embedding_of,
+        same=_embedding_same,
     ),
     "Profile": Mergeable(
         Profile,

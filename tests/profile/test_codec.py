@@ -184,9 +184,9 @@ def test_valid_envelope_with_a_broken_body() -> None:
     with pytest.raises(UnsupportedFormatError, match="schema version 99 is newer"):
         decode(_with_body(struct.pack("<I", len(text)) + text + raw[4 + json_len :]))
     meta["schema_version"] = 1
-    meta["columns"][0]["kind"] = "text"
+    meta["columns"][0]["kind"] = "image"
     text = json.dumps(meta).encode()
-    with pytest.raises(UnsupportedFormatError, match="column kind 'text'"):
+    with pytest.raises(UnsupportedFormatError, match="column kind 'image'"):
         decode(_with_body(struct.pack("<I", len(text)) + text + raw[4 + json_len :]))
 
 

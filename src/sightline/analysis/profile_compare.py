@@ -35,12 +35,15 @@ from sightline.analysis.drift import (
     numeric_distribution,
 )
 from sightline.analysis.methods import COUNT_METHODS, DriftOptions
+from sightline.analysis.profile_text import embedding_rows
 from sightline.analysis.quality import ColumnQuality, column_quality_rows
 from sightline.analysis.rows import Distribution, MetricRow, Result, RowContext
 from sightline.errors import IncompatibleProfilesError
 from sightline.profile.column import CategoricalColumnProfile, NumericColumnProfile
 from sightline.profile.dataset import MONITORED_ROLES, Profile
+from sightline.profile.embedding import EmbeddingColumnProfile
 from sightline.profile.sketch import KLL, ks_distance
+from sightline.profile.text import TextColumnProfile
 from sightline.stats import drift as sd
 from sightline.stats._ks import ks_asymptotic_pvalue
 
@@ -85,6 +88,7 @@ def compare_profiles(
         )
     stats: list[ColumnStat] = []
     quality: list[MetricRow] = []
+    embedded: list[MetricRow] = []
     dists: dict[str, Distribution] = {}
     wanted = {c.name for c in reference.schema.columns if c.role in roles}
     for name, ref_col in reference.columns.items():
@@ -104,12 +108,20 @@ def compare_profiles(
             quality += column_quality_rows(_categorical_quality(ref_col, cur_col), ctx)
             if _same_vocabulary(ref_col, cur_col):
                 dists[name] = _categorical_chart(ref_col, cur_col)
+        elif isinstance(ref_col, TextColumnProfile) and isinstance(cur_col, TextColumnProfile):
+            for d, ref_d in ref_col.descriptors.items():  # numeric columns review.length, ...
+                stats.append(_numeric_stat(ref_d, cur_col.descriptors[d], options))
+        elif isinstance(ref_col, EmbeddingColumnProfile) and isinstance(
+            cur_col, EmbeddingColumnProfile
+        ):
+            embedded += embedding_rows(ref_col, cur_col, options, ctx)
         else:
             raise IncompatibleProfilesError(
-                f"column {name!r} is numeric in one profile and categorical in the other",
+                f"column {name!r} is of different kinds in the two profiles",
                 field=name,
             )
-    return Result(rows=tuple(decide(stats, options, ctx) + quality), distributions=dists)
+    rows = decide(stats, options, ctx) + embedded + quality
+    return Result(rows=tuple(rows), distributions=dists)
 
 
 def _same_edges(a: NumericColumnProfile, b: NumericColumnProfile) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -27,6 +28,7 @@ from sightline.analysis.columns import (
     vocabulary,
 )
 from sightline.analysis.frames import DataLike, to_table
+from sightline.analysis.profile_text import above_constant, descriptor_table, reference_vocabulary
 from sightline.profile.codec import MAGIC
 from sightline.profile.dataset import MONITORED_ROLES, Profile
 from sightline.profile.schema import Schema
@@ -79,11 +81,14 @@ def profile_data(
     )
     present = set(table.column_names)
     monitored = [c for c in schema.columns if c.role in MONITORED_ROLES and c.name in present]
-    values: dict[str, FloatArray] = {}
+    values: dict[str, Any] = {}
     invalid: dict[str, int] = {}
     counted: dict[str, tuple[list[str | None], np.ndarray]] = {}
     for column in monitored:
-        if column.kind == "numeric":
+        if column.kind in ("text", "embedding"):  # texts as Arrow, vectors as lists
+            found = table.column(column.name)
+            values[column.name] = found if column.kind == "text" else found.to_pylist()
+        elif column.kind == "numeric":
             values[column.name], invalid[column.name] = numeric_values(table.column(column.name))
         else:
             counted[column.name] = _value_counts(table.column(column.name))
@@ -124,6 +129,13 @@ def _spec(
     vocabularies = {
         c.name: vocabulary(ref_table.column(c.name)) for c in monitored if c.kind == "categorical"
     }
+    for c in monitored:
+        if c.kind == "text":
+            vocabularies[c.name] = reference_vocabulary(ref_table.column(c.name))
+            described = descriptor_table(c.name, ref_table.column(c.name), vocabularies[c.name])
+            names = described.column_names
+            found = _quantile_edges(described, names, n_bins)
+            edges.update(zip(names, map(above_constant, found), strict=True))
     return schema, edges, vocabularies
 
 

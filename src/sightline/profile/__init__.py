@@ -15,8 +15,10 @@ from sightline.profile.dataset import (
     Profile,
     merge_profiles,
 )
+from sightline.profile.embedding import EmbeddingColumnProfile
 from sightline.profile.schema import Column, Schema
 from sightline.profile.sketch import KLL, FrequentItems, HyperLogLog, ks_distance
+from sightline.profile.text import TextColumnProfile
 
 __all__ = [
     "FORMAT_VERSION",
@@ -27,11 +29,13 @@ __all__ = [
     "SCHEMA_VERSION",
     "CategoricalColumnProfile",
     "Column",
+    "EmbeddingColumnProfile",
     "FrequentItems",
     "HyperLogLog",
     "NumericColumnProfile",
     "Profile",
     "Schema",
+    "TextColumnProfile",
     "decode",
     "encode",
     "ks_distance",

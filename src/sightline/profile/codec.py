@@ -46,8 +46,10 @@ from sightline.profile.column import (
     check_vocabulary,
 )
 from sightline.profile.dataset import LATENCY_BUCKETS_MS, SCHEMA_VERSION, ColumnProfile, Profile
+from sightline.profile.embedding import MAX_CAPACITY, MAX_DIM, EmbeddingColumnProfile
 from sightline.profile.schema import Schema
 from sightline.profile.sketch import KLL, FrequentItems, HyperLogLog
+from sightline.profile.text import TextColumnProfile, descriptor_names
 from sightline.stats.moments import Moments
 
 MAGIC: Final = b"SLPF"
@@ -112,6 +114,7 @@ def encode(profile: Profile) -> bytes:
         "n_errors": profile.n_errors,
         "latency": w.kll(profile.latency),
         "latency_buckets": w.array(profile.latency_buckets),
+        "first_byte_buckets": w.array(profile.first_byte_buckets),
         "columns": [_column_meta(c, w) for c in profile.columns.values()],
     }
     text = json.dumps(meta, separators=(",", ":")).encode("utf-8")
@@ -131,6 +134,18 @@ def _time(t: datetime | None) -> str | None:
 
 
 def _column_meta(c: ColumnProfile, w: _Writer) -> dict[str, Any]:
+    if isinstance(c, EmbeddingColumnProfile):
+        return _embedding_meta(c, w)
+    if isinstance(c, TextColumnProfile):
+        return {
+            "name": c.name,
+            "kind": "text",
+            "count": c.count,
+            "n_missing": c.n_missing,
+            "vocabulary": None if c.vocabulary is None else list(c.vocabulary),
+            "descriptors": {d: _column_meta(p, w) for d, p in c.descriptors.items()},
+            "words": w.add(_FI, c.words.to_bytes()),
+        }
     if isinstance(c, NumericColumnProfile):
         return {
             "name": c.name,
@@ -330,6 +345,13 @@ def _read_body(raw: bytes) -> Profile:
             meta["latency_buckets"], len(LATENCY_BUCKETS_MS) + 1, "latency_buckets"
         ),
         schema_version=schema_version,
+        first_byte_buckets=(  # absent from profiles written before it existed
+            blobs.ints(
+                meta["first_byte_buckets"], len(LATENCY_BUCKETS_MS) + 1, "first_byte_buckets"
+            )
+            if meta.get("first_byte_buckets") is not None
+            else None
+        ),
     )
 
 
@@ -372,6 +394,10 @@ def _read_column(meta: Mapping[str, Any], blobs: _Blobs) -> ColumnProfile:
     name = meta["name"]
     if not isinstance(name, str):
         raise UnsupportedFormatError(f"invalid profile body: column name {name!r}")
+    if meta["kind"] == "embedding":
+        return _read_embedding(name, meta, blobs)
+    if meta["kind"] == "text":
+        return _read_text(name, meta, blobs)
     hll = HyperLogLog.from_bytes(blobs.get(meta["hll"], _HLL))
     if meta["kind"] == "numeric":
         edges = None if meta["edges"] is None else _edges(name, blobs.get(meta["edges"], _ARRAY))
@@ -417,6 +443,109 @@ def _read_column(meta: Mapping[str, Any], blobs: _Blobs) -> ColumnProfile:
         frequent=FrequentItems.from_bytes(blobs.get(meta["frequent"], _FI)),
         hll=hll,
     )
+
+
+def _embedding_meta(c: EmbeddingColumnProfile, w: _Writer) -> dict[str, Any]:
+    """An embedding column: counts and sizes in the JSON; the sum (float64), the sample's
+    keys (uint64) and vectors (float32, row-major) as arrays."""
+    return {
+        "name": c.name,
+        "kind": "embedding",
+        "count": c.count,
+        "n_missing": c.n_missing,
+        "n_invalid": c.n_invalid,
+        "dim": c.dim,
+        "capacity": c.capacity,
+        "total": w.add(_ARRAY, c.total.astype("<f8").tobytes()),
+        "keys": w.add(_ARRAY, c.keys.astype("<u8").tobytes()),
+        "vectors": w.add(_ARRAY, c.vectors.astype("<f4").tobytes()),
+    }
+
+
+def _read_embedding(name: str, meta: Mapping[str, Any], blobs: _Blobs) -> EmbeddingColumnProfile:
+    dim, capacity = _count(meta, "dim"), _count(meta, "capacity")
+    if dim > MAX_DIM or not 1 <= capacity <= MAX_CAPACITY:
+        raise UnsupportedFormatError(
+            f"invalid profile body: column {name!r} has {dim} dimensions (at most {MAX_DIM}) "
+            f"and a sample capacity of {capacity} (1 to {MAX_CAPACITY})"
+        )
+    total = _typed(blobs.get(meta["total"], _ARRAY), "<f8", np.float64)
+    keys = _typed(blobs.get(meta["keys"], _ARRAY), "<u8", np.uint64)
+    flat = _typed(blobs.get(meta["vectors"], _ARRAY), "<f4", np.float32)
+    if (
+        total.size != dim
+        or keys.size > capacity
+        or flat.size != keys.size * dim
+        or (keys.size and not dim)
+        or bool((keys[1:] <= keys[:-1]).any())
+        or not (np.isfinite(total).all() and np.isfinite(flat).all())
+    ):
+        raise UnsupportedFormatError(
+            f"invalid profile body: column {name!r}: the embedding sum, keys or vectors do "
+            f"not fit {dim} dimensions and a capacity of {capacity} (keys ascending, values "
+            "finite)"
+        )
+    profile = EmbeddingColumnProfile(
+        name=name,
+        dim=dim,
+        count=_count(meta, "count"),
+        n_missing=_count(meta, "n_missing"),
+        n_invalid=_count(meta, "n_invalid"),
+        total=total,
+        capacity=capacity,
+        keys=keys,
+        vectors=flat.reshape(keys.size, dim),
+    )
+    if profile.n_valid < 0 or keys.size > profile.n_valid:
+        raise UnsupportedFormatError(
+            f"invalid profile body: column {name!r}: counts do not add up "
+            f"({profile.count} rows, {profile.n_missing} missing, {profile.n_invalid} invalid, "
+            f"{keys.size} sampled)"
+        )
+    return profile
+
+
+def _read_text(name: str, meta: Mapping[str, Any], blobs: _Blobs) -> TextColumnProfile:
+    found = meta["descriptors"]
+    names = descriptor_names()
+    if not isinstance(found, dict) or sorted(found) != sorted(names):
+        raise UnsupportedFormatError(
+            f"invalid profile body: text column {name!r} must have the descriptors "
+            f"{list(names)}, got {sorted(found) if isinstance(found, dict) else found!r:.200}"
+        )
+    descriptors: dict[str, NumericColumnProfile] = {}
+    for d in names:
+        p = _read_column(found[d], blobs)
+        if not isinstance(p, NumericColumnProfile) or p.name != f"{name}.{d}":
+            raise UnsupportedFormatError(
+                f"invalid profile body: descriptor {d!r} of {name!r} must be the numeric "
+                f"column {name}.{d}"
+            )
+        descriptors[d] = p
+    words = meta["vocabulary"]
+    profile = TextColumnProfile(
+        name=name,
+        count=_count(meta, "count"),
+        n_missing=_count(meta, "n_missing"),
+        vocabulary=None if words is None else _vocabulary(name, tuple(words)),
+        descriptors=descriptors,
+        words=FrequentItems.from_bytes(blobs.get(meta["words"], _FI)),
+    )
+    if profile.n_missing > profile.count or any(
+        p.count != profile.count for p in descriptors.values()
+    ):
+        raise UnsupportedFormatError(
+            f"invalid profile body: text column {name!r}: the counts of its descriptors "
+            f"differ from its {profile.count} rows"
+        )
+    return profile
+
+
+def _typed(blob: bytes, wire: str, dtype: type[np.generic]) -> Any:
+    size = np.dtype(wire).itemsize
+    if len(blob) % size:
+        raise UnsupportedFormatError("invalid profile body: an array is cut off")
+    return np.frombuffer(blob, dtype=wire).astype(dtype)
 
 
 __all__ = ["FORMAT_VERSION", "MAGIC", "decode", "encode"]

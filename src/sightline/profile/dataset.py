@@ -30,8 +30,10 @@ from sightline.profile.column import (
     _CategoricalBatch,
     _NumericBatch,
 )
+from sightline.profile.embedding import EmbeddingColumnProfile, _EmbeddingBatch
 from sightline.profile.schema import Schema
 from sightline.profile.sketch import DEFAULT_K, DEFAULT_LG_K, DEFAULT_LG_MAX_MAP_SIZE, KLL
+from sightline.profile.text import TextColumnProfile, _TextBatch, descriptor_names
 
 #: Upper bounds (``le``) of the latency buckets in milliseconds: Prometheus' default
 #: histogram buckets (0.005 s ... 10 s). A last ``+Inf`` bucket follows them.
@@ -58,7 +60,9 @@ _PARALLEL_ROWS: Final = 50_000
 #: Roles of the columns a profile summarizes (ids and timestamps are not profiled).
 MONITORED_ROLES: Final[tuple[Role, ...]] = ("feature", "prediction", "probability", "target")
 
-ColumnProfile: TypeAlias = NumericColumnProfile | CategoricalColumnProfile
+ColumnProfile: TypeAlias = (
+    NumericColumnProfile | CategoricalColumnProfile | TextColumnProfile | EmbeddingColumnProfile
+)
 Counted: TypeAlias = tuple[Sequence[str | None] | npt.NDArray[Any], npt.ArrayLike]
 
 
@@ -117,6 +121,9 @@ class Profile:
         plus a last ``+Inf`` bucket: bucket ``i`` holds
         ``LATENCY_BUCKETS_MS[i-1] < v <= LATENCY_BUCKETS_MS[i]``, so
         ``np.cumsum(latency_buckets)`` are Prometheus' cumulative ``le`` counts.
+    first_byte_buckets
+        The same buckets for the time to the first byte of streamed responses (see
+        :meth:`record_first_byte`).
     schema_version
         Version of the profile content (:data:`SCHEMA_VERSION`).
 
@@ -137,6 +144,7 @@ class Profile:
 
     __slots__ = (
         "columns",
+        "first_byte_buckets",
         "instance_ids",
         "latency",
         "latency_buckets",
@@ -167,6 +175,7 @@ class Profile:
         latency: KLL | None = None,
         latency_buckets: npt.ArrayLike | None = None,
         schema_version: int = SCHEMA_VERSION,
+        first_byte_buckets: npt.ArrayLike | None = None,
     ) -> None:
         if not isinstance(schema, Schema):
             raise InvalidInputError(
@@ -194,16 +203,10 @@ class Profile:
         self.latency = KLL() if latency is None else latency
         if not isinstance(self.latency, KLL):
             raise InvalidInputError("latency must be a KLL sketch", field="latency")
-        n_buckets = len(LATENCY_BUCKETS_MS) + 1
-        buckets = np.zeros(n_buckets, dtype=np.int64)
-        if latency_buckets is not None:
-            buckets = np.array(latency_buckets, dtype=np.int64)
-            if buckets.shape != (n_buckets,) or (buckets < 0).any():
-                raise InvalidInputError(
-                    f"latency_buckets must hold {n_buckets} counts >= 0, got {buckets.tolist()}",
-                    field="latency_buckets",
-                )
-        self.latency_buckets: IntArray = buckets
+        self.latency_buckets: IntArray = _latency_buckets("latency_buckets", latency_buckets)
+        self.first_byte_buckets: IntArray = _latency_buckets(
+            "first_byte_buckets", first_byte_buckets
+        )
         self.schema_version = check_int("schema_version", schema_version, 0)
 
     @classmethod
@@ -260,13 +263,25 @@ class Profile:
             )
         numeric = _monitored(schema, "numeric")
         categorical = _monitored(schema, "categorical")
+        text = _monitored(schema, "text")
+        described = {f"{t}.{d}": t for t in text for d in descriptor_names()} if text else {}
         edges = dict(edges or {})
         vocabularies = dict(vocabularies or {})
-        _check_named("edges", edges, numeric, "numeric")
-        _check_named("vocabularies", vocabularies, categorical, "categorical")
+        _check_named("edges", edges, numeric + list(described), "numeric or text descriptor")
+        _check_named("vocabularies", vocabularies, categorical + text, "categorical or text")
         columns: dict[str, ColumnProfile] = {}
         for name in _monitored(schema):
-            if name in numeric:
+            if schema[name].kind == "embedding":
+                columns[name] = EmbeddingColumnProfile.zero(name)
+            elif name in text:
+                columns[name] = TextColumnProfile.zero(
+                    name,
+                    vocabulary=vocabularies.get(name),
+                    edges={e: v for e, v in edges.items() if described.get(e) == name},
+                    k=k,
+                    lg_k=lg_k,
+                )
+            elif name in numeric:
                 columns[name] = NumericColumnProfile.zero(
                     name, edges=edges.get(name), k=k, lg_k=lg_k
                 )
@@ -296,6 +311,7 @@ class Profile:
         *,
         n_invalid: Mapping[str, int] | None = None,
         counted: Mapping[str, Counted] | None = None,
+        row_ids: Sequence[str] | None = None,
     ) -> Self:
         """Add a batch of rows, given column by column.
 
@@ -313,6 +329,9 @@ class Profile:
             Categorical columns of the same batch given as ``(distinct values, counts)``
             instead of raw values, e.g. from a value-count; their counts must sum to the
             batch length.
+        row_ids
+            One id per row: embedding columns sample their rows by a hash of it (without
+            ids, by a hash of the vector).
 
         Returns
         -------
@@ -329,7 +348,7 @@ class Profile:
         counted = dict(counted or {})
         n_invalid = dict(n_invalid or {})
         self._check_update_names(columns, n_invalid, counted)
-        prepared: dict[str, _NumericBatch | _CategoricalBatch] = {}
+        prepared: dict[str, _NumericBatch | _CategoricalBatch | _TextBatch | _EmbeddingBatch] = {}
         lengths: dict[str, int] = {}
         for name, values in columns.items():
             profile = self.columns.get(name)
@@ -341,6 +360,14 @@ class Profile:
                 batch = profile._prepare_values(_as_sequence(name, values))
                 lengths[name] = int(batch.counts.sum()) + batch.n_missing
                 prepared[name] = batch
+            elif isinstance(profile, TextColumnProfile):
+                texts = profile._prepare(values)  # type: ignore[arg-type]  # checked there
+                lengths[name] = texts.n_rows
+                prepared[name] = texts
+            elif isinstance(profile, EmbeddingColumnProfile):
+                vectors = profile._prepare(values, ids=row_ids)
+                lengths[name] = vectors.n_rows
+                prepared[name] = vectors
             else:  # an unprofiled schema column: only its length matters
                 lengths[name] = _length(name, values)
         for name, (distinct, counts) in counted.items():
@@ -485,6 +512,24 @@ class Profile:
             self.latency_buckets += np.bincount(idx, minlength=len(LATENCY_BUCKETS_MS) + 1)
         return self
 
+    def record_first_byte(self, first_byte_ms: npt.ArrayLike) -> Self:
+        """Add the times to the first byte of streamed responses, in milliseconds (finite,
+        >= 0), to :attr:`first_byte_buckets`.
+
+        >>> from sightline.profile.schema import Column, Schema
+        >>> p = Profile.zero(Schema((Column("x"),))).record_first_byte([3.0, 80.0])
+        >>> p.first_byte_buckets[:6].tolist()
+        [1, 0, 0, 0, 0, 1]
+        """
+        arr = np.asarray(first_byte_ms, dtype=np.float64)
+        if arr.ndim != 1 or not np.isfinite(arr).all() or (arr < 0).any():
+            raise InvalidInputError(
+                "first_byte_ms must be a 1-D array of finite numbers >= 0", field="first_byte_ms"
+            )
+        idx = np.searchsorted(np.asarray(LATENCY_BUCKETS_MS), arr, side="left")
+        self.first_byte_buckets += np.bincount(idx, minlength=len(LATENCY_BUCKETS_MS) + 1)
+        return self
+
     # -- merging --------------------------------------------------------------------------
 
     def check_compatible(self, other: object) -> Profile:
@@ -556,6 +601,7 @@ class Profile:
         out.n_errors = self.n_errors
         out.latency = copy.copy(self.latency)
         out.latency_buckets = self.latency_buckets.copy()
+        out.first_byte_buckets = self.first_byte_buckets.copy()
         out.schema_version = self.schema_version
         return out
 
@@ -571,6 +617,7 @@ class Profile:
         self.n_errors += other.n_errors
         self.latency._merge_into(other.latency)
         self.latency_buckets += other.latency_buckets
+        self.first_byte_buckets += other.first_byte_buckets
 
     # -- reading and writing --------------------------------------------------------------
 
@@ -592,6 +639,12 @@ class Profile:
                 edges[name] = c.edges
             elif isinstance(c, CategoricalColumnProfile) and c.vocabulary is not None:
                 vocabularies[name] = c.vocabulary
+            elif isinstance(c, TextColumnProfile):
+                edges.update(
+                    (d.name, d.edges) for d in c.descriptors.values() if d.edges is not None
+                )
+                if c.vocabulary is not None:
+                    vocabularies[name] = c.vocabulary
         return edges, vocabularies
 
     def to_dict(self) -> dict[str, Any]:
@@ -732,6 +785,7 @@ class Profile:
             == (other.n_rows, other.n_predictions, other.n_errors)
             and self.latency == other.latency
             and bool(np.array_equal(self.latency_buckets, other.latency_buckets))
+            and bool(np.array_equal(self.first_byte_buckets, other.first_byte_buckets))
             and list(self.columns) == list(other.columns)
             and all(c == other.columns[n] for n, c in self.columns.items())
         )
@@ -822,7 +876,7 @@ def _check_columns(
     out: dict[str, ColumnProfile] = {}
     for name in expected:
         profile = columns[name]
-        want = NumericColumnProfile if schema[name].kind == "numeric" else CategoricalColumnProfile
+        want = _PROFILE_CLASSES[schema[name].kind]
         if not isinstance(profile, want) or profile.name != name:
             raise SchemaError(
                 f"column {name!r}: expected a {want.__name__} named {name!r}, got {profile!r}",
@@ -830,6 +884,27 @@ def _check_columns(
             )
         out[name] = profile
     return out
+
+
+_PROFILE_CLASSES: Final[dict[str, type[ColumnProfile]]] = {
+    "numeric": NumericColumnProfile,
+    "categorical": CategoricalColumnProfile,
+    "text": TextColumnProfile,
+    "embedding": EmbeddingColumnProfile,
+}
+
+
+def _latency_buckets(name: str, given: npt.ArrayLike | None) -> IntArray:
+    """Counts per latency bucket (:data:`LATENCY_BUCKETS_MS` and ``+Inf``), zeros if None."""
+    n_buckets = len(LATENCY_BUCKETS_MS) + 1
+    if given is None:
+        return np.zeros(n_buckets, dtype=np.int64)
+    buckets = np.array(given, dtype=np.int64)
+    if buckets.shape != (n_buckets,) or (buckets < 0).any():
+        raise InvalidInputError(
+            f"{name} must hold {n_buckets} counts >= 0, got {buckets.tolist()}", field=name
+        )
+    return buckets
 
 
 def _schema_diff(a: Schema, b: Schema) -> str:

@@ -41,6 +41,7 @@ from sightline.analysis.realized import label_text, realized_window_rows
 from sightline.analysis.rows import MetricRow, RowContext
 from sightline.errors import IncompatibleProfilesError
 from sightline.profile import LATENCY_BUCKETS_MS, Profile, Schema, merge_profiles
+from sightline.scheduler.generation import first_byte_rows, generation_rows
 from sightline.scheduler.plan import Job
 from sightline.stats.detectors import CUSUM
 from sightline.stats.matrix import newest_row_t2, t2_limit
@@ -104,7 +105,9 @@ def compute(inputs: JobInputs) -> list[MetricRow]:
         return matrix_rows(inputs.history, job.window_start, ctx)
     profiles = [Profile.from_bytes(p) for p in inputs.profiles]
     if job.kind == "health":
-        kpis = _health(profiles, (job.window_end - job.window_start).total_seconds(), ctx)
+        seconds = (job.window_end - job.window_start).total_seconds()
+        kpis = _health(profiles, seconds, ctx) + generation_rows(profiles, seconds, ctx)
+        kpis += first_byte_rows(profiles, ctx)
         return kpis + change_rows(inputs.history, kpis, ctx)
     return _compared(inputs, profiles, ctx)
 

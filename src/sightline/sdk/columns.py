@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from sightline._types import ColumnKind
 from sightline.profile import Schema
 from sightline.profile.schema import probability_column
 
@@ -87,6 +88,46 @@ def categorical(cells: Sequence[object]) -> npt.NDArray[np.object_]:
     return out
 
 
+def vectors(cells: Sequence[Any] | npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """Embedding cells as the profile takes them: a numeric 2-D array as it is, anything
+    else (lists, arrays, None) as a 1-D object array of the cells.
+
+    >>> vectors([[1.0, 2.0], None]).shape, vectors(np.zeros((3, 2))).shape
+    ((2,), (3, 2))
+    """
+    if isinstance(cells, np.ndarray) and cells.dtype.kind in "fiub" and cells.ndim == 2:
+        return cells
+    out = np.empty(len(cells), dtype=object)
+    for i, cell in enumerate(cells):
+        out[i] = cell
+    return out
+
+
+def kind_of(value: Any) -> ColumnKind:
+    """The kind of a column inferred from one logged value: a number is numeric, a vector
+    of numbers (a list, tuple or 1-D array of at least two) an embedding, anything else
+    categorical.
+
+    >>> kind_of(3), kind_of([0.1, 0.2]), kind_of(np.zeros(4)), kind_of("a")
+    ('numeric', 'embedding', 'embedding', 'categorical')
+    """
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return "numeric"
+    if isinstance(value, np.ndarray):
+        vector = value.ndim == 1 and value.size > 1 and value.dtype.kind in "fiu"
+        return "embedding" if vector else "categorical"
+    numbers = isinstance(value, list | tuple) and len(value) > 1
+    if numbers and all(_is_number(v) for v in value):
+        return "embedding"
+    return "categorical"
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float | np.number) and not isinstance(value, bool)
+
+
 def from_rows(
     schema: Schema, rows: Sequence[Mapping[str, Any]], extra: Mapping[str, Sequence[Any]]
 ) -> Columns:
@@ -122,6 +163,8 @@ def from_rows(
             out.values[column.name] = values
             if invalid:
                 out.n_invalid[column.name] = invalid
+        elif column.kind == "embedding":
+            out.values[column.name] = vectors(cells[column.name])
         else:
             out.values[column.name] = categorical(cells[column.name])
     return out
@@ -185,6 +228,9 @@ def from_arrays(schema: Schema, arrays: Mapping[str, Any], n: int) -> Columns:
     for column in schema.columns:
         cells = arrays.get(column.name)
         if cells is None:
+            continue
+        if column.kind == "embedding":
+            out.values[column.name] = vectors(cells)
             continue
         seq = cells.tolist() if isinstance(cells, np.ndarray) and cells.dtype == object else cells
         if column.kind == "numeric":

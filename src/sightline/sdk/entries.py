@@ -49,6 +49,7 @@ class RequestEntry(NamedTuple):
     latency_ms: Any
     timestamp: float
     error: bool
+    first_byte_ms: Any = None  # time to the first byte of a streamed response
 
 
 def py(value: Any) -> Any:

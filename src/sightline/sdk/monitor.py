@@ -37,10 +37,12 @@ import numpy as np
 import numpy.typing as npt
 
 from sightline._time import align, parse_duration
+from sightline._types import ColumnKind
 from sightline.errors import InvalidInputError, SightlineError
 from sightline.profile import Column, Profile, Schema
 from sightline.sdk import columns as cols
 from sightline.sdk import entries as e
+from sightline.sdk.generation import GenerationLogging, failed
 from sightline.sdk.ledger import Ledger
 from sightline.sdk.transport import Delivery, Payload, is_retryable
 from sightline.sdk.watch import current_id, watch
@@ -83,7 +85,7 @@ def _window_seconds(value: float | str | None) -> int:
     return parse_duration(given, field="window")
 
 
-class Monitor:
+class Monitor(GenerationLogging):
     """Logs the predictions of one model version and ships them to a collector.
 
     Every argument may come from the environment instead: ``SIGHTLINE_MODEL``,
@@ -327,11 +329,14 @@ class Monitor:
         """Count a failed prediction (and its latency) in the current window."""
         self.log_request(latency_ms, error=True)
 
-    def log_request(self, latency_ms: float | None, *, error: bool = False) -> None:
+    def log_request(
+        self, latency_ms: float | None, *, error: bool = False, first_byte_ms: float | None = None
+    ) -> None:
         """Count one served request and its latency, without a row of features
-        (what the ASGI middleware records)."""
+        (what the ASGI middleware records); ``first_byte_ms``: the time to the first byte
+        of a streamed response."""
         if not self.closed:
-            self._put(e.RequestEntry(latency_ms, time.time(), error))
+            self._put(e.RequestEntry(latency_ms, time.time(), error, first_byte_ms))
 
     def _put(self, entry: e.BatchEntry | e.LabelsEntry | e.RequestEntry, **n: int) -> None:
         if len(self._others) < self.buffer_rows:
@@ -551,6 +556,9 @@ class Monitor:
         seconds = e.epoch(entry.timestamp)
         w = self._window(align(seconds, self.window))
         w.add(cols.Columns(), lat[~bad & np.isfinite(lat)], served=1, errors=int(entry.error))
+        if entry.first_byte_ms is not None:
+            first, wrong = e.latencies([entry.first_byte_ms])
+            w.profile.record_first_byte(first[~wrong & np.isfinite(first) & (first >= 0)])
         self._counts["errors" if entry.error else "requests"] += 1
 
     def _absorb_rows(self, spec: Spec, rows: list[tuple[Any, ...]]) -> None:
@@ -589,7 +597,8 @@ class Monitor:
         self._unknown.update(columns.unknown)
         w = self._window(start)
         lat = group.latency[np.isfinite(group.latency)]
-        w.add(columns, lat, served=len(group), rows=len(group))
+        errors = failed(spec, columns)
+        w.add(columns, lat, served=len(group), rows=len(group), ids=group.ids, errors=errors)
         w.add_records(group.ids, group.seconds, group.predictions, group.probabilities)
         if self.sample_rows:
             w.add_samples(group.features)
@@ -618,7 +627,8 @@ class Monitor:
             return
         self._unknown.update(columns.unknown)
         w = self._window(align(seconds, self.window))
-        w.add(columns, lat[np.isfinite(lat)], served=n, rows=n)
+        errors = failed(spec, columns)
+        w.add(columns, lat[np.isfinite(lat)], served=n, rows=n, ids=entry.ids, errors=errors)
         none = [None] * n
         w.add_records(
             entry.ids,
@@ -952,26 +962,23 @@ def _infer(
     categorical; a matrix's columns are ``x0``, ``x1``, ..."""
     for features, prediction, probability, *_ in rows:
         if isinstance(features, Mapping):
-            kinds = {str(k): e.is_number(v) for k, v in features.items()}
+            kinds = {str(k): cols.kind_of(v) for k, v in features.items()}
             return _schema(kinds, prediction, probability is not None)
     for entry in others:
         if not isinstance(entry, e.BatchEntry) or entry.n == 0:
             continue
         if isinstance(entry.data, np.ndarray):
-            numeric = entry.data.dtype.kind in "iufb"
-            kinds = {f"x{j}": numeric for j in range(entry.data.shape[1])}
+            kind: ColumnKind = "numeric" if entry.data.dtype.kind in "iufb" else "categorical"
+            kinds = {f"x{j}": kind for j in range(entry.data.shape[1])}
         else:
-            kinds = {str(k): e.is_number(v[0]) for k, v in entry.data.items()}
+            kinds = {str(k): cols.kind_of(v[0]) for k, v in entry.data.items()}
         first = entry.predictions[0] if entry.predictions is not None else None
         return _schema(kinds, first, entry.probabilities is not None)
     return None
 
 
-def _schema(kinds: dict[str, bool], prediction: Any, has_probability: bool) -> Schema:
-    columns = [
-        Column(k, kind="numeric") if num else Column(k, kind="categorical")
-        for k, num in kinds.items()
-    ]
+def _schema(kinds: dict[str, ColumnKind], prediction: Any, has_probability: bool) -> Schema:
+    columns = [Column(k, kind=kind) for k, kind in kinds.items()]
     if prediction is not None:
         numeric = e.is_number(prediction)
         columns.append(

@@ -96,11 +96,13 @@ class Window:
         served: int,
         errors: int = 0,
         rows: int = 0,
+        ids: Sequence[str] | None = None,
     ) -> None:
         """Add ``rows`` logged rows already turned into columns, and ``served`` predictions
-        (``errors`` of them failed; ``latencies`` of those that were timed)."""
+        (``errors`` of them failed; ``latencies`` of those that were timed); ``ids`` (one
+        per row) choose the rows that embedding columns sample."""
         if columns.values:
-            self.profile.update(columns.values, n_invalid=columns.n_invalid)
+            self.profile.update(columns.values, n_invalid=columns.n_invalid, row_ids=ids)
         self.rows += rows
         lat = np.asarray(latencies, dtype=np.float64)
         lat = lat[np.isfinite(lat) & (lat >= 0)]

@@ -91,7 +91,7 @@ class ColumnSpec(Strict):
 
     name: Text
     role: Literal["feature", "prediction", "probability", "target", "id", "timestamp"] = "feature"
-    kind: Literal["numeric", "categorical"] = "numeric"
+    kind: Literal["numeric", "categorical", "text", "embedding"] = "numeric"
 
 
 class SchemaBody(Strict):

@@ -1,0 +1,145 @@
+"""Text and embedding columns in profiles: their reference spec and their drift rows.
+
+* A text column's reference fixes its descriptors' bin edges (the deciles of each
+  descriptor, as for any numeric column) and its vocabulary (the reference's
+  :data:`~sightline.profile.text.VOCABULARY_WORDS` most frequent words, for ``oov_share``).
+  A descriptor constant on the reference gets a second edge just above the constant
+  (:func:`above_constant`). Its drift rows are those of its descriptor columns
+  (``review.length``, ...), computed and decided as every numeric column's. Text-content
+  drift (the domain classifier) needs the texts themselves: profiles do not hold them.
+* An embedding column's drift is the MMD test (:func:`sightline.stats.embedding.mmd_test`)
+  on the two profiles' bottom-k samples, which are uniform samples of the rows (metric
+  ``embedding_drift``, alert when its permutation p-value < ``alpha`` or the column's
+  threshold), plus ``embedding_mean_distance`` between the exact mean vectors (from the
+  profiles' sums) and ``embedding_drifted_share`` on the samples (no alert): the rows and
+  names of :func:`sightline.compare` for an embedding column.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Final
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from sightline._types import FloatArray
+from sightline.analysis.methods import DriftOptions
+from sightline.analysis.rows import MetricRow, RowContext
+from sightline.profile.embedding import EmbeddingColumnProfile
+from sightline.profile.text import VOCABULARY_WORDS
+from sightline.stats.embedding import drifted_components_share, mmd_test
+from sightline.stats.text import descriptors, words
+
+#: Seed of the MMD permutations: a rerun of a job gives identical rows.
+MMD_SEED: Final = 0
+#: Rows below which a side's sample is too small for the drift test.
+MIN_SAMPLE: Final = 10
+#: The rows of an embedding column, as :func:`sightline.compare` names them.
+METRICS: Final = ("embedding_drift", "embedding_mean_distance", "embedding_drifted_share")
+
+
+def descriptor_table(
+    name: str, column: pa.ChunkedArray | pa.Array, vocabulary: Sequence[str] | None = None
+) -> pa.Table:
+    """The descriptors of a text column as numeric columns ``<name>.<descriptor>``.
+
+    >>> descriptor_table("t", pa.array(["a b", None])).column("t.words").to_pylist()
+    [2.0, nan]
+    """
+    found = descriptors(column, vocabulary=None if vocabulary is None else frozenset(vocabulary))
+    return pa.table({f"{name}.{d}": pa.array(v) for d, v in found.items()})
+
+
+def above_constant(edges: FloatArray) -> FloatArray:
+    """Descriptor edges with a second edge just above a lone one: a descriptor constant on
+    the reference (``oov_share`` 0, ``json_valid`` 0) still has a bin for larger values,
+    so that a change from the constant shows in its histogram.
+
+    >>> above_constant(np.array([0.0])).tolist(), above_constant(np.array([1.0, 2.0])).tolist()
+    ([0.0, 5e-324], [1.0, 2.0])
+    """
+    if edges.size != 1:
+        return edges
+    return np.array([edges[0], np.nextafter(edges[0], np.inf)])
+
+
+def reference_vocabulary(column: pa.ChunkedArray | pa.Array) -> tuple[str, ...]:
+    """The :data:`VOCABULARY_WORDS` most frequent words of a text column (ties by word).
+
+    >>> reference_vocabulary(pa.array(["b a b", "c a b"]))
+    ('b', 'a', 'c')
+    """
+    tally = pc.value_counts(words(column).combine_chunks())
+    if not len(tally):
+        return ()
+    table = pa.table({"word": tally.field("values"), "n": tally.field("counts")})
+    ranked = table.sort_by([("n", "descending"), ("word", "ascending")])
+    return tuple(ranked.column("word").to_pylist()[:VOCABULARY_WORDS])
+
+
+def embedding_rows(
+    ref: EmbeddingColumnProfile, cur: EmbeddingColumnProfile, options: DriftOptions, ctx: RowContext
+) -> list[MetricRow]:
+    """The drift rows of one embedding column from two profiles.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> a = EmbeddingColumnProfile.zero("e").update(rng.normal(size=(300, 8)))
+    >>> b = EmbeddingColumnProfile.zero("e").update(rng.normal(0.5, 1, size=(300, 8)))
+    >>> rows = embedding_rows(a, b, DriftOptions(), RowContext())
+    >>> [r.metric for r in rows] == list(METRICS), [r.alert for r in rows]
+    (True, [True, False, False])
+    """
+    column = ref.name
+    n_ref, n_cur = ref.n_valid, cur.n_valid
+    sizes = {"column": column, "n_ref": n_ref, "n_cur": n_cur}
+    reason = ""
+    if ref.dim and cur.dim and ref.dim != cur.dim:
+        reason = f"the dimensions differ ({ref.dim} in the reference, {cur.dim} now)"
+    elif min(len(ref.keys), len(cur.keys)) < MIN_SAMPLE:
+        reason = f"needs at least {MIN_SAMPLE} sampled vectors on each side"
+    if reason:
+        return [ctx.not_computed(metric, reason, **sizes) for metric in METRICS]
+    alpha = options.thresholds.get(column, options.alpha)
+    a, b = _sample(ref), _sample(cur)
+    test = mmd_test(a, b, seed=MMD_SEED)
+    mmd_method = (
+        f"MMD² (RBF kernel, median-heuristic bandwidth {test.bandwidth:.3g}) on bottom-k "
+        f"samples of {test.n_reference} and {test.n_current} vectors, permutation "
+        f"p < {alpha:g}"
+    )
+    distance = float(np.linalg.norm(ref.mean - cur.mean))
+    return [
+        ctx.row(
+            "embedding_drift",
+            test.statistic,
+            alert=bool(test.p_value < alpha),
+            p_value=test.p_value,
+            method=mmd_method,
+            **sizes,
+        ),
+        ctx.row(
+            "embedding_mean_distance",
+            distance if math.isfinite(distance) else math.nan,
+            method="Euclidean distance between the mean vectors (exact, from the sums)",
+            **sizes,
+        ),
+        ctx.row(
+            "embedding_drifted_share",
+            drifted_components_share(a, b, options.alpha),
+            method=f"share of dimensions whose KS test rejects (BH, alpha {options.alpha:g}) "
+            "on the bottom-k samples",
+            **sizes,
+        ),
+    ]
+
+
+def _sample(p: EmbeddingColumnProfile) -> FloatArray:
+    return p.vectors.astype(np.float64)
+
+
+__all__ = ["above_constant", "descriptor_table", "embedding_rows", "reference_vocabulary"]

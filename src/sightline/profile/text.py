@@ -1,0 +1,290 @@
+"""Text column profiles: the numeric profile of each descriptor, plus the frequent words.
+
+A text column ``review`` is profiled as the descriptors of :mod:`sightline.stats.text`,
+each an ordinary :class:`~sightline.profile.column.NumericColumnProfile` named
+``review.length``, ``review.words``, ... (binned on the reference's edges, so its drift
+and quality rows are those of any numeric column), and a frequent-items sketch of the
+lower-cased words. ``oov_share`` needs a vocabulary: the reference's
+:data:`VOCABULARY_WORDS` most frequent words, fixed at :meth:`TextColumnProfile.zero`
+like a categorical column's categories.
+
+The descriptor kernel needs pyarrow: it is imported when a text column is first profiled,
+so that the SDK stays light for models without text.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Final, NamedTuple, Self
+
+import numpy as np
+import numpy.typing as npt
+
+from sightline._types import IntArray
+from sightline.errors import InvalidInputError
+from sightline.profile.column import (
+    NumericColumnProfile,
+    _ColumnMerge,
+    _digest,
+    _NumericBatch,
+    _sketch_size_differences,
+    check_vocabulary,
+)
+from sightline.profile.sketch import DEFAULT_K, DEFAULT_LG_K, FrequentItems
+
+#: Size of the frequent-words sketch (log2 of its map: 768 words are counted exactly).
+WORDS_LG_MAX_MAP_SIZE: Final = 10
+#: Words of the reference that make the vocabulary of ``oov_share``.
+VOCABULARY_WORDS: Final = 500
+
+
+def descriptor_names() -> tuple[str, ...]:
+    """The descriptors every text column has (imports the text kernel)."""
+    from sightline.stats.text import DESCRIPTORS
+
+    return DESCRIPTORS
+
+
+class _TextBatch(NamedTuple):
+    descriptors: dict[str, _NumericBatch]
+    words: list[str]
+    counts: IntArray
+    n_rows: int
+    n_missing: int
+
+
+@dataclass(slots=True, eq=False, repr=False)
+class TextColumnProfile(_ColumnMerge):
+    """Mergeable summary of one text column.
+
+    Attributes
+    ----------
+    name
+        Column name.
+    count, n_missing
+        Rows seen; rows without a text (None, or absent).
+    vocabulary
+        The reference's words for ``oov_share``, or None (then ``oov_share`` is missing).
+    descriptors
+        Per descriptor name (``length``, ...), the numeric profile named
+        ``<name>.<descriptor>``.
+    words
+        Frequent-items sketch of the lower-cased words.
+
+    Examples
+    --------
+    >>> p = TextColumnProfile.zero("review").update(["Great product!", None, "Bad."])
+    >>> p.count, p.n_missing, p.descriptors["words"].mean, p.words.top(1)[0][0]
+    (3, 1, 1.5, 'bad')
+    >>> p.descriptors["length"].name
+    'review.length'
+    """
+
+    kind: ClassVar[str] = "text"
+    name: str
+    count: int
+    n_missing: int
+    vocabulary: tuple[str, ...] | None
+    descriptors: dict[str, NumericColumnProfile]
+    words: FrequentItems
+    _known: frozenset[str] | None = field(default=None, compare=False)
+
+    @classmethod
+    def zero(
+        cls,
+        name: str,
+        *,
+        vocabulary: Sequence[str] | None = None,
+        edges: Mapping[str, npt.ArrayLike] | None = None,
+        k: int = DEFAULT_K,
+        lg_k: int = DEFAULT_LG_K,
+    ) -> Self:
+        """The empty profile (the identity of :meth:`merge`).
+
+        ``edges`` are the bin edges of the descriptors, keyed ``<name>.<descriptor>``
+        (as :meth:`~sightline.profile.dataset.Profile.reference_spec` gives them).
+        """
+        edges = dict(edges or {})
+        names = descriptor_names()
+        unknown = sorted(set(edges) - {f"{name}.{d}" for d in names})
+        if unknown:
+            raise InvalidInputError(
+                f"column {name!r}: edges name no descriptor of it: {unknown}", field=name
+            )
+        return cls(
+            name=name,
+            count=0,
+            n_missing=0,
+            vocabulary=check_vocabulary(name, vocabulary),
+            descriptors={
+                d: NumericColumnProfile.zero(
+                    f"{name}.{d}", edges=edges.get(f"{name}.{d}"), k=k, lg_k=lg_k
+                )
+                for d in names
+            },
+            words=FrequentItems(WORDS_LG_MAX_MAP_SIZE),
+        )
+
+    # -- updating -------------------------------------------------------------------------
+
+    def update(self, values: Sequence[str | None] | npt.NDArray[Any]) -> Self:
+        """Add a batch of texts (str, or None for missing).
+
+        Raises
+        ------
+        InvalidInputError
+            If a value is not text (or not valid UTF-8); nothing is changed then.
+        """
+        self._apply(self._prepare(values))
+        return self
+
+    def _prepare(self, values: Sequence[str | None] | npt.NDArray[Any]) -> _TextBatch:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        from sightline.stats.text import descriptors, words
+
+        try:
+            column = _as_arrow(self.name, values)
+            found = descriptors(column, vocabulary=self._vocabulary_set())
+            tally = pc.value_counts(words(column).combine_chunks())
+        except (ValueError, pa.ArrowException) as exc:
+            raise InvalidInputError(f"column {self.name!r}: {exc}", field=self.name) from exc
+        return _TextBatch(
+            descriptors={d: p._prepare(found[d]) for d, p in self.descriptors.items()},
+            words=tally.field("values").to_pylist(),
+            counts=np.asarray(tally.field("counts"), dtype=np.int64),
+            n_rows=len(column),
+            n_missing=column.null_count,
+        )
+
+    def _vocabulary_set(self) -> frozenset[str] | None:
+        if self.vocabulary is not None and self._known is None:
+            self._known = frozenset(self.vocabulary)
+        return self._known
+
+    def _apply(self, batch: _TextBatch) -> None:
+        self.count += batch.n_rows
+        self.n_missing += batch.n_missing
+        for d, p in self.descriptors.items():
+            p._apply(batch.descriptors[d])
+        self.words._update_checked(batch.words, batch.counts)
+
+    def add_missing(self, n_rows: int) -> Self:
+        """Count ``n_rows`` rows without the column (in every descriptor too)."""
+        _ColumnMerge.add_missing(self, n_rows)
+        for p in self.descriptors.values():
+            p.add_missing(n_rows)
+        return self
+
+    # -- merging --------------------------------------------------------------------------
+
+    def _differences(self, other: TextColumnProfile) -> list[str]:
+        differs = _sketch_size_differences(
+            self.words.lg_max_map_size, other.words.lg_max_map_size, "words lg_max_map_size"
+        )
+        if self.vocabulary != other.vocabulary:
+            differs.append(
+                f"vocabularies differ ({_digest(self.vocabulary)} vs {_digest(other.vocabulary)})"
+            )
+        if sorted(self.descriptors) != sorted(other.descriptors):
+            differs.append(
+                f"descriptors differ ({sorted(self.descriptors)} vs {sorted(other.descriptors)})"
+            )
+            return differs
+        for d, p in self.descriptors.items():
+            differs += [f"{d}: {x}" for x in p._differences(other.descriptors[d])]
+        return differs
+
+    def _copy(self) -> TextColumnProfile:
+        return TextColumnProfile(
+            name=self.name,
+            count=self.count,
+            n_missing=self.n_missing,
+            vocabulary=self.vocabulary,
+            descriptors={d: p._copy() for d, p in self.descriptors.items()},
+            words=copy.copy(self.words),
+            _known=self._known,
+        )
+
+    def _merge_unchecked(self, other: TextColumnProfile) -> None:
+        self.count += other.count
+        self.n_missing += other.n_missing
+        for d, p in self.descriptors.items():
+            p._merge_unchecked(other.descriptors[d])
+        self.words._merge_into(other.words)
+
+    # -- reading --------------------------------------------------------------------------
+
+    @property
+    def n_valid(self) -> int:
+        """Rows with a text: ``count - n_missing``."""
+        return self.count - self.n_missing
+
+    def top_words(self, n: int = VOCABULARY_WORDS) -> tuple[str, ...]:
+        """The ``n`` most frequent words (the vocabulary a reference gives)."""
+        return tuple(w for w, *_ in self.words.top(n))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Counts, each descriptor's statistics and the top words, JSON-ready.
+
+        >>> d = TextColumnProfile.zero("t").update(["a b", "b"]).to_dict()
+        >>> d["count"], d["descriptors"]["words"]["mean"], d["top_words"][0]
+        (2, 1.5, {'word': 'b', 'count': 2})
+        """
+        return {
+            "name": self.name,
+            "kind": "text",
+            "count": self.count,
+            "n_missing": self.n_missing,
+            "n_valid": self.n_valid,
+            "vocabulary": None if self.vocabulary is None else len(self.vocabulary),
+            "descriptors": {d: p.to_dict() for d, p in self.descriptors.items()},
+            "top_words": [{"word": w, "count": c} for w, c, *_ in self.words.top(10)],
+        }
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TextColumnProfile):
+            return NotImplemented
+        return (
+            (self.name, self.count, self.n_missing) == (other.name, other.count, other.n_missing)
+            and self.vocabulary == other.vocabulary
+            and self.descriptors == other.descriptors
+            and self.words == other.words
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    def __repr__(self) -> str:
+        return f"TextColumnProfile(name={self.name!r}, count={self.count}, n_valid={self.n_valid})"
+
+
+def _as_arrow(name: str, values: Any) -> Any:
+    """Texts as an Arrow string column: Arrow columns as they are (the kernel checks
+    their type and UTF-8), sequences of str/None converted."""
+    import pyarrow as pa
+
+    if isinstance(values, pa.ChunkedArray):
+        return values.combine_chunks()
+    if isinstance(values, pa.Array):
+        return values
+    if isinstance(values, str | bytes) or not isinstance(values, Sequence | np.ndarray):
+        raise InvalidInputError(
+            f"column {name!r}: texts must be a sequence of strings, not "
+            f"{'one string' if isinstance(values, str) else type(values).__name__}",
+            field=name,
+        )
+    cells = values.tolist() if isinstance(values, np.ndarray) else list(values)
+    bad = [v for v in cells if v is not None and not isinstance(v, str)]
+    if bad:
+        raise InvalidInputError(
+            f"column {name!r}: texts must be str or None, got "
+            f"{type(bad[0]).__name__} {bad[0]!r:.40}",
+            field=name,
+        )
+    return pa.array(cells, type=pa.string())
+
+
+__all__ = ["VOCABULARY_WORDS", "WORDS_LG_MAX_MAP_SIZE", "TextColumnProfile", "descriptor_names"]
