@@ -62,6 +62,7 @@ def test_a_finished_job_is_not_run_again_by_a_replica_that_planned_it_before(
     finish(postgres, lease, n_rows=7)
     # "b" planned the job before "a" finished it: same fingerprint, nothing to do.
     assert postgres.claim_jobs([job(0)], "b", timeout=60, due_at=LATER) == []
+    assert postgres._read("SELECT count(*) FROM job_leases") == [(0,)]  # none left behind
     # New inputs (another fingerprint) make it due again.
     (again,) = postgres.claim_jobs([job(0, fingerprint="2:20:20")], "b", timeout=60, due_at=LATER)
     assert again.replica == "b"

@@ -230,7 +230,12 @@ class LeaseQueries:
                     continue  # another replica holds it
                 old_run, done, failed, retry_at = row
                 if done == job.fingerprint or (failed == job.fingerprint and retry_at > due_at):
-                    continue  # finished (or failed) on these inputs since it was planned
+                    # Finished (or failed) on these inputs since it was planned: no lease
+                    # row is kept for it unless a run holds one.
+                    tx.execute(
+                        f"DELETE FROM job_leases WHERE {_WHERE_PK} AND run_id = ''", _key(job)
+                    )
+                    continue
                 if self.shares_jobs and limit is not None and len(taken) >= limit:
                     break
                 lease = Lease(job, new_run_id(), replica)
