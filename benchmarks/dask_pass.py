@@ -139,7 +139,7 @@ def main() -> None:
                         n_workers=workers,
                         threads_per_worker=1,
                         processes=True,
-                        dashboard_address=None,
+                        dashboard_address=":0",
                     ) as cluster,
                     Client(cluster) as client,
                 ):

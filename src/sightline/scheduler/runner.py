@@ -1,13 +1,13 @@
 """Run planned jobs: in this process, or on a Dask cluster.
 
 :meth:`Scheduler.run_once` plans the jobs due at ``now``, loads their inputs from the
-store, computes their rows (locally, or with ``client.map`` on Dask workers, which need
-no access to the store), and writes each job's rows in its own transaction, oldest
-window first; a second pass runs the ``matrix`` jobs, which read the rows of the first.
-Running it again with nothing new plans nothing; rerunning a job replaces its rows with
-identical ones. Replicas on one store share the due jobs through leases
-(:mod:`sightline.scheduler.leasing`): each runs the batches it leased, and every run is
-recorded in the store's ``job_runs``.
+store, computes their rows (locally, or on Dask workers, which need no access to the
+store: each job is submitted as soon as its inputs are loaded), and writes each job's
+rows in its own transaction, oldest window first; a second pass runs the ``matrix``
+jobs, which read the rows of the first. Running it again with nothing new plans nothing;
+rerunning a job replaces its rows with identical ones. Replicas on one store share the
+due jobs through leases (:mod:`sightline.scheduler.leasing`): each runs the batches it
+leased, and every run is recorded in the store's ``job_runs``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -107,8 +107,7 @@ class Scheduler:
         """Run the leased jobs; each ends in the transaction that writes its rows."""
         failed: list[str] = []
         written = n_rows = 0
-        inputs = [j.load(self.store, lease.job) for lease in leases]
-        for lease, rows in zip(leases, self._compute(inputs), strict=True):
+        for lease, rows in zip(leases, self._compute(leases), strict=True):
             job = lease.job
             if isinstance(rows, str):
                 failed.append(job.key)
@@ -130,11 +129,15 @@ class Scheduler:
     def _finisher(self, lease: Lease[Job], n_rows: int) -> Callable[[Transaction], None]:
         return lambda tx: self.store.finish_run(tx, lease, n_rows)
 
-    def _compute(self, inputs: list[j.JobInputs]) -> list[list[MetricRow] | str]:
-        if self.client is not None and inputs:
-            futures = self.client.map(_safe_compute, inputs, pure=True)
-            return list(self.client.gather(futures))
-        return [_safe_compute(i) for i in inputs]
+    def _compute(self, leases: list[Lease[Job]]) -> Iterable[list[MetricRow] | str]:
+        """The rows of each job, in order; every input is loaded before any is written.
+        On Dask, each job is computed as soon as it is loaded, and the first are written
+        while the workers compute the others."""
+        inputs = (j.load(self.store, lease.job) for lease in leases)
+        if self.client is None:
+            return [_safe_compute(i) for i in list(inputs)]
+        futures = [self.client.submit(_safe_compute, i, pure=False) for i in inputs]
+        return (future.result() for future in futures)
 
 
 def _safe_compute(inputs: j.JobInputs) -> list[MetricRow] | str:
