@@ -18,7 +18,9 @@ and drives it from this process with httpx:
   distinct batches; a new ``Idempotency-Key`` for every request), so the client's cost is
   the HTTP call only. The best concurrency is run once more with gzip bodies.
 - small requests: one record per request, one client, requests in sequence: latency
-  p50/p99 as the client sees it (connection kept alive).
+  p50/p99 as the client sees it (connection kept alive); then a fleet's traffic, one
+  record per request from ``--small-clients`` threads at once (8, 16, 32; one key each),
+  for ``--seconds`` each: requests/s and latency.
 - queries: the store is preloaded before the collector starts (30 days of 1-minute metric
   rows for 100 columns, 4.32M rows; heartbeats and profiles of two models; PostgreSQL is
   then vacuumed, as autovacuum would be by the time such a store is queried), then one client
@@ -373,7 +375,7 @@ def ingest_part(
     admin = create_admin_key(where)
     sample_to = log.with_suffix(".samples.txt") if args.sample_server else None
     with Collector(where, log, sample_to) as server:
-        keys = server.keys(admin, "ingest", max(max(args.clients), 8))
+        keys = server.keys(admin, "ingest", max(*args.clients, *args.small_clients, 8))
         auth = {"Authorization": f"Bearer {admin}"}
         httpx.put(
             server.url + "/api/v1/models/churn/versions/1", json=SCHEMA_BODY, headers=auth
@@ -419,10 +421,19 @@ def ingest_part(
                     "p99_ms": 1e3 * _quantile(lat, 0.99),
                 }
             )
+        for clients in args.small_clients:  # a fleet: many instances, one event each
+            print(f"  {name} Arrow single events x{clients} ...", flush=True)
+            res = sustained(server.url, path, keys, small[ARROW], ARROW, clients, args.seconds)
+            rows.append(_ingest_row(name, "Arrow", clients, False, res, events=1))
 
 
 def _ingest_row(
-    store: str, label: str, clients: int, compress: bool, res: dict[str, float]
+    store: str,
+    label: str,
+    clients: int,
+    compress: bool,
+    res: dict[str, float],
+    events: int = BATCH,
 ) -> dict[str, Any]:
     print(
         f"    {res['events_per_s']:,.0f} events/s, {res['requests_per_s']:.1f} req/s, "
@@ -431,7 +442,11 @@ def _ingest_row(
     )
     return {
         "store": store,
-        "what": f"{label}, batches of {BATCH:,}{', gzip' if compress else ''}",
+        "what": (
+            f"{label}, batches of {events:,}{', gzip' if compress else ''}"
+            if events > 1
+            else f"{label}, 1 event per request, {clients} clients at once"
+        ),
         "clients": clients,
         **res,
     }
@@ -703,6 +718,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--formats", nargs="+", default=["arrow", "json"])
     parser.add_argument("--no-gzip", dest="gzip", action="store_false")
     parser.add_argument("--small-requests", type=int, default=2000)
+    parser.add_argument(
+        "--small-clients",
+        type=int,
+        nargs="+",
+        default=[8, 16, 32],
+        help="concurrent clients of one-event requests (each its own key)",
+    )
     parser.add_argument(
         "--queries", type=int, default=200, help="requests of the health and series queries"
     )

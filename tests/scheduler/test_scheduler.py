@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sightline.analysis.columns import SchemaOptions
 from sightline.analysis.profiling import profile_data
 from sightline.profile import Column, Profile, Schema
-from sightline.scheduler import Scheduler, assign, plan
+from sightline.scheduler import Scheduler, plan
 from sightline.store import Idempotency, Store, open_store
 from sightline.store.records import profile_record
 from sightline.store.scheduling import ModelSettings
@@ -319,16 +319,6 @@ def test_a_version_may_roll_while_its_model_keeps_the_uploaded_reference(store: 
     assert all_rows(store) == rolled
     first = store.metric_rows("p", "m", since=T0, until=T0 + HOUR, metric="drift_share")
     assert first[0].method.startswith("not computed")  # no window before the first
-
-
-def test_rendezvous_assignment_is_stable_and_balanced() -> None:
-    keys = [f"p/m/1/{i}/drift" for i in range(2000)]
-    two = [assign(k, ["a", "b"]) for k in keys]
-    three = [assign(k, ["a", "b", "c"]) for k in keys]
-    assert 800 < two.count("a") < 1200
-    moved = [k for k, x, y in zip(keys, two, three, strict=True) if x != y]
-    assert all(assign(k, ["a", "b", "c"]) == "c" for k in moved)  # only jobs of the new worker move
-    assert [assign(k, ["b", "a"]) for k in keys] == two
 
 
 def test_dask_local_cluster_gives_the_same_rows(tmp_path_factory: pytest.TempPathFactory) -> None:

@@ -61,6 +61,17 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         default=120.0,
         help="seconds without a heartbeat before an instance is not live (default 120)",
     )
+    serve.add_argument(
+        "--replica",
+        help="this collector's name among the replicas of one PostgreSQL store "
+        "(default host:pid:random); shown by 'sightline jobs'",
+    )
+    serve.add_argument(
+        "--lease-timeout",
+        type=float,
+        default=60.0,
+        help="seconds a stopped replica's jobs stay leased before another takes them (default 60)",
+    )
     alerts.add_serve_flags(serve)
 
     keys = sub.add_parser("keys", help="create, list and revoke API keys")
@@ -128,12 +139,22 @@ def serve(args: argparse.Namespace) -> int:
                 heartbeat_timeout=timedelta(seconds=args.heartbeat_timeout),
                 scheduler_client=client,
                 alerting=alerts.serve_alerting(args),
+                replica=args.replica,
+                lease_timeout=_lease_timeout(args.lease_timeout),
             )
             _first_key(store, settings)
             _run_uvicorn(args, store, settings)
     finally:
         store.close()
     return 0
+
+
+def _lease_timeout(seconds: float) -> timedelta:
+    if not seconds > 0:
+        raise InvalidInputError(
+            f"--lease-timeout must be positive seconds, got {seconds}", field="lease-timeout"
+        )
+    return timedelta(seconds=seconds)
 
 
 def _first_key(store: Store, settings: Settings) -> None:

@@ -1,5 +1,5 @@
 """The collector's verbs: ``models list|register|reference|settings``, ``metrics``,
-``drift`` and ``health`` — thin calls of :class:`sightline.Client`.
+``drift``, ``health`` and ``jobs`` — thin calls of :class:`sightline.Client`.
 
 Every verb takes ``--url`` and ``--key`` (default ``$SIGHTLINE_URL``,
 ``$SIGHTLINE_API_KEY``) and ``--format table|json|csv``; metric rows in JSON are the one
@@ -35,7 +35,7 @@ def client_of(args: argparse.Namespace) -> Client:
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``models``, ``metrics``, ``drift`` and ``health`` to the subcommands."""
+    """Add ``models``, ``metrics``, ``drift``, ``health`` and ``jobs`` to the subcommands."""
     models = sub.add_parser("models", help="list, register and configure models on a collector")
     verbs = models.add_subparsers(dest="models_command", required=True)
     add_remote(listed := verbs.add_parser("list", help="registered models and versions"))
@@ -81,6 +81,14 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     health.add_argument("--until", help="ISO 8601 end, excluded (default: now)")
     add_remote(health)
     add_format(health)
+    jobs = sub.add_parser("jobs", help="the scheduler's job runs: who ran what, what fails")
+    jobs.add_argument("--model", help="only this model's jobs")
+    jobs.add_argument("--since", help="ISO 8601: runs started since (default: 24 h ago)")
+    jobs.add_argument("--state", choices=("leased", "ok", "failed", "expired"))
+    jobs.add_argument("--limit", type=int, help="at most this many runs (default 1000)")
+    jobs.add_argument("--replicas", action="store_true", help="the replicas instead")
+    add_remote(jobs)
+    add_format(jobs)
 
 
 def models(args: argparse.Namespace) -> int:
@@ -193,10 +201,31 @@ def health(args: argparse.Namespace) -> int:
     return 0
 
 
+#: What a table shows of a job run.
+_JOB_TABLE = ("started_at", "replica", "model", "version", "window_start", "kind", "state")
+_JOB_TABLE_MORE = ("duration_s", "rows", "error")
+
+
+def jobs(args: argparse.Namespace) -> int:
+    """``sightline jobs``: the scheduler's job runs (or ``--replicas``)."""
+    with client_of(args) as client:
+        found = client.jobs(model=args.model, since=args.since, state=args.state, limit=args.limit)
+    if args.replicas:
+        emit(found["replicas"], args.format, "replicas")
+        return 0
+    runs = found["jobs"]
+    if args.format == "table":
+        # A traceback's last line says what failed; JSON and CSV keep it whole.
+        runs = [{**r, "error": (r["error"].strip().splitlines() or [""])[-1]} for r in runs]
+    emit(runs, args.format, "job runs", (*_JOB_TABLE, *_JOB_TABLE_MORE))
+    return 0
+
+
 #: The verbs of this module, by subcommand (``cli.main`` dispatches to them).
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "models": models,
     "metrics": metrics,
     "drift": drift,
     "health": health,
+    "jobs": jobs,
 }

@@ -198,6 +198,21 @@ class Client:
         made: dict[str, Any] = call(self._http, "POST", "/api/v1/silences", json=body).json()
         return made
 
+    def jobs(
+        self,
+        *,
+        model: str | None = None,
+        since: datetime | str | None = None,
+        state: str | None = None,
+        limit: int | None = None,
+    ) -> dict[str, Any]:
+        """The scheduler's job runs, newest first (``jobs``: replica, model, version,
+        window, kind, fingerprint, times, ``duration_s``, ``state``, ``rows``, ``error``)
+        and the ``replicas`` seen in the last hour. Needs an admin key."""
+        params = _params(model=model, since=since, state=state, limit=limit)
+        found: dict[str, Any] = call(self._http, "GET", "/api/v1/jobs", params=params).json()
+        return found
+
 
 def _path(model: str, version: str) -> str:
     return f"/api/v1/models/{model}/versions/{version}"

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -46,6 +46,7 @@ from sightline.scheduler.plan import Job
 from sightline.stats.detectors import CUSUM
 from sightline.stats.matrix import newest_row_t2, t2_limit
 from sightline.store import Store, as_utc
+from sightline.store.base import Transaction
 from sightline.store.records import metric_record
 
 DRIFT_OPTIONS = DriftOptions()
@@ -197,10 +198,18 @@ def window_thresholds(
     }
 
 
-def write(store: Store, job: Job, rows: Sequence[MetricRow], computed_at: datetime) -> None:
-    """Replace the job's rows and record its fingerprint (one transaction)."""
+def write(
+    store: Store,
+    job: Job,
+    rows: Sequence[MetricRow],
+    computed_at: datetime,
+    then: Callable[[Transaction], None] | None = None,
+) -> None:
+    """Replace the job's rows and record its fingerprint (one transaction, which ``then``
+    ends: the lease's release)."""
     key = (job.model, job.version, job.window_start, job.window_end, job.kind)
-    store.finish_job(job.project, key, job.fingerprint, rows_table(job, rows, computed_at))
+    table = rows_table(job, rows, computed_at)
+    store.finish_job(job.project, key, job.fingerprint, table, then)
 
 
 def rows_table(job: Job, rows: Sequence[MetricRow], computed_at: datetime) -> pa.Table:

@@ -8,14 +8,12 @@ performance rows change). A job is due
 when its window has closed (plus the model's lateness) and the fingerprint of its inputs
 differs from the one recorded when it last ran: new windows, catch-up after downtime, late
 profiles and, within the label horizon, late labels. A job that failed on the same inputs
-waits before its next try (1 minute, doubling up to a day). Jobs come oldest first, and go to
-workers by rendezvous hashing.
+waits before its next try (1 minute, doubling up to a day). Jobs come oldest first; replicas
+share them through leases in the store (:mod:`sightline.scheduler.leasing`).
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -95,19 +93,3 @@ def plan(store: Store, now: datetime) -> list[Job]:
                     Job(start, project, model, version, "performance", start + size, fingerprint)
                 )
     return sorted(jobs)
-
-
-def assign(job_key: str, workers: Sequence[str]) -> str:
-    """The worker that owns ``job_key`` by rendezvous (highest random weight) hashing:
-    each worker's weight is a hash of (worker, job); removing a worker moves only its jobs.
-
-    >>> assign("p/m/1/2026-01-01T00:00:00/drift", ["a", "b", "c"]) in {"a", "b", "c"}
-    True
-    """
-    if not workers:
-        raise ValueError("no workers")
-
-    def weight(worker: str) -> bytes:
-        return hashlib.sha256(f"{worker}\0{job_key}".encode()).digest()
-
-    return max(workers, key=weight)

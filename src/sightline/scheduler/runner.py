@@ -1,11 +1,13 @@
 """Run planned jobs: in this process, or on a Dask cluster.
 
 :meth:`Scheduler.run_once` plans the jobs due at ``now``, loads their inputs from the
-store, computes their rows (locally, or with ``client.map`` on Dask workers, which need
-no access to the store), and writes each job's rows in its own transaction, oldest
-window first; a second pass runs the ``matrix`` jobs, which read the rows of the first.
-Running it again with nothing new plans nothing; rerunning a job replaces its rows with
-identical ones.
+store, computes their rows (locally, or on Dask workers, which need no access to the
+store: each job is submitted as soon as its inputs are loaded), and writes each job's
+rows in its own transaction, oldest window first; a second pass runs the ``matrix``
+jobs, which read the rows of the first. Running it again with nothing new plans nothing;
+rerunning a job replaces its rows with identical ones. Replicas on one store share the
+due jobs through leases (:mod:`sightline.scheduler.leasing`): each runs the batches it
+leased, and every run is recorded in the store's ``job_runs``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,8 +23,11 @@ from typing import Any
 from sightline.alerts import Alerting
 from sightline.analysis.rows import MetricRow
 from sightline.scheduler import jobs as j
-from sightline.scheduler.plan import Job, assign, plan
+from sightline.scheduler.leasing import Replica
+from sightline.scheduler.plan import Job, plan
 from sightline.store import Store, utcnow
+from sightline.store.base import Transaction
+from sightline.store.leases import Lease, LeaseLost
 
 log = logging.getLogger("sightline.scheduler")
 
@@ -37,13 +42,21 @@ class RunReport:
     failed: list[str]
     rows: int = 0
 
+    def __add__(self, other: RunReport) -> RunReport:
+        return RunReport(
+            self.planned + other.planned,
+            self.written + other.written,
+            self.failed + other.failed,
+            self.rows + other.rows,
+        )
+
 
 class Scheduler:
     """Plans and runs the store's windowed jobs.
 
     ``client``: a ``dask.distributed.Client`` to compute on (None: in this process).
-    ``worker``/``workers``: this replica's name among all replicas; each runs only the
-    jobs that rendezvous hashing assigns to it (one replica: all jobs).
+    ``replica``: this process among the replicas sharing the store's jobs (default: a
+    new name, the default lease timeout and batch).
     ``alerts``: the alert rules evaluated after each run (None: none).
     """
 
@@ -52,15 +65,13 @@ class Scheduler:
         store: Store,
         *,
         client: Any = None,
-        worker: str = "local",
-        workers: Sequence[str] = ("local",),
+        replica: Replica | None = None,
         alerts: Alerting | None = None,
     ) -> None:
         self.store = store
         self.alerts = alerts
         self.client = client
-        self.worker = worker
-        self.workers = tuple(workers)
+        self.replica = replica or Replica(store)
 
     def run_once(self, now: datetime | None = None, *, limit: int | None = None) -> RunReport:
         """Plan and run every job due at ``now`` (at most ``limit``), oldest first; then,
@@ -71,13 +82,7 @@ class Scheduler:
         report = self._pass(moment, limit)
         if report.written and (limit is None or report.planned < limit):
             left = None if limit is None else limit - report.planned
-            second = self._pass(moment, left)
-            report = RunReport(
-                report.planned + second.planned,
-                report.written + second.written,
-                report.failed + second.failed,
-                report.rows + second.rows,
-            )
+            report += self._pass(moment, left)
         log.info(
             "scheduler pass: %d windows computed, %d rows written, %d failed, %.2f s",
             report.written,
@@ -90,30 +95,49 @@ class Scheduler:
         return report
 
     def _pass(self, moment: datetime, limit: int | None) -> RunReport:
-        due = [
-            job for job in plan(self.store, moment) if assign(job.key, self.workers) == self.worker
-        ]
+        due = plan(self.store, moment)
         due = due[:limit] if limit is not None else due
+        report = RunReport(0, 0, [])
+        with self.replica.holding():
+            for leases in self.replica.claims(due, moment):
+                report += self._run(leases, moment)
+        return report
+
+    def _run(self, leases: list[Lease[Job]], moment: datetime) -> RunReport:
+        """Run the leased jobs; each ends in the transaction that writes its rows."""
         failed: list[str] = []
         written = n_rows = 0
-        inputs = [j.load(self.store, job) for job in due]
-        for job, rows in zip(due, self._compute(inputs), strict=True):
+        for lease, rows in zip(leases, self._compute(leases), strict=True):
+            job = lease.job
             if isinstance(rows, str):
                 failed.append(job.key)
                 key = (job.model, job.version, job.window_start, job.kind)
                 attempts = self.store.fail_job(job.project, key, job.fingerprint, rows, moment)
+                self.store.end_run(lease, "failed", rows)
                 log.error("job %s failed (attempt %d): %s", job.key, attempts, rows)
                 continue
-            j.write(self.store, job, rows, moment)
+            try:
+                j.write(self.store, job, rows, moment, then=self._finisher(lease, len(rows)))
+            except LeaseLost as exc:
+                self.store.end_run(lease, "expired", str(exc))
+                log.warning("job %s not written: %s", job.key, exc)
+                continue
             written += 1
             n_rows += len(rows)
-        return RunReport(len(due), written, failed, n_rows)
+        return RunReport(len(leases), written, failed, n_rows)
 
-    def _compute(self, inputs: list[j.JobInputs]) -> list[list[MetricRow] | str]:
-        if self.client is not None and inputs:
-            futures = self.client.map(_safe_compute, inputs, pure=True)
-            return list(self.client.gather(futures))
-        return [_safe_compute(i) for i in inputs]
+    def _finisher(self, lease: Lease[Job], n_rows: int) -> Callable[[Transaction], None]:
+        return lambda tx: self.store.finish_run(tx, lease, n_rows)
+
+    def _compute(self, leases: list[Lease[Job]]) -> Iterable[list[MetricRow] | str]:
+        """The rows of each job, in order; every input is loaded before any is written.
+        On Dask, each job is computed as soon as it is loaded, and the first are written
+        while the workers compute the others."""
+        inputs = (j.load(self.store, lease.job) for lease in leases)
+        if self.client is None:
+            return [_safe_compute(i) for i in list(inputs)]
+        futures = [self.client.submit(_safe_compute, i, pure=False) for i in inputs]
+        return (future.result() for future in futures)
 
 
 def _safe_compute(inputs: j.JobInputs) -> list[MetricRow] | str:

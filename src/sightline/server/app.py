@@ -30,7 +30,7 @@ from sightline.errors import (
     SightlineError,
     StoreError,
 )
-from sightline.server import alerts, ingest, keys, model_settings, pages, query
+from sightline.server import alerts, ingest, jobs, keys, model_settings, pages, query
 from sightline.server.bodies import ApiError
 from sightline.server.limits import LimitsMiddleware, LimitStats
 from sightline.server.schemas import ErrorBody
@@ -125,6 +125,7 @@ def create_app(store: Store, settings: Settings | None = None) -> FastAPI:
     app.include_router(keys.router)
     app.add_api_route("/docs", _docs, methods=["GET"], include_in_schema=False)
     app.include_router(alerts.router)
+    app.include_router(jobs.router)
     app.add_api_route("/metrics", query.metrics, methods=["GET"], include_in_schema=False)
     app.add_api_route("/healthz", _healthz, methods=["GET"], include_in_schema=False)
     app.add_api_route("/readyz", _readyz, methods=["GET"], include_in_schema=False)

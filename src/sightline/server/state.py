@@ -19,7 +19,8 @@ from starlette.requests import Request
 from sightline.alerts import Alerting
 from sightline.errors import IncompatibleProfilesError, InvalidInputError, NotFoundError
 from sightline.profile import Profile, Schema
-from sightline.scheduler import Scheduler
+from sightline.scheduler import Replica, Scheduler
+from sightline.scheduler.leasing import LEASE_TIMEOUT
 from sightline.server.auth import KeyCache
 from sightline.server.bodies import ApiError
 from sightline.server.exposition import Counters
@@ -36,6 +37,7 @@ DEFAULT_RETENTION: dict[str, timedelta] = {
     "profiles": timedelta(days=400),
     "metric_rows": timedelta(days=400),
     "ingest_requests": timedelta(days=30),
+    "job_runs": timedelta(days=7),
 }
 
 
@@ -43,7 +45,10 @@ DEFAULT_RETENTION: dict[str, timedelta] = {
 class Settings:
     """How a collector runs. ``auth=False`` (local trials only) treats every request as an
     admin of ``default_project``. The scheduler runs every ``schedule_every`` (0: never),
-    on ``scheduler_client`` (a Dask client) when given, then ``alerting``'s rules."""
+    on ``scheduler_client`` (a Dask client) when given, then ``alerting``'s rules. Replicas
+    on one store share the jobs through leases: ``replica`` names this one (default
+    ``host:pid:random``), ``lease_timeout`` is how long its jobs stay its own after it
+    stops."""
 
     auth: bool = True
     limits: RequestLimits = field(default_factory=RequestLimits)
@@ -54,6 +59,8 @@ class Settings:
     schedule_every: timedelta = timedelta(seconds=30)
     scheduler_client: Any = None
     alerting: Alerting | None = None
+    replica: str | None = None
+    lease_timeout: timedelta = timedelta(seconds=LEASE_TIMEOUT)
 
 
 class State:
@@ -65,8 +72,9 @@ class State:
         self.store = store
         self.settings = settings
         self.keys = KeyCache(store)
+        replica = Replica(store, settings.replica, timeout=settings.lease_timeout.total_seconds())
         self.scheduler = Scheduler(
-            store, client=settings.scheduler_client, alerts=settings.alerting
+            store, client=settings.scheduler_client, replica=replica, alerts=settings.alerting
         )
         self.counters = Counters()
         self._versions: dict[tuple[str, str, str], tuple[ModelVersion, float]] = {}

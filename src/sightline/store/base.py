@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 import pyarrow as pa
 
 from sightline.errors import ConflictError, InvalidInputError, NotFoundError
+from sightline.store.leases import LeaseQueries
 from sightline.store.migrations import LATENCY_COLUMNS, MIGRATIONS, RETENTION_COLUMN, WRITABLE
 from sightline.store.scheduling import SchedulingQueries
 
@@ -151,7 +152,7 @@ def _nice_step(seconds: float) -> int:
     return 86400 * math.ceil(seconds / 86400)
 
 
-class Store(SchedulingQueries, ABC):
+class Store(SchedulingQueries, LeaseQueries, ABC):
     """Persistence of everything the collector keeps. Subclasses: DuckDB and PostgreSQL.
 
     Examples

@@ -209,6 +209,45 @@ _ALERTS = (
         PRIMARY KEY (project, silence_id))""",
 )
 
+_REPLICAS = (
+    """CREATE TABLE replicas (
+        replica TEXT PRIMARY KEY,
+        host TEXT NOT NULL,
+        pid BIGINT NOT NULL,
+        started_at TIMESTAMP NOT NULL,
+        seen_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE job_leases (
+        project TEXT NOT NULL,
+        model TEXT NOT NULL,
+        version TEXT NOT NULL,
+        window_start TIMESTAMP NOT NULL,
+        kind TEXT NOT NULL,
+        replica TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        expires_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (project, model, version, window_start, kind))""",
+    """CREATE TABLE job_runs (
+        run_id TEXT PRIMARY KEY,
+        project TEXT NOT NULL,
+        model TEXT NOT NULL,
+        version TEXT NOT NULL,
+        window_start TIMESTAMP NOT NULL,
+        window_end TIMESTAMP NOT NULL,
+        kind TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        replica TEXT NOT NULL,
+        started_at TIMESTAMP NOT NULL,
+        finished_at TIMESTAMP,
+        state TEXT NOT NULL,
+        n_rows BIGINT NOT NULL,
+        error TEXT NOT NULL)""",
+)
+
+_REPLICA_INDEXES = (
+    "CREATE INDEX job_leases_replica ON job_leases (replica)",
+    "CREATE INDEX job_runs_started ON job_runs (project, started_at)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, _INITIAL, _POSTGRES_INDEXES),
     Migration(2, _SCHEDULER),
@@ -273,6 +312,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     # Alerting: notification groups, every state transition with its rows, the outbox of
     # notifications (stored before they are sent) and silences. Versions 9-19 are taken.
     Migration(20, _ALERTS),
+    # Replicas sharing the scheduler's jobs: who is alive, who holds which job, and a
+    # record of every run. Versions 30-39 are taken.
+    Migration(30, _REPLICAS, _REPLICA_INDEXES),
 )
 
 #: Columns a caller may insert into each table through ``Store.ingest``/``insert_rows``.
@@ -307,4 +349,5 @@ RETENTION_COLUMN: dict[str, str] = {
     "heartbeats": "ts",
     "metric_rows": "window_end",
     "ingest_requests": "received_at",
+    "job_runs": "started_at",
 }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -75,6 +76,8 @@ class PostgresStore(Store):
     """
 
     dialect = "postgresql"
+    shares_jobs = True
+    _claim_lock = " FOR UPDATE OF l SKIP LOCKED"
 
     def __init__(self, url: str, *, pool_size: int = 8, timeout: float = 10.0) -> None:
         self.location = url
@@ -104,6 +107,11 @@ class PostgresStore(Store):
 
     def _lock_migrations(self, tx: Transaction) -> None:
         tx.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
+
+    def _clock(self, tx: Transaction) -> datetime:
+        """The database's clock (UTC sessions): every replica's leases on one clock."""
+        now: datetime = tx.execute("SELECT localtimestamp")[0][0]
+        return now
 
     def close(self) -> None:
         """Close every pooled connection."""

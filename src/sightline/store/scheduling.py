@@ -9,7 +9,7 @@ transaction, so an interrupted run leaves either the old result or the new one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -189,9 +189,10 @@ class SchedulingQueries:
         key: tuple[str, str, datetime, datetime, str],
         fingerprint: str,
         rows: pa.Table,
+        then: Callable[[Transaction], None] | None = None,
     ) -> None:
         """Replace the rows of job ``key`` (model, version, start, end, kind) and record its
-        fingerprint, in one transaction."""
+        fingerprint, in one transaction; ``then`` runs last in it (the lease's release)."""
         model, version, start, end, kind = key
         with self._write() as tx:
             tx.execute(
@@ -215,6 +216,8 @@ class SchedulingQueries:
                 "AND window_start = ? AND kind = ?",
                 (project, model, version, start, kind),
             )
+            if then is not None:
+                then(tx)
 
     def jobs_failed(
         self, project: str, model: str, version: str
