@@ -27,7 +27,7 @@ class Columns:
     """One batch as the profile wants it: arrays per column, invalid counts per numeric
     column, and the keys the schema does not have (counted by name)."""
 
-    values: dict[str, npt.NDArray[Any]] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)  # float arrays, or texts and None
     n_invalid: dict[str, int] = field(default_factory=dict)
     unknown: Counter[str] = field(default_factory=Counter)
 
@@ -70,21 +70,22 @@ def numeric(cells: Sequence[object] | npt.NDArray[Any]) -> tuple[npt.NDArray[np.
     return out, invalid
 
 
-def categorical(cells: Sequence[object]) -> npt.NDArray[np.object_]:
-    """Cells as text (None and NaN stay missing).
+def categorical(cells: Sequence[object]) -> Sequence[str | None]:
+    """Cells as text (None and NaN stay missing); the cells themselves when all are text.
 
-    >>> categorical(["a", 1, None, float("nan")]).tolist()
+    >>> categorical(["a", 1, None, float("nan")])
     ['a', '1', None, None]
     """
     if set(map(type, cells)) <= {str}:
-        return np.array(cells, dtype=object)
-    out = np.empty(len(cells), dtype=object)
-    for i, cell in enumerate(cells):
-        if cell is None or (isinstance(cell, float) and math.isnan(cell)):
-            out[i] = None
-        else:
-            out[i] = cell if isinstance(cell, str) else str(cell)
-    return out
+        return cells  # type: ignore[return-value]  # all str
+    return [
+        None
+        if cell is None or (isinstance(cell, float) and math.isnan(cell))
+        else cell
+        if isinstance(cell, str)
+        else str(cell)
+        for cell in cells
+    ]
 
 
 def from_rows(
@@ -143,32 +144,26 @@ def _fast_numeric(
         )
     except (KeyError, TypeError, ValueError):
         return None
-    matrix = flat.reshape(len(rows), len(names))
-    return {name: np.ascontiguousarray(matrix[:, j]) for j, name in enumerate(names)}
+    by_column = flat.reshape(len(rows), len(names)).T.copy()
+    return dict(zip(names, by_column, strict=True))
 
 
 def _unknown_keys(rows: Sequence[Mapping[str, Any]], names: set[str]) -> Counter[str]:
     return Counter(k for row in rows if isinstance(row, Mapping) for k in row if k not in names)
 
 
-def _transpose(rows: Sequence[Mapping[str, Any]], names: list[str]) -> list[tuple[Any, ...]]:
+def _transpose(rows: Sequence[Mapping[str, Any]], names: list[str]) -> list[list[Any]]:
     """The values of ``names`` in each row, column by column (None where a row lacks one
-    or is not a mapping)."""
-    if not names or not rows:
-        return [() for _ in names]
-    get = itemgetter(*names)
+    or is not a mapping): one pass over the rows per name, which beats a pass of
+    ``itemgetter(*names)`` and a transposition."""
     try:
-        table = list(map(get, rows))
+        return [list(map(itemgetter(name), rows)) for name in names]
     except (KeyError, TypeError):
         table = [
             get_each(row, names) if isinstance(row, Mapping) else (None,) * len(names)
             for row in rows
         ]
-        if len(names) == 1:
-            table = [t[0] for t in table]
-    if len(names) == 1:
-        return [tuple(table)]
-    return list(zip(*table, strict=True))
+        return [list(column) for column in zip(*table, strict=True)]
 
 
 def get_each(row: Mapping[str, Any], names: list[str]) -> tuple[Any, ...]:

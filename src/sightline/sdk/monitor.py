@@ -827,12 +827,9 @@ class Monitor:
 
 
 def _take_all(buffer: deque[Any]) -> list[Any]:
-    items = []
-    while True:
-        try:
-            items.append(buffer.popleft())
-        except IndexError:
-            return items
+    """The items of ``buffer``, oldest first, removed one by one (other threads may go on
+    appending: what they append now stays for the next call). Only this thread takes."""
+    return list(itertools.starmap(buffer.popleft, itertools.repeat((), len(buffer))))
 
 
 def _close_quietly(ref: weakref.ref[Monitor]) -> None:
