@@ -42,7 +42,7 @@ from sightline.profile import Column, Profile, Schema
 from sightline.sdk import columns as cols
 from sightline.sdk import entries as e
 from sightline.sdk.ledger import Ledger
-from sightline.sdk.transport import Delivery, Payload, is_retryable
+from sightline.sdk.transport import Delivery, Payload, is_retryable, tls_context
 from sightline.sdk.watch import current_id, watch
 from sightline.sdk.window import MAX_RECORDS, Spec, Window
 
@@ -57,6 +57,7 @@ _LIVE: weakref.WeakSet[Monitor] = weakref.WeakSet()
 #: thread that profiles the logged rows).
 _SPEC_TIMEOUT = 2.0
 _KIND_OF_PATH = {"/profiles": "rows", "/predictions": "records", "/labels": "labels"}
+_now = time.time
 
 
 class MonitorClosedError(SightlineError):
@@ -166,9 +167,10 @@ class Monitor:
         self._ids = itertools.count()
         self._prefix = f"{self.instance}-"
         self._seq = itertools.count()
-        self._rows: deque[tuple[Any, ...]] = deque()  # ROW_FIELDS tuples of ``log``
+        self._cells: list[Any] = []  # the rows of ``log``, ROW_FIELDS after ROW_FIELDS
+        self._max_cells = self.buffer_rows * e.ROW_WIDTH
         self._others: deque[e.BatchEntry | e.LabelsEntry | e.RequestEntry] = deque()
-        self._waiting_rows: list[tuple[Any, ...]] = []  # for the model version
+        self._waiting_rows: list[Any] = []  # cells of rows waiting for the model version
         self._waiting: list[e.BatchEntry | e.RequestEntry] = []
         self._windows: dict[float, Window] = {}
         self._labels: list[dict[str, Any]] = []
@@ -190,6 +192,7 @@ class Monitor:
                 headers=self._headers(),
                 timeout=self._timeout,
                 transport=self._transport,
+                verify=tls_context(),
             )
             if self.url
             else None
@@ -267,10 +270,18 @@ class Monitor:
             )
         if id is None:
             id = f"{self._prefix}{next(self._ids)}"
-        rows = self._rows
-        if len(rows) < self.buffer_rows:
-            ts = time.time() if timestamp is None else timestamp
-            rows.append((features, prediction, probability, id, latency_ms, ts))
+        cells = self._cells
+        if len(cells) < self._max_cells:
+            # Six cells, not a tuple: nothing is left for the garbage collector to track
+            # (a tuple per row waiting in the buffer made its full collections run often).
+            cells += (
+                features,
+                prediction,
+                probability,
+                id,
+                latency_ms,
+                _now() if timestamp is None else timestamp,
+            )
         else:
             self._overflow(rows=1)
         return id
@@ -429,7 +440,7 @@ class Monitor:
         """
         with self._ledger.lock:
             others = list(self._others)
-            buffered_rows = len(self._rows) + sum(
+            buffered_rows = len(self._cells) // e.ROW_WIDTH + sum(
                 x.n for x in others if isinstance(x, e.BatchEntry)
             )
             buffered_labels = sum(len(x.ids) for x in others if isinstance(x, e.LabelsEntry))
@@ -482,12 +493,13 @@ class Monitor:
         """Take everything buffered, counting it as logged (under the ledger's lock, so
         that :meth:`stats` never counts a call twice or not at all)."""
         with self._ledger.lock:
-            rows = _take_all(self._rows)
+            cells = _take_cells(self._cells)
             others = _take_all(self._others)
-            n_rows = len(rows) + sum(x.n for x in others if isinstance(x, e.BatchEntry))
+            n_rows = len(cells) // e.ROW_WIDTH
+            n_rows += sum(x.n for x in others if isinstance(x, e.BatchEntry))
             self._ledger.add("rows", logged=n_rows)
             self._ledger.add("records", logged=n_rows)
-        self._waiting_rows.extend(rows)
+        self._waiting_rows += cells
         for entry in others:
             if isinstance(entry, e.LabelsEntry):
                 labels, invalid = e.label_records(entry)
@@ -519,15 +531,16 @@ class Monitor:
 
     def _bound_waiting(self) -> None:
         """Rows waiting for the model version beyond ``buffer_rows``: the oldest go."""
-        excess = len(self._waiting_rows) - self.buffer_rows
+        excess = len(self._waiting_rows) // e.ROW_WIDTH - self.buffer_rows
         if excess > 0:
-            del self._waiting_rows[:excess]
+            del self._waiting_rows[: excess * e.ROW_WIDTH]
             reason = "the buffer was full while waiting for the model version"
             self._ledger.lose("rows", excess, reason)
             self._ledger.lose("records", excess, reason)
 
     def _drop_waiting(self, reason: str) -> None:
-        n = len(self._waiting_rows) + sum(x.n for x in self._waiting if isinstance(x, e.BatchEntry))
+        n = len(self._waiting_rows) // e.ROW_WIDTH
+        n += sum(x.n for x in self._waiting if isinstance(x, e.BatchEntry))
         self._waiting_rows, self._waiting = [], []
         self._ledger.lose("rows", n, reason)
         self._ledger.lose("records", n, reason)
@@ -535,7 +548,7 @@ class Monitor:
     def _absorb(
         self,
         spec: Spec,
-        rows: list[tuple[Any, ...]],
+        rows: list[Any],
         others: list[e.BatchEntry | e.RequestEntry],
     ) -> None:
         if rows:
@@ -553,9 +566,10 @@ class Monitor:
         w.add(cols.Columns(), lat[~bad & np.isfinite(lat)], served=1, errors=int(entry.error))
         self._counts["errors" if entry.error else "requests"] += 1
 
-    def _absorb_rows(self, spec: Spec, rows: list[tuple[Any, ...]]) -> None:
-        """Rows of ``log``, column by column, split by window; unreadable ones counted."""
-        features, predictions, probabilities, ids, latencies, stamps = zip(*rows, strict=True)
+    def _absorb_rows(self, spec: Spec, cells: list[Any]) -> None:
+        """Rows of ``log`` (their cells), column by column, split by window; unreadable
+        ones counted."""
+        features, predictions, probabilities, ids, latencies, stamps = e.row_columns(cells)
         group = _RowGroup(features, predictions, probabilities, ids, *_times(stamps, latencies))
         bad = np.isnan(group.seconds) | group.bad_latency
         if bad.any():
@@ -751,7 +765,7 @@ class Monitor:
                 self._counts["spec_failures"] += 1
                 log.debug("sightline: cannot read the model version yet: %s", exc)
                 return None
-        if not (final or len(self._waiting_rows) >= self.buffer_rows):
+        if not (final or len(self._waiting_rows) >= self._max_cells):
             return None
         spec = self._local_spec()
         if spec is not None:
@@ -824,6 +838,15 @@ class Monitor:
             self._refusal,
         )
         return None
+
+
+def _take_cells(cells: list[Any]) -> list[Any]:
+    """The cells of the rows in ``cells``, removed (other threads may go on appending: what
+    they append now stays for the next call; each ``+=`` of a row is atomic)."""
+    n = len(cells)
+    taken = cells[:n]
+    del cells[:n]
+    return taken
 
 
 def _take_all(buffer: deque[Any]) -> list[Any]:
@@ -942,12 +965,13 @@ def _named(data: dict[str, Any] | np.ndarray, features: list[str]) -> dict[str, 
     return {name: data[:, i] for i, name in enumerate(names[: data.shape[1]])}
 
 
-def _infer(
-    rows: list[tuple[Any, ...]], others: Sequence[e.BatchEntry | e.RequestEntry]
-) -> Schema | None:
+def _infer(cells: list[Any], others: Sequence[e.BatchEntry | e.RequestEntry]) -> Schema | None:
     """A schema from the first logged row (or batch): numbers numeric, anything else
     categorical; a matrix's columns are ``x0``, ``x1``, ..."""
-    for features, prediction, probability, *_ in rows:
+    each_features, predictions, probabilities, *_ = e.row_columns(cells)
+    for features, prediction, probability in zip(
+        each_features, predictions, probabilities, strict=True
+    ):
         if isinstance(features, Mapping):
             kinds = {str(k): e.is_number(v) for k, v in features.items()}
             return _schema(kinds, prediction, probability is not None)

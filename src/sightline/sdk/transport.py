@@ -38,6 +38,7 @@ import contextlib
 import dataclasses
 import email.utils
 import enum
+import functools
 import gzip
 import json
 import logging
@@ -45,6 +46,7 @@ import math
 import os
 import random
 import secrets
+import ssl
 import threading
 import time
 import weakref
@@ -247,6 +249,13 @@ _LIVE: weakref.WeakSet[Delivery] = weakref.WeakSet()
 _ABANDONED: list[httpx.Client] = []
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """httpx's default TLS context (certifi's CAs, ``SSL_CERT_FILE``), built once per
+    process: loading the CAs costs about 50 ms of CPU, which every client would pay."""
+    return httpx.create_ssl_context()
+
+
 def _new_instance_id() -> str:
     return f"{os.getpid()}-{secrets.token_hex(6)}"
 
@@ -332,6 +341,7 @@ class Delivery:
             headers=self._headers(),
             timeout=self._timeout,
             transport=self._transport,
+            verify=tls_context(),
         )
         self._thread = threading.Thread(
             target=self._run, name=f"sightline-delivery-{self.instance_id}", daemon=True
