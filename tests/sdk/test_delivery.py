@@ -10,6 +10,7 @@ rows in its store. Every wait has a deadline.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import email.utils
 import gzip
 import json
@@ -381,20 +382,31 @@ def test_full_spool_drops_the_oldest(
     tmp_path: Path, script: Script, deliveries: Callable[..., Delivery]
 ) -> None:
     spool = tmp_path / "spool"
-    payloads = [predictions(f"k{i}") for i in range(6)]
+    payloads = [dataclasses.replace(predictions(f"k{i}"), count=3) for i in range(6)]
     size = len(encode_payload(payloads[0]))
     assert {len(encode_payload(p)) for p in payloads} == {size}
     down = f"http://127.0.0.1:{free_port()}"
-    d = deliveries(down, spool, queue_max_bytes=0, spool_max_bytes=3 * size + size // 2)
+    lost: list[Payload] = []
+    d = deliveries(
+        down, spool, queue_max_bytes=0, spool_max_bytes=3 * size + size // 2, on_lost=lost.append
+    )
     for p in payloads:
         d.submit(p)
     assert (d.stats.spooled, d.stats.dropped, d.stats.dropped_bytes) == (6, 3, 3 * size)
+    assert d.stats.evicted == {"records": 3}  # by kind, and what each held goes to on_lost
+    assert [(p.path, p.count) for p in lost] == [(PATH, 3)] * 3
     assert [decode_payload(f.read_bytes()).key for f in spool_files(spool)] == ["k3", "k4", "k5"]
     d.close(0.1)
+    smaller = deliveries(
+        down, spool, queue_max_bytes=0, spool_max_bytes=2 * size, on_lost=lost.append
+    )
+    # adopted from a dead process: counted by kind (read from the file), not this process's loss
+    assert (smaller.stats.adopted, smaller.stats.evicted, len(lost)) == (3, {"records": 1}, 3)
+    smaller.close(0.1)
     replay = deliveries(script.url, spool)
     assert replay.flush(5)
-    assert script.seen() == ["k3", "k4", "k5"]
-    assert (replay.stats.adopted, replay.stats.replayed) == (3, 3)
+    assert script.seen() == ["k4", "k5"]
+    assert (replay.stats.adopted, replay.stats.replayed) == (2, 2)
 
 
 def test_close_while_down_leaves_the_spool_and_the_next_delivery_replays_it(

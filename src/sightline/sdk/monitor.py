@@ -42,6 +42,7 @@ from sightline.profile import Column, Profile, Schema
 from sightline.sdk import columns as cols
 from sightline.sdk import entries as e
 from sightline.sdk.ledger import Ledger
+from sightline.sdk.spool import kind_of
 from sightline.sdk.transport import Delivery, Payload, is_retryable, tls_context
 from sightline.sdk.watch import current_id, watch
 from sightline.sdk.window import MAX_RECORDS, Spec, Window
@@ -56,7 +57,8 @@ _LIVE: weakref.WeakSet[Monitor] = weakref.WeakSet()
 #: Seconds a read of the model version from the collector waits, at most (it runs in the
 #: thread that profiles the logged rows).
 _SPEC_TIMEOUT = 2.0
-_KIND_OF_PATH = {"/profiles": "rows", "/predictions": "records", "/labels": "labels"}
+#: The ledger's kind of what each kind of payload holds.
+_LEDGER_KIND = {"profiles": "rows", "records": "records", "labels": "labels"}
 _now = time.time
 
 
@@ -466,8 +468,9 @@ class Monitor:
         return out
 
     def _payload_lost(self, payload: Payload) -> None:
-        """The delivery lost ``payload`` (refused, or no room to keep it): count what it held."""
-        kind = next((k for p, k in _KIND_OF_PATH.items() if payload.path.endswith(p)), None)
+        """The delivery lost ``payload`` (refused, no room to keep it, or deleted by the full
+        spool): count what it held."""
+        kind = _LEDGER_KIND.get(kind_of(payload.path))
         if kind is not None and payload.count:
             reason = f"a payload was not delivered ({payload.method} {payload.path})"
             self._ledger.lose(kind, payload.count, reason, was_kept=True)  # type: ignore[arg-type]
