@@ -24,11 +24,13 @@ from sightline.profile.schema import probability_column
 
 @dataclass
 class Columns:
-    """One batch as the profile wants it: arrays per column, invalid counts per numeric
-    column, and the keys the schema does not have (counted by name)."""
+    """One batch as the profile wants it: float arrays per numeric column with their
+    invalid counts, distinct texts with their counts per categorical column, and the keys
+    the schema does not have (counted by name)."""
 
-    values: dict[str, Any] = field(default_factory=dict)  # float arrays, or texts and None
+    values: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict)
     n_invalid: dict[str, int] = field(default_factory=dict)
+    counted: dict[str, tuple[list[str | None], npt.NDArray[np.int64]]] = field(default_factory=dict)
     unknown: Counter[str] = field(default_factory=Counter)
 
 
@@ -70,14 +72,31 @@ def numeric(cells: Sequence[object] | npt.NDArray[Any]) -> tuple[npt.NDArray[np.
     return out, invalid
 
 
-def categorical(cells: Sequence[object]) -> Sequence[str | None]:
-    """Cells as text (None and NaN stay missing); the cells themselves when all are text.
+def categories(cells: Sequence[object]) -> tuple[list[str | None], npt.NDArray[np.int64]]:
+    """The distinct cells as text (None and NaN missing), in order of first appearance,
+    with how often each appears: one hash count when every cell is a text or None, a
+    second one of the cells as text otherwise.
+
+    >>> categories(["a", 1, "a", None, float("nan"), "1"])
+    (['a', '1', None], array([2, 2, 2]))
+    """
+    tally: Counter[Any]
+    try:
+        tally = Counter(cells)
+        texts = all(type(k) is str or k is None for k in tally)
+    except TypeError:  # an unhashable cell (a list)
+        texts = False
+    if not texts:
+        tally = Counter(categorical(cells))
+    return list(tally), np.fromiter(tally.values(), np.int64, len(tally))
+
+
+def categorical(cells: Sequence[object]) -> list[str | None]:
+    """Cells as text (None and NaN stay missing).
 
     >>> categorical(["a", 1, None, float("nan")])
     ['a', '1', None, None]
     """
-    if set(map(type, cells)) <= {str}:
-        return cells  # type: ignore[return-value]  # all str
     return [
         None
         if cell is None or (isinstance(cell, float) and math.isnan(cell))
@@ -124,7 +143,7 @@ def from_rows(
             if invalid:
                 out.n_invalid[column.name] = invalid
         else:
-            out.values[column.name] = categorical(cells[column.name])
+            out.counted[column.name] = categories(cells[column.name])
     return out
 
 
@@ -188,7 +207,7 @@ def from_arrays(schema: Schema, arrays: Mapping[str, Any], n: int) -> Columns:
             if invalid:
                 out.n_invalid[column.name] = invalid
         else:
-            out.values[column.name] = categorical(list(seq))
+            out.counted[column.name] = categories(list(seq))
     return out
 
 

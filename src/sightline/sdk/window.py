@@ -100,8 +100,10 @@ class Window:
     ) -> None:
         """Add ``rows`` logged rows already turned into columns, and ``served`` predictions
         (``errors`` of them failed; ``latencies`` of those that were timed)."""
-        if columns.values:
-            self.profile.update(columns.values, n_invalid=columns.n_invalid)
+        if columns.values or columns.counted:
+            self.profile.update(
+                columns.values, n_invalid=columns.n_invalid, counted=columns.counted
+            )
         self.rows += rows
         lat = np.asarray(latencies, dtype=np.float64)
         lat = lat[np.isfinite(lat) & (lat >= 0)]
