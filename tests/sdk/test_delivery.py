@@ -37,7 +37,7 @@ from starlette.routing import Route
 
 from sightline.errors import InvalidInputError
 from sightline.sdk.spool import SUFFIX, decode_payload, encode_payload
-from sightline.sdk.transport import Delivery, Payload
+from sightline.sdk.transport import Delivery, Payload, tls_context
 from sightline.server.app import create_app
 from sightline.server.state import Settings
 from sightline.store import Store, open_store
@@ -463,7 +463,7 @@ def test_a_dead_owners_files_are_replayed_and_corrupt_ones_dropped(
 
 _CHILD = """
 import sys, time
-from sightline.sdk.transport import Delivery, Payload
+from sightline.sdk.transport import Delivery, Payload, tls_context
 url, spool, n, path = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 d = Delivery(url, None, spool_dir=spool, queue_max_bytes=0, backoff_base=0.05, backoff_max=0.2)
 for i in range(n):
@@ -597,3 +597,17 @@ def test_a_forked_child_sends_only_its_own_payloads(
     assert accepted == Counter(["p0", "p1", "p2", "c0", "c1", "c2", "c3"])
     assert sorted(k for k in script.seen() if k.startswith("c")) == ["c0", "c1", "c2", "c3"]
     assert d.stats.sent == 3 and d.stats.rejected == {}
+
+
+def test_tls_trusts_the_usual_cas_only_where_tls_can_happen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An https collector (or any proxy) gets httpx's CAs, loaded once per process; a plain
+    http one a context that trusts nothing (loading the CAs costs ~50 ms of CPU)."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    assert tls_context("http://127.0.0.1:8000").cert_store_stats()["x509_ca"] == 0
+    assert tls_context("https://collector").cert_store_stats()["x509_ca"] > 0
+    assert tls_context("https://collector") is tls_context("HTTPS://other")
+    monkeypatch.setenv("https_proxy", "http://proxy:3128")
+    assert tls_context("http://127.0.0.1:8000") is tls_context("https://collector")

@@ -194,7 +194,7 @@ class Monitor:
                 headers=self._headers(),
                 timeout=self._timeout,
                 transport=self._transport,
-                verify=tls_context(),
+                verify=tls_context(self.url),
             )
             if self.url
             else None
