@@ -1,7 +1,7 @@
 """The Monitor: log predictions in microseconds; profile and ship them in the background.
 
-``log`` only appends a tuple to a bounded deque. A daemon thread wakes every ``tick``
-seconds, turns the buffered rows into column arrays, updates the profile of each window,
+``log`` only adds the row's six values to a bounded list. A daemon thread wakes every
+``tick`` seconds, turns the buffered rows into column arrays, updates the profile of each window,
 and hands payloads to :class:`~sightline.sdk.transport.Delivery`, which retries and spools
 them: prediction records and labels every tick (in batches of at most
 :data:`~sightline.sdk.window.MAX_RECORDS`), the profile of each window every
