@@ -266,14 +266,10 @@ class Monitor:
         later. A row whose ``timestamp`` or ``latency_ms`` is not a number is counted
         invalid there (``stats()["invalid"]``); the others are not affected.
         """
-        if self.closed:
-            raise MonitorClosedError(
-                f"log() on a closed Monitor of {self.model!r} {self.version!r}"
-            )
         if id is None:
             id = f"{self._prefix}{next(self._ids)}"
         cells = self._cells
-        if len(cells) < self._max_cells:
+        if len(cells) < self._max_cells:  # 0 once closed: one test for both
             # Six cells, not a tuple: nothing is left for the garbage collector to track
             # (a tuple per row waiting in the buffer made its full collections run often).
             cells += (
@@ -283,6 +279,10 @@ class Monitor:
                 id,
                 latency_ms,
                 _now() if timestamp is None else timestamp,
+            )
+        elif self.closed:
+            raise MonitorClosedError(
+                f"log() on a closed Monitor of {self.model!r} {self.version!r}"
             )
         else:
             self._overflow(rows=1)
@@ -413,6 +413,7 @@ class Monitor:
         limit = self._timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
         self.closed = True  # from now on log() raises: nothing logged after the last flush
+        self._max_cells = 0
         self.flush(limit)
         self._stop.set()
         self._wake.set()
