@@ -260,3 +260,36 @@ def test_distinct_is_capped_at_the_values_seen_and_bounds_hold_the_truth(seed: i
         low, high = p.distinct_bounds
         assert p.distinct == min(p.hll.estimate(), 7500) and high <= 7500
         assert low <= 7500 <= high
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_batches_sorted_for_kll_give_the_same_profile(seed: int) -> None:
+    """A batch beyond KLL's exact mode reaches KLL sorted and HLL once per distinct value:
+    every exact part (counts, moments, bins, HLL registers) equals the one of the values in
+    their order, bit for bit; KLL sees every value and stays within its rank error; a sketch
+    still exact keeps its bytes."""
+    rng = np.random.default_rng(seed)
+    batches = [
+        np.round(rng.normal(size=n), 1 if i % 2 else 6)  # few distinct values, then many
+        for i, n in enumerate(rng.integers(1, 5_000, size=6))
+    ]
+    batches[2][:3] = [np.nan, np.inf, -0.0]
+    p = NumericColumnProfile.zero("x", edges=EDGES)
+    for b in batches:
+        p.update(b)
+    x = np.concatenate(batches)
+    assert_numeric_matches(p, x)
+    finite = x[np.isfinite(x)]
+    hll = NumericColumnProfile.zero("x").hll
+    for b in batches:
+        hll.update_numbers(b[np.isfinite(b)])
+    assert np.array_equal(p.hll.registers, hll.registers)
+    assert p.kll.n == finite.size
+    qs = np.linspace(0.05, 0.95, 19)
+    ordered, got = np.sort(finite.astype(np.float32)), p.kll.quantiles(qs).astype(np.float32)
+    below = np.searchsorted(ordered, got, "left") / finite.size  # ties: a range of ranks
+    upto = np.searchsorted(ordered, got, "right") / finite.size
+    assert (below - p.kll.rank_error <= qs).all() and (qs <= upto + p.kll.rank_error).all()
+    small = rng.normal(size=150)
+    exact = NumericColumnProfile.zero("x").update(small[:100]).update(small[100:])
+    assert exact.kll.to_bytes() == NumericColumnProfile.zero("x").kll.update(small).to_bytes()

@@ -10,6 +10,7 @@ rows in its store. Every wait has a deadline.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import email.utils
 import gzip
 import json
@@ -36,7 +37,7 @@ from starlette.routing import Route
 
 from sightline.errors import InvalidInputError
 from sightline.sdk.spool import SUFFIX, decode_payload, encode_payload
-from sightline.sdk.transport import Delivery, Payload
+from sightline.sdk.transport import Delivery, Payload, tls_context
 from sightline.server.app import create_app
 from sightline.server.state import Settings
 from sightline.store import Store, open_store
@@ -381,20 +382,31 @@ def test_full_spool_drops_the_oldest(
     tmp_path: Path, script: Script, deliveries: Callable[..., Delivery]
 ) -> None:
     spool = tmp_path / "spool"
-    payloads = [predictions(f"k{i}") for i in range(6)]
+    payloads = [dataclasses.replace(predictions(f"k{i}"), count=3) for i in range(6)]
     size = len(encode_payload(payloads[0]))
     assert {len(encode_payload(p)) for p in payloads} == {size}
     down = f"http://127.0.0.1:{free_port()}"
-    d = deliveries(down, spool, queue_max_bytes=0, spool_max_bytes=3 * size + size // 2)
+    lost: list[Payload] = []
+    d = deliveries(
+        down, spool, queue_max_bytes=0, spool_max_bytes=3 * size + size // 2, on_lost=lost.append
+    )
     for p in payloads:
         d.submit(p)
     assert (d.stats.spooled, d.stats.dropped, d.stats.dropped_bytes) == (6, 3, 3 * size)
+    assert d.stats.evicted == {"records": 3}  # by kind, and what each held goes to on_lost
+    assert [(p.path, p.count) for p in lost] == [(PATH, 3)] * 3
     assert [decode_payload(f.read_bytes()).key for f in spool_files(spool)] == ["k3", "k4", "k5"]
     d.close(0.1)
+    smaller = deliveries(
+        down, spool, queue_max_bytes=0, spool_max_bytes=2 * size, on_lost=lost.append
+    )
+    # adopted from a dead process: counted by kind (read from the file), not this process's loss
+    assert (smaller.stats.adopted, smaller.stats.evicted, len(lost)) == (3, {"records": 1}, 3)
+    smaller.close(0.1)
     replay = deliveries(script.url, spool)
     assert replay.flush(5)
-    assert script.seen() == ["k3", "k4", "k5"]
-    assert (replay.stats.adopted, replay.stats.replayed) == (3, 3)
+    assert script.seen() == ["k4", "k5"]
+    assert (replay.stats.adopted, replay.stats.replayed) == (2, 2)
 
 
 def test_close_while_down_leaves_the_spool_and_the_next_delivery_replays_it(
@@ -451,7 +463,7 @@ def test_a_dead_owners_files_are_replayed_and_corrupt_ones_dropped(
 
 _CHILD = """
 import sys, time
-from sightline.sdk.transport import Delivery, Payload
+from sightline.sdk.transport import Delivery, Payload, tls_context
 url, spool, n, path = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 d = Delivery(url, None, spool_dir=spool, queue_max_bytes=0, backoff_base=0.05, backoff_max=0.2)
 for i in range(n):
@@ -585,3 +597,17 @@ def test_a_forked_child_sends_only_its_own_payloads(
     assert accepted == Counter(["p0", "p1", "p2", "c0", "c1", "c2", "c3"])
     assert sorted(k for k in script.seen() if k.startswith("c")) == ["c0", "c1", "c2", "c3"]
     assert d.stats.sent == 3 and d.stats.rejected == {}
+
+
+def test_tls_trusts_the_usual_cas_only_where_tls_can_happen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An https collector (or any proxy) gets httpx's CAs, loaded once per process; a plain
+    http one a context that trusts nothing (loading the CAs costs ~50 ms of CPU)."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    assert tls_context("http://127.0.0.1:8000").cert_store_stats()["x509_ca"] == 0
+    assert tls_context("https://collector").cert_store_stats()["x509_ca"] > 0
+    assert tls_context("https://collector") is tls_context("HTTPS://other")
+    monkeypatch.setenv("https_proxy", "http://proxy:3128")
+    assert tls_context("http://127.0.0.1:8000") is tls_context("https://collector")

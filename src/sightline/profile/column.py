@@ -50,6 +50,8 @@ QUANTILES: Final[dict[str, float]] = {
 }
 _TOP_ITEMS: Final = 10  # frequent items listed by to_dict
 _BLOCK: Final = 1 << 16  # values per block of the squared deviations: they stay in cache
+#: Batches smaller than this reach KLL sorted (larger ones are sampled: sorting costs more).
+_SORT_BELOW: Final = 1 << 18
 
 
 def _digest(arr: FloatArray | tuple[str, ...] | None) -> str:
@@ -360,8 +362,16 @@ class NumericColumnProfile(_ColumnMerge):
         self.max = max(self.max, high)
         if self.edges is not None and self.bins is not None:
             self.bins += bin_counts(values[:, None], [self.edges])[:, 0]
-        self.kll._update_finite(values, low, high)
-        self.hll._update_floats(values)
+        if self.kll.n + values.size <= self.kll.k or values.size >= _SORT_BELOW:
+            self.kll._update_finite(values, low, high)
+            self.hll._update_floats(values)
+            return
+        # Beyond its exact mode KLL takes a sorted batch in half the time (its compactions
+        # sort), with the same error bound (it holds for any order of the stream); the
+        # sketch is random from then on anyway. HLL needs each distinct value once.
+        ordered = np.sort(values)
+        self.kll._update_finite(ordered, low, high)
+        self.hll._update_floats(ordered[_starts_of_runs(ordered)])
 
     # -- merging --------------------------------------------------------------------------
 
@@ -820,6 +830,18 @@ def _finite_moments(values: FloatArray) -> Moments:
             dev = np.subtract(block, mean, out=buffer[: block.size])
             m2 += float(np.multiply(dev, dev, out=dev).sum())
     return Moments(values.size, mean, m2)
+
+
+def _starts_of_runs(ordered: FloatArray) -> BoolArray:
+    """Where each run of equal values of a sorted array starts.
+
+    >>> _starts_of_runs(np.array([1.0, 1.0, 2.0, 3.0, 3.0])).tolist()
+    [True, False, True, True, False]
+    """
+    starts = np.empty(ordered.size, dtype=np.bool_)
+    starts[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    return starts
 
 
 def _check_n_rows(name: str, n_rows: int) -> int:

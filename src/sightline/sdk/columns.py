@@ -25,11 +25,13 @@ from sightline.profile.schema import probability_column
 
 @dataclass
 class Columns:
-    """One batch as the profile wants it: arrays per column, invalid counts per numeric
-    column, and the keys the schema does not have (counted by name)."""
+    """One batch as the profile wants it: float arrays per numeric column with their
+    invalid counts, distinct texts with their counts per categorical column, and the keys
+    the schema does not have (counted by name)."""
 
-    values: dict[str, npt.NDArray[Any]] = field(default_factory=dict)
+    values: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict)
     n_invalid: dict[str, int] = field(default_factory=dict)
+    counted: dict[str, tuple[list[str | None], npt.NDArray[np.int64]]] = field(default_factory=dict)
     unknown: Counter[str] = field(default_factory=Counter)
 
 
@@ -71,21 +73,39 @@ def numeric(cells: Sequence[object] | npt.NDArray[Any]) -> tuple[npt.NDArray[np.
     return out, invalid
 
 
-def categorical(cells: Sequence[object]) -> npt.NDArray[np.object_]:
+def categories(cells: Sequence[object]) -> tuple[list[str | None], npt.NDArray[np.int64]]:
+    """The distinct cells as text (None and NaN missing), in order of first appearance,
+    with how often each appears: one hash count when every cell is a text or None, a
+    second one of the cells as text otherwise.
+
+    >>> categories(["a", 1, "a", None, float("nan"), "1"])
+    (['a', '1', None], array([2, 2, 2]))
+    """
+    tally: Counter[Any]
+    try:
+        tally = Counter(cells)
+        texts = all(type(k) is str or k is None for k in tally)
+    except TypeError:  # an unhashable cell (a list)
+        texts = False
+    if not texts:
+        tally = Counter(categorical(cells))
+    return list(tally), np.fromiter(tally.values(), np.int64, len(tally))
+
+
+def categorical(cells: Sequence[object]) -> list[str | None]:
     """Cells as text (None and NaN stay missing).
 
-    >>> categorical(["a", 1, None, float("nan")]).tolist()
+    >>> categorical(["a", 1, None, float("nan")])
     ['a', '1', None, None]
     """
-    if set(map(type, cells)) <= {str}:
-        return np.array(cells, dtype=object)
-    out = np.empty(len(cells), dtype=object)
-    for i, cell in enumerate(cells):
-        if cell is None or (isinstance(cell, float) and math.isnan(cell)):
-            out[i] = None
-        else:
-            out[i] = cell if isinstance(cell, str) else str(cell)
-    return out
+    return [
+        None
+        if cell is None or (isinstance(cell, float) and math.isnan(cell))
+        else cell
+        if isinstance(cell, str)
+        else str(cell)
+        for cell in cells
+    ]
 
 
 def vectors(cells: Sequence[Any] | npt.NDArray[Any]) -> npt.NDArray[Any]:
@@ -166,7 +186,7 @@ def from_rows(
         elif column.kind == "embedding":
             out.values[column.name] = vectors(cells[column.name])
         else:
-            out.values[column.name] = categorical(cells[column.name])
+            out.counted[column.name] = categories(cells[column.name])
     return out
 
 
@@ -186,32 +206,26 @@ def _fast_numeric(
         )
     except (KeyError, TypeError, ValueError):
         return None
-    matrix = flat.reshape(len(rows), len(names))
-    return {name: np.ascontiguousarray(matrix[:, j]) for j, name in enumerate(names)}
+    by_column = flat.reshape(len(rows), len(names)).T.copy()
+    return dict(zip(names, by_column, strict=True))
 
 
 def _unknown_keys(rows: Sequence[Mapping[str, Any]], names: set[str]) -> Counter[str]:
     return Counter(k for row in rows if isinstance(row, Mapping) for k in row if k not in names)
 
 
-def _transpose(rows: Sequence[Mapping[str, Any]], names: list[str]) -> list[tuple[Any, ...]]:
+def _transpose(rows: Sequence[Mapping[str, Any]], names: list[str]) -> list[list[Any]]:
     """The values of ``names`` in each row, column by column (None where a row lacks one
-    or is not a mapping)."""
-    if not names or not rows:
-        return [() for _ in names]
-    get = itemgetter(*names)
+    or is not a mapping): one pass over the rows per name, which beats a pass of
+    ``itemgetter(*names)`` and a transposition."""
     try:
-        table = list(map(get, rows))
+        return [list(map(itemgetter(name), rows)) for name in names]
     except (KeyError, TypeError):
         table = [
             get_each(row, names) if isinstance(row, Mapping) else (None,) * len(names)
             for row in rows
         ]
-        if len(names) == 1:
-            table = [t[0] for t in table]
-    if len(names) == 1:
-        return [tuple(table)]
-    return list(zip(*table, strict=True))
+        return [list(column) for column in zip(*table, strict=True)]
 
 
 def get_each(row: Mapping[str, Any], names: list[str]) -> tuple[Any, ...]:
@@ -239,7 +253,7 @@ def from_arrays(schema: Schema, arrays: Mapping[str, Any], n: int) -> Columns:
             if invalid:
                 out.n_invalid[column.name] = invalid
         else:
-            out.values[column.name] = categorical(list(seq))
+            out.counted[column.name] = categories(list(seq))
     return out
 
 

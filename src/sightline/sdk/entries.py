@@ -1,9 +1,10 @@
 """What the Monitor's buffers hold, and how the background thread reads their values.
 
-A row of ``log`` is a plain tuple in the order of :data:`ROW_FIELDS` (building a named
-tuple would double the cost of ``log``); the background thread reads a list of them column
-by column (``zip(*rows)``), never by index. The rarer calls (``log_batch``, labels,
-requests) are named records.
+A row of ``log`` is six cells in the order of :data:`ROW_FIELDS`, added to one list of
+cells (no object per row: a tuple per row would cost the garbage collector its full
+collections while rows wait); the background thread reads the list column by column
+(:func:`row_columns`), never by index. The rarer calls (``log_batch``, labels, requests)
+are named records.
 
 Values are read leniently and every numpy scalar is its Python value: a timestamp or a
 latency that is not a number marks its row invalid (counted, never raised).
@@ -21,6 +22,16 @@ import numpy.typing as npt
 
 #: The fields of a row tuple of ``log``, in order.
 ROW_FIELDS = ("features", "prediction", "probability", "id", "latency_ms", "timestamp")
+ROW_WIDTH = len(ROW_FIELDS)
+
+
+def row_columns(cells: list[Any]) -> list[list[Any]]:
+    """The cells of rows of ``log`` as one list per field of :data:`ROW_FIELDS`.
+
+    >>> row_columns([{"x": 1}, 0.5, None, "id-0", None, 60.0])
+    [[{'x': 1}], [0.5], [None], ['id-0'], [None], [60.0]]
+    """
+    return [cells[i::ROW_WIDTH] for i in range(ROW_WIDTH)]
 
 
 class BatchEntry(NamedTuple):
@@ -98,6 +109,8 @@ def latencies(values: Sequence[Any]) -> tuple[npt.NDArray[np.float64], npt.NDArr
     >>> lat.tolist(), bad.tolist()
     ([2.0, nan, nan], [False, False, True])
     """
+    if values.count(None) == len(values):  # none timed (identity checks only: fast)
+        return np.full(len(values), np.nan), np.zeros(len(values), dtype=bool)
     try:
         out = np.array(values, dtype=np.float64)
         if out.ndim == 1:

@@ -1,7 +1,7 @@
 """The Monitor: log predictions in microseconds; profile and ship them in the background.
 
-``log`` only appends a tuple to a bounded deque. A daemon thread wakes every ``tick``
-seconds, turns the buffered rows into column arrays, updates the profile of each window,
+``log`` only adds the row's six values to a bounded list. A daemon thread wakes every
+``tick`` seconds, turns the buffered rows into column arrays, updates the profile of each window,
 and hands payloads to :class:`~sightline.sdk.transport.Delivery`, which retries and spools
 them: prediction records and labels every tick (in batches of at most
 :data:`~sightline.sdk.window.MAX_RECORDS`), the profile of each window every
@@ -44,7 +44,8 @@ from sightline.sdk import columns as cols
 from sightline.sdk import entries as e
 from sightline.sdk.generation import GenerationLogging, failed
 from sightline.sdk.ledger import Ledger
-from sightline.sdk.transport import Delivery, Payload, is_retryable
+from sightline.sdk.spool import kind_of
+from sightline.sdk.transport import Delivery, Payload, is_retryable, tls_context
 from sightline.sdk.watch import current_id, watch
 from sightline.sdk.window import MAX_RECORDS, Spec, Window
 
@@ -58,7 +59,9 @@ _LIVE: weakref.WeakSet[Monitor] = weakref.WeakSet()
 #: Seconds a read of the model version from the collector waits, at most (it runs in the
 #: thread that profiles the logged rows).
 _SPEC_TIMEOUT = 2.0
-_KIND_OF_PATH = {"/profiles": "rows", "/predictions": "records", "/labels": "labels"}
+#: The ledger's kind of what each kind of payload holds.
+_LEDGER_KIND = {"profiles": "rows", "records": "records", "labels": "labels"}
+_now = time.time
 
 
 class MonitorClosedError(SightlineError):
@@ -168,9 +171,10 @@ class Monitor(GenerationLogging):
         self._ids = itertools.count()
         self._prefix = f"{self.instance}-"
         self._seq = itertools.count()
-        self._rows: deque[tuple[Any, ...]] = deque()  # ROW_FIELDS tuples of ``log``
+        self._cells: list[Any] = []  # the rows of ``log``, ROW_FIELDS after ROW_FIELDS
+        self._max_cells = self.buffer_rows * e.ROW_WIDTH
         self._others: deque[e.BatchEntry | e.LabelsEntry | e.RequestEntry] = deque()
-        self._waiting_rows: list[tuple[Any, ...]] = []  # for the model version
+        self._waiting_rows: list[Any] = []  # cells of rows waiting for the model version
         self._waiting: list[e.BatchEntry | e.RequestEntry] = []
         self._windows: dict[float, Window] = {}
         self._labels: list[dict[str, Any]] = []
@@ -192,6 +196,7 @@ class Monitor(GenerationLogging):
                 headers=self._headers(),
                 timeout=self._timeout,
                 transport=self._transport,
+                verify=tls_context(self.url),
             )
             if self.url
             else None
@@ -263,16 +268,24 @@ class Monitor(GenerationLogging):
         later. A row whose ``timestamp`` or ``latency_ms`` is not a number is counted
         invalid there (``stats()["invalid"]``); the others are not affected.
         """
-        if self.closed:
+        if id is None:
+            id = f"{self._prefix}{next(self._ids)}"
+        cells = self._cells
+        if len(cells) < self._max_cells:  # 0 once closed: one test for both
+            # Six cells, not a tuple: nothing is left for the garbage collector to track
+            # (a tuple per row waiting in the buffer made its full collections run often).
+            cells += (
+                features,
+                prediction,
+                probability,
+                id,
+                latency_ms,
+                _now() if timestamp is None else timestamp,
+            )
+        elif self.closed:
             raise MonitorClosedError(
                 f"log() on a closed Monitor of {self.model!r} {self.version!r}"
             )
-        if id is None:
-            id = f"{self._prefix}{next(self._ids)}"
-        rows = self._rows
-        if len(rows) < self.buffer_rows:
-            ts = time.time() if timestamp is None else timestamp
-            rows.append((features, prediction, probability, id, latency_ms, ts))
         else:
             self._overflow(rows=1)
         return id
@@ -405,6 +418,7 @@ class Monitor(GenerationLogging):
         limit = self._timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
         self.closed = True  # from now on log() raises: nothing logged after the last flush
+        self._max_cells = 0
         self.flush(limit)
         self._stop.set()
         self._wake.set()
@@ -434,7 +448,7 @@ class Monitor(GenerationLogging):
         """
         with self._ledger.lock:
             others = list(self._others)
-            buffered_rows = len(self._rows) + sum(
+            buffered_rows = len(self._cells) // e.ROW_WIDTH + sum(
                 x.n for x in others if isinstance(x, e.BatchEntry)
             )
             buffered_labels = sum(len(x.ids) for x in others if isinstance(x, e.LabelsEntry))
@@ -460,8 +474,9 @@ class Monitor(GenerationLogging):
         return out
 
     def _payload_lost(self, payload: Payload) -> None:
-        """The delivery lost ``payload`` (refused, or no room to keep it): count what it held."""
-        kind = next((k for p, k in _KIND_OF_PATH.items() if payload.path.endswith(p)), None)
+        """The delivery lost ``payload`` (refused, no room to keep it, or deleted by the full
+        spool): count what it held."""
+        kind = _LEDGER_KIND.get(kind_of(payload.path))
         if kind is not None and payload.count:
             reason = f"a payload was not delivered ({payload.method} {payload.path})"
             self._ledger.lose(kind, payload.count, reason, was_kept=True)  # type: ignore[arg-type]
@@ -487,12 +502,13 @@ class Monitor(GenerationLogging):
         """Take everything buffered, counting it as logged (under the ledger's lock, so
         that :meth:`stats` never counts a call twice or not at all)."""
         with self._ledger.lock:
-            rows = _take_all(self._rows)
+            cells = _take_cells(self._cells)
             others = _take_all(self._others)
-            n_rows = len(rows) + sum(x.n for x in others if isinstance(x, e.BatchEntry))
+            n_rows = len(cells) // e.ROW_WIDTH
+            n_rows += sum(x.n for x in others if isinstance(x, e.BatchEntry))
             self._ledger.add("rows", logged=n_rows)
             self._ledger.add("records", logged=n_rows)
-        self._waiting_rows.extend(rows)
+        self._waiting_rows += cells
         for entry in others:
             if isinstance(entry, e.LabelsEntry):
                 labels, invalid = e.label_records(entry)
@@ -524,15 +540,16 @@ class Monitor(GenerationLogging):
 
     def _bound_waiting(self) -> None:
         """Rows waiting for the model version beyond ``buffer_rows``: the oldest go."""
-        excess = len(self._waiting_rows) - self.buffer_rows
+        excess = len(self._waiting_rows) // e.ROW_WIDTH - self.buffer_rows
         if excess > 0:
-            del self._waiting_rows[:excess]
+            del self._waiting_rows[: excess * e.ROW_WIDTH]
             reason = "the buffer was full while waiting for the model version"
             self._ledger.lose("rows", excess, reason)
             self._ledger.lose("records", excess, reason)
 
     def _drop_waiting(self, reason: str) -> None:
-        n = len(self._waiting_rows) + sum(x.n for x in self._waiting if isinstance(x, e.BatchEntry))
+        n = len(self._waiting_rows) // e.ROW_WIDTH
+        n += sum(x.n for x in self._waiting if isinstance(x, e.BatchEntry))
         self._waiting_rows, self._waiting = [], []
         self._ledger.lose("rows", n, reason)
         self._ledger.lose("records", n, reason)
@@ -540,7 +557,7 @@ class Monitor(GenerationLogging):
     def _absorb(
         self,
         spec: Spec,
-        rows: list[tuple[Any, ...]],
+        rows: list[Any],
         others: list[e.BatchEntry | e.RequestEntry],
     ) -> None:
         if rows:
@@ -561,9 +578,10 @@ class Monitor(GenerationLogging):
             w.profile.record_first_byte(first[~wrong & np.isfinite(first) & (first >= 0)])
         self._counts["errors" if entry.error else "requests"] += 1
 
-    def _absorb_rows(self, spec: Spec, rows: list[tuple[Any, ...]]) -> None:
-        """Rows of ``log``, column by column, split by window; unreadable ones counted."""
-        features, predictions, probabilities, ids, latencies, stamps = zip(*rows, strict=True)
+    def _absorb_rows(self, spec: Spec, cells: list[Any]) -> None:
+        """Rows of ``log`` (their cells), column by column, split by window; unreadable
+        ones counted."""
+        features, predictions, probabilities, ids, latencies, stamps = e.row_columns(cells)
         group = _RowGroup(features, predictions, probabilities, ids, *_times(stamps, latencies))
         bad = np.isnan(group.seconds) | group.bad_latency
         if bad.any():
@@ -761,7 +779,7 @@ class Monitor(GenerationLogging):
                 self._counts["spec_failures"] += 1
                 log.debug("sightline: cannot read the model version yet: %s", exc)
                 return None
-        if not (final or len(self._waiting_rows) >= self.buffer_rows):
+        if not (final or len(self._waiting_rows) >= self._max_cells):
             return None
         spec = self._local_spec()
         if spec is not None:
@@ -836,13 +854,19 @@ class Monitor(GenerationLogging):
         return None
 
 
+def _take_cells(cells: list[Any]) -> list[Any]:
+    """The cells of the rows in ``cells``, removed (other threads may go on appending: what
+    they append now stays for the next call; each ``+=`` of a row is atomic)."""
+    n = len(cells)
+    taken = cells[:n]
+    del cells[:n]
+    return taken
+
+
 def _take_all(buffer: deque[Any]) -> list[Any]:
-    items = []
-    while True:
-        try:
-            items.append(buffer.popleft())
-        except IndexError:
-            return items
+    """The items of ``buffer``, oldest first, removed one by one (other threads may go on
+    appending: what they append now stays for the next call). Only this thread takes."""
+    return list(itertools.starmap(buffer.popleft, itertools.repeat((), len(buffer))))
 
 
 def _close_quietly(ref: weakref.ref[Monitor]) -> None:
@@ -955,12 +979,13 @@ def _named(data: dict[str, Any] | np.ndarray, features: list[str]) -> dict[str, 
     return {name: data[:, i] for i, name in enumerate(names[: data.shape[1]])}
 
 
-def _infer(
-    rows: list[tuple[Any, ...]], others: Sequence[e.BatchEntry | e.RequestEntry]
-) -> Schema | None:
+def _infer(cells: list[Any], others: Sequence[e.BatchEntry | e.RequestEntry]) -> Schema | None:
     """A schema from the first logged row (or batch): numbers numeric, anything else
     categorical; a matrix's columns are ``x0``, ``x1``, ..."""
-    for features, prediction, probability, *_ in rows:
+    each_features, predictions, probabilities, *_ = e.row_columns(cells)
+    for features, prediction, probability in zip(
+        each_features, predictions, probabilities, strict=True
+    ):
         if isinstance(features, Mapping):
             kinds = {str(k): cols.kind_of(v) for k, v in features.items()}
             return _schema(kinds, prediction, probability is not None)

@@ -15,7 +15,8 @@ submitted, zero-padded), so sorting names replays oldest first.
 On start a :class:`Spool` adopts the payloads of every other instance directory whose lock
 it can take (its owner crashed or exited): they move into its own directory (one rename
 each, so every file lives in exactly one place) and the orphan directory is removed. The
-spool is bounded by ``max_bytes``: past it the oldest files are deleted and reported.
+spool is bounded by ``max_bytes``: past it the oldest files are deleted and reported
+(:class:`Evicted`: what each held, by kind).
 
 >>> import tempfile
 >>> with tempfile.TemporaryDirectory() as root:
@@ -42,6 +43,7 @@ import secrets
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 logger = logging.getLogger("sightline.sdk")
 
@@ -52,6 +54,32 @@ LOCK_NAME = ".lock"
 _TMP_PREFIX = ".tmp-"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.:\-]")
 _MAX_ID = 120
+_HEAD_BYTES = 4096  # a payload file's header line fits in this (its path and key are short)
+#: What a payload holds, by the end of its path.
+KINDS = {"/profiles": "profiles", "/predictions": "records", "/labels": "labels"}
+
+
+def kind_of(path: str) -> str:
+    """``profiles``, ``records``, ``labels``, or ``other`` (samples, heartbeats, the
+    version's schema and reference) for a payload's path.
+
+    >>> kind_of("/api/v1/models/m/versions/1/predictions"), kind_of("/api/v1/x/heartbeats")
+    ('records', 'other')
+    """
+    return next((kind for end, kind in KINDS.items() if path.endswith(end)), "other")
+
+
+class Evicted(NamedTuple):
+    """A payload file the spool deleted to stay within its size: its size, its ``path`` and
+    ``method``, how many things it ``held`` (its payload's ``count``; "", "", 0 when its
+    header could not be read) and whether it came from a dead instance's directory (what
+    it held was logged by that process)."""
+
+    size: int
+    path: str
+    method: str
+    held: int
+    adopted: bool
 
 
 class CorruptSpoolFile(ValueError):
@@ -193,6 +221,7 @@ class Spool:
         self._lock = threading.Lock()
         self._names: list[str] = []
         self._sizes: dict[str, int] = {}
+        self._heads: dict[str, tuple[str, str, int]] = {}  # path, method, count; own files
         self._total = 0
         self._adopted: set[str] = set()
         self._closed = False
@@ -221,11 +250,11 @@ class Spool:
         _remove_locked_dir(tmp, fd)
         raise OSError(f"cannot create an instance directory under {self.root}")
 
-    def adopt(self) -> tuple[int, list[int]]:
+    def adopt(self) -> tuple[int, list[Evicted]]:
         """Take over the payload files of every instance directory whose owner is gone.
 
-        Returns how many files were adopted and the sizes of those dropped to stay within
-        ``max_bytes`` (oldest first).
+        Returns how many files were adopted and those dropped to stay within ``max_bytes``
+        (oldest first).
         """
         adopted = 0
         for entry in sorted(self.root.iterdir()):
@@ -274,12 +303,13 @@ class Spool:
 
     # -- payload files ---------------------------------------------------------------------
 
-    def write(self, ordinal: int, payload: Payload) -> list[int]:
-        """Store ``payload`` durably under ``ordinal``; return the sizes of the files dropped
-        to stay within ``max_bytes`` (possibly this one, when it is the oldest or too big)."""
+    def write(self, ordinal: int, payload: Payload) -> list[Evicted]:
+        """Store ``payload`` durably under ``ordinal``; return the files dropped to stay
+        within ``max_bytes`` (possibly this one, when it is the oldest or too big)."""
         data = encode_payload(payload)
+        head = (payload.path, payload.method, payload.count)
         if len(data) > self.max_bytes:
-            return [len(data)]
+            return [Evicted(len(data), *head, adopted=False)]
         name = f"{ordinal:020d}-{self.instance_id}{SUFFIX}"
         tmp = self.directory / f"{_TMP_PREFIX}{name}"
         with open(tmp, "wb") as f:
@@ -292,6 +322,7 @@ class Spool:
             if self._closed:
                 return []
             self._add_locked(name, len(data))
+            self._heads[name] = head
             return self._evict_locked()
 
     def _add_locked(self, name: str, size: int) -> None:
@@ -300,17 +331,29 @@ class Spool:
         self._total += size - self._sizes.get(name, 0)
         self._sizes[name] = size
 
-    def _evict_locked(self) -> list[int]:
-        dropped: list[int] = []
+    def _evict_locked(self) -> list[Evicted]:
+        dropped: list[Evicted] = []
         while self._total > self.max_bytes and self._names:
             name = self._names.pop(0)
             size = self._sizes.pop(name)
+            adopted = name in self._adopted
             self._adopted.discard(name)
             self._total -= size
-            dropped.append(size)
+            head = self._heads.pop(name, None) or self._read_head(name)
+            dropped.append(Evicted(size, *head, adopted=adopted))
             with contextlib.suppress(OSError):
                 (self.directory / name).unlink()
         return dropped
+
+    def _read_head(self, name: str) -> tuple[str, str, int]:
+        """The path, method and count of an adopted file ("", "", 0 when unreadable)."""
+        try:
+            with open(self.directory / name, "rb") as f:
+                start = f.read(_HEAD_BYTES)
+            payload = decode_payload(start[: start.index(b"\n", len(MAGIC)) + 1])
+        except (OSError, ValueError, KeyError, TypeError):
+            return "", "", 0
+        return payload.path, payload.method, payload.count
 
     def oldest(self) -> tuple[int, str] | None:
         """The ordinal and name of the oldest payload file, or None when empty."""
@@ -352,6 +395,7 @@ class Spool:
             if self._closed or name not in self._sizes:
                 return False
             self._total -= self._sizes.pop(name)
+            self._heads.pop(name, None)
             self._names.remove(name)
             self._adopted.discard(name)
             with contextlib.suppress(OSError):

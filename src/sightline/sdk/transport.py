@@ -38,6 +38,7 @@ import contextlib
 import dataclasses
 import email.utils
 import enum
+import functools
 import gzip
 import json
 import logging
@@ -45,6 +46,7 @@ import math
 import os
 import random
 import secrets
+import ssl
 import threading
 import time
 import weakref
@@ -57,7 +59,7 @@ from pathlib import Path
 import httpx
 
 from sightline.errors import InvalidInputError
-from sightline.sdk.spool import CorruptSpoolFile, Payload, Spool
+from sightline.sdk.spool import CorruptSpoolFile, Evicted, Payload, Spool, kind_of
 
 __all__ = [
     "RETRY_AFTER_MAX",
@@ -184,7 +186,9 @@ class DeliveryStats:
     written to disk, ``adopted`` those found in dead processes' spools at start and
     ``replayed`` the adopted ones acknowledged. ``dropped`` and ``dropped_bytes`` count
     payloads lost: spool (or queue) full, unwritable or corrupt spool files, or submitted
-    after :meth:`Delivery.close`. ``split`` counts 413 answers that halved a payload.
+    after :meth:`Delivery.close`; ``evicted`` those of them the full spool deleted, oldest
+    first, by kind (``profiles``, ``records``, ``labels``, ``other``: samples, heartbeats,
+    the version's schema). ``split`` counts 413 answers that halved a payload.
     """
 
     sent: int = 0
@@ -195,13 +199,14 @@ class DeliveryStats:
     spooled: int = 0
     dropped: int = 0
     dropped_bytes: int = 0
+    evicted: dict[str, int] = field(default_factory=dict)
     adopted: int = 0
     replayed: int = 0
     split: int = 0
 
     def copy(self) -> DeliveryStats:
-        """A snapshot (``rejected`` copied too)."""
-        return dataclasses.replace(self, rejected=dict(self.rejected))
+        """A snapshot (``rejected`` and ``evicted`` copied too)."""
+        return dataclasses.replace(self, rejected=dict(self.rejected), evicted=dict(self.evicted))
 
 
 class _Outcome(enum.Enum):
@@ -245,6 +250,30 @@ class _Answer:
 _LIVE: weakref.WeakSet[Delivery] = weakref.WeakSet()
 #: Clients a forked child inherited: never used, never closed (their locks may be held).
 _ABANDONED: list[httpx.Client] = []
+
+
+_PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
+
+
+def tls_context(url: str) -> ssl.SSLContext:
+    """The TLS context of the SDK's clients of ``url``: httpx's default one (certifi's
+    CAs, ``SSL_CERT_FILE``), built once per process (loading the CAs costs about 50 ms of
+    CPU); for a plain ``http://`` collector without a proxy in the environment, a context
+    that trusts no CA (nothing is encrypted, and any TLS connection would fail
+    verification rather than go unchecked).
+
+    >>> tls_context("http://127.0.0.1:8000").verify_mode == ssl.CERT_REQUIRED
+    True
+    """
+    env = {k.upper() for k in os.environ}
+    if url.lower().startswith("https:") or env.intersection(_PROXY_VARIABLES):
+        return _verifying_context()
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
+@functools.cache
+def _verifying_context() -> ssl.SSLContext:
+    return httpx.create_ssl_context()
 
 
 def _new_instance_id() -> str:
@@ -332,6 +361,7 @@ class Delivery:
             headers=self._headers(),
             timeout=self._timeout,
             transport=self._transport,
+            verify=tls_context(self.url),
         )
         self._thread = threading.Thread(
             target=self._run, name=f"sightline-delivery-{self.instance_id}", daemon=True
@@ -362,7 +392,7 @@ class Delivery:
             logger.warning("sightline: could not replay the spool %s: %s", self._spool_dir, exc)
             adopted, dropped = 0, []
         self.stats.adopted = adopted
-        self._count_dropped(dropped, "spool full")
+        self._count_evicted(dropped)
         return spool
 
     # -- the caller's side -----------------------------------------------------------------
@@ -491,13 +521,23 @@ class Delivery:
             self._lost(work.payload, f"cannot write the spool: {exc}")
             return
         self.stats.spooled += 1
-        self._count_dropped(dropped, "spool full: the oldest go")
+        self._count_evicted(dropped)
 
     def _lost(self, payload: Payload, reason: str) -> None:
         """Count ``payload`` lost (caller holds the lock) and tell ``on_lost``."""
         self._count_dropped([len(payload.body)], reason)
         if self._on_lost is not None:
             self._on_lost(payload)
+
+    def _count_evicted(self, evicted: list[Evicted]) -> None:
+        """Count the payloads the full spool deleted (caller holds the lock), by kind, and
+        tell ``on_lost`` of this process's own (what they held was counted as kept)."""
+        self._count_dropped([e.size for e in evicted], "spool full: the oldest go")
+        for e in evicted:
+            kind = kind_of(e.path)
+            self.stats.evicted[kind] = self.stats.evicted.get(kind, 0) + 1
+            if not e.adopted and self._on_lost is not None:
+                self._on_lost(Payload(e.path, "", b"", method=e.method, count=e.held))
 
     def _count_dropped(self, sizes: list[int], reason: str) -> None:
         """Count lost payloads (caller holds the lock); warn once per kind of reason."""

@@ -8,6 +8,7 @@ Windows are aligned to the epoch: ``[k * size, (k + 1) * size)`` seconds.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -101,8 +102,10 @@ class Window:
         """Add ``rows`` logged rows already turned into columns, and ``served`` predictions
         (``errors`` of them failed; ``latencies`` of those that were timed); ``ids`` (one
         per row) choose the rows that embedding columns sample."""
-        if columns.values:
-            self.profile.update(columns.values, n_invalid=columns.n_invalid, row_ids=ids)
+        if columns.values or columns.counted:
+            self.profile.update(
+                columns.values, n_invalid=columns.n_invalid, counted=columns.counted, row_ids=ids
+            )
         self.rows += rows
         lat = np.asarray(latencies, dtype=np.float64)
         lat = lat[np.isfinite(lat) & (lat >= 0)]
@@ -140,10 +143,19 @@ class Window:
     def take_records(self) -> list[tuple[bytes, int]]:
         """The prediction records as JSON bodies of at most :data:`MAX_RECORDS` (with how
         many each holds), then cleared."""
-        records = [r for batch in self._records for r in encode_records(*batch)]
-        self._records, self.n_records = [], 0
-        chunks = [records[i : i + MAX_RECORDS] for i in range(0, len(records), MAX_RECORDS)]
-        return [(f'{{"records":[{",".join(c)}]}}'.encode(), len(c)) for c in chunks]
+        batches, self._records, self.n_records = self._records, [], 0
+        if not batches:
+            return []
+        ids = list(itertools.chain.from_iterable(b[0] for b in batches))
+        seconds = np.concatenate([b[1] for b in batches])
+        predictions = list(itertools.chain.from_iterable(b[2] for b in batches))
+        probabilities = list(itertools.chain.from_iterable(b[3] for b in batches))
+        bodies = []
+        for i in range(0, len(ids), MAX_RECORDS):
+            part = slice(i, i + MAX_RECORDS)
+            text = encode_records(ids[part], seconds[part], predictions[part], probabilities[part])
+            bodies.append((f'{{"records":[{text}]}}'.encode(), len(ids[part])))
+        return bodies
 
     def take_profile(self) -> tuple[bytes, int] | None:
         """The profile so far as bytes (with its rows), then a fresh one for the rest of

@@ -1,0 +1,65 @@
+"""Logged rows into the profile's columns: the fast paths give the profile of the slow ones."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sightline.profile import Column, Profile, Schema
+from sightline.sdk.columns import categorical, categories, from_rows
+
+SCHEMA = Schema((Column("x"), Column("y"), Column("c", kind="categorical")))
+CELLS = st.one_of(
+    st.sampled_from(["red", "green", "blue"]),
+    st.none(),
+    st.just(float("nan")),
+    st.integers(0, 3),
+    st.booleans(),
+    st.text(max_size=3),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(CELLS, min_size=1, max_size=200))
+def test_categories_profile_as_the_cells_as_text(cells: list[Any]) -> None:
+    """Counted distinct texts give the profile, byte for byte, of every cell as text."""
+    texts = categorical(cells)
+    by_counts = Profile.zero(SCHEMA).update({}, counted={"c": categories(cells)})
+    by_values = Profile.zero(SCHEMA).update({"c": texts})
+    assert by_counts.to_bytes() == by_values.to_bytes()
+    keys, counts = categories(cells)
+    assert sum(counts) == len(cells) and len(set(keys)) == len(keys)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "x": st.floats(allow_nan=True, allow_infinity=True),
+                "y": st.one_of(st.integers(-5, 5), st.none(), st.just("bad")),
+                "c": CELLS,
+            }
+        ),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_rows_profile_as_their_columns(rows: list[dict[str, Any]]) -> None:
+    """Rows through :func:`from_rows` (fast or per cell) profile as their columns given whole."""
+    cols = from_rows(SCHEMA, rows, {})
+    got = Profile.zero(SCHEMA).update(cols.values, n_invalid=cols.n_invalid, counted=cols.counted)
+    y = [r["y"] if not isinstance(r["y"], str) else math.nan for r in rows]
+    want = Profile.zero(SCHEMA).update(
+        {
+            "x": np.array([r["x"] for r in rows]),
+            "y": np.array(y, dtype=np.float64),
+            "c": categorical([r["c"] for r in rows]),
+        },
+        n_invalid={"y": sum(isinstance(r["y"], str) for r in rows)},
+    )
+    assert got.to_bytes() == want.to_bytes()
