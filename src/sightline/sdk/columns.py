@@ -185,6 +185,8 @@ def from_rows(
                 out.n_invalid[column.name] = invalid
         elif column.kind == "embedding":
             out.values[column.name] = vectors(cells[column.name])
+        elif column.kind == "text":
+            out.values[column.name] = categorical(cells[column.name])
         else:
             out.counted[column.name] = categories(cells[column.name])
     return out
@@ -252,6 +254,8 @@ def from_arrays(schema: Schema, arrays: Mapping[str, Any], n: int) -> Columns:
             out.values[column.name] = values
             if invalid:
                 out.n_invalid[column.name] = invalid
+        elif column.kind == "text":
+            out.values[column.name] = categorical(list(seq))
         else:
             out.counted[column.name] = categories(list(seq))
     return out
