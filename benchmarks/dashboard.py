@@ -227,7 +227,7 @@ def pages(end: datetime) -> list[tuple[str, str, str, dict[str, Any]]]:
             "column",
             "statistic, 24 h",
             f"/api/v1/models/{MODEL}/metrics",
-            {"version": "1", "column": "c{c:03d}", **day},
+            {"version": "1", "column": "c{c:03d}", "max_points": 400, **day},
         ),
         ("alerts", "alerts", "/api/v1/alerts", {}),
     ]

@@ -53,17 +53,20 @@ def newest_model_rows(
 
 
 def alerted_columns(
-    store: Store, project: str, windows: Sequence[tuple[str, str, datetime]], kind: str = "drift"
+    store: Store,
+    project: str,
+    windows: Sequence[tuple[str, str, datetime]],
+    metrics: Sequence[str],
 ) -> dict[tuple[str, str], list[str]]:
-    """The columns with an alerting ``kind`` row in each (model, version, window start)
-    of ``windows``, by (model, version), sorted."""
-    if not windows:
+    """The columns with an alerting row of ``metrics`` in each (model, version, window
+    start) of ``windows``, by (model, version), sorted."""
+    if not windows or not metrics:
         return {}
     match = " OR ".join("(model = ? AND version = ? AND window_start = ?)" for _ in windows)
-    params = [project, kind, *(p for m, v, w in windows for p in (m, v, as_utc(w)))]
+    params = [project, *metrics, *(p for m, v, w in windows for p in (m, v, as_utc(w)))]
     rows = store._read(
         "SELECT DISTINCT model, version, column_name FROM metric_rows WHERE project = ? "
-        f"AND kind = ? AND alert AND column_name <> '' AND ({match}) "
+        f"AND metric IN ({_marks(metrics)}) AND alert AND column_name <> '' AND ({match}) "
         "ORDER BY model, version, column_name",
         params,
     )

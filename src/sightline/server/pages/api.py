@@ -150,7 +150,7 @@ def _overview(state: State, monthly: TtlCache, project: str, now: datetime) -> d
         for (m, v), rows in by_version.items()
         if "drift_share" in rows
     ]
-    drifted = q.alerted_columns(store, project, windows)  # type: ignore[arg-type]
+    drifted = q.alerted_columns(store, project, windows, DRIFT_METRICS)  # type: ignore[arg-type]
     sums = store.health_by_version(project, now - OVERVIEW_SPAN, now)
     firing = _firing(store, project)
     model_health = {m: _model_health(state, monthly, project, m, now) for m in models}

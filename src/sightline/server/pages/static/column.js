@@ -8,7 +8,7 @@ const column = main.dataset.column;
 const until = new URLSearchParams(window.location.search).get("until");
 const base = "/api/v1/models/" + encodeURIComponent(model) + "/versions/" + encodeURIComponent(version);
 const QUALITY = ["missing_share", "inf_share", "out_of_range_share", "unseen_share", "type_violation_share", "constant"];
-const MAX_POINTS = 1500;
+const MAX_POINTS = 400;
 let drawn = null;
 
 function labels(bins) {
@@ -78,10 +78,9 @@ async function load() {
   try {
     drawn = await api(base + "/distribution", { column, until });
     drawDistribution(drawn);
-    // Window by window while there are few; else averaged into at most MAX_POINTS.
-    const windows = (Date.parse(span.until) - Date.parse(span.since)) / 1000 / drawn.window_seconds;
+    // Averaged over round buckets: at most MAX_POINTS per statistic.
     const rows = await api("/api/v1/models/" + encodeURIComponent(model) + "/metrics",
-      { version, column, max_points: windows > MAX_POINTS ? MAX_POINTS : undefined, ...span });
+      { version, column, max_points: MAX_POINTS, ...span });
     drawStatistic(rows.rows);
     showError(null);
   } catch (error) {
