@@ -268,6 +268,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     # A multiclass prediction's probability of every class, as a JSON object.
     Migration(8, ("ALTER TABLE predictions ADD COLUMN probabilities TEXT",)),
+    # A closed Monitor's goodbye: its instance is no longer live from that heartbeat on.
+    Migration(9, ("ALTER TABLE heartbeats ADD COLUMN closed BOOLEAN NOT NULL DEFAULT false",)),
     # The SHA-256 of the uploaded reference file, so that uploading it again is a no-op.
     Migration(13, ("ALTER TABLE model_versions ADD COLUMN reference_sha256 TEXT",)),
     # Alerting: notification groups, every state transition with its rows, the outbox of
@@ -290,6 +292,7 @@ WRITABLE: dict[str, tuple[str, ...]] = {
     "samples": ("project", "model", "version", "ts", "row_json", "received_at"),
     "heartbeats": (
         "project", "model", "version", "instance", "host", "pid", "started_at", "ts", "dropped",
+        "closed",
     ),
     "metric_rows": (
         "project", "model", "version", "window_start", "window_end", "column_name", "metric",
