@@ -508,7 +508,8 @@ class Store(SchedulingQueries, ABC):
         With ``max_points``, each series (version, column, metric) is averaged over time
         buckets of a round step (1 s ... 1 day), counted from ``since``, chosen so that it
         has at most ``max_points`` points: ``value``, ``lower`` and ``upper`` are bucket
-        means, ``alert`` is true when any row of the bucket alerted, ``n_cur`` is summed. ``limit`` caps the rows returned.
+        means, ``alert`` is true when any row of the bucket alerted, ``n_cur`` is summed.
+        ``limit`` caps the rows returned.
         """
         where = ["project = ?", "model = ?", "window_start >= ?", "window_start < ?"]
         params: list[Any] = [project, model, as_utc(since), as_utc(until)]
