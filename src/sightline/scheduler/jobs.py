@@ -9,7 +9,8 @@ function, which Dask can run anywhere), and write them back.
   are ``compare``'s; rows estimated from KLL sketches (whose compaction is randomized)
   are left out of scheduled jobs for the same reason.
 - ``health``: predictions, throughput per second, error rate and latency p50/p95/p99
-  (interpolated in the Prometheus buckets, as ``histogram_quantile`` does), instances,
+  (interpolated in the Prometheus buckets, as ``histogram_quantile`` does, inside the
+  observed minimum and maximum, which the KLL sketches keep exactly), instances,
   and a change detector on each watched KPI.
 - ``matrix``: once the window's drift and health jobs are done, the anomaly score of its
   KPIs (drift share and accuracy included) against the last windows (Hotelling's T²).
@@ -205,25 +206,43 @@ def rows_table(job: Job, rows: Sequence[MetricRow], computed_at: datetime) -> pa
     return metric_record(job.project, job.kind, rows, computed_at)
 
 
-def bucket_quantile(buckets: np.ndarray, q: float) -> float:
+def bucket_quantile(
+    buckets: np.ndarray, q: float, low: float = 0.0, high: float = math.inf
+) -> float:
     """The ``q`` quantile of latencies counted in :data:`LATENCY_BUCKETS_MS` buckets (plus
-    ``+Inf``), interpolated linearly inside a bucket as Prometheus' ``histogram_quantile``.
+    ``+Inf``), interpolated linearly inside a bucket as Prometheus' ``histogram_quantile``,
+    within the observed range: the bucket edges are first clamped to ``[low, high]`` (the
+    smallest and largest latency, exact in the KLL sketches), so the answer never leaves it.
 
     >>> bucket_quantile(np.array([0, 10] + [0] * 13), 0.5)
     7.5
+    >>> bucket_quantile(np.array([0, 10] + [0] * 13), 0.99, low=6.0, high=8.0)
+    7.98
     """
     total = int(buckets.sum())
     if total == 0:
         return math.nan
-    uppers = np.array([*LATENCY_BUCKETS_MS, math.inf])
+    top = high if math.isfinite(high) else float(LATENCY_BUCKETS_MS[-1])
+    uppers = np.clip([*LATENCY_BUCKETS_MS, top], low, top)
+    lowers = np.clip([0.0, *LATENCY_BUCKETS_MS], low, top)
     cumulative = np.cumsum(buckets)
-    i = int(np.searchsorted(cumulative, q * total, side="left"))
-    if i >= len(LATENCY_BUCKETS_MS):
-        return float(LATENCY_BUCKETS_MS[-1])
-    lower = 0.0 if i == 0 else float(uppers[i - 1])
+    i = min(int(np.searchsorted(cumulative, q * total, side="left")), len(uppers) - 1)
     below = 0 if i == 0 else int(cumulative[i - 1])
     inside = int(buckets[i])
-    return lower + (float(uppers[i]) - lower) * (q * total - below) / inside if inside else lower
+    lower, upper = float(lowers[i]), float(uppers[i])
+    return lower + (upper - lower) * (q * total - below) / inside if inside else lower
+
+
+LATENCY_METHOD = "histogram_quantile of le buckets, within the observed min and max"
+
+
+def latency_range(profiles: Sequence[Profile]) -> tuple[float, float]:
+    """The smallest and largest latency of the profiles (exact: a KLL sketch keeps both);
+    ``(0, inf)`` when none was recorded."""
+    ends = [p.latency.quantiles([0.0, 1.0]) for p in profiles if not p.latency.is_empty]
+    if not ends:
+        return 0.0, math.inf
+    return float(min(e[0] for e in ends)), float(max(e[1] for e in ends))
 
 
 def _health(profiles: Sequence[Profile], seconds: float, ctx: RowContext) -> list[MetricRow]:
@@ -232,6 +251,7 @@ def _health(profiles: Sequence[Profile], seconds: float, ctx: RowContext) -> lis
     errors = sum(p.n_errors for p in profiles)
     instances = {i for p in profiles for i in p.instance_ids}
     buckets = np.sum([p.latency_buckets for p in profiles], axis=0)
+    low, high = latency_range(profiles)
     rows = [
         ctx.row("predictions", float(n), n_cur=n, method="count"),
         ctx.row("throughput", n / seconds, n_cur=n, method="predictions per second"),
@@ -240,10 +260,10 @@ def _health(profiles: Sequence[Profile], seconds: float, ctx: RowContext) -> lis
     if n:
         rows.append(ctx.row("error_rate", errors / n, n_cur=n, method="errors / predictions"))
     for q in (0.5, 0.95, 0.99):
-        value = bucket_quantile(buckets, q)
+        value = bucket_quantile(buckets, q, low, high)
         if not math.isnan(value):
             name = f"latency_p{round(q * 100)}_ms"
-            rows.append(ctx.row(name, value, n_cur=n, method="histogram_quantile of le buckets"))
+            rows.append(ctx.row(name, value, n_cur=n, method=LATENCY_METHOD))
     return rows
 
 

@@ -2,8 +2,9 @@
 
 Everything is summed in SQL or computed on arrays: the profiles' predictions, errors and
 Prometheus latency buckets (percentiles interpolated in the buckets, as Prometheus'
-``histogram_quantile`` does), the newest heartbeat of each instance, and the heartbeat
-times for uptime. No profile or sketch is decoded.
+``histogram_quantile`` does, inside the smallest and largest latency observed), the newest
+heartbeat of each instance, and the heartbeat times for uptime. No profile or sketch is
+decoded: each profile's row carries its bucket counts and latency range.
 """
 
 from __future__ import annotations
@@ -92,7 +93,8 @@ def overview(
     up = uptime(beats, _epoch(since), _epoch(until), timeout.total_seconds())
     predictions, errors, buckets = store.health_sums(project, model, since, until)
     counts = np.asarray(buckets, dtype=np.int64)
-    quantiles = [bucket_quantile(counts, q) for q in (0.5, 0.95, 0.99)]
+    low, high = store.latency_range(project, model, since, until)
+    quantiles = [bucket_quantile(counts, q, low, high) for q in (0.5, 0.95, 0.99)]
     live = [i for i in instances if i["live"]]
     return {
         "model": model,
@@ -137,7 +139,9 @@ def by_version(
     seconds = span.total_seconds()
     found = []
     for model, version in sorted(set(sums) | set(live)):
-        predictions, errors, buckets = sums.get((model, version), (0, 0, []))
+        predictions, errors, buckets, low, high = sums.get(
+            (model, version), (0, 0, [], 0.0, math.inf)
+        )
         counts = np.asarray(buckets, dtype=np.int64)
         found.append(
             VersionHealth(
@@ -145,7 +149,7 @@ def by_version(
                 version,
                 live.get((model, version), 0),
                 predictions / seconds,
-                bucket_quantile(counts, 0.95) if counts.size else math.nan,
+                bucket_quantile(counts, 0.95, low, high) if counts.size else math.nan,
                 errors / predictions if predictions else math.nan,
             )
         )

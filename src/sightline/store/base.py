@@ -107,6 +107,17 @@ class Heartbeat(NamedTuple):
     closed: bool
 
 
+class HealthSums(NamedTuple):
+    """What the profiles of a range add up to: predictions, errors, latency bucket counts
+    and the smallest and largest latency (``0`` and ``inf`` when none was recorded)."""
+
+    predictions: int
+    errors: int
+    buckets: list[int]
+    latency_min: float
+    latency_max: float
+
+
 class Beat(NamedTuple):
     """One heartbeat as uptime reads it: seconds since the epoch, instance, goodbye."""
 
@@ -584,19 +595,34 @@ class Store(SchedulingQueries, ABC):
         values = [int(v or 0) for v in rows[0]]
         return values[0], values[1], values[2:]
 
+    def latency_range(
+        self, project: str, model: str, since: datetime, until: datetime
+    ) -> tuple[float, float]:
+        """The smallest and largest latency of the profiles :meth:`health_sums` sums
+        (``(0, inf)`` when none recorded one)."""
+        rows = self._read(
+            "SELECT min(latency_min), max(latency_max) FROM profiles "
+            f"WHERE project = ? AND model = ? {_IN_RANGE}",
+            (project, model, as_utc(since), as_utc(until)),
+        )
+        low, high = rows[0]
+        return (0.0, math.inf) if low is None else (float(low), float(high))
+
     def health_by_version(
         self, project: str, since: datetime, until: datetime
-    ) -> dict[tuple[str, str], tuple[int, int, list[int]]]:
-        """:meth:`health_sums` of every (model, version) of a project, in one query."""
+    ) -> dict[tuple[str, str], HealthSums]:
+        """:meth:`health_sums` and :meth:`latency_range` of every (model, version) of a
+        project, in one query."""
         rows = self._read(
-            f"SELECT model, version, {_HEALTH_SUMS} FROM profiles WHERE project = ? "
-            f"{_IN_RANGE} GROUP BY model, version",
+            f"SELECT model, version, min(latency_min), max(latency_max), {_HEALTH_SUMS} "
+            f"FROM profiles WHERE project = ? {_IN_RANGE} GROUP BY model, version",
             (project, as_utc(since), as_utc(until)),
         )
-        found: dict[tuple[str, str], tuple[int, int, list[int]]] = {}
-        for model, version, *sums in rows:
+        found: dict[tuple[str, str], HealthSums] = {}
+        for model, version, low, high, *sums in rows:
             values = [int(v or 0) for v in sums]
-            found[(model, version)] = (values[0], values[1], values[2:])
+            ends = (0.0, math.inf) if low is None else (float(low), float(high))
+            found[(model, version)] = HealthSums(values[0], values[1], values[2:], *ends)
         return found
 
     def live_instances(self, project: str, since: datetime) -> dict[tuple[str, str], int]:
