@@ -28,7 +28,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -47,9 +47,18 @@ from sightline.stats.detectors import CUSUM
 from sightline.stats.matrix import newest_row_t2, t2_limit
 from sightline.store import Store, as_utc
 from sightline.store.records import metric_record
+from sightline.store.scheduling import Labelled
 
 DRIFT_OPTIONS = DriftOptions()
 _TS = pa.timestamp("us")
+
+
+class KpiPoint(NamedTuple):
+    """One model-level KPI of one earlier window, as the health and matrix jobs read it."""
+
+    window_start: datetime
+    metric: str
+    value: float
 
 
 @dataclass(frozen=True)
@@ -59,9 +68,9 @@ class JobInputs:
     job: Job
     profiles: tuple[bytes, ...] = ()
     reference: tuple[bytes, ...] = ()
-    labelled: tuple[tuple[Any, ...], ...] = ()
+    labelled: tuple[Labelled, ...] = ()
     estimator: Mapping[str, Any] | None = None
-    history: tuple[tuple[datetime, str, float], ...] = ()
+    history: tuple[KpiPoint, ...] = ()
     schema: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -268,21 +277,30 @@ def _health(profiles: Sequence[Profile], seconds: float, ctx: RowContext) -> lis
 
 
 def _estimated(
-    predictions: Sequence[tuple[Any, ...]], estimator: Mapping[str, Any] | None, ctx: RowContext
+    predictions: Sequence[Labelled], estimator: Mapping[str, Any] | None, ctx: RowContext
 ) -> list[MetricRow]:
     """CBPE rows of the window's predictions that have a probability (binary) or
     probabilities (multiclass)."""
     if estimator is None or "cbpe" not in estimator:
         return []
     multiclass = bool(estimator["cbpe"]["multiclass"])
-    at = 6 if multiclass else 2
     scored = [
-        r for r in predictions if r[at] is not None and (r[0] is not None or r[1] is not None)
+        r
+        for r in predictions
+        if (r.probabilities if multiclass else r.probability) is not None
+        and (r.prediction is not None or r.prediction_label is not None)
     ]
     if not scored:
         return []
-    predicted = [label_text(r[1] if r[1] is not None else r[0]) for r in scored]
-    scores = [json.loads(r[6]) if multiclass else r[2] for r in scored]
+    predicted = [
+        label_text(r.prediction_label if r.prediction_label is not None else r.prediction)
+        for r in scored
+    ]
+    scores: list[Any] = (
+        [json.loads(r.probabilities) for r in scored if r.probabilities is not None]
+        if multiclass
+        else [r.probability for r in scored]
+    )
     return estimated_window_rows(estimator, predicted, scores, ctx)
 
 
@@ -296,9 +314,7 @@ HISTORY = 60
 MIN_HISTORY = 20
 
 
-def _history(
-    store: Store, job: Job, until: datetime | None = None
-) -> tuple[tuple[datetime, str, float], ...]:
+def _history(store: Store, job: Job, until: datetime | None = None) -> tuple[KpiPoint, ...]:
     """The KPIs, drift share and accuracy of the ``HISTORY`` windows before ``job``'s
     (and of ``job``'s own with ``until=job.window_end``)."""
     size = job.window_end - job.window_start
@@ -321,17 +337,17 @@ def _history(
         if metric == "estimated_accuracy":
             del found[(start, metric)]
             found.setdefault((start, "accuracy"), value)
-    return tuple((start, metric, value) for (start, metric), value in sorted(found.items()))
+    return tuple(KpiPoint(start, metric, value) for (start, metric), value in sorted(found.items()))
 
 
 def change_rows(
-    history: Sequence[tuple[datetime, str, float]], current: Sequence[MetricRow], ctx: RowContext
+    history: Sequence[KpiPoint], current: Sequence[MetricRow], ctx: RowContext
 ) -> list[MetricRow]:
     """Change detection on each watched KPI: a CUSUM calibrated on the previous windows by
     Siegmund's formula for one false alarm per 10,000 windows."""
     now = {r.metric: r.value for r in current if math.isfinite(r.value)}
-    windows = sorted({w for w, _, _ in history})
-    table = {(w, m): v for w, m, v in history}
+    windows = sorted({p.window_start for p in history})
+    table = {(p.window_start, p.metric): p.value for p in history}
     out = []
     for metric in WATCHED:
         past = [table[(w, metric)] for w in windows if (w, metric) in table]
@@ -340,16 +356,14 @@ def change_rows(
     return out
 
 
-def matrix_rows(
-    history: Sequence[tuple[datetime, str, float]], start: datetime, ctx: RowContext
-) -> list[MetricRow]:
+def matrix_rows(history: Sequence[KpiPoint], start: datetime, ctx: RowContext) -> list[MetricRow]:
     """The anomaly score of the window at ``start``: Hotelling's T² of its KPIs against
     those of the previous windows (alert when its p-value is below
     :data:`ANOMALY_ALPHA`); nothing before ``MIN_HISTORY`` previous windows."""
-    table = {(w, m): v for w, m, v in history}
-    windows = sorted({w for w, _, _ in history if w < start})
-    names = [m for m in MATRIX_KPIS if any(k[1] == m for k in table)]
-    if len(windows) < MIN_HISTORY or not names or start not in {w for w, _ in table}:
+    table = {(p.window_start, p.metric): p.value for p in history}
+    windows = sorted({p.window_start for p in history if p.window_start < start})
+    names = [m for m in MATRIX_KPIS if any(p.metric == m for p in history)]
+    if len(windows) < MIN_HISTORY or not names or all(p.window_start != start for p in history):
         return []
     matrix = np.array([[table.get((w, m), math.nan) for m in names] for w in [*windows, start]])
     return [_anomaly_row(matrix, ctx)]

@@ -3,8 +3,8 @@
 One job per (project, model, version, window, kind), kinds ``drift``, ``quality``,
 ``health`` (from profiles), ``performance`` (from labelled predictions, and from
 unlabelled ones when the version has a performance estimator) and ``matrix`` (from the
-rows of the others: due once the window's profile jobs are done, and again when its
-performance rows change). A job is due
+rows of the others: planned with them, run after them, and due again when its performance
+rows change; it waits while one of its window's jobs waits for a retry). A job is due
 when its window has closed (plus the model's lateness) and the fingerprint of its inputs
 differs from the one recorded when it last ran: new windows, catch-up after downtime, late
 profiles and, within the label horizon, late labels. A job that failed on the same inputs
@@ -62,27 +62,13 @@ def plan(store: Store, now: datetime) -> list[Job]:
         }
 
         profiles = store.profile_windows(project, model, version, settings.window)
-        for start, fingerprint in profiles.items():
-            if start + size > closed:
-                continue
-            stale = [k for k in PROFILE_KINDS if done.get((start, k)) != fingerprint]
-            for kind in stale:
-                if (start, kind, fingerprint) not in waiting:
-                    jobs.append(
-                        Job(start, project, model, version, kind, start + size, fingerprint)
-                    )
-            matrix = f"{fingerprint}|{done.get((start, 'performance'), '')}"
-            if (
-                not stale
-                and done.get((start, "matrix")) != matrix
-                and (start, "matrix", matrix) not in waiting
-            ):
-                jobs.append(Job(start, project, model, version, "matrix", start + size, matrix))
         horizon = closed - timedelta(seconds=settings.label_horizon)
         estimated = store.has_estimator(project, model, version)
+        performance: dict[datetime, str] = {}  # each window's performance inputs after this run
         for start, fingerprint in store.label_windows(
             project, model, version, settings.window, unlabelled=estimated
         ).items():
+            performance[start] = done.get((start, "performance"), "")
             due = start + size <= closed and (
                 start >= horizon or (start, "performance") not in done
             )
@@ -94,6 +80,26 @@ def plan(store: Store, now: datetime) -> list[Job]:
                 jobs.append(
                     Job(start, project, model, version, "performance", start + size, fingerprint)
                 )
+                performance[start] = fingerprint
+        for start, fingerprint in profiles.items():
+            if start + size > closed:
+                continue
+            stale = [k for k in PROFILE_KINDS if done.get((start, k)) != fingerprint]
+            held = False  # a stale job waits for its retry: the matrix waits with it
+            for kind in stale:
+                if (start, kind, fingerprint) in waiting:
+                    held = True
+                else:
+                    jobs.append(
+                        Job(start, project, model, version, kind, start + size, fingerprint)
+                    )
+            matrix = f"{fingerprint}|{performance.get(start, done.get((start, 'performance'), ''))}"
+            if (
+                not held
+                and done.get((start, "matrix")) != matrix
+                and (start, "matrix", matrix) not in waiting
+            ):
+                jobs.append(Job(start, project, model, version, "matrix", start + size, matrix))
     return sorted(jobs)
 
 

@@ -1,9 +1,9 @@
 """Run planned jobs: in this process, or on a Dask cluster.
 
-:meth:`Scheduler.run_once` plans the jobs due at ``now``, loads their inputs from the
-store, computes their rows (locally, or with ``client.map`` on Dask workers, which need
-no access to the store), and writes each job's rows in its own transaction, oldest
-window first; a second pass runs the ``matrix`` jobs, which read the rows of the first.
+:meth:`Scheduler.run_once` plans the jobs due at ``now`` (once), loads their inputs from
+the store, computes their rows (locally, or with ``client.map`` on Dask workers, which
+need no access to the store), and writes each job's rows in its own transaction, oldest
+window first; the ``matrix`` jobs, which read the rows of the others, run after them.
 Running it again with nothing new plans nothing; rerunning a job replaces its rows with
 identical ones.
 """
@@ -63,21 +63,28 @@ class Scheduler:
         self.workers = tuple(workers)
 
     def run_once(self, now: datetime | None = None, *, limit: int | None = None) -> RunReport:
-        """Plan and run every job due at ``now`` (at most ``limit``), oldest first; then,
-        in a second pass, the ``matrix`` jobs that the first pass made due; then the
-        alert rules over the rows."""
+        """Plan the jobs due at ``now`` once (at most ``limit``, oldest first) and run
+        them: first every kind but ``matrix``, then the ``matrix`` jobs, which read the
+        rows of the others (those of a window whose other job failed wait for the next
+        run); then the alert rules over the rows."""
         moment = utcnow() if now is None else now
         began = time.perf_counter()
-        report = self._pass(moment, limit)
-        if report.written and (limit is None or report.planned < limit):
-            left = None if limit is None else limit - report.planned
-            second = self._pass(moment, left)
-            report = RunReport(
-                report.planned + second.planned,
-                report.written + second.written,
-                report.failed + second.failed,
-                report.rows + second.rows,
-            )
+        due = [
+            job for job in plan(self.store, moment) if assign(job.key, self.workers) == self.worker
+        ]
+        due = due[:limit] if limit is not None else due
+        first = self._run([job for job in due if job.kind != "matrix"], moment)
+        broken = {key.rsplit("/", 1)[0] for key in first.failed}
+        matrix = [
+            job for job in due if job.kind == "matrix" and job.key.rsplit("/", 1)[0] not in broken
+        ]
+        second = self._run(matrix, moment)
+        report = RunReport(
+            len(due),
+            first.written + second.written,
+            first.failed + second.failed,
+            first.rows + second.rows,
+        )
         log.info(
             "scheduler pass: %d windows computed, %d rows written, %d failed, %.2f s",
             report.written,
@@ -89,11 +96,7 @@ class Scheduler:
             self.alerts.run(self.store, moment)
         return report
 
-    def _pass(self, moment: datetime, limit: int | None) -> RunReport:
-        due = [
-            job for job in plan(self.store, moment) if assign(job.key, self.workers) == self.worker
-        ]
-        due = due[:limit] if limit is not None else due
+    def _run(self, due: list[Job], moment: datetime) -> RunReport:
         failed: list[str] = []
         written = n_rows = 0
         inputs = [j.load(self.store, job) for job in due]

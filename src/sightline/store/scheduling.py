@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pyarrow as pa
 
@@ -36,6 +36,18 @@ class ModelSettings:
     lateness: int = 60
     reference_windows: int = 0
     label_horizon: int = 7 * 86400
+
+
+class Labelled(NamedTuple):
+    """A prediction of a window with its newest label (None until one came)."""
+
+    prediction: float | None
+    prediction_label: str | None
+    probability: float | None
+    label: float | None
+    label_text: str | None
+    prediction_id: str
+    probabilities: str | None  # JSON: the probability of each class (multiclass)
 
 
 class SchedulingQueries:
@@ -166,11 +178,10 @@ class SchedulingQueries:
 
     def labelled(
         self, project: str, model: str, version: str, since: datetime, until: datetime
-    ) -> list[tuple[Any, ...]]:
-        """(prediction, prediction_label, probability, label, label_text, id,
-        probabilities) of the predictions made in ``[since, until)``, left-joined with
-        their newest label (by the label's own timestamp, then by arrival), sorted by id."""
-        return self._read(
+    ) -> list[Labelled]:
+        """The predictions made in ``[since, until)``, left-joined with their newest label
+        (by the label's own timestamp, then by arrival), sorted by id."""
+        rows = self._read(
             "SELECT p.prediction, p.prediction_label, p.probability, l.label, l.label_text, "
             "p.prediction_id, p.probabilities "
             "FROM (SELECT DISTINCT ON (prediction_id) * FROM predictions "
@@ -182,6 +193,7 @@ class SchedulingQueries:
             "ON p.prediction_id = l.prediction_id ORDER BY p.prediction_id",
             (project, model, version, since, until, project, model),
         )
+        return [Labelled(*r) for r in rows]
 
     def finish_job(
         self,
