@@ -72,6 +72,7 @@ class JobInputs:
     estimator: Mapping[str, Any] | None = None
     history: tuple[KpiPoint, ...] = ()
     schema: Mapping[str, Any] = field(default_factory=dict)
+    rolling: int = 0  # windows of the rolling reference (0: the uploaded one)
 
 
 def load(store: Store, job: Job) -> JobInputs:
@@ -88,18 +89,16 @@ def load(store: Store, job: Job) -> JobInputs:
     )
     if job.kind == "health":
         return JobInputs(job, tuple(profiles), history=_history(store, job))
-    reference: tuple[bytes, ...] = ()
-    if job.kind in ("drift", "quality"):
-        windows = store.reference_windows(job.project, job.model, job.version)
-        if windows:
-            since = job.window_start - windows * (job.window_end - job.window_start)
-            reference = tuple(
-                store.window_profiles(job.project, job.model, job.version, since, job.window_start)
-            )
-        else:
-            found = store.get_version(job.project, job.model, job.version).reference
-            reference = (found,) if found is not None else ()
-    return JobInputs(job, tuple(profiles), reference)
+    windows = store.reference_windows(job.project, job.model, job.version)
+    if windows:
+        since = job.window_start - windows * (job.window_end - job.window_start)
+        reference = tuple(
+            store.window_profiles(job.project, job.model, job.version, since, job.window_start)
+        )
+    else:
+        found = store.get_version(job.project, job.model, job.version).reference
+        reference = (found,) if found is not None else ()
+    return JobInputs(job, tuple(profiles), reference, rolling=windows)
 
 
 def compute(inputs: JobInputs) -> list[MetricRow]:
@@ -122,18 +121,29 @@ def compute(inputs: JobInputs) -> list[MetricRow]:
 def _compared(inputs: JobInputs, profiles: list[Profile], ctx: RowContext) -> list[MetricRow]:
     """Drift or quality rows: the window's profiles against the (rolling) reference."""
     job = inputs.job
-    if not inputs.reference:
+    size = job.window_end - job.window_start
+    if not inputs.reference and not inputs.rolling:
         return [
             ctx.not_computed("drift_share", "no reference: upload one or set a rolling reference")
         ]
-    parts, _ = compatible([Profile.from_bytes(p) for p in inputs.reference])
+    # A rolling reference keeps the windows binned as this one (the newest bins when the
+    # window holds profiles sent before and after the reference's edges were fixed).
+    anchor = next((p for p in profiles if any(p.reference_spec())), profiles[0])
+    candidates = [Profile.from_bytes(p) for p in inputs.reference]
+    parts, _ = compatible(candidates, anchor if inputs.rolling else None)
+    ready = len(by_window(parts, size))
+    if inputs.rolling and ready < inputs.rolling:
+        reason = (
+            f"reference not ready: {ready} of its {inputs.rolling} windows hold profiles "
+            "binned as this window's"
+        )
+        return [ctx.not_computed("drift_share", reason)] if job.kind == "drift" else []
     reference = merge_profiles(parts)
     reference.model, reference.version = profiles[0].model, profiles[0].version
     kept, skipped = compatible(profiles, reference)
     if not kept:
         reason = f"none of the window's {skipped} profiles has the reference's bins"
         return [ctx.not_computed("drift_share", reason)] if job.kind == "drift" else []
-    size = job.window_end - job.window_start
     options = replace(DRIFT_OPTIONS, thresholds=window_thresholds(reference, parts, size))
     current = merge_profiles(kept)
     compared = compare_profiles(reference, current, options, ctx, roles=STREAM_ROLES).rows
@@ -175,6 +185,17 @@ def compatible(
 MIN_REFERENCE_WINDOWS = 3
 
 
+def by_window(parts: Sequence[Profile], size: timedelta) -> dict[datetime, list[Profile]]:
+    """The profiles of each window of ``size`` (by window start; those without a window
+    are left out)."""
+    windows: dict[datetime, list[Profile]] = {}
+    for p in parts:
+        if p.window_start is not None:
+            key = window_of(p.window_start.replace(tzinfo=None), int(size.total_seconds()))[0]
+            windows.setdefault(key, []).append(p)
+    return windows
+
+
 def window_thresholds(
     reference: Profile, parts: Sequence[Profile], size: timedelta
 ) -> dict[str, float]:
@@ -182,11 +203,7 @@ def window_thresholds(
     each window of the (rolling) reference is compared with the whole reference, and the
     threshold is the mean + 3 sd of its Jensen-Shannon distances. Empty (the method's
     fixed threshold) for an uploaded reference or fewer than 3 windows."""
-    windows: dict[datetime, list[Profile]] = {}
-    for p in parts:
-        if p.window_start is not None:
-            key = window_of(p.window_start.replace(tzinfo=None), int(size.total_seconds()))[0]
-            windows.setdefault(key, []).append(p)
+    windows = by_window(parts, size)
     if len(windows) < MIN_REFERENCE_WINDOWS:
         return {}
     values: dict[str, list[float]] = {}

@@ -81,19 +81,24 @@ def plan(store: Store, now: datetime) -> list[Job]:
                     Job(start, project, model, version, "performance", start + size, fingerprint)
                 )
                 performance[start] = fingerprint
-        for start, fingerprint in profiles.items():
+        rolling = store.reference_windows(project, model, version)
+        for start, own in profiles.items():
             if start + size > closed:
                 continue
-            stale = [k for k in PROFILE_KINDS if done.get((start, k)) != fingerprint]
+            compared = with_reference(own, start, size, rolling, profiles)
+            prints = {"health": own, "drift": compared, "quality": compared}
             held = False  # a stale job waits for its retry: the matrix waits with it
-            for kind in stale:
+            for kind in PROFILE_KINDS:
+                fingerprint = prints[kind]
+                if done.get((start, kind)) == fingerprint:
+                    continue
                 if (start, kind, fingerprint) in waiting:
                     held = True
                 else:
                     jobs.append(
                         Job(start, project, model, version, kind, start + size, fingerprint)
                     )
-            matrix = f"{fingerprint}|{performance.get(start, done.get((start, 'performance'), ''))}"
+            matrix = f"{compared}|{performance.get(start, done.get((start, 'performance'), ''))}"
             if (
                 not held
                 and done.get((start, "matrix")) != matrix
@@ -101,6 +106,23 @@ def plan(store: Store, now: datetime) -> list[Job]:
             ):
                 jobs.append(Job(start, project, model, version, "matrix", start + size, matrix))
     return sorted(jobs)
+
+
+def with_reference(
+    own: str, start: datetime, size: timedelta, rolling: int, profiles: dict[datetime, str]
+) -> str:
+    """The fingerprint of a window's drift and quality inputs: its own profiles', and with
+    a rolling reference of ``rolling`` windows those of each window in it (so that a late
+    or replayed profile reruns every window whose reference holds it).
+
+    >>> t, h = datetime(2026, 1, 1), timedelta(hours=1)
+    >>> with_reference("2:10:10", t + 2 * h, h, 2, {t: "1:5:5", t + 2 * h: "2:10:10"})
+    '2:10:10|-;1:5:5'
+    """
+    if not rolling:
+        return own
+    before = [profiles.get(start - k * size, "-") for k in range(1, rolling + 1)]
+    return f"{own}|{';'.join(before)}"
 
 
 def assign(job_key: str, workers: Sequence[str]) -> str:
