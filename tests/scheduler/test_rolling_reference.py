@@ -3,19 +3,24 @@ readiness, the guard against drift inside the reference, and edges fixed by the 
 
 from __future__ import annotations
 
+import time
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pytest
 
+from conftest import running_collector
 from sightline.analysis.columns import SchemaOptions
 from sightline.analysis.profiling import profile_data
 from sightline.analysis.rows import MetricRow
 from sightline.profile import Column, Profile, Schema
 from sightline.scheduler import Scheduler
+from sightline.sdk import Monitor
+from sightline.server.state import Settings
 from sightline.store import Idempotency, Store, open_store
 from sightline.store.records import profile_record
 from sightline.store.scheduling import ModelSettings
@@ -127,3 +132,60 @@ def test_no_verdict_before_the_reference_has_its_windows(store: Store) -> None:
     alerts = store._read("SELECT count(*) FROM metric_rows WHERE alert AND kind = 'drift'")
     assert alerts[0][0] == 0
     assert drift(store)[0].n_ref == 46 + 245 + 300  # window 3 against windows 0-2
+
+
+def test_a_step_logged_through_the_sdk_is_flagged_without_an_uploaded_reference(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(schedule_every=timedelta(0))  # the test runs the scheduler itself
+    with running_collector(str(tmp_path / "data"), settings=settings) as collector:
+        admin = collector.client()
+        assert admin.put("/api/v1/models/m/versions/1", json=SCHEMA.to_dict()).status_code == 200
+        put = admin.put(
+            "/api/v1/models/m/settings",
+            json={"window": "10s", "lateness": "1s", "reference_windows": 3},
+        )
+        assert put.status_code == 200, put.text
+        key = collector.store.create_key("default", "ingest")
+        now = time.time()
+        base = (now // 10 - 20) * 10  # 8 windows of 10 s, all closed by now
+        rng = np.random.default_rng(4)
+        scheduler = Scheduler(collector.store)
+        with Monitor(
+            "m", "1", url=collector.url, api_key=key, window="10s", spool_dir=tmp_path / "spool"
+        ) as m:
+
+            def log(window: int, shift: float = 0.0) -> None:
+                for x in rng.normal(shift, 1.0, 200):
+                    m.log({"x": float(x)}, prediction=0.5, timestamp=base + 10 * window + 1)
+                assert m.flush(timeout=20)
+
+            for w in range(3):  # no reference: profiles without bins
+                log(w)
+            assert scheduler.run_once().failed == []
+            # Bins fixed from the first 3 windows; the collector's cache of the version
+            # holds for 5 s, and then the Monitor's next window takes them.
+            deadline = time.monotonic() + 20
+            while not admin.get("/api/v1/models/m/versions/1").json()["has_reference"]:
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+            for w in range(3, 7):
+                log(w)
+            log(7, shift=3.0)  # a +3 sd step
+            assert scheduler.run_once().failed == []
+        rows = collector.store.metric_rows(
+            "default", "m", since=datetime(2026, 1, 1), until=datetime(2100, 1, 1)
+        )
+        share = {r.window_start.timestamp(): r for r in rows if r.metric == "drift_share"}
+        x = {
+            r.window_start.timestamp(): r
+            for r in rows
+            if r.column == "x" and r.metric == "jensen_shannon"
+        }
+        starts = [base + 10 * w for w in range(8)]
+        assert all(
+            share[s].method.startswith("not computed: profiles without bins") for s in starts[:3]
+        )
+        assert all("reference not ready" in share[s].method for s in starts[3:6])
+        assert [x[s].alert for s in starts[6:]] == [False, True]  # the step, and only it
+        assert x[starts[7]].n_ref == 600

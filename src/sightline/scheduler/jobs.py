@@ -129,6 +129,13 @@ def _compared(inputs: JobInputs, profiles: list[Profile], ctx: RowContext) -> li
     # A rolling reference keeps the windows binned as this one (the newest bins when the
     # window holds profiles sent before and after the reference's edges were fixed).
     anchor = next((p for p in profiles if any(p.reference_spec())), profiles[0])
+    if inputs.rolling and not any(anchor.reference_spec()):
+        reason = (
+            "profiles without bins (sent before the version had a reference): the collector "
+            f"fixes bins from the first {inputs.rolling} windows, and compares the windows "
+            "binned on them"
+        )
+        return [ctx.not_computed("drift_share", reason)] if job.kind == "drift" else []
     candidates = [Profile.from_bytes(p) for p in inputs.reference]
     parts, _ = compatible(candidates, anchor if inputs.rolling else None)
     ready = len(by_window(parts, size))

@@ -21,6 +21,7 @@ from typing import Any
 from sightline.alerts import Alerting
 from sightline.analysis.rows import MetricRow
 from sightline.scheduler import jobs as j
+from sightline.scheduler.edges import fix_edges
 from sightline.scheduler.plan import Job, assign, plan
 from sightline.store import Store, utcnow
 
@@ -63,12 +64,14 @@ class Scheduler:
         self.workers = tuple(workers)
 
     def run_once(self, now: datetime | None = None, *, limit: int | None = None) -> RunReport:
-        """Plan the jobs due at ``now`` once (at most ``limit``, oldest first) and run
+        """Fix the bins of rolling references that need them (:mod:`~sightline.scheduler.edges`),
+        plan the jobs due at ``now`` once (at most ``limit``, oldest first) and run
         them: first every kind but ``matrix``, then the ``matrix`` jobs, which read the
         rows of the others (those of a window whose other job failed wait for the next
         run); then the alert rules over the rows."""
         moment = utcnow() if now is None else now
         began = time.perf_counter()
+        fix_edges(self.store, moment)
         due = [
             job for job in plan(self.store, moment) if assign(job.key, self.workers) == self.worker
         ]
