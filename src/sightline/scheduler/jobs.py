@@ -42,7 +42,7 @@ from sightline.analysis.realized import label_text, realized_window_rows
 from sightline.analysis.rows import MetricRow, RowContext
 from sightline.errors import IncompatibleProfilesError
 from sightline.profile import LATENCY_BUCKETS_MS, Profile, Schema, merge_profiles
-from sightline.scheduler.plan import Job
+from sightline.scheduler.plan import Job, reference_starts
 from sightline.stats.detectors import CUSUM
 from sightline.stats.matrix import newest_row_t2, t2_limit
 from sightline.store import Store, as_utc
@@ -90,8 +90,26 @@ def load(store: Store, job: Job) -> JobInputs:
     if job.kind == "health":
         return JobInputs(job, tuple(profiles), history=_history(store, job))
     windows = store.reference_windows(job.project, job.model, job.version)
-    if windows:
-        since = job.window_start - windows * (job.window_end - job.window_start)
+    size = job.window_end - job.window_start
+    if windows and store.model_settings(job.project, job.model).reference_exclude_alerted:
+        seconds = int(size.total_seconds())
+        starts = reference_starts(
+            job.window_start,
+            size,
+            windows,
+            guard=True,
+            windows=store.profile_windows(job.project, job.model, job.version, seconds),
+            alerted=store.alerted_windows(job.project, job.model, job.version),
+        )
+        reference = tuple(
+            payload
+            for start in sorted(starts)
+            for payload in store.window_profiles(
+                job.project, job.model, job.version, start, start + size
+            )
+        )
+    elif windows:
+        since = job.window_start - windows * size
         reference = tuple(
             store.window_profiles(job.project, job.model, job.version, since, job.window_start)
         )

@@ -15,7 +15,7 @@ workers by rendezvous hashing.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -82,10 +82,15 @@ def plan(store: Store, now: datetime) -> list[Job]:
                 )
                 performance[start] = fingerprint
         rolling = store.reference_windows(project, model, version)
+        guard = bool(rolling) and settings.reference_exclude_alerted
+        alerted = store.alerted_windows(project, model, version) if guard else set()
         for start, own in profiles.items():
             if start + size > closed:
                 continue
-            compared = with_reference(own, start, size, rolling, profiles)
+            starts = reference_starts(
+                start, size, rolling, guard=guard, windows=profiles, alerted=alerted
+            )
+            compared = with_reference(own, starts, profiles)
             prints = {"health": own, "drift": compared, "quality": compared}
             held = False  # a stale job waits for its retry: the matrix waits with it
             for kind in PROFILE_KINDS:
@@ -108,20 +113,51 @@ def plan(store: Store, now: datetime) -> list[Job]:
     return sorted(jobs)
 
 
-def with_reference(
-    own: str, start: datetime, size: timedelta, rolling: int, profiles: dict[datetime, str]
-) -> str:
-    """The fingerprint of a window's drift and quality inputs: its own profiles', and with
-    a rolling reference of ``rolling`` windows those of each window in it (so that a late
-    or replayed profile reruns every window whose reference holds it).
+#: How far a guarded rolling reference looks back for windows that did not alert, in
+#: multiples of ``reference_windows``.
+REFERENCE_LOOKBACK = 4
+
+
+def reference_starts(
+    start: datetime,
+    size: timedelta,
+    rolling: int,
+    *,
+    guard: bool = False,
+    windows: Collection[datetime] = (),
+    alerted: Collection[datetime] = (),
+) -> list[datetime]:
+    """The starts of the windows of the rolling reference of the window at ``start``: the
+    ``rolling`` windows before it; with ``guard`` (``reference_exclude_alerted``) the
+    ``rolling`` newest of the earlier ``windows`` (those with profiles) whose drift did not
+    alert, among the ``REFERENCE_LOOKBACK * rolling`` windows before it.
+
+    >>> t, h = datetime(2026, 1, 1, 10), timedelta(hours=1)
+    >>> [s.hour for s in reference_starts(t, h, 2)]
+    [9, 8]
+    >>> seen = [t - k * h for k in range(1, 9)]
+    >>> [s.hour for s in reference_starts(t, h, 2, guard=True, windows=seen, alerted=seen[:3])]
+    [6, 5]
+    """
+    if not guard:
+        return [start - k * size for k in range(1, rolling + 1)]
+    since = start - REFERENCE_LOOKBACK * rolling * size
+    kept = sorted((w for w in windows if since <= w < start and w not in alerted), reverse=True)
+    return kept[:rolling]
+
+
+def with_reference(own: str, starts: Sequence[datetime], profiles: dict[datetime, str]) -> str:
+    """The fingerprint of a window's drift and quality inputs: its own profiles', and those
+    of each window of its rolling reference (``starts``), so that a late or replayed
+    profile reruns every window whose reference holds it.
 
     >>> t, h = datetime(2026, 1, 1), timedelta(hours=1)
-    >>> with_reference("2:10:10", t + 2 * h, h, 2, {t: "1:5:5", t + 2 * h: "2:10:10"})
-    '2:10:10|-;1:5:5'
+    >>> with_reference("2:10:10", [t + h, t], {t: "1:5:5", t + 2 * h: "2:10:10"})
+    '2:10:10|20260101T010000=-;20260101T000000=1:5:5'
     """
-    if not rolling:
+    if not starts:
         return own
-    before = [profiles.get(start - k * size, "-") for k in range(1, rolling + 1)]
+    before = [f"{w:%Y%m%dT%H%M%S}={profiles.get(w, '-')}" for w in starts]
     return f"{own}|{';'.join(before)}"
 
 

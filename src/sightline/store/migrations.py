@@ -279,6 +279,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE profiles ADD COLUMN latency_max DOUBLE PRECISION",
         ),
     ),
+    # The guard of a rolling reference: leave out the windows whose drift alerted.
+    Migration(
+        11,
+        (
+            "ALTER TABLE model_settings "
+            "ADD COLUMN reference_exclude_alerted BOOLEAN NOT NULL DEFAULT false",
+        ),
+    ),
     # The SHA-256 of the uploaded reference file, so that uploading it again is a no-op.
     Migration(13, ("ALTER TABLE model_versions ADD COLUMN reference_sha256 TEXT",)),
     # Alerting: notification groups, every state transition with its rows, the outbox of
