@@ -167,9 +167,8 @@ class _Collector:
         return _referenced(reference, args), window
 
     def put(self, spec: Any, key: str, w: int, payload: bytes, now: datetime) -> list[Any]:
-        from sightline.scheduler import backfill as bf
-
         from sightline.client import CollectorError
+        from sightline.scheduler import backfill as bf
 
         try:
             self.client.send_profile(self.args.model, self.args.version, payload, key)
