@@ -12,6 +12,7 @@ from conftest import running_collector
 from sightline.profile import Column, Schema
 from sightline.sdk import Monitor
 from sightline.server.state import Settings
+from support.live import windowed_model
 
 SCHEMA = Schema((Column("x"), Column("y", role="prediction")))
 
@@ -20,14 +21,8 @@ def test_windows_of_logged_rows_become_rows(tmp_path: Path) -> None:
     settings = Settings(schedule_every=timedelta(seconds=0.2))
     with running_collector(str(tmp_path / "data"), settings=settings) as collector:
         admin = collector.client()
-        assert admin.put("/api/v1/models/m/versions/1", json=SCHEMA.to_dict()).status_code == 200
-        put = admin.put(
-            "/api/v1/models/m/settings",
-            json={"window": "2s", "lateness": "1s", "reference_windows": 1},
-        )
-        assert put.status_code == 200, put.text
+        key = windowed_model(collector, SCHEMA.to_dict(), "2s", 1)
         assert admin.get("/api/v1/models/m/settings").json()["window"] == "2s"
-        key = collector.store.create_key("default", "ingest")
         rng = np.random.default_rng(0)
         with Monitor(
             "m",

@@ -24,6 +24,7 @@ from sightline.server.state import Settings
 from sightline.store import Idempotency, Store, open_store
 from sightline.store.records import profile_record
 from sightline.store.scheduling import ModelSettings
+from support.live import windowed_model
 
 SCHEMA = Schema((Column("x"), Column("y", role="prediction")))
 T0 = datetime(2026, 3, 1)
@@ -140,13 +141,7 @@ def test_a_step_logged_through_the_sdk_is_flagged_without_an_uploaded_reference(
     settings = Settings(schedule_every=timedelta(0))  # the test runs the scheduler itself
     with running_collector(str(tmp_path / "data"), settings=settings) as collector:
         admin = collector.client()
-        assert admin.put("/api/v1/models/m/versions/1", json=SCHEMA.to_dict()).status_code == 200
-        put = admin.put(
-            "/api/v1/models/m/settings",
-            json={"window": "10s", "lateness": "1s", "reference_windows": 3},
-        )
-        assert put.status_code == 200, put.text
-        key = collector.store.create_key("default", "ingest")
+        key = windowed_model(collector, SCHEMA.to_dict(), "10s", 3)
         now = time.time()
         base = (now // 10 - 20) * 10  # 8 windows of 10 s, all closed by now
         rng = np.random.default_rng(4)
