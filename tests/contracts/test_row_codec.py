@@ -37,6 +37,7 @@ from sightline.errors import InvalidInputError
 from sightline.profile import Column, Schema
 from sightline.store import open_store, utcnow
 from sightline.store.records import metric_record
+from sightline.store.scheduling import ModelSettings
 from support.churn import SCHEMA
 from support.live import Collector
 
@@ -185,6 +186,7 @@ def _dataset(root: Path) -> None:
             version="1",
         )
         store.set_reference("default", "m", "1", reference.to_bytes())
+        store.set_model_settings("default", "m", ModelSettings(window=86400))  # daily windows
     finally:
         store.close()
 

@@ -4,9 +4,14 @@ the same on a Dask LocalCluster as locally."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -18,6 +23,8 @@ from sightline.cli.main import main
 from sightline.profile import Column, Profile, Schema
 from sightline.scheduler import backfill as bf
 from sightline.store import open_store
+from sightline.store.scheduling import ModelSettings
+from support.live import free_port, wait_ready
 
 SCHEMA = Schema((Column("x"), Column("c", kind="categorical")))
 T0 = datetime(2026, 5, 1)
@@ -45,16 +52,20 @@ def write_dataset(root: Path, days: int = 3, rows: int = 2000) -> pa.Table:
     return pa.concat_tables(parts)
 
 
-def prepared_store(path: Path) -> None:
+def prepared_store(path: Path) -> str:
+    """A store with model m (daily windows) and version 1 with its reference; an admin key."""
     store = open_store(path)
     store.register_version("default", "m", "1", SCHEMA.to_dict())
+    store.set_model_settings("default", "m", ModelSettings(window=86400))
     ref = {
         "x": np.random.default_rng(9).normal(0, 1, 5000),
         "c": np.array(["a", "b"] * 2500, dtype=object),
     }
     reference = profile_data(ref, columns=SchemaOptions(schema=SCHEMA), model="m", version="1")
     store.set_reference("default", "m", "1", reference.to_bytes())
+    key = store.create_key("default", "admin")
     store.close()
+    return key
 
 
 def backfill(tmp_path: Path, *extra: str) -> int:
@@ -128,3 +139,64 @@ def test_dask_local_cluster_merges_like_the_local_run(tmp_path: Path) -> None:
         rows_a = [r for _, rows in bf.window_rows("p", spec, w, local[w]) for r in rows]
         rows_b = [r for _, rows in bf.window_rows("p", spec, w, remote[w]) for r in rows]
         assert rows_a == rows_b
+
+
+def test_backfill_refuses_another_window_than_the_models(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_dataset(tmp_path / "ds", days=1, rows=100)
+    prepared_store(tmp_path / "store")
+    args = ["backfill", str(tmp_path / "ds"), "--model", "m", "--version", "1"]
+    assert main([*args, "--data", str(tmp_path / "store"), "--window", "1m"]) != 0
+    err = capsys.readouterr().err
+    assert "--window 1m is not the window of model 'm' (1d)" in err and "one series" in err
+    store = open_store(tmp_path / "store")
+    try:
+        assert store.count("profiles", "default") == 0  # nothing written
+    finally:
+        store.close()
+
+
+def test_backfill_through_a_running_collector(tmp_path: Path) -> None:
+    """``--url``: the collector process holds the DuckDB lock; the profiles go through its
+    API, its scheduler computes the rows, and they are the rows of ``--out``."""
+    write_dataset(tmp_path / "ds")
+    key = prepared_store(tmp_path / "store")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path / "serve.log"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with log.open("wb") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sightline.cli", "serve", "--data", str(tmp_path / "store"),
+             "--port", str(port), "--schedule-every", "0.5"],
+            stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+        )  # fmt: skip
+    try:
+        wait_ready(url, proc, log)
+        out = tmp_path / "rows.json"
+        args = ["backfill", str(tmp_path / "ds"), "--model", "m", "--version", "1"]
+        assert main([*args, "--url", url, "--key", key, "--out", str(out)]) == 0
+        assert main([*args, "--url", url, "--key", key, "--window", "1d"]) == 0  # again: no-op
+        mine = {
+            r["window_start"]: r
+            for r in json.loads(out.read_text())["rows"]
+            if r["column"] == "x" and r["metric"] == "jensen_shannon"
+        }
+        assert len(mine) == 3
+        headers = {"Authorization": f"Bearer {key}"}
+        params = {"column": "x", "metric": "jensen_shannon", "since": "2026-04-30T00:00:00Z"}
+        deadline = time.monotonic() + 60
+        while True:
+            got = httpx.get(f"{url}/api/v1/models/m/metrics", params=params, headers=headers)
+            theirs = {r["window_start"]: r for r in got.json()["rows"]}
+            if len(theirs) == 3 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert theirs == mine  # one answer: the same rows from the collector and --out
+        assert [theirs[w]["alert"] for w in sorted(theirs)] == [False, False, True]
+        # One series: each day's rows once, whatever the number of backfills.
+        assert [theirs[w]["n_cur"] for w in sorted(theirs)] == [4000, 4000, 4000]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

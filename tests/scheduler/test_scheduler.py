@@ -143,7 +143,8 @@ def test_catch_up_after_downtime_oldest_first(store: Store) -> None:
     assert {j.window_start for j in jobs} == {T0, T0 + HOUR}  # the later windows are open
     later = plan(store, NOW)
     assert [j.window_start for j in later] == sorted(j.window_start for j in later)
-    assert len(later) == 12
+    # Drift, quality, health and the matrix (run after them) of each of the 4 windows.
+    assert len(later) == 16 and sum(j.kind == "matrix" for j in later) == 4
 
 
 def test_late_labels_recompute_performance_within_the_horizon(store: Store) -> None:
@@ -298,11 +299,11 @@ def test_rolling_reference(store: Store) -> None:
     store.set_model_settings("p", "m", ModelSettings(window=3600, lateness=60, reference_windows=2))
     Scheduler(store).run_once(NOW)
     rows = store.metric_rows("p", "m", since=T0, until=NOW, column="x", metric="jensen_shannon")
-    starts = [T0.replace(tzinfo=UTC) + k * HOUR for k in (1, 2, 3)]  # rows carry aware UTC
+    starts = [T0.replace(tzinfo=UTC) + k * HOUR for k in (2, 3)]  # rows carry aware UTC
     assert [r.window_start for r in rows] == starts
-    assert [r.alert for r in rows] == [False, True, True]  # window 3 against windows 1-2
-    first = store.metric_rows("p", "m", since=T0, until=T0 + HOUR, metric="drift_share")
-    assert first[0].method.startswith("not computed")
+    assert [r.alert for r in rows] == [True, True]  # window 3 against windows 1-2
+    early = store.metric_rows("p", "m", since=T0, until=T0 + 2 * HOUR, metric="drift_share")
+    assert [r.method[:33] for r in early] == ["not computed: reference not ready"] * 2
 
 
 def test_a_version_may_roll_while_its_model_keeps_the_uploaded_reference(store: Store) -> None:
@@ -347,19 +348,20 @@ def test_dask_local_cluster_gives_the_same_rows(tmp_path_factory: pytest.TempPat
 
 def test_health_series_detect_a_latency_change_and_score_the_window() -> None:
     from sightline.analysis.rows import RowContext
-    from sightline.scheduler.jobs import change_rows, matrix_rows
+    from sightline.scheduler.jobs import KpiPoint, change_rows, matrix_rows
 
     rng = np.random.default_rng(5)
     windows = [T0 + i * HOUR for i in range(40)]
-    history = [(w, "latency_p95_ms", float(50 + rng.normal(0, 1))) for w in windows]
-    history += [(w, "error_rate", float(0.01 + rng.normal(0, 0.001))) for w in windows]
-    history += [(w, "drift_share", float(rng.uniform(0, 0.1))) for w in windows]
+    history = [KpiPoint(w, "latency_p95_ms", float(50 + rng.normal(0, 1))) for w in windows]
+    history += [KpiPoint(w, "error_rate", float(0.01 + rng.normal(0, 0.001))) for w in windows]
+    history += [KpiPoint(w, "drift_share", float(rng.uniform(0, 0.1))) for w in windows]
     now = T0 + 40 * HOUR
     ctx = RowContext("m", "1", now, now + HOUR)
 
     def rows(latency: float, drift_share: float = 0.05) -> dict[str, object]:
         current = [ctx.row("latency_p95_ms", latency), ctx.row("error_rate", 0.01)]
-        mine = [(now, r.metric, r.value) for r in current] + [(now, "drift_share", drift_share)]
+        mine = [KpiPoint(now, r.metric, r.value) for r in current]
+        mine.append(KpiPoint(now, "drift_share", drift_share))
         found = change_rows(history, current, ctx) + matrix_rows(history + mine, now, ctx)
         return {r.metric: r for r in found}
 

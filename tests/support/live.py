@@ -96,3 +96,18 @@ def silent_listener(port: int) -> Iterator[None]:
         yield
     finally:
         sock.close()
+
+
+def windowed_model(
+    collector: Collector, schema: dict[str, object], window: str, reference_windows: int
+) -> str:
+    """Register model ``m`` version 1 with ``schema``, windows of ``window`` (lateness 1 s)
+    and a rolling reference of ``reference_windows``; return an ingest key."""
+    admin = collector.client()
+    assert admin.put("/api/v1/models/m/versions/1", json=schema).status_code == 200
+    put = admin.put(
+        "/api/v1/models/m/settings",
+        json={"window": window, "lateness": "1s", "reference_windows": reference_windows},
+    )
+    assert put.status_code == 200, put.text
+    return collector.store.create_key("default", "ingest")

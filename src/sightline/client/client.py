@@ -98,6 +98,21 @@ class Client:
         upload = upload_of(reference, Schema.from_dict({"columns": found["columns"]}))
         return self._put_reference(model, version, upload.body, upload.content_type)
 
+    def reference_profile(self, model: str, version: str) -> bytes | None:
+        """The bytes of the version's reference profile (None: it has none yet)."""
+        found = call(self._http, "GET", _path(model, version)).json()
+        if not found["has_reference"]:
+            return None
+        return call(self._http, "GET", f"{_path(model, version)}/reference").content
+
+    def send_profile(self, model: str, version: str, profile: bytes, key: str) -> bool:
+        """Send one profile (its bytes) under the idempotency key ``key``; True when stored,
+        False when the same key and body were stored before."""
+        headers = {"Idempotency-Key": key, "Content-Type": "application/x-sightline-profile"}
+        path = f"{_path(model, version)}/profiles"
+        answer = call(self._http, "POST", path, content=profile, headers=headers).json()
+        return not bool(answer.get("duplicate", False))
+
     def _put_schema(self, model: str, version: str, schema: Schema) -> dict[str, Any]:
         info: dict[str, Any] = call(
             self._http, "PUT", _path(model, version), json=schema.to_dict()

@@ -9,7 +9,8 @@ function, which Dask can run anywhere), and write them back.
   are ``compare``'s; rows estimated from KLL sketches (whose compaction is randomized)
   are left out of scheduled jobs for the same reason.
 - ``health``: predictions, throughput per second, error rate and latency p50/p95/p99
-  (interpolated in the Prometheus buckets, as ``histogram_quantile`` does), instances,
+  (interpolated in the Prometheus buckets, as ``histogram_quantile`` does, inside the
+  observed minimum and maximum, which the KLL sketches keep exactly), instances,
   and a change detector on each watched KPI.
 - ``matrix``: once the window's drift and health jobs are done, the anomaly score of its
   KPIs (drift share and accuracy included) against the last windows (Hotelling's T²).
@@ -27,7 +28,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -42,15 +43,24 @@ from sightline.analysis.rows import MetricRow, RowContext
 from sightline.errors import IncompatibleProfilesError
 from sightline.profile import LATENCY_BUCKETS_MS, Profile, Schema, merge_profiles
 from sightline.scheduler.generation import first_byte_rows, generation_rows
-from sightline.scheduler.plan import Job
+from sightline.scheduler.plan import Job, reference_starts
 from sightline.stats.detectors import CUSUM
 from sightline.stats.matrix import newest_row_t2, t2_limit
 from sightline.store import Store, as_utc
 from sightline.store.base import Transaction
 from sightline.store.records import metric_record
+from sightline.store.scheduling import Labelled
 
 DRIFT_OPTIONS = DriftOptions()
 _TS = pa.timestamp("us")
+
+
+class KpiPoint(NamedTuple):
+    """One model-level KPI of one earlier window, as the health and matrix jobs read it."""
+
+    window_start: datetime
+    metric: str
+    value: float
 
 
 @dataclass(frozen=True)
@@ -60,10 +70,11 @@ class JobInputs:
     job: Job
     profiles: tuple[bytes, ...] = ()
     reference: tuple[bytes, ...] = ()
-    labelled: tuple[tuple[Any, ...], ...] = ()
+    labelled: tuple[Labelled, ...] = ()
     estimator: Mapping[str, Any] | None = None
-    history: tuple[tuple[datetime, str, float], ...] = ()
+    history: tuple[KpiPoint, ...] = ()
     schema: Mapping[str, Any] = field(default_factory=dict)
+    rolling: int = 0  # windows of the rolling reference (0: the uploaded one)
 
 
 def load(store: Store, job: Job) -> JobInputs:
@@ -80,18 +91,34 @@ def load(store: Store, job: Job) -> JobInputs:
     )
     if job.kind == "health":
         return JobInputs(job, tuple(profiles), history=_history(store, job))
-    reference: tuple[bytes, ...] = ()
-    if job.kind in ("drift", "quality"):
-        windows = store.reference_windows(job.project, job.model, job.version)
-        if windows:
-            since = job.window_start - windows * (job.window_end - job.window_start)
-            reference = tuple(
-                store.window_profiles(job.project, job.model, job.version, since, job.window_start)
+    windows = store.reference_windows(job.project, job.model, job.version)
+    size = job.window_end - job.window_start
+    if windows and store.model_settings(job.project, job.model).reference_exclude_alerted:
+        seconds = int(size.total_seconds())
+        starts = reference_starts(
+            job.window_start,
+            size,
+            windows,
+            guard=True,
+            windows=store.profile_windows(job.project, job.model, job.version, seconds),
+            alerted=store.alerted_windows(job.project, job.model, job.version),
+        )
+        reference = tuple(
+            payload
+            for start in sorted(starts)
+            for payload in store.window_profiles(
+                job.project, job.model, job.version, start, start + size
             )
-        else:
-            found = store.get_version(job.project, job.model, job.version).reference
-            reference = (found,) if found is not None else ()
-    return JobInputs(job, tuple(profiles), reference)
+        )
+    elif windows:
+        since = job.window_start - windows * size
+        reference = tuple(
+            store.window_profiles(job.project, job.model, job.version, since, job.window_start)
+        )
+    else:
+        found = store.get_version(job.project, job.model, job.version).reference
+        reference = (found,) if found is not None else ()
+    return JobInputs(job, tuple(profiles), reference, rolling=windows)
 
 
 def compute(inputs: JobInputs) -> list[MetricRow]:
@@ -116,18 +143,36 @@ def compute(inputs: JobInputs) -> list[MetricRow]:
 def _compared(inputs: JobInputs, profiles: list[Profile], ctx: RowContext) -> list[MetricRow]:
     """Drift or quality rows: the window's profiles against the (rolling) reference."""
     job = inputs.job
-    if not inputs.reference:
+    size = job.window_end - job.window_start
+    if not inputs.reference and not inputs.rolling:
         return [
             ctx.not_computed("drift_share", "no reference: upload one or set a rolling reference")
         ]
-    parts, _ = compatible([Profile.from_bytes(p) for p in inputs.reference])
+    # A rolling reference keeps the windows binned as this one (the newest bins when the
+    # window holds profiles sent before and after the reference's edges were fixed).
+    anchor = next((p for p in profiles if any(p.reference_spec())), profiles[0])
+    if inputs.rolling and not any(anchor.reference_spec()):
+        reason = (
+            "profiles without bins (sent before the version had a reference): the collector "
+            f"fixes bins from the first {inputs.rolling} windows, and compares the windows "
+            "binned on them"
+        )
+        return [ctx.not_computed("drift_share", reason)] if job.kind == "drift" else []
+    candidates = [Profile.from_bytes(p) for p in inputs.reference]
+    parts, _ = compatible(candidates, anchor if inputs.rolling else None)
+    ready = len(by_window(parts, size))
+    if inputs.rolling and ready < inputs.rolling:
+        reason = (
+            f"reference not ready: {ready} of its {inputs.rolling} windows hold profiles "
+            "binned as this window's"
+        )
+        return [ctx.not_computed("drift_share", reason)] if job.kind == "drift" else []
     reference = merge_profiles(parts)
     reference.model, reference.version = profiles[0].model, profiles[0].version
     kept, skipped = compatible(profiles, reference)
     if not kept:
         reason = f"none of the window's {skipped} profiles has the reference's bins"
         return [ctx.not_computed("drift_share", reason)] if job.kind == "drift" else []
-    size = job.window_end - job.window_start
     options = replace(DRIFT_OPTIONS, thresholds=window_thresholds(reference, parts, size))
     current = merge_profiles(kept)
     compared = compare_profiles(reference, current, options, ctx, roles=STREAM_ROLES).rows
@@ -169,6 +214,17 @@ def compatible(
 MIN_REFERENCE_WINDOWS = 3
 
 
+def by_window(parts: Sequence[Profile], size: timedelta) -> dict[datetime, list[Profile]]:
+    """The profiles of each window of ``size`` (by window start; those without a window
+    are left out)."""
+    windows: dict[datetime, list[Profile]] = {}
+    for p in parts:
+        if p.window_start is not None:
+            key = window_of(p.window_start.replace(tzinfo=None), int(size.total_seconds()))[0]
+            windows.setdefault(key, []).append(p)
+    return windows
+
+
 def window_thresholds(
     reference: Profile, parts: Sequence[Profile], size: timedelta
 ) -> dict[str, float]:
@@ -176,11 +232,7 @@ def window_thresholds(
     each window of the (rolling) reference is compared with the whole reference, and the
     threshold is the mean + 3 sd of its Jensen-Shannon distances. Empty (the method's
     fixed threshold) for an uploaded reference or fewer than 3 windows."""
-    windows: dict[datetime, list[Profile]] = {}
-    for p in parts:
-        if p.window_start is not None:
-            key = window_of(p.window_start.replace(tzinfo=None), int(size.total_seconds()))[0]
-            windows.setdefault(key, []).append(p)
+    windows = by_window(parts, size)
     if len(windows) < MIN_REFERENCE_WINDOWS:
         return {}
     values: dict[str, list[float]] = {}
@@ -217,25 +269,43 @@ def rows_table(job: Job, rows: Sequence[MetricRow], computed_at: datetime) -> pa
     return metric_record(job.project, job.kind, rows, computed_at)
 
 
-def bucket_quantile(buckets: np.ndarray, q: float) -> float:
+def bucket_quantile(
+    buckets: np.ndarray, q: float, low: float = 0.0, high: float = math.inf
+) -> float:
     """The ``q`` quantile of latencies counted in :data:`LATENCY_BUCKETS_MS` buckets (plus
-    ``+Inf``), interpolated linearly inside a bucket as Prometheus' ``histogram_quantile``.
+    ``+Inf``), interpolated linearly inside a bucket as Prometheus' ``histogram_quantile``,
+    within the observed range: the bucket edges are first clamped to ``[low, high]`` (the
+    smallest and largest latency, exact in the KLL sketches), so the answer never leaves it.
 
     >>> bucket_quantile(np.array([0, 10] + [0] * 13), 0.5)
     7.5
+    >>> bucket_quantile(np.array([0, 10] + [0] * 13), 0.99, low=6.0, high=8.0)
+    7.98
     """
     total = int(buckets.sum())
     if total == 0:
         return math.nan
-    uppers = np.array([*LATENCY_BUCKETS_MS, math.inf])
+    top = high if math.isfinite(high) else float(LATENCY_BUCKETS_MS[-1])
+    uppers = np.clip([*LATENCY_BUCKETS_MS, top], low, top)
+    lowers = np.clip([0.0, *LATENCY_BUCKETS_MS], low, top)
     cumulative = np.cumsum(buckets)
-    i = int(np.searchsorted(cumulative, q * total, side="left"))
-    if i >= len(LATENCY_BUCKETS_MS):
-        return float(LATENCY_BUCKETS_MS[-1])
-    lower = 0.0 if i == 0 else float(uppers[i - 1])
+    i = min(int(np.searchsorted(cumulative, q * total, side="left")), len(uppers) - 1)
     below = 0 if i == 0 else int(cumulative[i - 1])
     inside = int(buckets[i])
-    return lower + (float(uppers[i]) - lower) * (q * total - below) / inside if inside else lower
+    lower, upper = float(lowers[i]), float(uppers[i])
+    return lower + (upper - lower) * (q * total - below) / inside if inside else lower
+
+
+LATENCY_METHOD = "histogram_quantile of le buckets, within the observed min and max"
+
+
+def latency_range(profiles: Sequence[Profile]) -> tuple[float, float]:
+    """The smallest and largest latency of the profiles (exact: a KLL sketch keeps both);
+    ``(0, inf)`` when none was recorded."""
+    ends = [p.latency.quantiles([0.0, 1.0]) for p in profiles if not p.latency.is_empty]
+    if not ends:
+        return 0.0, math.inf
+    return float(min(e[0] for e in ends)), float(max(e[1] for e in ends))
 
 
 def _health(profiles: Sequence[Profile], seconds: float, ctx: RowContext) -> list[MetricRow]:
@@ -244,6 +314,7 @@ def _health(profiles: Sequence[Profile], seconds: float, ctx: RowContext) -> lis
     errors = sum(p.n_errors for p in profiles)
     instances = {i for p in profiles for i in p.instance_ids}
     buckets = np.sum([p.latency_buckets for p in profiles], axis=0)
+    low, high = latency_range(profiles)
     rows = [
         ctx.row("predictions", float(n), n_cur=n, method="count"),
         ctx.row("throughput", n / seconds, n_cur=n, method="predictions per second"),
@@ -252,29 +323,38 @@ def _health(profiles: Sequence[Profile], seconds: float, ctx: RowContext) -> lis
     if n:
         rows.append(ctx.row("error_rate", errors / n, n_cur=n, method="errors / predictions"))
     for q in (0.5, 0.95, 0.99):
-        value = bucket_quantile(buckets, q)
+        value = bucket_quantile(buckets, q, low, high)
         if not math.isnan(value):
             name = f"latency_p{round(q * 100)}_ms"
-            rows.append(ctx.row(name, value, n_cur=n, method="histogram_quantile of le buckets"))
+            rows.append(ctx.row(name, value, n_cur=n, method=LATENCY_METHOD))
     return rows
 
 
 def _estimated(
-    predictions: Sequence[tuple[Any, ...]], estimator: Mapping[str, Any] | None, ctx: RowContext
+    predictions: Sequence[Labelled], estimator: Mapping[str, Any] | None, ctx: RowContext
 ) -> list[MetricRow]:
     """CBPE rows of the window's predictions that have a probability (binary) or
     probabilities (multiclass)."""
     if estimator is None or "cbpe" not in estimator:
         return []
     multiclass = bool(estimator["cbpe"]["multiclass"])
-    at = 6 if multiclass else 2
     scored = [
-        r for r in predictions if r[at] is not None and (r[0] is not None or r[1] is not None)
+        r
+        for r in predictions
+        if (r.probabilities if multiclass else r.probability) is not None
+        and (r.prediction is not None or r.prediction_label is not None)
     ]
     if not scored:
         return []
-    predicted = [label_text(r[1] if r[1] is not None else r[0]) for r in scored]
-    scores = [json.loads(r[6]) if multiclass else r[2] for r in scored]
+    predicted = [
+        label_text(r.prediction_label if r.prediction_label is not None else r.prediction)
+        for r in scored
+    ]
+    scores: list[Any] = (
+        [json.loads(r.probabilities) for r in scored if r.probabilities is not None]
+        if multiclass
+        else [r.probability for r in scored]
+    )
     return estimated_window_rows(estimator, predicted, scores, ctx)
 
 
@@ -288,9 +368,7 @@ HISTORY = 60
 MIN_HISTORY = 20
 
 
-def _history(
-    store: Store, job: Job, until: datetime | None = None
-) -> tuple[tuple[datetime, str, float], ...]:
+def _history(store: Store, job: Job, until: datetime | None = None) -> tuple[KpiPoint, ...]:
     """The KPIs, drift share and accuracy of the ``HISTORY`` windows before ``job``'s
     (and of ``job``'s own with ``until=job.window_end``)."""
     size = job.window_end - job.window_start
@@ -313,17 +391,17 @@ def _history(
         if metric == "estimated_accuracy":
             del found[(start, metric)]
             found.setdefault((start, "accuracy"), value)
-    return tuple((start, metric, value) for (start, metric), value in sorted(found.items()))
+    return tuple(KpiPoint(start, metric, value) for (start, metric), value in sorted(found.items()))
 
 
 def change_rows(
-    history: Sequence[tuple[datetime, str, float]], current: Sequence[MetricRow], ctx: RowContext
+    history: Sequence[KpiPoint], current: Sequence[MetricRow], ctx: RowContext
 ) -> list[MetricRow]:
     """Change detection on each watched KPI: a CUSUM calibrated on the previous windows by
     Siegmund's formula for one false alarm per 10,000 windows."""
     now = {r.metric: r.value for r in current if math.isfinite(r.value)}
-    windows = sorted({w for w, _, _ in history})
-    table = {(w, m): v for w, m, v in history}
+    windows = sorted({p.window_start for p in history})
+    table = {(p.window_start, p.metric): p.value for p in history}
     out = []
     for metric in WATCHED:
         past = [table[(w, metric)] for w in windows if (w, metric) in table]
@@ -332,16 +410,14 @@ def change_rows(
     return out
 
 
-def matrix_rows(
-    history: Sequence[tuple[datetime, str, float]], start: datetime, ctx: RowContext
-) -> list[MetricRow]:
+def matrix_rows(history: Sequence[KpiPoint], start: datetime, ctx: RowContext) -> list[MetricRow]:
     """The anomaly score of the window at ``start``: Hotelling's T² of its KPIs against
     those of the previous windows (alert when its p-value is below
     :data:`ANOMALY_ALPHA`); nothing before ``MIN_HISTORY`` previous windows."""
-    table = {(w, m): v for w, m, v in history}
-    windows = sorted({w for w, _, _ in history if w < start})
-    names = [m for m in MATRIX_KPIS if any(k[1] == m for k in table)]
-    if len(windows) < MIN_HISTORY or not names or start not in {w for w, _ in table}:
+    table = {(p.window_start, p.metric): p.value for p in history}
+    windows = sorted({p.window_start for p in history if p.window_start < start})
+    names = [m for m in MATRIX_KPIS if any(p.metric == m for p in history)]
+    if len(windows) < MIN_HISTORY or not names or all(p.window_start != start for p in history):
         return []
     matrix = np.array([[table.get((w, m), math.nan) for m in names] for w in [*windows, start]])
     return [_anomaly_row(matrix, ctx)]

@@ -3,8 +3,8 @@
 One job per (project, model, version, window, kind), kinds ``drift``, ``quality``,
 ``health`` (from profiles), ``performance`` (from labelled predictions, and from
 unlabelled ones when the version has a performance estimator) and ``matrix`` (from the
-rows of the others: due once the window's profile jobs are done, and again when its
-performance rows change). A job is due
+rows of the others: planned with them, run after them, and due again when its performance
+rows change; it waits while one of its window's jobs waits for a retry). A job is due
 when its window has closed (plus the model's lateness) and the fingerprint of its inputs
 differs from the one recorded when it last ran: new windows, catch-up after downtime, late
 profiles and, within the label horizon, late labels. A job that failed on the same inputs
@@ -14,6 +14,7 @@ share them through leases in the store (:mod:`sightline.scheduler.leasing`).
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -60,27 +61,13 @@ def plan(store: Store, now: datetime) -> list[Job]:
         }
 
         profiles = store.profile_windows(project, model, version, settings.window)
-        for start, fingerprint in profiles.items():
-            if start + size > closed:
-                continue
-            stale = [k for k in PROFILE_KINDS if done.get((start, k)) != fingerprint]
-            for kind in stale:
-                if (start, kind, fingerprint) not in waiting:
-                    jobs.append(
-                        Job(start, project, model, version, kind, start + size, fingerprint)
-                    )
-            matrix = f"{fingerprint}|{done.get((start, 'performance'), '')}"
-            if (
-                not stale
-                and done.get((start, "matrix")) != matrix
-                and (start, "matrix", matrix) not in waiting
-            ):
-                jobs.append(Job(start, project, model, version, "matrix", start + size, matrix))
         horizon = closed - timedelta(seconds=settings.label_horizon)
         estimated = store.has_estimator(project, model, version)
+        performance: dict[datetime, str] = {}  # each window's performance inputs after this run
         for start, fingerprint in store.label_windows(
             project, model, version, settings.window, unlabelled=estimated
         ).items():
+            performance[start] = done.get((start, "performance"), "")
             due = start + size <= closed and (
                 start >= horizon or (start, "performance") not in done
             )
@@ -92,4 +79,82 @@ def plan(store: Store, now: datetime) -> list[Job]:
                 jobs.append(
                     Job(start, project, model, version, "performance", start + size, fingerprint)
                 )
+                performance[start] = fingerprint
+        rolling = store.reference_windows(project, model, version)
+        guard = bool(rolling) and settings.reference_exclude_alerted
+        alerted = store.alerted_windows(project, model, version) if guard else set()
+        for start, own in profiles.items():
+            if start + size > closed:
+                continue
+            starts = reference_starts(
+                start, size, rolling, guard=guard, windows=profiles, alerted=alerted
+            )
+            compared = with_reference(own, starts, profiles)
+            prints = {"health": own, "drift": compared, "quality": compared}
+            held = False  # a stale job waits for its retry: the matrix waits with it
+            for kind in PROFILE_KINDS:
+                fingerprint = prints[kind]
+                if done.get((start, kind)) == fingerprint:
+                    continue
+                if (start, kind, fingerprint) in waiting:
+                    held = True
+                else:
+                    jobs.append(
+                        Job(start, project, model, version, kind, start + size, fingerprint)
+                    )
+            matrix = f"{compared}|{performance.get(start, done.get((start, 'performance'), ''))}"
+            if (
+                not held
+                and done.get((start, "matrix")) != matrix
+                and (start, "matrix", matrix) not in waiting
+            ):
+                jobs.append(Job(start, project, model, version, "matrix", start + size, matrix))
     return sorted(jobs)
+
+
+#: How far a guarded rolling reference looks back for windows that did not alert, in
+#: multiples of ``reference_windows``.
+REFERENCE_LOOKBACK = 4
+
+
+def reference_starts(
+    start: datetime,
+    size: timedelta,
+    rolling: int,
+    *,
+    guard: bool = False,
+    windows: Collection[datetime] = (),
+    alerted: Collection[datetime] = (),
+) -> list[datetime]:
+    """The starts of the windows of the rolling reference of the window at ``start``: the
+    ``rolling`` windows before it; with ``guard`` (``reference_exclude_alerted``) the
+    ``rolling`` newest of the earlier ``windows`` (those with profiles) whose drift did not
+    alert, among the ``REFERENCE_LOOKBACK * rolling`` windows before it.
+
+    >>> t, h = datetime(2026, 1, 1, 10), timedelta(hours=1)
+    >>> [s.hour for s in reference_starts(t, h, 2)]
+    [9, 8]
+    >>> seen = [t - k * h for k in range(1, 9)]
+    >>> [s.hour for s in reference_starts(t, h, 2, guard=True, windows=seen, alerted=seen[:3])]
+    [6, 5]
+    """
+    if not guard:
+        return [start - k * size for k in range(1, rolling + 1)]
+    since = start - REFERENCE_LOOKBACK * rolling * size
+    kept = sorted((w for w in windows if since <= w < start and w not in alerted), reverse=True)
+    return kept[:rolling]
+
+
+def with_reference(own: str, starts: Sequence[datetime], profiles: dict[datetime, str]) -> str:
+    """The fingerprint of a window's drift and quality inputs: its own profiles', and those
+    of each window of its rolling reference (``starts``), so that a late or replayed
+    profile reruns every window whose reference holds it.
+
+    >>> t, h = datetime(2026, 1, 1), timedelta(hours=1)
+    >>> with_reference("2:10:10", [t + h, t], {t: "1:5:5", t + 2 * h: "2:10:10"})
+    '2:10:10|20260101T010000=-;20260101T000000=1:5:5'
+    """
+    if not starts:
+        return own
+    before = [f"{w:%Y%m%dT%H%M%S}={profiles.get(w, '-')}" for w in starts]
+    return f"{own}|{';'.join(before)}"

@@ -3,11 +3,12 @@
 :meth:`Scheduler.run_once` plans the jobs due at ``now``, loads their inputs from the
 store, computes their rows (locally, or on Dask workers, which need no access to the
 store: each job is submitted as soon as its inputs are loaded), and writes each job's
-rows in its own transaction, oldest window first; a second pass runs the ``matrix``
-jobs, which read the rows of the first. Running it again with nothing new plans nothing;
-rerunning a job replaces its rows with identical ones. Replicas on one store share the
-due jobs through leases (:mod:`sightline.scheduler.leasing`): each runs the batches it
-leased, and every run is recorded in the store's ``job_runs``.
+rows in its own transaction, oldest window first; the ``matrix`` jobs, which read the
+rows of the others, run after them, once every other job of their window is done (on any
+replica). Running it again with nothing new plans nothing; rerunning a job replaces its
+rows with identical ones. Replicas on one store share the due jobs through leases
+(:mod:`sightline.scheduler.leasing`): each runs the batches it leased, and every run is
+recorded in the store's ``job_runs``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 from sightline.alerts import Alerting
 from sightline.analysis.rows import MetricRow
 from sightline.scheduler import jobs as j
+from sightline.scheduler.edges import fix_edges
 from sightline.scheduler.leasing import Replica
 from sightline.scheduler.plan import Job, plan
 from sightline.store import Store, utcnow
@@ -74,15 +76,20 @@ class Scheduler:
         self.replica = replica or Replica(store)
 
     def run_once(self, now: datetime | None = None, *, limit: int | None = None) -> RunReport:
-        """Plan and run every job due at ``now`` (at most ``limit``), oldest first; then,
-        in a second pass, the ``matrix`` jobs that the first pass made due; then the
-        alert rules over the rows."""
+        """Fix the bins of rolling references that need them (:mod:`~sightline.scheduler.edges`),
+        plan the jobs due at ``now`` (at most ``limit``, oldest first) and run every kind
+        but ``matrix``; then the ``matrix`` jobs among them whose window has no other job
+        left to do (another replica may still be running one: that matrix waits for the
+        next run); then the alert rules over the rows."""
         moment = utcnow() if now is None else now
         began = time.perf_counter()
-        report = self._pass(moment, limit)
-        if report.written and (limit is None or report.planned < limit):
-            left = None if limit is None else limit - report.planned
-            report += self._pass(moment, left)
+        fix_edges(self.store, moment)
+        due = plan(self.store, moment)
+        due = due[:limit] if limit is not None else due
+        report = self._leased([job for job in due if job.kind != "matrix"], moment)
+        wanted = {job.key for job in due if job.kind == "matrix"}
+        if wanted:
+            report += self._leased(ready_matrix(plan(self.store, moment), wanted), moment)
         log.info(
             "scheduler pass: %d windows computed, %d rows written, %d failed, %.2f s",
             report.written,
@@ -94,12 +101,10 @@ class Scheduler:
             self.alerts.run(self.store, moment)
         return report
 
-    def _pass(self, moment: datetime, limit: int | None) -> RunReport:
-        due = plan(self.store, moment)
-        due = due[:limit] if limit is not None else due
+    def _leased(self, jobs: list[Job], moment: datetime) -> RunReport:
         report = RunReport(0, 0, [])
         with self.replica.holding():
-            for leases in self.replica.claims(due, moment):
+            for leases in self.replica.claims(jobs, moment):
                 report += self._run(leases, moment)
         return report
 
@@ -138,6 +143,24 @@ class Scheduler:
             return [_safe_compute(i) for i in list(inputs)]
         futures = [self.client.submit(_safe_compute, i, pure=False) for i in inputs]
         return (future.result() for future in futures)
+
+
+def ready_matrix(due: list[Job], wanted: set[str]) -> list[Job]:
+    """The ``matrix`` jobs of ``due`` named in ``wanted`` whose window has no other job in
+    ``due`` (their inputs, the rows of the other kinds, are all written).
+
+    >>> from datetime import timedelta
+    >>> t = datetime(2026, 1, 1)
+    >>> jobs = [Job(t, "p", "m", "1", k, t + timedelta(hours=1), "f") for k in ("drift", "matrix")]
+    >>> ready_matrix(jobs, {jobs[1].key}), ready_matrix(jobs[1:], {jobs[1].key}) == jobs[1:]
+    ([], True)
+    """
+    busy = {job.key.rsplit("/", 1)[0] for job in due if job.kind != "matrix"}
+    return [
+        job
+        for job in due
+        if job.kind == "matrix" and job.key in wanted and job.key.rsplit("/", 1)[0] not in busy
+    ]
 
 
 def _safe_compute(inputs: j.JobInputs) -> list[MetricRow] | str:

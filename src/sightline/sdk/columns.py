@@ -108,6 +108,16 @@ def categorical(cells: Sequence[object]) -> list[str | None]:
     ]
 
 
+def texts(cells: Sequence[object]) -> npt.NDArray[Any]:
+    """Text cells as the profile takes them: an object array of texts (None and NaN
+    missing).
+
+    >>> texts(["a b", 1, None]).tolist()
+    ['a b', '1', None]
+    """
+    return np.array(categorical(cells), dtype=object)
+
+
 def vectors(cells: Sequence[Any] | npt.NDArray[Any]) -> npt.NDArray[Any]:
     """Embedding cells as the profile takes them: a numeric 2-D array as it is, anything
     else (lists, arrays, None) as a 1-D object array of the cells.
@@ -186,7 +196,7 @@ def from_rows(
         elif column.kind == "embedding":
             out.values[column.name] = vectors(cells[column.name])
         elif column.kind == "text":
-            out.values[column.name] = categorical(cells[column.name])
+            out.values[column.name] = texts(cells[column.name])
         else:
             out.counted[column.name] = categories(cells[column.name])
     return out
@@ -255,7 +265,7 @@ def from_arrays(schema: Schema, arrays: Mapping[str, Any], n: int) -> Columns:
             if invalid:
                 out.n_invalid[column.name] = invalid
         elif column.kind == "text":
-            out.values[column.name] = categorical(list(seq))
+            out.values[column.name] = texts(list(seq))
         else:
             out.counted[column.name] = categories(list(seq))
     return out

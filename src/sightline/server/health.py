@@ -2,13 +2,15 @@
 
 Everything is summed in SQL or computed on arrays: the profiles' predictions, errors and
 Prometheus latency buckets (percentiles interpolated in the buckets, as Prometheus'
-``histogram_quantile`` does), the newest heartbeat of each instance, and the heartbeat
-times for uptime. No profile or sketch is decoded.
+``histogram_quantile`` does, inside the smallest and largest latency observed), the newest
+heartbeat of each instance, and the heartbeat times for uptime. No profile or sketch is
+decoded: each profile's row carries its bucket counts and latency range.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,26 +18,49 @@ from typing import Any
 import numpy as np
 
 from sightline.scheduler.jobs import bucket_quantile
-from sightline.store import Store
+from sightline.store import Beat, Store
 
 
-def uptime_percent(times: list[float], since: float, until: float, timeout: float) -> float:
-    """Share of ``[since, until)`` (epoch seconds) covered by liveness: a heartbeat at
-    ``t`` covers ``[t, t + timeout)``; in percent.
+@dataclass(frozen=True, slots=True)
+class Uptime:
+    """Uptime over a range: ``percent`` (0-100) of ``[since, until)`` covered by liveness,
+    counted from ``since`` (epoch seconds: the range's start, or the first heartbeat in
+    the range when that is later; None without heartbeats)."""
 
-    >>> uptime_percent([0.0, 30.0], 0.0, 240.0, 60.0)
-    37.5
+    percent: float
+    since: float | None
+
+
+def uptime(beats: Sequence[Beat], since: float, until: float, timeout: float) -> Uptime:
+    """Share of ``[max(since, first beat), until)`` covered by liveness: a heartbeat at
+    ``t`` covers ``[t, t + timeout)``, cut short by a later goodbye of the same instance;
+    a goodbye covers nothing. Coverage of all instances is merged (their union).
+
+    >>> up = uptime([Beat(100.0, "a", False), Beat(130.0, "a", False)], 0.0, 340.0, 60.0)
+    >>> up.percent, up.since
+    (37.5, 100.0)
+    >>> uptime([Beat(10.0, "a", False), Beat(20.0, "a", True)], 0.0, 30.0, 60.0).percent
+    50.0
     """
-    span = until - since
-    if span <= 0 or not times:
-        return 0.0
-    t = np.clip(np.asarray(times, dtype=np.float64), since - timeout, until)
-    ends = np.minimum(t + timeout, until)
-    starts = np.maximum(t, since)
-    # Each beat covers up to the next beat (or its own end): the union, without overlaps.
-    nxt = np.append(np.maximum(t[1:], since), np.inf)
-    covered = np.clip(np.minimum(ends, nxt) - starts, 0.0, None)
-    return float(100.0 * covered.sum() / span)
+    if not beats:
+        return Uptime(0.0, None)
+    begin = max(since, beats[0].ts)
+    span = until - begin
+    if span <= 0:
+        return Uptime(0.0, begin)
+    t = np.array([b.ts for b in beats], dtype=np.float64)
+    ends = np.where([b.closed for b in beats], t, t + timeout)
+    goodbye: dict[str, float] = {}
+    for i in range(len(beats) - 1, -1, -1):  # newest first: each beat's next goodbye
+        if beats[i].closed:
+            goodbye[beats[i].instance] = beats[i].ts
+        elif beats[i].instance in goodbye:
+            ends[i] = min(ends[i], goodbye[beats[i].instance])
+    starts, ends = np.clip(t, begin, until), np.clip(ends, begin, until)
+    # The union of the intervals, sorted by start: each adds what lies past all earlier ends.
+    reach = np.maximum.accumulate(np.append(begin, ends[:-1]))
+    covered = np.clip(ends - np.maximum(starts, reach), 0.0, None).sum()
+    return Uptime(float(100.0 * covered / span), begin)
 
 
 def overview(
@@ -58,15 +83,18 @@ def overview(
             "pid": b.pid,
             "started_at": b.started_at,
             "last_seen": b.ts,
-            "live": now - b.ts < timeout,
+            "live": not b.closed and now - b.ts < timeout,
+            "closed": b.closed,
             "dropped": b.dropped,
         }
         for b in newest
     ]
-    times = store.heartbeat_times(project, model, since - timeout, until)
+    beats = store.heartbeat_times(project, model, since - timeout, until)
+    up = uptime(beats, _epoch(since), _epoch(until), timeout.total_seconds())
     predictions, errors, buckets = store.health_sums(project, model, since, until)
     counts = np.asarray(buckets, dtype=np.int64)
-    quantiles = [bucket_quantile(counts, q) for q in (0.5, 0.95, 0.99)]
+    low, high = store.latency_range(project, model, since, until)
+    quantiles = [bucket_quantile(counts, q, low, high) for q in (0.5, 0.95, 0.99)]
     live = [i for i in instances if i["live"]]
     return {
         "model": model,
@@ -74,9 +102,8 @@ def overview(
         "until": until,
         "live_instances": len(live),
         "instances": instances,
-        "uptime_percent": uptime_percent(
-            times, _epoch(since), _epoch(until), timeout.total_seconds()
-        ),
+        "uptime_percent": up.percent,
+        "uptime_since": None if up.since is None else datetime.fromtimestamp(up.since, UTC),
         "predictions": predictions,
         "errors": errors,
         "error_rate": errors / predictions if predictions else None,
@@ -112,7 +139,9 @@ def by_version(
     seconds = span.total_seconds()
     found = []
     for model, version in sorted(set(sums) | set(live)):
-        predictions, errors, buckets = sums.get((model, version), (0, 0, []))
+        predictions, errors, buckets, low, high = sums.get(
+            (model, version), (0, 0, [], 0.0, math.inf)
+        )
         counts = np.asarray(buckets, dtype=np.int64)
         found.append(
             VersionHealth(
@@ -120,7 +149,7 @@ def by_version(
                 version,
                 live.get((model, version), 0),
                 predictions / seconds,
-                bucket_quantile(counts, 0.95) if counts.size else math.nan,
+                bucket_quantile(counts, 0.95, low, high) if counts.size else math.nan,
                 errors / predictions if predictions else math.nan,
             )
         )

@@ -472,6 +472,7 @@ async def heartbeat(
         "started_at": b.utc(beat.started_at, now),
         "ts": now,
         "dropped": beat.dropped,
+        "closed": beat.closed,
     }
     return await _store(
         state,

@@ -23,13 +23,15 @@ Duration = Annotated[str, StringConstraints(pattern=r"^\s*[1-9]\d{0,6}\s*[smhd]\
 
 
 class SettingsBody(Strict):
-    """Window size, allowed lateness, rolling reference (0: the uploaded one) and how
-    long late labels still recompute a window; durations like ``30s``, ``5m``, ``1h``, ``1d``."""
+    """Window size, allowed lateness, rolling reference (0: the uploaded one), how long
+    late labels still recompute a window, and whether the rolling reference leaves out the
+    windows whose drift alerted; durations like ``30s``, ``5m``, ``1h``, ``1d``."""
 
     window: Duration = "1h"
     lateness: Duration = "1m"
     reference_windows: Annotated[int, Field(ge=0, le=10_000)] = 0
     label_horizon: Duration = "7d"
+    reference_exclude_alerted: bool = False
 
 
 class SettingsOut(Strict):
@@ -39,6 +41,7 @@ class SettingsOut(Strict):
     lateness: str
     reference_windows: int
     label_horizon: str
+    reference_exclude_alerted: bool
 
 
 def duration_text(seconds: int) -> str:
@@ -59,6 +62,7 @@ def _out(s: ModelSettings) -> SettingsOut:
         lateness=duration_text(s.lateness),
         reference_windows=s.reference_windows,
         label_horizon=duration_text(s.label_horizon),
+        reference_exclude_alerted=s.reference_exclude_alerted,
     )
 
 
@@ -88,6 +92,7 @@ async def put_settings(model: ModelName, request: Request, key: Admin) -> Settin
             lateness=parse_duration(body.lateness.strip()),
             reference_windows=body.reference_windows,
             label_horizon=parse_duration(body.label_horizon.strip()),
+            reference_exclude_alerted=body.reference_exclude_alerted,
         )
     except InvalidInputError as exc:
         raise b.ApiError(422, str(exc), exc.field) from None

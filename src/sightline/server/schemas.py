@@ -222,6 +222,7 @@ class InstanceOut(Strict):
     started_at: Utc
     last_seen: Utc
     live: bool
+    closed: bool
     dropped: int
 
 
@@ -232,14 +233,18 @@ class LatencyOut(Strict):
 
 
 class HealthOut(Strict):
-    """The service-health overview of one model over ``[since, until)``."""
+    """The service-health overview of one model over ``[since, until)``: ``uptime_percent``
+    (0-100) is the share of ``[uptime_since, until)`` covered by some live instance, where
+    ``uptime_since`` is the first heartbeat in the range (or ``since``, when an instance was
+    already live then; null without heartbeats)."""
 
     model: str
     since: Utc
     until: Utc
     live_instances: int
     instances: list[InstanceOut]
-    uptime_percent: float
+    uptime_percent: Annotated[float, Field(ge=0, le=100)]
+    uptime_since: Utc | None
     predictions: int
     errors: int
     error_rate: float | None

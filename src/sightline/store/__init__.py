@@ -15,6 +15,7 @@ from pathlib import Path
 from sightline.store.base import (
     SCOPES,
     ApiKey,
+    Beat,
     Heartbeat,
     Idempotency,
     KeyInfo,
@@ -28,6 +29,7 @@ from sightline.store.base import (
 __all__ = [
     "SCOPES",
     "ApiKey",
+    "Beat",
     "Heartbeat",
     "Idempotency",
     "KeyInfo",

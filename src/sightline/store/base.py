@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
 import pyarrow as pa
 
+from sightline._time import EPOCH
 from sightline.errors import ConflictError, InvalidInputError, NotFoundError
 from sightline.store.leases import LeaseQueries
 from sightline.store.migrations import LATENCY_COLUMNS, MIGRATIONS, RETENTION_COLUMN, WRITABLE
@@ -90,7 +91,8 @@ class ModelVersion:
 
 class Heartbeat(NamedTuple):
     """A serving instance said it is alive at ``ts``; ``dropped`` counts the events its
-    SDK had to drop since it started (a full spool).
+    SDK had to drop since it started (a full spool); ``closed``: its goodbye (the Monitor
+    was closed), after which the instance is not live.
 
     A named tuple: a health overview reads a day of them (11,520 at 4 instances beating
     every 30 s), and a tuple is built several times faster than a frozen dataclass.
@@ -103,6 +105,26 @@ class Heartbeat(NamedTuple):
     started_at: datetime
     ts: datetime
     dropped: int
+    closed: bool
+
+
+class HealthSums(NamedTuple):
+    """What the profiles of a range add up to: predictions, errors, latency bucket counts
+    and the smallest and largest latency (``0`` and ``inf`` when none was recorded)."""
+
+    predictions: int
+    errors: int
+    buckets: list[int]
+    latency_min: float
+    latency_max: float
+
+
+class Beat(NamedTuple):
+    """One heartbeat as uptime reads it: seconds since the epoch, instance, goodbye."""
+
+    ts: float
+    instance: str
+    closed: bool
 
 
 @dataclass(frozen=True)
@@ -496,9 +518,10 @@ class Store(SchedulingQueries, LeaseQueries, ABC):
         """Metric rows of a model with ``since <= window_start < until``, oldest first.
 
         With ``max_points``, each series (version, column, metric) is averaged over time
-        buckets of a round step (1 s ... 1 day) chosen so that it has at most ``max_points``
-        points: ``value``, ``lower`` and ``upper`` are bucket means, ``alert`` is true when
-        any row of the bucket alerted, ``n_cur`` is summed. ``limit`` caps the rows returned.
+        buckets of a round step (1 s ... 1 day), counted from ``since``, chosen so that it
+        has at most ``max_points`` points: ``value``, ``lower`` and ``upper`` are bucket
+        means, ``alert`` is true when any row of the bucket alerted, ``n_cur`` is summed.
+        ``limit`` caps the rows returned.
         """
         where = ["project = ?", "model = ?", "window_start >= ?", "window_start < ?"]
         params: list[Any] = [project, model, as_utc(since), as_utc(until)]
@@ -516,7 +539,9 @@ class Store(SchedulingQueries, LeaseQueries, ABC):
         else:
             span = (as_utc(until) - as_utc(since)).total_seconds()
             step = _nice_step(span / max(max_points, 1))
-            bucket = f"floor(date_part('epoch', window_start) / {step})"  # a double: fast
+            # Buckets from ``since`` (not the epoch), so that ceil(span / step) <= max_points.
+            origin = (as_utc(since) - EPOCH).total_seconds()
+            bucket = f"floor((date_part('epoch', window_start) - {origin!r}) / {step})"
             sql = (
                 "SELECT version, min(window_start), max(window_end), column_name, metric, "
                 "avg(value), avg(lower_bound), avg(upper_bound), bool_or(alert), max(n_ref), "
@@ -571,51 +596,74 @@ class Store(SchedulingQueries, LeaseQueries, ABC):
         values = [int(v or 0) for v in rows[0]]
         return values[0], values[1], values[2:]
 
+    def latency_range(
+        self, project: str, model: str, since: datetime, until: datetime
+    ) -> tuple[float, float]:
+        """The smallest and largest latency of the profiles :meth:`health_sums` sums
+        (``(0, inf)`` when none recorded one)."""
+        rows = self._read(
+            "SELECT min(latency_min), max(latency_max) FROM profiles "
+            f"WHERE project = ? AND model = ? {_IN_RANGE}",
+            (project, model, as_utc(since), as_utc(until)),
+        )
+        low, high = rows[0]
+        return (0.0, math.inf) if low is None else (float(low), float(high))
+
     def health_by_version(
         self, project: str, since: datetime, until: datetime
-    ) -> dict[tuple[str, str], tuple[int, int, list[int]]]:
-        """:meth:`health_sums` of every (model, version) of a project, in one query."""
+    ) -> dict[tuple[str, str], HealthSums]:
+        """:meth:`health_sums` and :meth:`latency_range` of every (model, version) of a
+        project, in one query."""
         rows = self._read(
-            f"SELECT model, version, {_HEALTH_SUMS} FROM profiles WHERE project = ? "
-            f"{_IN_RANGE} GROUP BY model, version",
+            f"SELECT model, version, min(latency_min), max(latency_max), {_HEALTH_SUMS} "
+            f"FROM profiles WHERE project = ? {_IN_RANGE} GROUP BY model, version",
             (project, as_utc(since), as_utc(until)),
         )
-        found: dict[tuple[str, str], tuple[int, int, list[int]]] = {}
-        for model, version, *sums in rows:
+        found: dict[tuple[str, str], HealthSums] = {}
+        for model, version, low, high, *sums in rows:
             values = [int(v or 0) for v in sums]
-            found[(model, version)] = (values[0], values[1], values[2:])
+            ends = (0.0, math.inf) if low is None else (float(low), float(high))
+            found[(model, version)] = HealthSums(values[0], values[1], values[2:], *ends)
         return found
 
     def live_instances(self, project: str, since: datetime) -> dict[tuple[str, str], int]:
-        """Instances of every (model, version) of a project with a heartbeat after ``since``."""
+        """Instances of every (model, version) of a project whose newest heartbeat is after
+        ``since`` and is not a goodbye (a closed Monitor)."""
         rows = self._read(
-            "SELECT model, version, count(DISTINCT instance) FROM heartbeats "
-            "WHERE project = ? AND ts > ? GROUP BY model, version",
+            "SELECT model, version, count(*) FROM ("
+            "SELECT model, version, closed, row_number() OVER (PARTITION BY model, version, "
+            "instance ORDER BY ts DESC, closed DESC) AS newest FROM heartbeats "
+            "WHERE project = ? AND ts > ?) AS ranked "
+            "WHERE newest = 1 AND NOT closed GROUP BY model, version",
             (project, as_utc(since)),
         )
         return {(m, v): int(n) for m, v, n in rows}
 
     def heartbeat_times(
         self, project: str, model: str, since: datetime, until: datetime
-    ) -> list[float]:
-        """Seconds since the epoch of the heartbeats with ``since <= ts < until``, sorted."""
+    ) -> list[Beat]:
+        """The heartbeats with ``since <= ts < until`` (time, instance, goodbye), by time."""
         rows = self._read(
-            "SELECT extract(epoch FROM ts) FROM heartbeats "
-            "WHERE project = ? AND model = ? AND ts >= ? AND ts < ? ORDER BY ts",
+            "SELECT extract(epoch FROM ts), instance, closed FROM heartbeats "
+            "WHERE project = ? AND model = ? AND ts >= ? AND ts < ? ORDER BY ts, instance, closed",
             (project, model, as_utc(since), as_utc(until)),
         )
-        return [float(r[0]) for r in rows]
+        return [Beat(float(t), str(i), bool(c)) for t, i, c in rows]
 
     def newest_heartbeats(self, project: str, model: str, since: datetime) -> list[Heartbeat]:
-        """The newest heartbeat of each (instance, version) since ``since``, by instance."""
+        """The newest heartbeat of each (instance, version) since ``since``, by instance
+        (a goodbye wins a tie)."""
         rows = self._read(
-            "SELECT version, instance, host, pid, started_at, ts, dropped FROM ("
-            "SELECT *, row_number() OVER (PARTITION BY instance, version ORDER BY ts DESC) "
-            "AS newest FROM heartbeats WHERE project = ? AND model = ? AND ts >= ?) AS ranked "
+            "SELECT version, instance, host, pid, started_at, ts, dropped, closed FROM ("
+            "SELECT *, row_number() OVER (PARTITION BY instance, version "
+            "ORDER BY ts DESC, closed DESC) AS newest FROM heartbeats "
+            "WHERE project = ? AND model = ? AND ts >= ?) AS ranked "
             "WHERE newest = 1 ORDER BY instance, version",
             (project, model, as_utc(since)),
         )
-        return [Heartbeat(v, i, h, int(p), s, t, int(d)) for v, i, h, p, s, t, d in rows]
+        return [
+            Heartbeat(v, i, h, int(p), s, t, int(d), bool(c)) for v, i, h, p, s, t, d, c in rows
+        ]
 
     # -- maintenance ---------------------------------------------------------------------
 

@@ -307,6 +307,25 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     # A multiclass prediction's probability of every class, as a JSON object.
     Migration(8, ("ALTER TABLE predictions ADD COLUMN probabilities TEXT",)),
+    # A closed Monitor's goodbye: its instance is no longer live from that heartbeat on.
+    Migration(9, ("ALTER TABLE heartbeats ADD COLUMN closed BOOLEAN NOT NULL DEFAULT false",)),
+    # The smallest and largest latency of each profile (exact in its KLL sketch), so that
+    # health percentiles interpolated in the buckets stay inside the observed range.
+    Migration(
+        10,
+        (
+            "ALTER TABLE profiles ADD COLUMN latency_min DOUBLE PRECISION",
+            "ALTER TABLE profiles ADD COLUMN latency_max DOUBLE PRECISION",
+        ),
+    ),
+    # The guard of a rolling reference: leave out the windows whose drift alerted.
+    Migration(
+        11,
+        (
+            "ALTER TABLE model_settings "
+            "ADD COLUMN reference_exclude_alerted BOOLEAN NOT NULL DEFAULT false",
+        ),
+    ),
     # The SHA-256 of the uploaded reference file, so that uploading it again is a no-op.
     Migration(13, ("ALTER TABLE model_versions ADD COLUMN reference_sha256 TEXT",)),
     # Alerting: notification groups, every state transition with its rows, the outbox of
@@ -322,7 +341,7 @@ WRITABLE: dict[str, tuple[str, ...]] = {
     "profiles": (
         "project", "model", "version", "instance", "window_start", "window_end",
         "idempotency_key", "n_rows", "n_predictions", "n_errors", "latency", "payload",
-        "received_at", *LATENCY_COLUMNS,
+        "received_at", *LATENCY_COLUMNS, "latency_min", "latency_max",
     ),
     "predictions": (
         "project", "model", "version", "prediction_id", "ts", "prediction",
@@ -332,6 +351,7 @@ WRITABLE: dict[str, tuple[str, ...]] = {
     "samples": ("project", "model", "version", "ts", "row_json", "received_at"),
     "heartbeats": (
         "project", "model", "version", "instance", "host", "pid", "started_at", "ts", "dropped",
+        "closed",
     ),
     "metric_rows": (
         "project", "model", "version", "window_start", "window_end", "column_name", "metric",

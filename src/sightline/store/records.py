@@ -29,6 +29,8 @@ PROFILE_SCHEMA = pa.schema(
         ("payload", pa.binary()),
         ("received_at", _TS),
         *((name, pa.int64()) for name in LATENCY_COLUMNS),
+        ("latency_min", pa.float64()),
+        ("latency_max", pa.float64()),
     ]
 )
 
@@ -37,7 +39,8 @@ def profile_record(
     project: str, profile: Profile, payload: bytes, key: str, received_at: datetime
 ) -> pa.Table:
     """The ``profiles`` row of one profile (``payload`` its bytes), with the summaries the
-    health queries sum (predictions, errors, latency buckets)."""
+    health queries sum (predictions, errors, latency buckets and range)."""
+    low, high = (None, None) if profile.latency.is_empty else profile.latency.quantiles([0, 1])
     row = {
         "project": project,
         "model": profile.model,
@@ -53,6 +56,8 @@ def profile_record(
         "payload": payload,
         "received_at": as_utc(received_at),
         **dict(zip(LATENCY_COLUMNS, profile.latency_buckets.tolist(), strict=True)),
+        "latency_min": None if low is None else float(low),
+        "latency_max": None if high is None else float(high),
     }
     return pa.Table.from_pylist([row], schema=PROFILE_SCHEMA)
 

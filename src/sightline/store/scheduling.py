@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pyarrow as pa
 
@@ -29,13 +29,29 @@ class ModelSettings:
 
     ``window`` and ``lateness`` in seconds; ``reference_windows`` 0 for the uploaded
     (fixed) reference, else the number of preceding windows that form a rolling one;
-    ``label_horizon``: how long after a window closes late labels still recompute it.
+    ``label_horizon``: how long after a window closes late labels still recompute it;
+    ``reference_exclude_alerted``: a rolling reference is then the ``reference_windows``
+    newest earlier windows whose drift did not alert (see
+    :func:`sightline.scheduler.plan.reference_starts`).
     """
 
     window: int = 3600
     lateness: int = 60
     reference_windows: int = 0
     label_horizon: int = 7 * 86400
+    reference_exclude_alerted: bool = False
+
+
+class Labelled(NamedTuple):
+    """A prediction of a window with its newest label (None until one came)."""
+
+    prediction: float | None
+    prediction_label: str | None
+    probability: float | None
+    label: float | None
+    label_text: str | None
+    prediction_id: str
+    probabilities: str | None  # JSON: the probability of each class (multiclass)
 
 
 class SchedulingQueries:
@@ -51,11 +67,14 @@ class SchedulingQueries:
     def model_settings(self, project: str, model: str) -> ModelSettings:
         """The model's settings (the defaults until some were set)."""
         rows = self._read(
-            "SELECT window_seconds, lateness_seconds, reference_windows, label_horizon_seconds "
-            "FROM model_settings WHERE project = ? AND model = ?",
+            "SELECT window_seconds, lateness_seconds, reference_windows, label_horizon_seconds, "
+            "reference_exclude_alerted FROM model_settings WHERE project = ? AND model = ?",
             (project, model),
         )
-        return ModelSettings(*(int(v) for v in rows[0])) if rows else ModelSettings()
+        if not rows:
+            return ModelSettings()
+        window, lateness, rolling, horizon, guard = rows[0]
+        return ModelSettings(int(window), int(lateness), int(rolling), int(horizon), bool(guard))
 
     def set_model_settings(self, project: str, model: str, settings: ModelSettings) -> None:
         """Store the model's settings (replacing earlier ones)."""
@@ -64,7 +83,7 @@ class SchedulingQueries:
                 "DELETE FROM model_settings WHERE project = ? AND model = ?", (project, model)
             )
             tx.execute(
-                "INSERT INTO model_settings VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO model_settings VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     project,
                     model,
@@ -72,6 +91,7 @@ class SchedulingQueries:
                     settings.lateness,
                     settings.reference_windows,
                     settings.label_horizon,
+                    settings.reference_exclude_alerted,
                 ),
             )
 
@@ -142,6 +162,15 @@ class SchedulingQueries:
         )
         return {_start(w, size): f"{int(n)}:{int(k)}" for w, n, k in rows if k or unlabelled}
 
+    def alerted_windows(self, project: str, model: str, version: str) -> set[datetime]:
+        """The starts of the windows whose drift rows alerted."""
+        rows = self._read(
+            "SELECT DISTINCT window_start FROM metric_rows WHERE project = ? AND model = ? "
+            "AND version = ? AND kind = 'drift' AND alert",
+            (project, model, version),
+        )
+        return {w for (w,) in rows}
+
     def jobs_done(self, project: str, model: str, version: str) -> dict[tuple[datetime, str], str]:
         """The fingerprint each job (window start, kind) had when it last ran."""
         rows = self._read(
@@ -166,11 +195,10 @@ class SchedulingQueries:
 
     def labelled(
         self, project: str, model: str, version: str, since: datetime, until: datetime
-    ) -> list[tuple[Any, ...]]:
-        """(prediction, prediction_label, probability, label, label_text, id,
-        probabilities) of the predictions made in ``[since, until)``, left-joined with
-        their newest label (by the label's own timestamp, then by arrival), sorted by id."""
-        return self._read(
+    ) -> list[Labelled]:
+        """The predictions made in ``[since, until)``, left-joined with their newest label
+        (by the label's own timestamp, then by arrival), sorted by id."""
+        rows = self._read(
             "SELECT p.prediction, p.prediction_label, p.probability, l.label, l.label_text, "
             "p.prediction_id, p.probabilities "
             "FROM (SELECT DISTINCT ON (prediction_id) * FROM predictions "
@@ -182,6 +210,7 @@ class SchedulingQueries:
             "ON p.prediction_id = l.prediction_id ORDER BY p.prediction_id",
             (project, model, version, since, until, project, model),
         )
+        return [Labelled(*r) for r in rows]
 
     def finish_job(
         self,

@@ -157,8 +157,10 @@ def _overview(state: State, monthly: TtlCache, project: str, now: datetime) -> d
     out = []
     for v in versions:
         rows = by_version.get((v.model, v.version), {})
-        predictions, errors, buckets = sums.get((v.model, v.version), (0, 0, []))
-        latency = _latency(buckets)
+        predictions, errors, buckets, low, high = sums.get(
+            (v.model, v.version), (0, 0, [], 0.0, math.inf)
+        )
+        latency = _latency(buckets, low, high)
         mh = model_health[v.model]
         perf = next((m for m in PERFORMANCE if m in rows or f"estimated_{m}" in rows), None)
         out.append(
@@ -191,10 +193,10 @@ def _overview(state: State, monthly: TtlCache, project: str, now: datetime) -> d
     }
 
 
-def _latency(buckets: Sequence[int]) -> dict[str, float | None]:
+def _latency(buckets: Sequence[int], low: float, high: float) -> dict[str, float | None]:
     counts = np.asarray(buckets, dtype=np.int64)
     return {
-        f"p{round(p * 100)}": _num(bucket_quantile(counts, p)) if counts.size else None
+        f"p{round(p * 100)}": _num(bucket_quantile(counts, p, low, high)) if counts.size else None
         for p in (0.5, 0.95, 0.99)
     }
 
