@@ -70,16 +70,17 @@ def test_a_bad_timestamp_or_latency_loses_only_its_row(
         m.log(row(i), prediction=0.5, latency_ms=1.0)
     m.log(row(0), prediction=0.5, latency_ms="fast")  # type: ignore[arg-type]
     m.log(row(1), prediction=0.5, timestamp="yesterday")  # type: ignore[arg-type]
+    m.log(row(2), prediction=0.5, timestamp=1.7e12)  # milliseconds: the year 55,800
     with caplog.at_level(logging.WARNING, logger="sightline.sdk"):
         assert m.flush(timeout=30)
     m.close(timeout=30)
     s = m.stats()
-    assert (s["logged"], s["rows"], s["invalid"], s["dropped"]) == (202, 200, 2, 0)
-    assert s["records"]["invalid"] == 2
+    assert (s["logged"], s["rows"], s["invalid"], s["dropped"]) == (203, 200, 3, 0)
+    assert s["records"]["invalid"] == 3
     assert_balanced(s)
     assert stored_rows(duckdb_collector) == 200
     assert stored(duckdb_collector, "predictions") == 200
-    assert sum("2 rows were invalid" in r.getMessage() for r in caplog.records) == 1
+    assert sum("3 rows were invalid" in r.getMessage() for r in caplog.records) == 1
 
 
 # -- 3. a full buffer counts what it refuses ----------------------------------------------

@@ -72,33 +72,43 @@ def py(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+#: The times a window can hold (``datetime``'s years, with a year to spare for alignment):
+#: a timestamp beyond them (milliseconds given as seconds, say) is not a time.
+_FIRST = datetime(2, 1, 1, tzinfo=UTC).timestamp()
+_LAST = datetime(9998, 1, 1, tzinfo=UTC).timestamp()
+
+
 def epoch(value: Any) -> float:
-    """A timestamp (epoch seconds or a datetime) as epoch seconds; NaN when it is neither.
+    """A timestamp (epoch seconds or a datetime) as epoch seconds; NaN when it is neither,
+    or beyond the years a window can hold.
 
     >>> epoch(datetime(1970, 1, 1, 0, 1, tzinfo=UTC)), epoch(np.float32(2)), epoch("soon")
     (60.0, 2.0, nan)
+    >>> epoch(1.7e12)  # milliseconds
+    nan
     """
     value = py(value)
     if isinstance(value, datetime):
-        return value.timestamp()
-    if isinstance(value, int | float) and not isinstance(value, bool):
+        f = value.timestamp()
+    elif isinstance(value, int | float) and not isinstance(value, bool):
         f = float(value)
-        return f if math.isfinite(f) else math.nan
-    return math.nan
+    else:
+        return math.nan
+    return f if _FIRST <= f < _LAST else math.nan
 
 
 def seconds(stamps: Sequence[Any]) -> npt.NDArray[np.float64]:
-    """Timestamps as epoch seconds, NaN where one is not a time (vectorized when all are
-    numbers).
+    """Timestamps as epoch seconds, NaN where one is not a time or is beyond the years a
+    window can hold (vectorized when all are numbers).
 
-    >>> seconds([1.0, "x", datetime(1970, 1, 1, tzinfo=UTC)]).tolist()
-    [1.0, nan, 0.0]
+    >>> seconds([1.0, "x", datetime(1970, 1, 1, tzinfo=UTC), 1.7e15]).tolist()
+    [1.0, nan, 0.0, nan]
     """
     try:
         out = np.array(stamps, dtype=np.float64)
     except (TypeError, ValueError):
         out = np.array([epoch(t) for t in stamps], dtype=np.float64)
-    out[~np.isfinite(out)] = np.nan
+    out[~((out >= _FIRST) & (out < _LAST))] = np.nan  # NaN and infinities too
     return out
 
 
