@@ -10,6 +10,7 @@ import pytest
 
 import sightline
 from sightline.analysis.columns import infer_schema
+from sightline.analysis.content_drift import content_drift
 from sightline.errors import SchemaError
 from sightline.stats.text import DESCRIPTORS
 from support.text_corpus import paragraphs, topic_split
@@ -123,4 +124,8 @@ def test_missing_scikit_learn_gives_a_clear_error(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setitem(sys.modules, "sklearn", None)
     texts = paragraphs()
     with pytest.raises(ImportError, match=r"pip install 'sightline\[text\]'"):
-        sightline.compare({"review": texts[:100]}, {"review": texts[100:200]}, text=["review"])
+        content_drift(texts[:100], texts[100:200])
+    result = sightline.compare({"review": texts[:100]}, {"review": texts[100:200]})
+    row = _metrics(result, "review")["text_content_drift"]
+    assert not row.is_computed and "sightline[text]" in row.method
+    assert "jensen_shannon" in _metrics(result, "review.length")

@@ -208,7 +208,11 @@ def _content_row(
     options: DriftOptions,
     ctx: RowContext,
 ) -> MetricRow:
-    result = content_drift(reference, current, seed=SEED)
+    try:
+        result = content_drift(reference, current, seed=SEED)
+    except ImportError as exc:  # without the [text] extra the other rows still come
+        fields = {"column": name, "n_ref": len(reference), "n_cur": len(current)}
+        return ctx.not_computed("text_content_drift", str(exc), **fields)
     fields = {"column": name, "n_ref": result.n_reference, "n_cur": result.n_current}
     if math.isnan(result.auc):
         return ctx.not_computed("text_content_drift", "fewer than 6 texts on a side", **fields)
