@@ -10,7 +10,8 @@ import pytest
 
 import sightline
 from sightline.analysis.columns import infer_schema
-from sightline.errors import SchemaError
+from sightline.analysis.content_drift import content_drift
+from sightline.errors import InvalidInputError, SchemaError
 from sightline.stats.text import DESCRIPTORS
 from support.text_corpus import paragraphs, topic_split
 
@@ -123,4 +124,24 @@ def test_missing_scikit_learn_gives_a_clear_error(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setitem(sys.modules, "sklearn", None)
     texts = paragraphs()
     with pytest.raises(ImportError, match=r"pip install 'sightline\[text\]'"):
-        sightline.compare({"review": texts[:100]}, {"review": texts[100:200]}, text=["review"])
+        content_drift(texts[:100], texts[100:200])
+    result = sightline.compare({"review": texts[:100]}, {"review": texts[100:200]})
+    row = _metrics(result, "review")["text_content_drift"]
+    assert not row.is_computed and "sightline[text]" in row.method
+    assert "jensen_shannon" in _metrics(result, "review.length")
+
+
+def test_patterns_become_match_rate_columns() -> None:
+    answers = [f"Order {i} shipped today and arrives on time." for i in range(300)]
+    refusals = [f"I cannot help with order {i}, sorry." for i in range(100)]
+    result = sightline.compare(
+        {"answer": answers[:285] + refusals[:15]},
+        {"answer": answers[:200] + refusals},
+        text=["answer"],
+        patterns={"refusal": r"(?i)\bI (cannot|can't)\b"},
+        thresholds={"answer.match.refusal": 0.1},
+    )
+    rows = _metrics(result, "answer.match.refusal")
+    assert rows["jensen_shannon"].alert and rows["jensen_shannon"].upper == 0.1
+    with pytest.raises(InvalidInputError, match="pattern 'bad'"):
+        sightline.compare({"answer": answers}, {"answer": answers}, patterns={"bad": "("})

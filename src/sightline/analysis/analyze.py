@@ -82,6 +82,7 @@ def analyze(
     numeric: Sequence[str] = (),
     text: Sequence[str] = (),
     embedding: Sequence[str] = (),
+    patterns: Mapping[str, str] | None = None,
     methods: Mapping[str, str] | None = None,
     thresholds: Mapping[str, float] | None = None,
     numeric_method: str | None = None,
@@ -129,6 +130,7 @@ def analyze(
             tuple(numeric),
             tuple(text),
             tuple(embedding),
+            dict(patterns or {}),
         ),
         DriftOptions(
             methods=dict(methods or {}),

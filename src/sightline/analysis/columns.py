@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple, TypeVar
 
 import numpy as np
@@ -115,6 +115,7 @@ class SchemaOptions:
     numeric: Sequence[str] = ()
     text: Sequence[str] = ()
     embedding: Sequence[str] = ()
+    patterns: Mapping[str, str] = field(default_factory=dict)
 
     def resolve(self, reference: pa.Table) -> Schema:
         """The explicit schema, or one inferred from the reference with the overrides."""

@@ -153,9 +153,9 @@ def _checked_schema(
     it; with text or embedding columns, the reference and schema of their descriptors
     (:class:`~sightline.analysis.text.TextColumns`)."""
     schema = columns.resolve(reference)
-    check_known(schema, drift)
+    check_known(schema, drift, list(columns.patterns))
     check_columns(schema, reference, "reference", REFERENCE_ROLES)
-    text = TextColumns.fit(reference, schema)
+    text = TextColumns.fit(reference, schema, columns.patterns)
     if text is None:
         return reference, schema, None
     return text.reference, text.schema, text
@@ -184,6 +184,7 @@ def compare(
     numeric: Sequence[str] = (),
     text: Sequence[str] = (),
     embedding: Sequence[str] = (),
+    patterns: Mapping[str, str] | None = None,
     methods: Mapping[str, str] | None = None,
     thresholds: Mapping[str, float] | None = None,
     numeric_method: str | None = None,
@@ -208,7 +209,9 @@ def compare(
     ``probability``, ``id``, ``timestamp``, ``categorical``, ``numeric``, ``text`` and
     ``embedding`` override it, or pass a whole ``schema``. A text column is compared through
     its descriptor columns (``review.length``, ...) and a ``text_content_drift`` row, an
-    embedding column through ``embedding_drift`` rows (:mod:`sightline.analysis.text`). The
+    embedding column through ``embedding_drift`` rows (:mod:`sightline.analysis.text`);
+    ``patterns`` (``name -> RE2 pattern``, refusal phrases for instance) add a
+    ``<column>.match.<name>`` descriptor, the match rate, to every text column. The
     drift settings are those of :class:`~sightline.analysis.methods.DriftOptions`.
     ``multivariate=True`` adds the PCA reconstruction-error row of the numeric features (on
     by default in :func:`sightline.analyze`, where windows are compared with reference
@@ -235,6 +238,7 @@ def compare(
         tuple(numeric),
         tuple(text),
         tuple(embedding),
+        dict(patterns or {}),
     )
     drift = DriftOptions(
         methods=dict(methods or {}),
@@ -267,10 +271,12 @@ def compare(
     return Result(rows=result.rows, distributions=result.distributions, title=title)
 
 
-def check_known(schema: Schema, drift: DriftOptions) -> None:
+def check_known(schema: Schema, drift: DriftOptions, patterns: Sequence[str] = ()) -> None:
     """Raise unless every column named in the per-column drift options is in the schema
     (or is a descriptor column of one of its text columns, such as ``review.length``)."""
-    unknown = sorted((set(drift.methods) | set(drift.thresholds)) - set(expanded_names(schema)))
+    unknown = sorted(
+        (set(drift.methods) | set(drift.thresholds)) - set(expanded_names(schema, patterns))
+    )
     if unknown:
         raise SchemaError(
             f"methods/thresholds name columns not in the reference: {unknown}", field=unknown[0]

@@ -1,8 +1,9 @@
 """Text and embedding columns in :func:`sightline.compare` and :func:`sightline.analyze`.
 
-A text column ``review`` becomes the numeric descriptor columns ``review.length``,
-``review.words``, ... (:data:`~sightline.stats.text.DESCRIPTORS`), which then go through the
-ordinary numeric drift and quality paths with every other column, plus one
+A text column ``review`` becomes the descriptor columns ``review.length``, ``review.words``,
+... (:data:`~sightline.stats.text.DESCRIPTORS`; numeric, except the 0/1 descriptors of
+:data:`BINARY` and ``match.<name>``, which are categorical), which then go through the
+ordinary drift and quality paths with every other column, plus one
 ``text_content_drift`` row (:mod:`~sightline.analysis.content_drift`). An embedding column
 gives the rows ``embedding_drift`` (MMD test), ``embedding_mean_distance`` and
 ``embedding_drifted_share`` (:mod:`~sightline.stats.embedding`).
@@ -27,7 +28,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sightline._types import BoolArray, FloatArray
+from sightline._types import BoolArray, ColumnKind, FloatArray
 from sightline.analysis.content_drift import content_drift
 from sightline.analysis.methods import DriftOptions
 from sightline.analysis.rows import MetricRow, RowContext
@@ -38,20 +39,26 @@ from sightline.stats.text import DESCRIPTORS, descriptors, words
 
 #: Seed of the reference split for ``oov_share`` and of the tests' subsamples.
 SEED = 0
+#: Descriptors that are 0 or 1 (with every ``match.<name>``): categorical columns of the
+#: categories 0 and 1, so that a rate that moves is tested on its counts (quantile bins of a
+#: mostly-0 column would hold every value in one bin).
+BINARY = frozenset({"empty", "json_valid"})
 
 
-def descriptor_columns(name: str) -> list[str]:
-    """The numeric columns a text column ``name`` becomes.
+def descriptor_columns(name: str, patterns: Sequence[str] = ()) -> list[str]:
+    """The numeric columns a text column ``name`` becomes (with the named patterns).
 
-    >>> descriptor_columns("review")[:3]
-    ['review.length', 'review.words', 'review.sentences']
+    >>> descriptor_columns("review", ["refusal"])[-3:]
+    ['review.oov_share', 'review.json_valid', 'review.match.refusal']
     """
-    return [f"{name}.{d}" for d in DESCRIPTORS]
+    return [f"{name}.{d}" for d in (*DESCRIPTORS, *(f"match.{p}" for p in patterns))]
 
 
-def expanded_names(schema: Schema) -> list[str]:
+def expanded_names(schema: Schema, patterns: Sequence[str] = ()) -> list[str]:
     """Every column name the drift options may use: the schema's and the descriptors'."""
-    extra = [d for c in schema.columns if c.kind == "text" for d in descriptor_columns(c.name)]
+    extra = [
+        d for c in schema.columns if c.kind == "text" for d in descriptor_columns(c.name, patterns)
+    ]
     return [*schema.names(), *extra]
 
 
@@ -70,16 +77,23 @@ class TextColumns:
     vocabularies: Mapping[str, tuple[frozenset[str], frozenset[str]]]
     texts: Mapping[str, list[str]]
     vectors: Mapping[str, FloatArray]
+    patterns: Mapping[str, str]
 
     @classmethod
-    def fit(cls, reference: pa.Table, schema: Schema) -> TextColumns | None:
-        """Fit on the reference; None when the schema has no text or embedding column."""
+    def fit(
+        cls, reference: pa.Table, schema: Schema, patterns: Mapping[str, str] | None = None
+    ) -> TextColumns | None:
+        """Fit on the reference; None when the schema has no text or embedding column.
+
+        ``patterns`` (``name -> RE2 pattern``) add a ``<column>.match.<name>`` descriptor
+        to every text column."""
         text = schema.names(kind="text")
         embedding = schema.names(kind="embedding")
         if not text and not embedding:
             return None
         taken = set(schema.names())
-        clash = [d for name in text for d in descriptor_columns(name) if d in taken]
+        patterns = dict(patterns or {})
+        clash = [d for name in text for d in descriptor_columns(name, list(patterns)) if d in taken]
         if clash:
             raise SchemaError(
                 f"descriptor columns of text columns clash with columns of the data: {clash}",
@@ -94,9 +108,8 @@ class TextColumns:
                 frozenset(words(column.filter(pa.array(~halves))).to_pylist()),
             )
         reference_vectors = {name: vectors(reference.column(name), name) for name in embedding}
-        partial = cls(
-            schema, _expanded_schema(schema), reference, vocabularies, {}, reference_vectors
-        )
+        expanded = _expanded_schema(schema, list(patterns))
+        partial = cls(schema, expanded, reference, vocabularies, {}, reference_vectors, patterns)
         return cls(
             schema,
             partial.schema,
@@ -104,6 +117,7 @@ class TextColumns:
             vocabularies,
             {name: _texts(reference.column(name)) for name in text},
             reference_vectors,
+            patterns,
         )
 
     def expand(self, table: pa.Table, *, halves: BoolArray | None = None) -> pa.Table:
@@ -120,11 +134,11 @@ class TextColumns:
             if name in self.vocabularies:
                 first, second = self.vocabularies[name]
                 column = table.column(name)
-                found = descriptors(column, vocabulary=first)
+                found = descriptors(column, vocabulary=first, patterns=self.patterns)
                 crossed = descriptors(column.filter(pa.array(halves)), vocabulary=second)
                 found["oov_share"][halves] = crossed["oov_share"]
-                for d in DESCRIPTORS:
-                    columns[f"{name}.{d}"] = pa.array(found[d], from_pandas=True)
+                for d, values in found.items():
+                    columns[f"{name}.{d}"] = pa.array(values, from_pandas=True)
             elif name not in self.vectors:
                 columns[name] = table.column(name)
         return pa.table(columns)
@@ -151,11 +165,15 @@ def _halves(n_rows: int, seed: int) -> BoolArray:
     return np.asarray(np.random.default_rng(seed).random(n_rows) < 0.5, dtype=bool)
 
 
-def _expanded_schema(schema: Schema) -> Schema:
+def _expanded_schema(schema: Schema, patterns: Sequence[str]) -> Schema:
     columns: list[Column] = []
     for c in schema.columns:
         if c.kind == "text":
-            columns += [Column(d, role=c.role, kind="numeric") for d in descriptor_columns(c.name)]
+            for d in (*DESCRIPTORS, *(f"match.{p}" for p in patterns)):
+                kind: ColumnKind = (
+                    "categorical" if d in BINARY or d.startswith("match.") else "numeric"
+                )
+                columns.append(Column(f"{c.name}.{d}", role=c.role, kind=kind))
         elif c.kind != "embedding":
             columns.append(c)
     return Schema(tuple(columns))
@@ -208,7 +226,11 @@ def _content_row(
     options: DriftOptions,
     ctx: RowContext,
 ) -> MetricRow:
-    result = content_drift(reference, current, seed=SEED)
+    try:
+        result = content_drift(reference, current, seed=SEED)
+    except ImportError as exc:  # without the [text] extra the other rows still come
+        fields = {"column": name, "n_ref": len(reference), "n_cur": len(current)}
+        return ctx.not_computed("text_content_drift", str(exc), **fields)
     fields = {"column": name, "n_ref": result.n_reference, "n_cur": result.n_current}
     if math.isnan(result.auc):
         return ctx.not_computed("text_content_drift", "fewer than 6 texts on a side", **fields)
@@ -271,4 +293,4 @@ def _embedding_rows(
     ]
 
 
-__all__ = ["SEED", "TextColumns", "descriptor_columns", "expanded_names", "vectors"]
+__all__ = ["BINARY", "SEED", "TextColumns", "descriptor_columns", "expanded_names", "vectors"]

@@ -3,9 +3,10 @@
 :func:`descriptors` turns a column of texts into numeric columns (:data:`DESCRIPTORS`, plus
 ``match.<name>`` for each user pattern); :func:`words` gives the lower-cased word tokens from
 which a reference vocabulary or the frequent words are built. Both work on the UTF-8 bytes of
-the Arrow column with numpy (a flag per byte, per-row sums by cumulative sums at the row
-offsets) and Arrow compute kernels; no Python code runs per row. The column is processed in
-pieces of about :data:`PIECE_BYTES` so that the working arrays stay in cache.
+the Arrow column with numpy (a boolean mask per character class, per-row counts from
+cumulative sums of the bit-packed masks at the row offsets) and Arrow compute kernels; no
+Python code runs per row. The column is processed in pieces of about :data:`PIECE_BYTES`
+so that the working arrays stay in cache, on :data:`WORKERS` threads when there are several.
 
 Definitions (each equals a plain-Python expression on ``str``, see ``tests/stats/test_text.py``):
 
@@ -35,7 +36,9 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -62,8 +65,10 @@ DESCRIPTORS: tuple[str, ...] = (
 #: What counts as a URL (RE2 syntax, case-insensitive).
 URL_PATTERN = r"(?i)\b(?:https?://|www\.)\S+"
 
-#: Target size in bytes of the pieces a column is processed in.
+#: Target size in bytes of the pieces a column is processed in, and the threads that
+#: process the pieces of a column of more than one piece.
 PIECE_BYTES = 1 << 21
+WORKERS = 2
 
 _LETTER, _UPPER, _DIGIT, _SPACE, _WORD, _TERM = 1, 2, 4, 8, 16, 32
 #: Characters that end a sentence: ``. ! ?``, the ellipsis, the CJK full stop and the
@@ -101,6 +106,7 @@ class _CodePointFlags:
 
 
 _CODE_POINTS = _CodePointFlags()
+T = TypeVar("T")
 
 
 def descriptors(
@@ -135,9 +141,10 @@ def descriptors(
     """
     checked = _check_patterns(patterns or {})
     vocab = None if vocabulary is None else pc.utf8_lower(pa.array(sorted(vocabulary), pa.string()))
+    pieces = list(_pieces(_as_utf8(texts)))
     parts: dict[str, list[FloatArray]] = {}
-    for piece in _pieces(_as_utf8(texts)):
-        for name, values in _piece_descriptors(piece, vocab, checked).items():
+    for found in _map(lambda piece: _piece_descriptors(piece, vocab, checked), pieces):
+        for name, values in found.items():
             parts.setdefault(name, []).append(values)
     names = (*DESCRIPTORS, *(f"match.{n}" for n in checked))
     return {n: np.concatenate(parts[n]) if n in parts else np.empty(0) for n in names}
@@ -151,6 +158,15 @@ def words(texts: pa.Array | pa.ChunkedArray | Sequence[str | None]) -> pa.Chunke
     """
     chunks = [_tokens(_Piece(piece)) for piece in _pieces(_as_utf8(texts))]
     return pa.chunked_array(chunks, type=pa.string())
+
+
+def _map(call: Callable[[pa.Array], T], pieces: list[pa.Array]) -> list[T]:
+    """``[call(p) for p in pieces]``, on :data:`WORKERS` threads when there are several
+    pieces (numpy and Arrow release the GIL in the kernels)."""
+    if len(pieces) < 2:
+        return [call(p) for p in pieces]
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        return list(pool.map(call, pieces))
 
 
 def _check_patterns(patterns: Mapping[str, str]) -> dict[str, str]:
@@ -402,9 +418,10 @@ def _sentences(piece: _Piece, chunk: pa.Array) -> FloatArray:
     return np.asarray(ends + trailing, dtype=np.float64)
 
 
-def _raw_tokens(piece: _Piece) -> pa.Array:
-    """The word tokens of a piece, ASCII letters lower-cased: every other value of an array
-    whose offsets are the word starts and ends (words and the gaps between them)."""
+def _raw_tokens(piece: _Piece) -> tuple[pa.Array, IntArray]:
+    """The word tokens of a piece with their ASCII letters lower-cased, and the indices of
+    the tokens holding other characters: every other value of an array whose offsets are
+    the word starts and ends (words and the gaps between them)."""
     word = piece.word
     ends: BoolArray = np.empty_like(word)
     if ends.size:
@@ -413,7 +430,7 @@ def _raw_tokens(piece: _Piece) -> pa.Array:
         ends[piece.row_last] = word[piece.row_last]
     starts = np.flatnonzero(piece.word_starts())
     if not starts.size:
-        return pa.array([], pa.string())
+        return pa.array([], pa.string()), np.zeros(0, np.int64)
     bounds = np.empty(2 * starts.size, dtype=np.int32)  # pieces hold far fewer than 2**31
     bounds[0::2] = starts
     bounds[1::2] = np.flatnonzero(ends) + 1
@@ -422,38 +439,31 @@ def _raw_tokens(piece: _Piece) -> pa.Array:
     data = piece.data[first:last]
     data = data | (((data - 65) < 26).view(np.uint8) << np.uint8(5))
     spans = pa.StringArray.from_buffers(bounds.size - 1, pa.py_buffer(bounds), pa.py_buffer(data))
-    return spans.take(pa.array(np.arange(0, bounds.size - 1, 2)))
-
-
-def _lowered(tokens: pa.Array) -> tuple[pa.Array, IntArray | None]:
-    """Lower-cased tokens, as ``(values, None)`` when the piece is ASCII, else as distinct
-    values and each token's index among them (lower-casing the few distinct tokens)."""
-    if len(tokens) == 0 or pc.all(pc.string_is_ascii(tokens)).as_py():
-        return tokens, None
-    encoded = pc.dictionary_encode(tokens)
-    indices = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
-    return pc.utf8_lower(encoded.dictionary), indices
+    tokens = spans.take(pa.array(np.arange(0, bounds.size - 1, 2)))
+    in_words = piece.leads[word[piece.leads]]
+    return tokens, np.unique(np.searchsorted(starts, in_words, side="right") - 1)
 
 
 def _tokens(piece: _Piece) -> pa.Array:
     """Lower-cased word tokens of a piece, in order."""
-    values, indices = _lowered(_raw_tokens(piece))
-    return values if indices is None else values.take(pa.array(indices))
+    tokens, other = _raw_tokens(piece)
+    return pc.utf8_lower(tokens) if other.size else tokens
 
 
 def _oov_share(piece: _Piece, n_words: FloatArray, vocabulary: pa.Array | None) -> FloatArray:
+    """Share of each row's words not in ``vocabulary`` (tokens with non-ASCII characters
+    are lower-cased by Arrow, the others by their bytes)."""
     if vocabulary is None:
         return np.full(n_words.size, np.nan)
-    values, indices = _lowered(_raw_tokens(piece))
-    known = pc.is_in(values, value_set=vocabulary).to_numpy(zero_copy_only=False)
-    if indices is not None:
-        known = known[indices]
-    running = np.zeros(known.size + 1, dtype=np.int64)
-    np.cumsum(~known, out=running[1:])
+    tokens, other = _raw_tokens(piece)
+    known = pc.is_in(tokens, value_set=vocabulary).to_numpy(zero_copy_only=False)
+    if other.size:
+        lowered = pc.utf8_lower(tokens.take(pa.array(other)))
+        known[other] = pc.is_in(lowered, value_set=vocabulary).to_numpy(zero_copy_only=False)
     bounds = np.zeros(n_words.size + 1, dtype=np.int64)
     np.cumsum(n_words.astype(np.int64), out=bounds[1:])
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.asarray(np.diff(running[bounds]) / n_words, dtype=np.float64)
+        return np.asarray(np.diff(_prefix_counts(~known, bounds)) / n_words, dtype=np.float64)
 
 
 def _urls(piece: _Piece, chunk: pa.Array) -> FloatArray:
@@ -498,4 +508,12 @@ def _is_json(text: str) -> bool:
     return True
 
 
-__all__ = ["DESCRIPTORS", "PIECE_BYTES", "TERMINATORS", "URL_PATTERN", "descriptors", "words"]
+__all__ = [
+    "DESCRIPTORS",
+    "PIECE_BYTES",
+    "TERMINATORS",
+    "URL_PATTERN",
+    "WORKERS",
+    "descriptors",
+    "words",
+]
