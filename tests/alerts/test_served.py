@@ -1,9 +1,12 @@
 """What alerting computes from a served model, with a real Monitor and collector on both
 stores: the SLOs' error budgets stored as metric rows (read back through the API like
-any row), and the default ``no_live_instance`` rule for a version whose instance stopped."""
+any row), and the default ``no_live_instance`` rule for a version whose instance died
+(not for one whose instances closed their Monitor)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -93,13 +96,39 @@ def test_error_budgets_are_metric_rows_read_through_the_api(
     }
 
 
-def test_no_live_instance_fires_for_a_version_whose_instance_stopped(
+CRASH = """
+import os, signal, sys
+from sightline.sdk import Monitor
+m = Monitor("churn", sys.argv[3], url=sys.argv[1], api_key=sys.argv[2], tick=0.05)
+m.log_batch({"x": [1.0, 2.0]}, predictions=[1.0, 1.0])
+assert m.flush(timeout=30)
+os.kill(os.getpid(), signal.SIGKILL)  # dies: no goodbye
+"""
+
+
+def _crashed(collector: Collector, version: str) -> None:
+    """A serving process of a registered ``version`` that ships and is SIGKILLed."""
+    key = collector.store.create_key("default", "ingest")
+    run = subprocess.run(
+        [sys.executable, "-c", CRASH, collector.url, key, version], timeout=60, check=False
+    )
+    assert run.returncode == -9
+    deadline = time.monotonic() + 30
+    while version not in {
+        k[1] for k in collector.store.live_instances("default", utcnow() - timedelta(minutes=1))
+    }:
+        assert time.monotonic() < deadline, "no heartbeat stored"
+        time.sleep(0.05)
+
+
+def test_no_live_instance_fires_for_a_version_whose_instance_died(
     collector: Collector, tmp_path: Path
 ) -> None:
-    m = _serve(collector, tmp_path)
+    retired = _serve(collector, tmp_path, version="3")
     admin = collector.client()
     other = "/api/v1/models/churn/versions/2"  # registered, never served: never alerts
     assert admin.put(other, json=SCHEMA.to_dict()).status_code == 200
+    assert admin.put("/api/v1/models/churn/versions/1", json=SCHEMA.to_dict()).status_code == 200
     alerting = Alerting(default_rules())
     started = utcnow()
 
@@ -108,8 +137,9 @@ def test_no_live_instance_fires_for_a_version_whose_instance_stopped(
         alerts = admin.get("/api/v1/alerts", params={"model": "churn"}).json()["alerts"]
         return {a["version"]: a["state"] for a in alerts if a["rule"] == "no_live_instance"}
 
+    _crashed(collector, "1")
     assert states(started) == {}  # serving
-    m.close(timeout=30)  # stops: no heartbeat after this one
+    retired.close(timeout=30)  # version 3 says goodbye: retired, not down
     gone = started + timedelta(seconds=alerting.heartbeat_timeout + 5)
     assert states(gone) == {"1": "pending"}
     assert states(gone + timedelta(minutes=4)) == {"1": "pending"}  # for: 5m

@@ -74,10 +74,17 @@ def liveness(
     store: Store, project: str, models: Sequence[str], now: datetime, timeout: float
 ) -> list[MetricRow]:
     """A ``live_instances`` row of every version with a heartbeat in the last
-    :data:`WATCHED_FOR` seconds: its instances with one in the last ``timeout`` seconds."""
+    :data:`WATCHED_FOR` seconds: its instances with one in the last ``timeout`` seconds.
+    A version whose instances all said goodbye (closed their Monitor: a deploy retired
+    it) is not watched; one whose instance stopped without a goodbye (a crash) is."""
     live = store.live_instances(project, now - timedelta(seconds=timeout))
     since = now - timedelta(seconds=WATCHED_FOR)
-    seen = {(m, b.version) for m in models for b in store.newest_heartbeats(project, m, since)}
+    seen = {
+        (m, b.version)
+        for m in models
+        for b in store.newest_heartbeats(project, m, since)
+        if not b.closed
+    }
     return [
         MetricRow(
             metric="live_instances",
