@@ -219,13 +219,20 @@ def _from_python(texts: Sequence[str | None]) -> pa.Array:
         raise InvalidInputError(f"texts cannot be read as strings: {exc}", field="texts") from exc
 
 
+def _is_string_view(t: pa.DataType) -> bool:
+    """Whether ``t`` is Arrow's ``string_view`` (pyarrow 16 and later; an older pyarrow
+    has no such type, so nothing is one)."""
+    check = getattr(pa.types, "is_string_view", None)
+    return bool(check(t)) if check is not None else False
+
+
 def _utf8_chunk(chunk: pa.Array) -> pa.Array:
     t = chunk.type
     if pa.types.is_dictionary(t):
         return _utf8_chunk(chunk.dictionary_decode())
     if pa.types.is_null(t):
         return pa.nulls(len(chunk), pa.string())
-    if pa.types.is_string_view(t):
+    if _is_string_view(t):
         return _utf8_chunk(pc.cast(chunk, pa.large_string()))
     if not (
         pa.types.is_string(t)
@@ -362,17 +369,21 @@ class _Piece:
         return np.unique(np.searchsorted(self.offsets, positions, side="right") - 1)
 
 
+#: Set bits of each byte value (``np.bitwise_count`` needs numpy 2; this works on 1.x too).
+_BITS_OF_BYTE = np.array([bin(b).count("1") for b in range(256)], dtype=np.uint8)
+
+
 def _prefix_counts(mask: BoolArray, positions: IntArray) -> IntArray:
     """``mask[:p].sum()`` for each ``p`` in ``positions``, on the mask packed 8 to a byte."""
     packed = np.packbits(mask)
     running = np.zeros(packed.size + 1, dtype=np.int32)  # pieces hold far fewer than 2**31
-    np.cumsum(np.bitwise_count(packed), out=running[1:], dtype=np.int32)
+    np.cumsum(_BITS_OF_BYTE[packed], out=running[1:], dtype=np.int32)
     whole, rest = np.divmod(positions, 8)
     counts = running[whole]
     part = rest > 0
     if part.any():  # the first ``rest`` bits (most significant first) of the next byte
         shift = (8 - rest[part]).astype(np.uint8)
-        counts[part] += np.bitwise_count(packed[whole[part]] >> shift)
+        counts[part] += _BITS_OF_BYTE[packed[whole[part]] >> shift]
     return counts.astype(np.int64)
 
 
