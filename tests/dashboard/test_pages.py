@@ -113,7 +113,9 @@ def test_clicking_a_column_opens_both_distributions(tab: Tab, seeded: Seeded) ->
     chart = tab.page.locator("#chart-distribution")
     chart.locator(".main-svg").first.wait_for()
     assert chart.get_attribute("data-traces") == "reference,window"
-    assert tab.page.locator("#chart-statistic .main-svg").count() > 0
+    # the statistic and the counts are drawn from their own requests: wait for them
+    tab.page.locator("#chart-statistic .main-svg").first.wait_for()
+    tab.page.locator("#counts tbody tr").nth(3).wait_for()
     assert tab.page.locator("#counts tbody tr").count() == 4
     tab.shot("column")
     _no_errors(tab)
