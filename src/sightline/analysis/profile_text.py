@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 from sightline._types import FloatArray
 from sightline.analysis.methods import DriftOptions
 from sightline.analysis.rows import MetricRow, RowContext
+from sightline.analysis.text import EMBEDDING_METRICS
 from sightline.profile.embedding import EmbeddingColumnProfile
 from sightline.profile.text import VOCABULARY_WORDS
 from sightline.stats.embedding import drifted_components_share, mmd_test
@@ -38,7 +39,6 @@ MMD_SEED: Final = 0
 #: Rows below which a side's sample is too small for the drift test.
 MIN_SAMPLE: Final = 10
 #: The rows of an embedding column, as :func:`sightline.compare` names them.
-METRICS: Final = ("embedding_drift", "embedding_mean_distance", "embedding_drifted_share")
 
 
 def descriptor_table(
@@ -91,7 +91,7 @@ def embedding_rows(
     >>> a = EmbeddingColumnProfile.zero("e").update(rng.normal(size=(300, 8)))
     >>> b = EmbeddingColumnProfile.zero("e").update(rng.normal(0.5, 1, size=(300, 8)))
     >>> rows = embedding_rows(a, b, DriftOptions(), RowContext())
-    >>> [r.metric for r in rows] == list(METRICS), [r.alert for r in rows]
+    >>> [r.metric for r in rows] == list(EMBEDDING_METRICS), [r.alert for r in rows]
     (True, [True, False, False])
     """
     column = ref.name
@@ -103,7 +103,7 @@ def embedding_rows(
     elif min(len(ref.keys), len(cur.keys)) < MIN_SAMPLE:
         reason = f"needs at least {MIN_SAMPLE} sampled vectors on each side"
     if reason:
-        return [ctx.not_computed(metric, reason, **sizes) for metric in METRICS]
+        return [ctx.not_computed(metric, reason, **sizes) for metric in EMBEDDING_METRICS]
     alpha = options.thresholds.get(column, options.alpha)
     a, b = _sample(ref), _sample(cur)
     test = mmd_test(a, b, seed=MMD_SEED)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
 import pyarrow as pa
@@ -252,6 +253,11 @@ def _content_row(
     )
 
 
+#: The rows of an embedding column, in order (from data here, from profiles in
+#: :mod:`sightline.analysis.profile_text`).
+EMBEDDING_METRICS: Final = ("embedding_drift", "embedding_mean_distance", "embedding_drifted_share")
+
+
 def _embedding_rows(
     name: str, reference: FloatArray, current: FloatArray, options: DriftOptions, ctx: RowContext
 ) -> list[MetricRow]:
@@ -261,10 +267,7 @@ def _embedding_rows(
     fields = {"column": name, "n_ref": n_ref, "n_cur": n_cur}
     if math.isnan(result.p_value):
         reason = "fewer than 2 vectors on a side"
-        return [
-            ctx.not_computed(metric, reason, **fields)
-            for metric in ("embedding_drift", "embedding_mean_distance", "embedding_drifted_share")
-        ]
+        return [ctx.not_computed(metric, reason, **fields) for metric in EMBEDDING_METRICS]
     alpha = options.thresholds.get(name, options.alpha)
     return [
         ctx.row(
@@ -293,4 +296,12 @@ def _embedding_rows(
     ]
 
 
-__all__ = ["BINARY", "SEED", "TextColumns", "descriptor_columns", "expanded_names", "vectors"]
+__all__ = [
+    "BINARY",
+    "EMBEDDING_METRICS",
+    "SEED",
+    "TextColumns",
+    "descriptor_columns",
+    "expanded_names",
+    "vectors",
+]

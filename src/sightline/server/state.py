@@ -73,6 +73,8 @@ class State:
         self.settings = settings
         self.keys = KeyCache(store)
         replica = Replica(store, settings.replica, timeout=settings.lease_timeout.total_seconds())
+        if settings.alerting is not None:  # one liveness timeout: the collector's
+            settings.alerting.heartbeat_timeout = settings.heartbeat_timeout.total_seconds()
         self.scheduler = Scheduler(
             store, client=settings.scheduler_client, replica=replica, alerts=settings.alerting
         )
