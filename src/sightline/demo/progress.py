@@ -70,4 +70,37 @@ def snapshot(client: Client, model: str, window: int) -> Snapshot:
     )
 
 
-__all__ = ["Snapshot", "snapshot"]
+def _some(names: list[str], shown: int = 4) -> str:
+    """Names, the first ``shown`` of them when there are more.
+
+    >>> _some(["a", "b", "c"], 2), _some([])
+    ('3 columns: a, b, ...', 'none')
+    """
+    if len(names) <= shown:
+        return ", ".join(names) or "none"
+    return f"{len(names)} columns: {', '.join(names[:shown])}, ..."
+
+
+def generation_line(client: Client, model: str, window: int) -> str:
+    """The progress line of a generative service: live instances, generations, its newest
+    output tokens per second and first-token p95, the drifted columns and firing alerts."""
+    health = client.health(model)
+    since = datetime.now(UTC) - timedelta(seconds=20 * window)
+    newest = {}
+    for metric in ("tokens_out_per_s", "first_token_p95_ms"):
+        rows = client.metrics(model, since=since, metric=metric).rows  # by window_start
+        newest[metric] = f"{rows[-1].value:.0f}" if rows and rows[-1].value is not None else "-"
+    drifted = sorted({r.column for r in client.drift(model).rows if r.column and r.alert})
+    return ", ".join(
+        [
+            f"live {int(health['live_instances'])}",
+            f"{int(health['predictions']):,} generations",
+            f"{newest['tokens_out_per_s']} tokens/s",
+            f"first token p95 {newest['first_token_p95_ms']} ms",
+            f"drifted: {_some(drifted)}",
+            f"{len(client.alerts(state='firing', model=model))} alerts firing",
+        ]
+    )
+
+
+__all__ = ["Snapshot", "generation_line", "snapshot"]

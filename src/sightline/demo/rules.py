@@ -67,7 +67,7 @@ def rules_yaml(webhook: str, timeline: Timeline) -> str:
             ),
             _rule(
                 "instance_lost",
-                {"metric": "instances"},
+                {"metric": "instances", "model": "credit-scoring"},
                 f"value < {INSTANCES}",
                 "ticket",
                 f"{{{{ model }}}}: {{{{ value }}}} of {INSTANCES} instances served",

@@ -1,4 +1,5 @@
-"""``sightline demo``: a collector, three serving processes and the timeline, live.
+"""``sightline demo``: a collector, the serving processes of two services and the timeline,
+live.
 
 The demo drives the system through its real interfaces only: ``sightline serve`` in a
 child process (DuckDB in a fresh data directory, the default alert rules plus the demo's
@@ -9,8 +10,9 @@ an admin key first, then what happens.
 Stopping: after ``duration`` seconds, or on Ctrl-C (SIGINT) or SIGTERM, every child is
 stopped (:mod:`sightline.demo.supervisor`).
 
-An ``article-writer`` text service (issue 13, [llm]) is not part of it yet: it would be a
-second entry of ``SERVICES`` with its own data module.
+The services: ``credit-scoring`` (three processes of :mod:`~sightline.demo.service`, data
+in :mod:`~sightline.demo.data`) and ``article-writer`` (one process of
+:mod:`~sightline.demo.writer`, data in :mod:`~sightline.demo.articles`).
 """
 
 from __future__ import annotations
@@ -28,18 +30,16 @@ from pathlib import Path
 import httpx
 
 from sightline.client.client import Client
-from sightline.demo import data
-from sightline.demo.progress import snapshot
+from sightline.demo import articles, data
+from sightline.demo.progress import generation_line, snapshot
 from sightline.demo.receiver import SECRET, Alert, Receiver
 from sightline.demo.rules import INSTANCES, rules_yaml
 from sightline.demo.supervisor import Supervisor
 from sightline.demo.timeline import FAST, NORMAL, Timeline
 from sightline.errors import SightlineError
 
-#: The simulated services, each with a progress line; ``article-writer`` (issue 13, [llm])
-#: joins once the collector takes text: its name here, its data and serving modules beside
-#: ``data`` and ``service``, its registration beside ``_register``.
-SERVICES = (data.MODEL,)
+#: The simulated services, each with a progress line.
+SERVICES = (data.MODEL, articles.MODEL)
 _PRINT = threading.Lock()
 
 
@@ -164,6 +164,18 @@ def _register(client: Client, timeline: Timeline) -> str:
         f"registered {data.MODEL} {data.VERSION}: {len(info['columns'])} columns, "
         f"estimator {info['fitted']['estimator']}"
     )
+    name, embed = articles.embedder()
+    info = client.register(
+        articles.MODEL,
+        articles.VERSION,
+        schema=articles.SCHEMA,
+        reference=pa.table(articles.reference(embed)),
+    )
+    client.settings(articles.MODEL, window=f"{timeline.window}s", lateness=f"{timeline.lateness}s")
+    say(
+        f"registered {articles.MODEL} {articles.VERSION}: {len(info['columns'])} columns, "
+        f"prompt embedding {name}"
+    )
     return str(client.keys.create("ingest")["key"])
 
 
@@ -188,6 +200,11 @@ def _timeline(
 
     for instance in range(1, INSTANCES + 1):
         start(instance)
+    argv = [sys.executable, "-m", "sightline.demo.writer", "--url", url, "--t0", repr(t0)]
+    writer = children.start(
+        "writer", argv + ["--fast"] * options.fast, {"SIGHTLINE_API_KEY": ingest}
+    )
+    say(f"{articles.MODEL} started (pid {writer.pid})")
     say(f"[    0 s] serving, {time.monotonic() - started:.0f} s after the start (times from here)")
     actions: dict[str, Callable[[], None]] = {
         "drift": lambda: None,  # the services read the phase from the clock
@@ -204,9 +221,10 @@ def _timeline(
             actions[kind]()
         if elapsed >= next_line:
             next_line += timeline.progress_every
-            for model in SERVICES:
-                line = snapshot(client, model, timeline.window).line()
-                say(f"[{elapsed:5.0f} s] {model}: {line}")
+            line = snapshot(client, data.MODEL, timeline.window).line()
+            say(f"[{elapsed:5.0f} s] {data.MODEL}: {line}")
+            line = generation_line(client, articles.MODEL, timeline.window)
+            say(f"[{elapsed:5.0f} s] {articles.MODEL}: {line}")
         if children.children["collector"].poll() is not None:
             raise SightlineError("the collector stopped (see collector.log)")
         time.sleep(0.2)

@@ -18,6 +18,7 @@ import math
 import os
 import signal
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -73,7 +74,7 @@ class Traffic:
 
 def serve(monitor: Monitor, timeline: Timeline, traffic: Traffic, t0: float) -> None:
     """Score and log requests until asked to stop (SIGTERM, SIGINT)."""
-    while not _STOP:
+    while not STOP.is_set():
         now = time.time()
         n = len(traffic.due(now))
         if n:
@@ -109,12 +110,14 @@ def _send_labels(monitor: Monitor, traffic: Traffic, now: float) -> None:
         monitor.log_labels(ids, labels)
 
 
-_STOP = False
+#: Set by SIGTERM or SIGINT once :func:`stop_on_signals` ran: the serving loop ends.
+STOP = threading.Event()
 
 
-def _stop(signum: int, frame: object) -> None:
-    global _STOP
-    _STOP = True
+def stop_on_signals() -> None:
+    """Make SIGTERM and SIGINT set :data:`STOP` (a serving process's way to stop)."""
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda signum, frame: STOP.set())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -125,8 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--t0", type=float, required=True, help="the timeline's start (epoch)")
     parser.add_argument("--fast", action="store_true")
     args = parser.parse_args(argv)
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    stop_on_signals()
     timeline = FAST if args.fast else NORMAL
     monitor = Monitor(
         MODEL,

@@ -43,7 +43,12 @@ class Timeline:
         ``kill`` or ``restart``."""
         return sorted(
             [
-                (self.covariate_at, "drift", "covariate drift: credit_score falls, purpose moves"),
+                (
+                    self.covariate_at,
+                    "drift",
+                    "covariate drift: credit_score falls, purpose moves; "
+                    "article-writer's topics shift",
+                ),
                 (self.kill_at, "kill", "killing an instance (SIGKILL)"),
                 (self.concept_at, "drift", "concept drift: the labels disagree with the model"),
                 (self.restart_at, "restart", "restarting the killed instance"),
