@@ -43,6 +43,18 @@ from sightline.profile.generation import (
 )
 from sightline.profile.text import TextColumnProfile
 
+#: The generation health rows' metrics, in the order a page shows them.
+GENERATION_METRICS = (
+    "generations",
+    "tokens_in_per_s",
+    "tokens_out_per_s",
+    "first_token_p50_ms",
+    "first_token_p95_ms",
+    "latency_per_output_token_ms",
+    "empty_output_rate",
+    "models_loaded",
+)
+
 
 def _numeric(profiles: Sequence[Profile], name: str) -> list[NumericColumnProfile]:
     return [c for p in profiles if isinstance(c := p.columns.get(name), NumericColumnProfile)]
@@ -147,4 +159,4 @@ def _first_token_rows(columns: Sequence[NumericColumnProfile], ctx: RowContext) 
     ]
 
 
-__all__ = ["first_byte_rows", "generation_rows"]
+__all__ = ["GENERATION_METRICS", "first_byte_rows", "generation_rows"]

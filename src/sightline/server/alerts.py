@@ -88,6 +88,40 @@ async def list_alerts(
     return {"alerts": alerts}
 
 
+@router.get(
+    "/alerts/history", responses=ERRORS, summary="Each transition of the alerts, newest first"
+)
+async def alert_history(
+    request: Request,
+    key: Reader,
+    model: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+) -> dict[str, Any]:
+    """Every move of every alert (``pending``, ``firing``, ``resolved``) with its time and
+    the evidence it had then; ``model`` keeps one model's, ``limit`` the newest."""
+    store = state_of(request).store
+    rows = await run_in_threadpool(stored.recent_transitions, store, key.project, limit)
+    moves = []
+    for t in rows:
+        a = alert_of(stored.StoredAlert(t.rule_id, t.subject, t.state, t.at, t.detail_json))
+        if model is not None and a.labels.get("model", "") != model:
+            continue
+        moves.append(
+            {
+                "at": _iso(t.at),
+                "state": t.state,
+                "rule": a.rule,
+                "fingerprint": a.fingerprint,
+                "model": a.labels.get("model", ""),
+                "version": a.labels.get("version", ""),
+                "severity": a.labels.get("severity", ""),
+                "summary": a.annotations.get("summary", ""),
+                "evidence": dict(a.evidence),
+            }
+        )
+    return {"transitions": moves}
+
+
 @router.get("/rules", responses=ERRORS, summary="The alert rules in force")
 async def list_rules(request: Request, key: Reader) -> dict[str, Any]:
     rules = _alerting(request).rules

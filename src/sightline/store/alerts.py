@@ -120,6 +120,16 @@ def alert_transitions(store: Store, project: str, subject: str) -> list[StoredTr
     return [StoredTransition(*r) for r in rows]
 
 
+def recent_transitions(store: Store, project: str, limit: int = 500) -> list[StoredTransition]:
+    """The project's ``limit`` newest transitions, of every alert, newest first."""
+    rows = store._read(
+        "SELECT rule_id, subject, state, moved_at, detail_json FROM alert_transitions "
+        "WHERE project = ? ORDER BY moved_at DESC, state DESC LIMIT ?",
+        (project, limit),
+    )
+    return [StoredTransition(*r) for r in rows]
+
+
 def save_evaluation(store: Store, project: str, record: EvaluationRecord, now: datetime) -> None:
     """Replace the project's states and groups, append its transitions and queue its
     notifications, in one transaction (a notification id seen before is not queued again).
@@ -268,6 +278,7 @@ __all__ = [
     "mark_delivered",
     "mark_failed",
     "outbox",
+    "recent_transitions",
     "save_evaluation",
     "save_metric_rows",
     "silences",

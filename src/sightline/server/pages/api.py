@@ -4,6 +4,8 @@
 - ``.../versions/{version}/series``: the model-level series of the model page.
 - ``.../versions/{version}/heatmap``: drift, columns x time buckets.
 - ``.../versions/{version}/quality``: the newest window's data-quality rows.
+- ``.../versions/{version}/generation``: the newest generation health rows (a generative
+  service's: generations, tokens/s, first-token p50/p95, ...) with the error rate.
 - ``.../versions/{version}/distribution``: one column's reference and window bins, from
   the reference profile and the window's merged profiles.
 
@@ -27,8 +29,11 @@ from sightline.alerts.records import alert_of
 from sightline.analysis.methods import ALL_METHODS
 from sightline.analysis.quality import QUALITY_METRICS
 from sightline.analysis.rows import MetricRow
-from sightline.profile import Profile, merge_profiles
+from sightline.analysis.text import expanded_names
+from sightline.profile import Profile, Schema, merge_profiles
 from sightline.profile.column import CategoricalColumnProfile, NumericColumnProfile
+from sightline.profile.text import TextColumnProfile
+from sightline.scheduler.generation import GENERATION_METRICS
 from sightline.scheduler.jobs import bucket_quantile, compatible
 from sightline.server import health
 from sightline.server.alerts import _iso
@@ -64,8 +69,9 @@ CHARTED = (
     "error_rate",
     "drift_share",
 )
-#: The statistics of drift rows (one per column and window).
-DRIFT_METRICS = sorted(ALL_METHODS)
+#: The statistics of drift rows (one per column and window): the numeric and categorical
+#: tests (text columns' descriptors among them) and the embedding test.
+DRIFT_METRICS = sorted({*ALL_METHODS, "embedding_drift"})
 #: The columns that have quality rows (the scheduler profiles them).
 QUALITY_ROLES = ("feature", "prediction", "probability")
 #: How far back the column page looks for the newest window with profiles.
@@ -329,7 +335,7 @@ async def _step(state: State, project: str, model: str, span: timedelta, points:
 async def heatmap(asked: VersionRange) -> dict[str, Any]:
     state, key, model, version = asked.state, asked.key, asked.model, asked.version
     start, end, found = asked.start, asked.end, asked.found
-    columns = [c["name"] for c in found.schema["columns"]]
+    columns = expanded_names(Schema.from_dict(found.schema))  # with text descriptors
     step = await _step(state, key.project, model, end - start, HEATMAP_BUCKETS)
 
     def read() -> list[q.Cell]:
@@ -365,6 +371,29 @@ async def heatmap(asked: VersionRange) -> dict[str, Any]:
             "upper": [_num(c.upper) for c in cells],
             "alert": [c.alert for c in cells],
         },
+    }
+
+
+@router.get(
+    "/models/{model}/versions/{version}/generation",
+    responses=ERRORS,
+    summary="The newest generation health rows of a generative service, with its error rate",
+)
+async def generation(asked: VersionRange) -> dict[str, Any]:
+    state, key, model, version = asked.state, asked.key, asked.model, asked.version
+    wanted = (*GENERATION_METRICS, "error_rate")
+
+    def read() -> list[MetricRow]:
+        rows = q.newest_model_rows(state.store, key.project, [model], wanted, asked.start)
+        return [r for r in rows if str(r.version) == version]
+
+    rows = {r.metric: r for r in await run_in_threadpool(read)}
+    if "generations" not in rows:  # not a generative service, or none in the range
+        return {"window_start": None, "rows": {}}
+    newest = rows["generations"].window_start
+    return {
+        "window_start": _iso(newest),
+        "rows": {m: _row(rows[m]) for m in wanted if m in rows},
     }
 
 
@@ -422,7 +451,7 @@ async def distribution(
 ) -> dict[str, Any]:
     state = state_of(request)
     found = await state.version(key.project, model, version)
-    if column not in {c["name"] for c in found.schema["columns"]}:
+    if column not in expanded_names(Schema.from_dict(found.schema)):
         raise ApiError(
             404, f"model {model!r} version {version!r} has no column {column!r}", "column"
         )
@@ -455,10 +484,21 @@ async def distribution(
     return await run_in_threadpool(read)
 
 
+def column_profile(profile: Profile, column: str) -> Any:
+    """The profile of ``column``: a column's, or a text column's descriptor
+    (``output.length``); None when the profile has neither."""
+    found = profile.columns.get(column)
+    if found is None and "." in column:
+        text = profile.columns.get(column.split(".", 1)[0])
+        if isinstance(text, TextColumnProfile):
+            return text.descriptors.get(column.split(".", 1)[1])
+    return found
+
+
 def _bins(profile: Profile, column: str) -> dict[str, Any] | None:
     """A column's bins (numeric: inner edges and counts; categorical: categories and
-    counts) with its quality counts."""
-    col = profile.columns.get(column)
+    counts) with its quality counts; None for a column without bins (text, embedding)."""
+    col = column_profile(profile, column)
     if col is None:
         return None
     counts: dict[str, Any] = {"count": col.count, "missing": col.n_missing}
@@ -472,7 +512,8 @@ def _bins(profile: Profile, column: str) -> dict[str, Any] | None:
             "max": _num(col.max),
             "quality": counts,
         }
-    assert isinstance(col, CategoricalColumnProfile)
+    if not isinstance(col, CategoricalColumnProfile):  # text, embedding: no bins to draw
+        return None
     vocabulary = list(col.vocabulary or ())
     return {
         "kind": "categorical",

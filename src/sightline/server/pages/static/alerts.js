@@ -1,6 +1,8 @@
-// The alerts page: firing, pending and resolved alerts with their evidence; silence (admin).
+// The alerts page: firing, pending and resolved alerts with their evidence; silence (admin);
+// the history of their transitions.
 import { api, choices, el, main, modelUrl, send, showError, time } from "./common.js";
 import { evidence } from "./evidence.js";
+import { historyRows } from "./history.js";
 
 const admin = main.dataset.scope === "admin";
 let state = "";
@@ -43,7 +45,12 @@ function render(data) {
 
 async function load() {
   try {
-    render(await api("/api/v1/alerts", { state: state || undefined }));
+    const [current, history] = await Promise.all([
+      api("/api/v1/alerts", { state: state || undefined }),
+      api("/api/v1/alerts/history", { limit: 200 }),
+    ]);
+    render(current);
+    document.querySelector("#history tbody").replaceChildren(...historyRows(history.transitions, true));
     showError(null);
   } catch (error) {
     showError(error);

@@ -1,7 +1,21 @@
 // The model page: health and performance series, the drift heatmap, quality and alerts.
-import { api, choices, columnUrl, el, emptyChart, main, num, palette, plot, rangeOf, showError, time } from "./common.js";
+import { api, choices, columnUrl, count, el, emptyChart, main, num, palette, percent, plot, rangeOf, showError, time } from "./common.js";
 import { band, level, line, plotText } from "./charts.js";
 import { evidence } from "./evidence.js";
+import { historyRows } from "./history.js";
+
+// The generation health rows, as the table shows them: label and how to print the value.
+const GENERATION = [
+  ["generations", "generations", count],
+  ["tokens_in_per_s", "tokens in/s", (v) => num(v, 4)],
+  ["tokens_out_per_s", "tokens out/s", (v) => num(v, 4)],
+  ["first_token_p50_ms", "first token p50 (ms)", count],
+  ["first_token_p95_ms", "first token p95 (ms)", count],
+  ["latency_per_output_token_ms", "latency per output token (ms)", (v) => num(v, 3)],
+  ["error_rate", "error rate", (v) => percent(v)],
+  ["empty_output_rate", "empty output rate", (v) => percent(v)],
+  ["models_loaded", "models loaded", count],
+];
 
 const model = main.dataset.model;
 const version = main.dataset.version;
@@ -91,7 +105,8 @@ function drawHeatmap(data) {
     const value = cells.value[k];
     const upper = cells.upper[k];
     const name = data.columns[i];
-    z[i][j] = value !== null && upper ? value / upper : value;
+    // A share of the threshold; a test without one (embedding_drift) shows 0 or, drifted, 2.
+    z[i][j] = value !== null && upper ? value / upper : (cells.alert[k] ? 2 : 0);
     text[i][j] = plotText(name) + "<br>" + plotText(data.metrics[cells.metric[k]]) + " " + num(value) +
       " (threshold " + num(upper) + ")" + (cells.alert[k] ? "<br>drifted" : "");
     if (cells.alert[k]) {
@@ -148,6 +163,20 @@ function drawQuality(data) {
     }))) : [el("tr", {}, el("td", { class: "muted" }, "No quality rows yet."))]));
 }
 
+function drawGeneration(data) {
+  const section = document.getElementById("generation");
+  const shown = GENERATION.filter(([m]) => data.rows[m]);
+  section.hidden = !shown.length;
+  if (!shown.length) return;
+  document.getElementById("generation-window").textContent = "window of " + time(data.window_start);
+  const table = document.getElementById("generation-table");
+  table.tHead.replaceChildren(el("tr", {}, ...shown.map(([, label]) => el("th", { scope: "col" }, label))));
+  table.tBodies[0].replaceChildren(el("tr", {}, ...shown.map(([m, , format]) => {
+    const r = data.rows[m];
+    return el("td", { class: "num" + (r.alert ? " bad" : ""), "data-metric": m }, format(r.value));
+  })));
+}
+
 function drawAlerts(data) {
   const mine = data.alerts.filter((a) => a.version === version || a.version === "");
   document.querySelector("#alerts tbody").replaceChildren(...(mine.length ? mine.map((a) => el("tr", {},
@@ -164,6 +193,11 @@ async function load() {
     api(base + "/series", span).then(drawSeries),
     api(base + "/heatmap", span).then(drawHeatmap),
     api(base + "/quality").then(drawQuality),
+    api(base + "/generation", span).then(drawGeneration),
+    api("/api/v1/alerts/history", { model, limit: 200 }).then((h) => {
+      const mine = h.transitions.filter((t) => t.version === version || t.version === "");
+      document.querySelector("#history tbody").replaceChildren(...historyRows(mine, false));
+    }),
     api("/api/v1/alerts", { model }).then(drawAlerts).catch((e) => { if (!/alerting is off/.test(e.message)) throw e; drawAlerts({ alerts: [] }); }),
   ]);
   const failed = results.find((r) => r.status === "rejected");
