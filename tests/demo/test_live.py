@@ -348,11 +348,15 @@ def test_clicking_a_column_opens_both_distributions(tab: Tab, live: Live) -> Non
     tab.login(live.read)
     tab.page.goto(tab.url + MODEL_PAGE)
     tab.page.locator("#chart-heatmap .main-svg").first.wait_for()
-    # The cell of credit_score's row in the newest bucket, where plotly draws it.
+    # The cell of credit_score's row in the newest bucket, where plotly draws it, beside
+    # the cell's drifted mark (a click on the mark is the marks' trace's, not the cell's).
+    tab.page.locator("#chart-heatmap").scroll_into_view_if_needed()
     where = tab.page.evaluate(
         "() => { const g = document.getElementById('chart-heatmap'); const L = g._fullLayout;"
-        " const row = L.yaxis.ticktext.indexOf('credit_score'); const r = g.getBoundingClientRect();"
-        " const x = L.xaxis._offset + L.xaxis.l2p(g.data[0].x.length - 1);"
+        " const row = L.yaxis.ticktext.indexOf('credit_score');"
+        " const r = g.getBoundingClientRect();"
+        " const n = g.data[0].x.length; const beside = 0.3 * L.xaxis._length / n;"
+        " const x = L.xaxis._offset + L.xaxis.l2p(n - 1) + beside;"
         " return [r.left + x, r.top + L.yaxis._offset + L.yaxis.l2p(row)]; }"
     )
     tab.page.mouse.click(where[0], where[1])
