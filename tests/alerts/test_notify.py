@@ -208,3 +208,22 @@ def test_a_collector_killed_between_store_and_send_delivers_once_after_restart(
             subprocess.run([*args, "deliver"], check=True, timeout=120)
         got = hook.wait_for(1)
     assert len(got) == 1 and got[0].body["status"] == "firing"
+
+
+def test_recent_transitions_are_each_move_newest_first(store_location: str) -> None:
+    """fire, resolve, fire again: three transitions of one alert, newest first, each with
+    the evidence it had then; ``limit`` keeps the newest."""
+    store = open_store(store_location)
+    store.create_key("default", "read")
+    rules = _rules("http://127.0.0.1:9/hook")
+    for minute, drifted in enumerate((True, False, True)):
+        _drift(store, T0 + timedelta(minutes=minute), drifted=drifted)
+        evaluate_project(store, "default", rules, T0 + timedelta(minutes=minute + 1))
+    moves = stored.recent_transitions(store, "default")
+    assert [m.state for m in moves] == ["firing", "resolved", "firing"]
+    assert [m.at for m in moves] == sorted((m.at for m in moves), reverse=True)
+    (fingerprint,) = {m.subject for m in moves}
+    assert moves == list(reversed(stored.alert_transitions(store, "default", fingerprint)))
+    assert [m.state for m in stored.recent_transitions(store, "default", limit=1)] == ["firing"]
+    assert stored.recent_transitions(store, "other") == []
+    store.close()

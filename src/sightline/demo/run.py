@@ -17,6 +17,7 @@ in :mod:`~sightline.demo.data`) and ``article-writer`` (one process of
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import sys
@@ -164,6 +165,7 @@ def _register(client: Client, timeline: Timeline) -> str:
         f"registered {data.MODEL} {data.VERSION}: {len(info['columns'])} columns, "
         f"estimator {info['fitted']['estimator']}"
     )
+    os.environ.setdefault("TQDM_DISABLE", "1")  # no progress bar of the model's loading
     name, embed = articles.embedder()
     info = client.register(
         articles.MODEL,
