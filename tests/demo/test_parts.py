@@ -103,3 +103,51 @@ def test_report_writes_the_static_report(tmp_path, capsys) -> None:  # type: ign
     html = out.read_text(encoding="utf-8")
     for column in ("income", "purpose", "credit_score"):
         assert column in html
+
+
+def _articles(shifted: bool, n: int = 300, seed: int = 2000) -> dict[str, object]:
+    from sightline.demo import articles
+
+    data = articles.reference(articles.hashed, n=n, seed=seed)
+    if shifted:
+        batch = articles.Articles(seed).draw(n, shifted=True)
+        data.update(
+            prompt=batch.prompts,
+            output=batch.outputs,
+            tokens_out=batch.tokens_out,
+            prompt_embedding=[list(map(float, v)) for v in articles.hashed(batch.prompts)],
+        )
+    return data
+
+
+def test_the_topic_shift_moves_the_outputs_descriptors_and_the_prompt_embedding() -> None:
+    """A window of the writer's rate (60 generations: 5 s at 12/s) before the shift does not
+    drift from the reference on the shifted columns; one after it does."""
+    from sightline.demo import articles
+
+    ref = articles.reference(articles.hashed)
+    kinds = {"schema": articles.SCHEMA}
+    quiet = sightline.compare(ref, _articles(False, n=60), **kinds)
+    moved = sightline.compare(ref, _articles(True, n=60), **kinds)
+
+    def alerting(result: sightline.Result) -> set[str]:
+        rows = [*result.select(metric="jensen_shannon"), *result.select(metric="embedding_drift")]
+        return {r.column for r in rows if r.alert and r.column}
+
+    assert set(articles.DRIFTED) <= alerting(moved), alerting(moved)
+    assert not set(articles.DRIFTED) & alerting(quiet), alerting(quiet)
+
+
+def test_the_hashing_embedding_is_deterministic_and_normalized() -> None:
+    from sightline.demo.articles import HASH_DIM, hashed
+
+    texts = ["Write about soil and roses.", "Write about soil and roses.", "", "GPU wafer"]
+    vectors = hashed(texts)
+    assert vectors.shape == (4, HASH_DIM) and vectors.dtype == np.float32
+    assert np.array_equal(vectors[0], vectors[1]) and not vectors[2].any()
+    assert np.allclose(np.linalg.norm(vectors[[0, 3]], axis=1), 1.0)
+    # one word's digest sets its dimension and sign: recomputed here from the definition
+    digest = int.from_bytes(hashlib.blake2b(b"gpu", digest_size=4).digest(), "little")
+    alone = hashed(["GPU"])[0]
+    assert alone[digest % HASH_DIM] == (1.0 if digest & 1 << 31 else -1.0)
+    assert np.count_nonzero(alone) == 1
