@@ -408,7 +408,11 @@ async def quality(
     state = state_of(request)
     end = _range(None, until)[1]
     found = await state.version(key.project, model, version)
-    columns = [c["name"] for c in found.schema["columns"] if c.get("role") in QUALITY_ROLES]
+    columns = [
+        c["name"]
+        for c in found.schema["columns"]
+        if c.get("role") in QUALITY_ROLES and c.get("kind") not in ("text", "embedding")
+    ]
 
     def read() -> tuple[datetime | None, list[MetricRow]]:
         if not columns:
