@@ -335,6 +335,8 @@ def test_the_article_writer_page_shows_its_generation_health_and_drift(
     }
     assert {"output.oov_share", "output.length", articles.EMBEDDING} <= drifted, drifted
     assert {"output.oov_share", articles.EMBEDDING} <= _heatmap_marks(tab)
+    quality = {r.inner_text() for r in tab.page.locator("#quality tbody td:first-child").all()}
+    assert {"tokens_out", "latency_s", "model_name"} <= quality, quality
     tab.shot("model-article-writer")
     tab.page.locator("#column-links a[data-column='output.oov_share']").click()
     chart = tab.page.locator("#chart-distribution")
