@@ -17,8 +17,8 @@ Measured in one run, on the same 25-feature rows (20 numbers, 5 short strings):
   fails unless every row was profiled (``stats()["rows"]``); whylogs' per-row CPU for
   ``track``. The timing loop's own CPU (the same loop around a call that does nothing) is
   printed apart: it is part of the figure.
-- soak: 10,000 rows/s for ``--soak`` seconds with the collector down (a closed port), a
-  local reference profile (so windows are profiled and shipped to the spool) and a spool
+- soak: ``--soak-rate`` rows/s (10,000) for ``--soak`` seconds with the collector down (a
+  closed port), a local reference profile (so windows are profiled and shipped to the spool) and a spool
   directory: the resident set and the spool's size every 10 s.
 """
 
@@ -214,6 +214,7 @@ def main() -> None:
     parser.add_argument("--whylogs-rows", type=int, default=5_000)
     parser.add_argument("--why-log-rows", type=int, default=200)
     parser.add_argument("--soak", type=float, default=60.0, help="seconds of the soak (0: skip)")
+    parser.add_argument("--soak-rate", type=int, default=10_000, help="rows/s of the soak")
     args = parser.parse_args()
     data = rows()
     with tempfile.TemporaryDirectory(prefix="sl-collector-") as tmp:
@@ -244,7 +245,7 @@ def main() -> None:
         f"{wl['cpu_per_row'] / sl['cpu_per_row']:.0f}x less CPU per row; payloads delivered {sl['sent']}"
     )
     if args.soak > 0:
-        samples = soak(data, args.soak)
+        samples = soak(data, args.soak, args.soak_rate)
         print("| soak s | RSS MiB | spool MiB |")
         print("| ---: | ---: | ---: |")
         for elapsed, rss, disk in samples:

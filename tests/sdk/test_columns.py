@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sightline.profile import Column, Profile, Schema
-from sightline.sdk.columns import categorical, categories, from_rows
+from sightline.sdk.columns import BLOCK_ROWS, categorical, categories, from_rows, numeric
 
 SCHEMA = Schema((Column("x"), Column("y"), Column("c", kind="categorical")))
 CELLS = st.one_of(
@@ -63,3 +63,26 @@ def test_rows_profile_as_their_columns(rows: list[dict[str, Any]]) -> None:
         n_invalid={"y": sum(isinstance(r["y"], str) for r in rows)},
     )
     assert got.to_bytes() == want.to_bytes()
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(1, 3 * BLOCK_ROWS + 7), st.integers(0, 2**32 - 1))
+def test_rows_across_blocks_give_each_column_in_row_order(n: int, seed: int) -> None:
+    """The fast path turns rows into floats block by block: every column, across the
+    blocks' edges, holds its cells in row order (numpy scalars, None, NaN and infinity
+    included), as :func:`numeric` gives it from the column's cells."""
+    rng = np.random.default_rng(seed)
+    pool: list[Any] = [None, math.nan, math.inf, -math.inf, np.float32(1.5), np.int64(-3), True]
+    rows = [
+        {
+            "x": float(rng.normal()) if rng.random() < 0.9 else pool[rng.integers(len(pool))],
+            "y": int(rng.integers(-5, 5)),
+            "c": "abc"[rng.integers(3)],
+        }
+        for _ in range(n)
+    ]
+    cols = from_rows(SCHEMA, rows, {})
+    for name in ("x", "y"):
+        want, invalid = numeric([r[name] for r in rows])
+        np.testing.assert_array_equal(cols.values[name], want)
+        assert invalid == 0 and name not in cols.n_invalid

@@ -365,6 +365,7 @@ def test_collector_down_then_up_everything_arrives_once(
         api_key=collector.key,
         queue_max_bytes=2 * size,
         backoff_max=0.1,
+        timeout=60.0,  # an answer later than the timeout is retried: a duplicate (below)
     )
     for i in range(12):
         d.submit(predictions(f"k{i:02d}", n=5, pad=150))
@@ -376,6 +377,33 @@ def test_collector_down_then_up_everything_arrives_once(
     assert collector.rows() == 12 * 5
     assert (d.stats.sent, d.stats.duplicates, d.stats.dropped, d.stats.rejected) == (12, 0, 0, {})
     assert spool_files(spool) == []
+
+
+def test_an_answer_later_than_the_timeout_is_retried_under_the_same_key(
+    tmp_path: Path, script: Script, deliveries: Callable[..., Delivery]
+) -> None:
+    """The one way the SDK sends a payload again after the collector stored it: the answer
+    came after ``timeout``. The retry carries the same key and body, so the collector
+    answers it as a duplicate and stores it once (this is the duplicate that
+    ``test_collector_down_then_up_everything_arrives_once`` saw under load, when its 5-s
+    timeout was shorter than the loaded collector's answer)."""
+    first = threading.Event()
+
+    def slow_once(key: str, body: bytes) -> Answer:
+        if not first.is_set():
+            first.set()
+            time.sleep(1.0)  # stored, but answered after the SDK gave up
+        return (200, {})
+
+    script.rule = slow_once
+    d = deliveries(script.url, tmp_path / "spool", timeout=0.3)
+    d.submit(predictions("k0"))
+    assert d.flush(10)
+    hits = [h for h in script.hits if h.key == "k0"]
+    # retries sent while the scripted server slept time out too: two tries or more, each
+    # the same key and body; the last is answered in time, as a duplicate
+    assert len(hits) >= 2 and {h.body for h in hits} == {hits[0].body}
+    assert (d.stats.sent, d.stats.duplicates, d.stats.dropped) == (1, 1, 0)
 
 
 def test_full_spool_drops_the_oldest(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import math
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -179,6 +180,8 @@ class Window:
 
 
 def _cell(value: Any) -> Any:
+    if type(value) is float:  # the common cell first: one type test
+        return value if math.isfinite(value) else None
     if isinstance(value, bool | str) or value is None:
         return value if not isinstance(value, str) else value[:10_000]
     if isinstance(value, int | float | np.integer | np.floating):
