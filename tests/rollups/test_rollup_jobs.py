@@ -126,13 +126,10 @@ def test_drift_rollup_is_exact_and_rerun_by_a_late_profile(store: Store) -> None
     after = rolled(store, T0)[0]
     assert after != before
     assert after == pytest.approx(direct_drift(store, T0), abs=1e-12)
-    assert (
-        rolled(store, T0 + 6 * SIZE)
-        == tuple(
-            (r.row.value, r.value_min, r.value_max)
-            for r in first
-            if r.row.window_start == (T0 + 6 * SIZE).replace(tzinfo=UTC)
-            and r.row.column == "x"
-            and r.row.metric == "jensen_shannon"
-        )[0]
+    assert rolled(store, T0 + 6 * SIZE) == next(
+        (r.row.value, r.value_min, r.value_max)
+        for r in first
+        if r.row.window_start == (T0 + 6 * SIZE).replace(tzinfo=UTC)
+        and r.row.column == "x"
+        and r.row.metric == "jensen_shannon"
     )

@@ -10,6 +10,8 @@ recorded in ``jobs_done``) of kind ``rollup:<tier seconds>:<base kind>``.
 
 >>> rollup_kind(3600, "drift"), parse_rollup("rollup:3600:drift"), parse_rollup("drift")
 ('rollup:3600:drift', (3600, 'drift'), None)
+>>> parse_tiers("1h:90d,1d:400d")
+{3600: datetime.timedelta(days=90), 86400: datetime.timedelta(days=400)}
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import hashlib
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 
-from sightline._time import window_of
+from sightline._time import parse_duration, window_of
+from sightline.errors import InvalidInputError
 from sightline.scheduler.plan import Job
 
 #: The default tiers (seconds) and how long each is kept; base rows are kept 7 days.
@@ -28,6 +31,21 @@ DEFAULT_KEEP_BASE = timedelta(days=7)
 #: through the base jobs' own compute path; the other kinds' rows are averaged.
 EXACT_KINDS = ("drift", "quality", "health")
 ROLLED_KINDS = (*EXACT_KINDS, "performance", "matrix")
+
+
+def parse_tiers(text: str) -> dict[int, timedelta]:
+    """Tiers written ``size:kept,...`` (``"1h:90d,1d:400d"``; ``""`` for none) as
+    {seconds: age}; :class:`InvalidInputError` naming ``tiers`` otherwise."""
+    tiers: dict[int, timedelta] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        size, sep, kept = part.partition(":")
+        if not sep:
+            raise InvalidInputError(
+                f"a tier is size:kept (e.g. 1h:90d), got {part!r}", field="tiers"
+            )
+        seconds = parse_duration(size, field="tiers")
+        tiers[seconds] = timedelta(seconds=parse_duration(kept, field="tiers"))
+    return tiers
 
 
 def rollup_kind(tier: int, kind: str) -> str:
