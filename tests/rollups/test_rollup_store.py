@@ -13,6 +13,7 @@ from sightline.analysis.rows import MetricRow
 from sightline.store import Store, open_store
 from sightline.store import dashboard as q
 from sightline.store.rollups import RollupKey
+from support.live import Collector
 from support.metric_rows import put_rows
 
 T0 = datetime(2026, 1, 1)
@@ -195,3 +196,22 @@ def test_retention_deletes_each_tier_at_its_age(store: Store) -> None:
     at_400 = store.enforce_tier_retention(timedelta(days=7), tiers, T0 + 401 * DAY + MINUTE)
     assert at_400["metric_rollups:3600"] == 3 and at_400["metric_rollups:86400"] == 3
     assert store.count("metric_rows", "default") == 1  # the never-rolled performance row
+
+
+def test_min_and_max_through_the_api(collector: Collector) -> None:
+    collector.store.register_version("default", "churn", "1", {"columns": []})
+    made = _minutes(collector.store, T0, 60)
+    _roll(collector.store, T0)
+    got = collector.client().get(
+        "/api/v1/models/churn/rollups",
+        params={"tier": 3600, "since": T0.isoformat(), "until": (T0 + HOUR).isoformat()},
+    )
+    assert got.status_code == 200, got.text
+    body = got.json()
+    columns = [r["column"] for r in body["rows"]]
+    assert columns == sorted(columns) and len(columns) == 3
+    for j, column in enumerate(("", "a", "b")):
+        i = columns.index(column)
+        assert body["value_min"][i] == pytest.approx(made["values"][:, j].min(), abs=1e-12)
+        assert body["value_max"][i] == pytest.approx(made["values"][:, j].max(), abs=1e-12)
+        assert body["n_windows"][i] == 60
