@@ -4,8 +4,10 @@ Rollups (``metric_rollups``) hold the rows of each closed tier window (1 h, 1 d,
 rolled up from the base rows of the model's own window; ``rollup_frontiers`` records, per
 (version, tier, job kind), the end of the newest rolled tier window. A bucketed read of
 step ``s`` takes the coarsest tier whose size divides ``s``: its rollups before the
-frontier of each (version, kind), and the base rows from there on (the current hour, a
-kind whose rollup is late), so a read never loses rows to a rollup that does not exist yet.
+frontier of each version (the oldest of its kinds'), and the base rows from there on (the
+current hour, a kind whose rollup is late), so a read never loses rows of a rolled kind to
+a rollup that does not exist yet. Base rows of kinds that are never rolled (``slo``) are
+read before the frontier by raw reads only.
 Every source offers the same columns (:data:`SOURCE_COLUMNS`): a base row is a rollup of
 one window (``value_min = value_max = value``, ``n_windows = 1``).
 
@@ -37,23 +39,24 @@ _BASE_COLUMNS = SOURCE_COLUMNS.replace(
 
 @dataclass(frozen=True)
 class TierSplit:
-    """The tier a read takes (``tier`` seconds, 0: base rows only) and the SQL condition
-    ``rolled`` (with its ``params``) that is true of the rows its rollups stand for."""
+    """The tier a read takes (``tier`` seconds, 0: base rows only), the SQL condition
+    ``rolled`` (with its ``params``) true of the rows its rollups stand for, and
+    ``fresh`` (with ``fresh_params``) true of the base rows read beside them."""
 
     tier: int
     rolled: str
     params: tuple[Any, ...]
+    fresh: str = ""
+    fresh_params: tuple[Any, ...] = ()
 
 
 def frontiers(
     store: Store, project: str, model: str, version: str | None = None
 ) -> list[tuple[int, str, str, datetime]]:
     """(tier seconds, version, kind, rolled until) of every rolled (version, tier, kind)."""
-    extra, params = (
-        ("", [project, model])
-        if version is None
-        else (" AND version = ?", [project, model, version])
-    )
+    extra, params = "", [project, model]
+    if version is not None:
+        extra, params = " AND version = ?", [project, model, version]
     rows = store._read(
         "SELECT tier_seconds, version, kind, rolled_until FROM rollup_frontiers "
         f"WHERE project = ? AND model = ?{extra} ORDER BY tier_seconds, version, kind",
@@ -66,15 +69,27 @@ def tier_for_step(
     store: Store, project: str, model: str, version: str | None, step: float
 ) -> TierSplit:
     """The coarsest tier whose size divides ``step`` seconds (buckets hold whole tier
-    windows), with the condition of its rolled rows; tier 0 when none fits."""
+    windows), with the condition of its rolled rows; tier 0 when none fits.
+
+    A version is rolled up to the oldest frontier of its kinds, so that no rolled kind
+    loses rows; the condition names no kind, so that PostgreSQL reads base rows from its
+    series index alone, and (one version asked for) both stores prune the base rows
+    before the frontier by their window."""
     found = frontiers(store, project, model, version)
     fits = [t for t, _, _, _ in found if t <= step and int(step) % t == 0 and step == int(step)]
     if not fits:
         return TierSplit(0, "", ())
     tier = max(fits)
-    marks = [(v, k, until) for t, v, k, until in found if t == tier]
-    rolled = " OR ".join("(version = ? AND kind = ? AND window_start < ?)" for _ in marks)
-    return TierSplit(tier, f"({rolled})", tuple(p for mark in marks for p in mark))
+    until: dict[str, datetime] = {}
+    for t, v, _, end in found:
+        if t == tier:
+            until[v] = min(end, until.get(v, end))
+    if version is not None:
+        mark = until[version]
+        return TierSplit(tier, "window_start < ?", (mark,), "window_start >= ?", (mark,))
+    rolled = " OR ".join("(version = ? AND window_start < ?)" for _ in until)
+    params = tuple(p for item in sorted(until.items()) for p in item)
+    return TierSplit(tier, f"({rolled})", params, f"NOT ({rolled})", params)
 
 
 def tiered_source(split: TierSplit, where: str, params: Sequence[Any]) -> tuple[str, list[Any]]:
@@ -84,11 +99,11 @@ def tiered_source(split: TierSplit, where: str, params: Sequence[Any]) -> tuple[
     if not split.tier:
         return f"({base}) AS src", list(params)
     sql = (
-        f"({base} AND NOT {split.rolled} UNION ALL SELECT {SOURCE_COLUMNS} FROM "
+        f"({base} AND {split.fresh} UNION ALL SELECT {SOURCE_COLUMNS} FROM "
         f"metric_rollups WHERE {where} AND tier_seconds = {int(split.tier)} AND {split.rolled})"
         " AS src"
     )
-    return sql, [*params, *split.params, *params, *split.params]
+    return sql, [*params, *split.fresh_params, *params, *split.params]
 
 
 def weighted_mean(column: str) -> str:
