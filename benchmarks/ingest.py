@@ -20,7 +20,10 @@ and drives it from this process with httpx:
 - small requests: one record per request, one client, requests in sequence: latency
   p50/p99 as the client sees it (connection kept alive); then a fleet's traffic, one
   record per request from ``--small-clients`` threads at once (8, 16, 32; one key each),
-  for ``--seconds`` each: requests/s and latency.
+  for ``--seconds`` each: requests/s and latency. Then ``--fleet`` connections (64, 256)
+  from ``--fleet-processes`` client processes (2), each an asyncio loop writing raw
+  HTTP/1.1 requests on keep-alive connections (httpx threads cost more CPU than the
+  collector): requests/s, latency, and the CPU cores used by the clients and the collector.
 - queries: the store is preloaded before the collector starts (30 days of 1-minute metric
   rows for 100 columns, 4.32M rows; heartbeats and profiles of two models; PostgreSQL is
   then vacuumed, as autovacuum would be by the time such a store is queried), then one client
