@@ -20,7 +20,10 @@ and drives it from this process with httpx:
 - small requests: one record per request, one client, requests in sequence: latency
   p50/p99 as the client sees it (connection kept alive); then a fleet's traffic, one
   record per request from ``--small-clients`` threads at once (8, 16, 32; one key each),
-  for ``--seconds`` each: requests/s and latency.
+  for ``--seconds`` each: requests/s and latency. Then ``--fleet`` connections (64, 256)
+  from ``--fleet-processes`` client processes (2), each an asyncio loop writing raw
+  HTTP/1.1 requests on keep-alive connections (httpx threads cost more CPU than the
+  collector): requests/s, latency, and the CPU cores used by the clients and the collector.
 - queries: the store is preloaded before the collector starts (30 days of 1-minute metric
   rows for 100 columns, 4.32M rows; heartbeats and profiles of two models; PostgreSQL is
   then vacuumed, as autovacuum would be by the time such a store is queried), then one client
@@ -351,6 +354,126 @@ def sequential(
             c.close()
 
 
+# -- a fleet: many connections from a few processes ---------------------------------------
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _fleet_connections(
+    port: int, path: str, keys: Sequence[str], pool: Sequence[bytes], job: dict[str, Any]
+) -> dict[str, Any]:
+    """``job["connections"]`` keep-alive HTTP/1.1 connections, each sending one request
+    after the other until ``job["until"]`` (a ``time.time()``); raw requests on asyncio
+    streams, so that a client costs little CPU beside the collector's."""
+    import asyncio
+
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: {ARROW}\r\n"
+        "Authorization: Bearer {key}\r\nIdempotency-Key: {idem}\r\nContent-Length: {n}\r\n\r\n"
+    )
+    latencies: list[float] = []
+    failed: Counter[int] = Counter()
+    stored = 0
+
+    async def connection(c: int) -> None:
+        nonlocal stored
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        key = keys[c % len(keys)]
+        i = 0
+        while time.time() < job["until"]:
+            body = pool[(c + i) % len(pool)]
+            idem = f"{job['run']}-{c}-{i}"
+            request = head.format(key=key, idem=idem, n=len(body)).encode() + body
+            t = time.perf_counter()
+            writer.write(request)
+            status_and_headers = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in status_and_headers.split(b"\r\n"):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            answer = await reader.readexactly(length)
+            if time.time() >= job["from"]:  # after the warm-up
+                latencies.append(time.perf_counter() - t)
+                status = int(status_and_headers[9:12])
+                if status == 200 and b'"stored":1' in answer:
+                    stored += 1
+                else:
+                    failed[status] += 1
+            i += 1
+        writer.close()
+
+    cpu = time.process_time()
+    await asyncio.gather(*(connection(c) for c in range(job["first"], job["last"])))
+    return {
+        "latencies": latencies,
+        "stored": stored,
+        "failed": failed,
+        "cpu": time.process_time() - cpu,
+    }
+
+
+def _fleet_process(args: tuple[int, str, list[str], list[bytes], dict[str, Any]]) -> Any:
+    import asyncio
+
+    return asyncio.run(_fleet_connections(*args))
+
+
+def fleet(
+    server: Collector,
+    path: str,
+    keys: Sequence[str],
+    pool: Sequence[bytes],
+    connections: int,
+    processes: int,
+    seconds: float,
+) -> dict[str, float]:
+    """One-event requests from ``connections`` connections spread over ``processes``
+    client processes for ``seconds`` (after 1 s of warm-up): requests/s, latency, and the
+    CPU seconds per second of the clients and of the collector."""
+    import multiprocessing
+
+    assert server.proc is not None
+    now = time.time() + 2.0  # the processes start meanwhile
+    share = -(-connections // processes)
+    jobs = [
+        {
+            "run": uuid.uuid4().hex[:8],
+            "first": p * share,
+            "last": min(connections, (p + 1) * share),
+            "from": now + 1.0,
+            "until": now + 1.0 + seconds,
+        }
+        for p in range(processes)
+    ]
+    with multiprocessing.get_context("spawn").Pool(processes) as workers:
+        pending = workers.map_async(
+            _fleet_process, [(server.port, path, list(keys), list(pool), job) for job in jobs]
+        )
+        time.sleep(max(0.0, now + 1.0 - time.time()))
+        server_cpu = _cpu_seconds(server.proc.pid)
+        results = pending.get(seconds + 120)
+        server_cpu = _cpu_seconds(server.proc.pid) - server_cpu
+    lat = [x for r in results for x in r["latencies"]]
+    failed = sum((r["failed"] for r in results), Counter())
+    if failed:
+        print(f"    refused: {dict(failed)}", flush=True)
+    stored = sum(r["stored"] for r in results)
+    return {
+        "events_per_s": stored / seconds,
+        "requests_per_s": len(lat) / seconds,
+        "p50_ms": 1e3 * _quantile(lat, 0.5),
+        "p99_ms": 1e3 * _quantile(lat, 0.99),
+        "failed": float(sum(failed.values())),
+        "mb_per_s": len(lat) * len(pool[0]) / seconds / 2**20,
+        "client_cpu": sum(r["cpu"] for r in results) / seconds,
+        "server_cpu": server_cpu / seconds,
+    }
+
+
 # -- the ingest part -----------------------------------------------------------------------
 
 SCHEMA_BODY = {
@@ -375,7 +498,7 @@ def ingest_part(
     admin = create_admin_key(where)
     sample_to = log.with_suffix(".samples.txt") if args.sample_server else None
     with Collector(where, log, sample_to) as server:
-        keys = server.keys(admin, "ingest", max(*args.clients, *args.small_clients, 8))
+        keys = server.keys(admin, "ingest", max(*args.clients, *args.small_clients, 16))
         auth = {"Authorization": f"Bearer {admin}"}
         httpx.put(
             server.url + "/api/v1/models/churn/versions/1", json=SCHEMA_BODY, headers=auth
@@ -425,6 +548,17 @@ def ingest_part(
             print(f"  {name} Arrow single events x{clients} ...", flush=True)
             res = sustained(server.url, path, keys, small[ARROW], ARROW, clients, args.seconds)
             rows.append(_ingest_row(name, "Arrow", clients, False, res, events=1))
+        for connections in args.fleet:
+            procs = args.fleet_processes
+            print(f"  {name} Arrow single events, {connections} connections ...", flush=True)
+            res = fleet(server, path, keys, small[ARROW], connections, procs, args.seconds)
+            row = _ingest_row(name, "Arrow", connections, False, res, events=1)
+            row["what"] = (
+                f"Arrow, 1 event per request, {connections} asyncio connections in "
+                f"{procs} processes (CPU: clients {res['client_cpu']:.2f}, "
+                f"collector {res['server_cpu']:.2f} cores)"
+            )
+            rows.append(row)
 
 
 def _ingest_row(
@@ -725,6 +859,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=[8, 16, 32],
         help="concurrent clients of one-event requests (each its own key)",
     )
+    parser.add_argument(
+        "--fleet",
+        type=int,
+        nargs="*",
+        default=[64, 256],
+        help="connections of one-event requests from asyncio client processes",
+    )
+    parser.add_argument("--fleet-processes", type=int, default=2, help="client processes")
     parser.add_argument(
         "--queries", type=int, default=200, help="requests of the health and series queries"
     )

@@ -24,6 +24,7 @@ import pyarrow as pa
 from sightline._time import EPOCH
 from sightline.errors import ConflictError, InvalidInputError, NotFoundError
 from sightline.store import tiers
+from sightline.store.group_commit import GroupCommit
 from sightline.store.leases import LeaseQueries
 from sightline.store.migrations import LATENCY_COLUMNS, MIGRATIONS, RETENTION_COLUMN, WRITABLE
 from sightline.store.rollups import RollupQueries
@@ -190,6 +191,8 @@ class Store(SchedulingQueries, LeaseQueries, RollupQueries, ABC):
     """
 
     placeholder = "?"
+    #: Ingest requests' commits (set by a subclass: ``GroupCommit(self._ingest_group)``).
+    _commits: GroupCommit[IngestRequest, bool]
 
     # -- what a subclass supplies -------------------------------------------------------
 
@@ -419,13 +422,15 @@ class Store(SchedulingQueries, LeaseQueries, RollupQueries, ABC):
 
         Returns True when stored, False when the same key and body were stored before;
         the same key with another body raises :class:`ConflictError` and writes nothing.
+        Concurrent calls commit together, in one transaction (:mod:`.group_commit`).
         """
         _check_writable(table, rows)
+        return self._commits.submit(IngestRequest(project, request, table, rows))
+
+    def _ingest_group(self, items: list[IngestRequest]) -> list[bool | ConflictError]:
+        """Ingest ``items`` in one transaction (the group commit's step)."""
         with self._write() as tx:
-            (outcome,) = self._ingest_in(tx, [IngestRequest(project, request, table, rows)])
-        if isinstance(outcome, ConflictError):
-            raise outcome
-        return outcome
+            return self._ingest_in(tx, items)
 
     def _ingest_in(
         self, tx: Transaction, batch: Sequence[IngestRequest], *, new_keys: bool = False

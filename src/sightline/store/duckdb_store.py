@@ -4,10 +4,8 @@ DuckDB lets one process write a database file; a second collector on the same di
 fails at start with a message that points to PostgreSQL. Writes are serialized inside the
 process (one transaction at a time), reads run concurrently on per-thread cursors.
 
-Ingest requests commit in groups: while one transaction commits, the requests that arrive
-queue up, and the next transaction takes all of them (each still all or nothing, answered
-only after its commit). A commit costs a WAL write and an fsync whatever its size, so under
-load a group costs about what one request would.
+Ingest requests commit in groups (:mod:`sightline.store.group_commit`), each group in one
+transaction under the write lock.
 """
 
 from __future__ import annotations
@@ -15,7 +13,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +20,8 @@ import duckdb
 import pyarrow as pa
 
 from sightline.errors import ConflictError, StoreError
-from sightline.store.base import (
-    Idempotency,
-    IngestRequest,
-    Store,
-    Transaction,
-    _check_writable,
-)
+from sightline.store.base import IngestRequest, Store, Transaction
+from sightline.store.group_commit import GroupCommit
 
 FILE_NAME = "sightline.duckdb"
 
@@ -49,15 +41,6 @@ class _DuckTransaction:
         self._cursor.register(view, rows)
         self.views.append(view)  # unregistered once the transaction ends
         self._cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {view}")
-
-
-@dataclass(eq=False)
-class _Queued:
-    """An ingest request waiting for a group commit, then its outcome."""
-
-    item: IngestRequest
-    done: bool = False
-    outcome: bool | BaseException = False
 
 
 class DuckDBStore(Store):
@@ -88,9 +71,7 @@ class DuckDBStore(Store):
         self._lock = threading.Lock()
         self._sorted_rows = 0  # metric_rows when last sorted by optimize()
         self._local = threading.local()
-        self._queue: list[_Queued] = []
-        self._queue_changed = threading.Condition()
-        self._committing = False
+        self._commits = GroupCommit(self._ingest_group)
         self.location = target
         self.migrate()
 
@@ -125,57 +106,17 @@ class DuckDBStore(Store):
             for view in tx.views:
                 cursor.unregister(view)
 
-    def ingest(self, project: str, request: Idempotency, table: str, rows: pa.Table) -> bool:
-        """As :meth:`Store.ingest`; concurrent calls commit together (one transaction)."""
-        _check_writable(table, rows)
-        mine = _Queued(IngestRequest(project, request, table, rows))
-        with self._queue_changed:
-            self._queue.append(mine)
-            while self._committing and not mine.done:
-                self._queue_changed.wait()
-            if not mine.done:  # lead: commit every request queued so far
-                self._committing = True
-                group, self._queue = self._queue, []
-        if not mine.done:
-            try:
-                with self._lock:
-                    self._commit_group(group)
-            finally:
-                with self._queue_changed:
-                    for queued in group:
-                        if not queued.done:
-                            queued.outcome = StoreError("the ingest transaction was interrupted")
-                            queued.done = True
-                    self._committing = False
-                    self._queue_changed.notify_all()
-        if isinstance(mine.outcome, BaseException):
-            raise mine.outcome
-        return mine.outcome
-
-    def _commit_group(self, group: list[_Queued]) -> None:
-        """Ingest ``group`` in one transaction; if it fails, each request alone, so that
-        one bad request fails by itself."""
-        outcomes: Sequence[bool | BaseException]
-        try:
-            outcomes = self._ingest_group([q.item for q in group])
-        except Exception as exc:
-            if len(group) > 1:
-                for queued in group:
-                    self._commit_group([queued])
-                return
-            outcomes = [exc]
-        for queued, outcome in zip(group, outcomes, strict=True):
-            queued.outcome, queued.done = outcome, True
-
     def _ingest_group(self, items: list[IngestRequest]) -> list[bool | ConflictError]:
-        """One transaction; new keys are the rule (a retry is rare), so they are first
-        inserted plainly, and only when one was stored before with ``ON CONFLICT``."""
-        try:
-            with self._transaction() as tx:
-                return self._ingest_in(tx, items, new_keys=True)
-        except duckdb.ConstraintException:
-            with self._transaction() as tx:
-                return self._ingest_in(tx, items)
+        """One transaction under the write lock; new keys are the rule (a retry is rare),
+        so they are first inserted plainly, and only when one was stored before with
+        ``ON CONFLICT``."""
+        with self._lock:
+            try:
+                with self._transaction() as tx:
+                    return self._ingest_in(tx, items, new_keys=True)
+            except duckdb.ConstraintException:
+                with self._transaction() as tx:
+                    return self._ingest_in(tx, items)
 
     def _lock_migrations(self, tx: Transaction) -> None:
         """One process holds the file, and writes are serialized: nothing to lock."""

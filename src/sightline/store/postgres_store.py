@@ -1,7 +1,9 @@
 """The store for several collector replicas: one PostgreSQL database, a connection pool.
 
 Every replica migrates at start under an advisory lock, so replicas may start together.
-Sessions run in UTC. Bulk inserts use ``COPY`` of CSV that Arrow writes. PostgreSQL 13 or
+Sessions run in UTC. Bulk inserts use ``COPY`` of CSV that Arrow writes. Ingest requests
+commit in groups (:mod:`sightline.store.group_commit`): one transaction, on one pooled
+connection, for the requests that arrive while the previous group commits. PostgreSQL 13 or
 newer (``hash_mem_multiplier``).
 """
 
@@ -20,6 +22,7 @@ from psycopg_pool import ConnectionPool
 
 from sightline.errors import StoreError
 from sightline.store.base import Store, Transaction
+from sightline.store.group_commit import GroupCommit
 
 _MIGRATION_LOCK = 0x5167_6874  # "Sght": the advisory lock every replica migrates under
 #: UTC sessions; memory enough for a bucketed series query over many columns to aggregate
@@ -94,6 +97,7 @@ class PostgresStore(Store):
         except Exception as exc:  # the pool raises its own timeout error
             self._pool.close()
             raise StoreError(f"cannot connect to PostgreSQL at {_redact(url)}: {exc}") from exc
+        self._commits = GroupCommit(self._ingest_group)
         self.migrate()
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
