@@ -74,9 +74,9 @@ HISTORY = timedelta(days=400)
 OVERVIEW_SPAN = timedelta(days=1)
 #: Points of a series at most: windows one by one, or averaged over round buckets.
 SERIES_POINTS = 400
-#: How long the 30-day health of a model is reused (it reads 30 days of heartbeats and
-#: moves slowly).
-MONTHLY_SECONDS = 60.0
+#: How long the 30-day uptime of a model is reused (summed over 30 days of heartbeats, it
+#: moves slowly): at most the overview page's refresh (``REFRESH_MS`` of overview.js).
+MONTHLY_SECONDS = 5.0
 HEATMAP_BUCKETS = 60
 
 Column = Annotated[str, Query(min_length=1, max_length=200, pattern=NO_NUL)]
@@ -204,9 +204,9 @@ def _latency(buckets: Sequence[int], low: float, high: float) -> dict[str, float
 def _model_health(
     state: State, monthly: TtlCache, project: str, model: str, now: datetime
 ) -> dict[str, Any]:
-    """A model's instances (by version) and uptime over 24 h and 30 days (from ``monthly``
-    while fresh), from :func:`sightline.server.health.overview` (what
-    ``/models/{model}/health`` answers)."""
+    """A model's instances (by version) and uptime over 24 h, from
+    :func:`sightline.server.health.overview` (what ``/models/{model}/health`` answers), and
+    over 30 days (:meth:`Store.uptime`, from ``monthly`` while fresh)."""
     timeout = state.settings.heartbeat_timeout
     day = health.overview(
         state.store,
@@ -218,16 +218,8 @@ def _model_health(
         timeout=timeout,
     )
     month = monthly.get(
-        (project, model),
-        lambda: health.overview(
-            state.store,
-            project,
-            model,
-            since=now - timedelta(days=30),
-            until=now,
-            now=now,
-            timeout=timeout,
-        ),
+        ("uptime_30d", project, model),
+        lambda: state.store.uptime(project, model, now - timedelta(days=30), now, timeout),
     )
     live: dict[str, int] = {}
     for i in day["instances"]:
@@ -238,7 +230,7 @@ def _model_health(
         "live": live,
         "versions_loaded": day["versions_loaded"],
         "uptime_24h": day["uptime_percent"],
-        "uptime_30d": month["uptime_percent"],
+        "uptime_30d": month.percent,
         "uptime_since": since if isinstance(since, str) or since is None else _iso(since),
     }
 
