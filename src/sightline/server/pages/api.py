@@ -13,6 +13,7 @@ The rest of the pages' data comes from the API's own routes: ``/models/{model}/m
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -78,6 +79,11 @@ SERIES_POINTS = 400
 #: moves slowly): at most the overview page's refresh (``REFRESH_MS`` of overview.js).
 MONTHLY_SECONDS = 5.0
 HEATMAP_BUCKETS = 60
+#: Decoded references and merged windows of the column page, keyed by the bytes' digest
+#: and by the window's profile count and newest arrival (a new profile is a new key): the
+#: time to live only bounds how long an unused one is kept.
+PROFILE_SECONDS = 60.0
+PROFILE_ENTRIES = 64
 
 Column = Annotated[str, Query(min_length=1, max_length=200, pattern=NO_NUL)]
 
@@ -421,14 +427,17 @@ async def distribution(
     if found.reference is None:
         raise ApiError(404, f"model {model!r} version {version!r} has no reference yet", "version")
     reference = found.reference
+    digest = hashlib.blake2b(reference, digest_size=16).digest()
     size = timedelta(
         seconds=(await run_in_threadpool(state.store.model_settings, key.project, model)).window
     )
     end = _range(None, until)[1]
+    decoded: TtlCache = request.app.state.profiles
 
     def read() -> dict[str, Any]:
-        start = q.newest_profile_window(state.store, key.project, model, version, end, HISTORY)
-        ref = Profile.from_bytes(reference)
+        store = state.store
+        start = q.newest_profile_window(store, key.project, model, version, end, HISTORY)
+        ref = decoded.get(("reference", digest), lambda: Profile.from_bytes(reference))
         out: dict[str, Any] = {
             "column": column,
             "window_seconds": int(size.total_seconds()),
@@ -438,13 +447,24 @@ async def distribution(
             "window": None,
         }
         if start is not None:
-            payloads = state.store.window_profiles(key.project, model, version, start, start + size)
-            kept, _ = compatible([Profile.from_bytes(p) for p in payloads], ref)
-            if kept:
-                out["window"] = _bins(merge_profiles(kept), column)
+            where = (key.project, model, version, start, start + size)
+            mark = q.profile_mark(store, *where)
+            merged = decoded.get(
+                ("window", *where, digest, mark), lambda: _merged(store, where, ref)
+            )
+            if merged is not None:
+                out["window"] = _bins(merged, column)
         return out
 
     return await run_in_threadpool(read)
+
+
+def _merged(
+    store: Store, where: tuple[str, str, str, datetime, datetime], reference: Profile
+) -> Profile | None:
+    """The merge of a window's profiles binned like ``reference`` (None: none is)."""
+    kept, _ = compatible([Profile.from_bytes(p) for p in store.window_profiles(*where)], reference)
+    return merge_profiles(kept) if kept else None
 
 
 def _bins(profile: Profile, column: str) -> dict[str, Any] | None:
