@@ -27,8 +27,9 @@ from support.live import free_port, wait_ready
 
 MODELS = 4
 LEASE_TIMEOUT = "2"
-#: One job per window and kind: drift, quality, health and matrix.
-JOBS = MODELS * 8 * 4
+#: One job per window and kind: drift, quality, health and matrix; and the rollup of each
+#: kind into the default daily tier (the 8 hourly windows are of one closed day).
+JOBS = MODELS * (8 * 4 + 4)
 
 
 class Replicas:

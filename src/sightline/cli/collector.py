@@ -72,6 +72,16 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         default=60.0,
         help="seconds a stopped replica's jobs stay leased before another takes them (default 60)",
     )
+    serve.add_argument(
+        "--tiers",
+        default="1h:90d,1d:400d",
+        help="rollup tiers of the metric rows, size:kept,... (default 1h:90d,1d:400d; '' none)",
+    )
+    serve.add_argument(
+        "--keep-base",
+        default="7d",
+        help="how long base metric rows that a rollup holds are kept (default 7d)",
+    )
     alerts.add_serve_flags(serve)
 
     keys = sub.add_parser("keys", help="create, list and revoke API keys")
@@ -120,7 +130,9 @@ def is_loopback(host: str) -> bool:
 
 def serve(args: argparse.Namespace) -> int:
     """Run the collector until interrupted (Ctrl+C or SIGTERM)."""
+    from sightline._time import parse_duration
     from sightline.cli.backfill import dask_client
+    from sightline.scheduler.rollup import parse_tiers
     from sightline.server.state import Settings
     from sightline.store import open_store
 
@@ -141,6 +153,8 @@ def serve(args: argparse.Namespace) -> int:
                 alerting=alerts.serve_alerting(args),
                 replica=args.replica,
                 lease_timeout=_lease_timeout(args.lease_timeout),
+                tiers=parse_tiers(args.tiers),
+                keep_base=timedelta(seconds=parse_duration(args.keep_base, field="keep-base")),
             )
             _first_key(store, settings)
             _run_uvicorn(args, store, settings)

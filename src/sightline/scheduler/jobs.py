@@ -44,11 +44,13 @@ from sightline.errors import IncompatibleProfilesError
 from sightline.profile import LATENCY_BUCKETS_MS, Profile, Schema, merge_profiles
 from sightline.scheduler.generation import first_byte_rows, generation_rows
 from sightline.scheduler.plan import Job, reference_starts
+from sightline.scheduler.rollup import EXACT_KINDS, parse_rollup
 from sightline.stats.detectors import CUSUM
 from sightline.stats.matrix import newest_row_t2, t2_limit
 from sightline.store import Store, as_utc
 from sightline.store.base import Transaction
 from sightline.store.records import metric_record
+from sightline.store.rollups import RollupKey
 from sightline.store.scheduling import Labelled
 
 DRIFT_OPTIONS = DriftOptions()
@@ -78,7 +80,15 @@ class JobInputs:
 
 
 def load(store: Store, job: Job) -> JobInputs:
-    """The inputs of ``job``."""
+    """The inputs of ``job``; a rollup of an exact kind loads its base kind's inputs for
+    the tier window (health without the change detectors' history: their rows are
+    averaged)."""
+    rolled = parse_rollup(job.kind)
+    if rolled is not None:
+        if rolled[1] not in EXACT_KINDS:
+            return JobInputs(job)
+        inner = load(store, replace(job, kind=rolled[1]))
+        return replace(inner, job=job, history=())
     if job.kind == "performance":
         rows = store.labelled(job.project, job.model, job.version, job.window_start, job.window_end)
         estimator = store.estimator(job.project, job.model, job.version)
@@ -124,6 +134,10 @@ def load(store: Store, job: Job) -> JobInputs:
 def compute(inputs: JobInputs) -> list[MetricRow]:
     """The metric rows of one job (pure: the same inputs give the same rows)."""
     job = inputs.job
+    rolled = parse_rollup(job.kind)
+    if rolled is not None:  # exact rollups: the base kind's rows of the tier window
+        base = replace(job, kind=rolled[1])
+        return compute(replace(inputs, job=base)) if rolled[1] in EXACT_KINDS else []
     ctx = RowContext(job.model, job.version, job.window_start, job.window_end)
     if job.kind == "performance":
         schema = Schema.from_dict(inputs.schema)
@@ -258,7 +272,20 @@ def write(
     then: Callable[[Transaction], None] | None = None,
 ) -> None:
     """Replace the job's rows and record its fingerprint (one transaction, which ``then``
-    ends: the lease's release)."""
+    ends: the lease's release); a rollup job's rows are its exact rows, merged with the
+    averages of the tier window's base rows (:meth:`Store.write_rollup`)."""
+    rolled = parse_rollup(job.kind)
+    if rolled is not None:
+        store.write_rollup(
+            job.project,
+            RollupKey(job.model, job.version, rolled[0], job.window_start, rolled[1]),
+            job.kind,
+            job.fingerprint,
+            exact=list(rows) or None,
+            computed_at=computed_at,
+            then=then,
+        )
+        return
     key = (job.model, job.version, job.window_start, job.window_end, job.kind)
     table = rows_table(job, rows, computed_at)
     store.finish_job(job.project, key, job.fingerprint, table, then)

@@ -43,10 +43,14 @@ class Job:
         return f"{self.project}/{self.model}/{self.version}/{start}/{self.kind}"
 
 
-def plan(store: Store, now: datetime) -> list[Job]:
-    """Every job due at ``now`` (naive UTC), oldest window first."""
+def plan(store: Store, now: datetime, tiers: Sequence[int] = ()) -> list[Job]:
+    """Every job due at ``now`` (naive UTC), oldest window first; with the rollup jobs
+    of ``tiers`` (seconds, :mod:`sightline.scheduler.rollup`)."""
+    from sightline.scheduler.rollup import rollup_jobs
+
     jobs: list[Job] = []
     for project, model, version in store.all_versions():
+        first = len(jobs)
         settings = store.model_settings(project, model)
         size = timedelta(seconds=settings.window)
         closed = closed_before(now, settings.window, settings.lateness)
@@ -109,6 +113,17 @@ def plan(store: Store, now: datetime) -> list[Job]:
                 and (start, "matrix", matrix) not in waiting
             ):
                 jobs.append(Job(start, project, model, version, "matrix", start + size, matrix))
+        pending = {(job.window_start, job.kind) for job in jobs[first:]}
+        pending |= {(start, kind) for start, kind, _ in waiting}
+        jobs += rollup_jobs(
+            (project, model, version),
+            settings.window,
+            tiers,
+            done=done,
+            pending=pending,
+            waiting=waiting,
+            closed=closed,
+        )
     return sorted(jobs)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -60,6 +60,7 @@ class Scheduler:
     ``replica``: this process among the replicas sharing the store's jobs (default: a
     new name, the default lease timeout and batch).
     ``alerts``: the alert rules evaluated after each run (None: none).
+    ``tiers``: the rollup tiers (seconds) whose rollup jobs it plans (none by default).
     """
 
     def __init__(
@@ -69,8 +70,10 @@ class Scheduler:
         client: Any = None,
         replica: Replica | None = None,
         alerts: Alerting | None = None,
+        tiers: Sequence[int] = (),
     ) -> None:
         self.store = store
+        self.tiers = tuple(tiers)
         self.alerts = alerts
         self.client = client
         self.replica = replica or Replica(store)
@@ -84,12 +87,14 @@ class Scheduler:
         moment = utcnow() if now is None else now
         began = time.perf_counter()
         fix_edges(self.store, moment)
-        due = plan(self.store, moment)
+        due = plan(self.store, moment, self.tiers)
         due = due[:limit] if limit is not None else due
         report = self._leased([job for job in due if job.kind != "matrix"], moment)
         wanted = {job.key for job in due if job.kind == "matrix"}
         if wanted:
-            report += self._leased(ready_matrix(plan(self.store, moment), wanted), moment)
+            report += self._leased(
+                ready_matrix(plan(self.store, moment, self.tiers), wanted), moment
+            )
         log.info(
             "scheduler pass: %d windows computed, %d rows written, %d failed, %.2f s",
             report.written,

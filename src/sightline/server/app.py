@@ -35,7 +35,7 @@ from sightline.server.bodies import ApiError
 from sightline.server.limits import LimitsMiddleware, LimitStats
 from sightline.server.schemas import ErrorBody
 from sightline.server.state import BODY_SCHEMAS, Settings, State
-from sightline.store import Store
+from sightline.store import Store, utcnow
 
 log = logging.getLogger("sightline.server")
 
@@ -215,6 +215,12 @@ RESORT_GROWTH = 0.1
 async def _retention(state: State) -> None:
     await run_in_threadpool(state.store.optimize, min_growth=RESORT_GROWTH)
     deleted = await run_in_threadpool(state.store.enforce_retention, state.settings.retention)
+    deleted |= await run_in_threadpool(
+        state.store.enforce_tier_retention,
+        state.settings.keep_base,
+        state.settings.tiers,
+        utcnow(),
+    )
     if any(deleted.values()):
         log.info("retention deleted %s", deleted)
 

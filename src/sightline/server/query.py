@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BeforeValidator
 from starlette.concurrency import run_in_threadpool
 
+from sightline._validate import finite_or_none
 from sightline.analysis.rows import MetricRow, encode_row
 from sightline.server import exposition, health
 from sightline.server.alerts import alert_exposition
@@ -27,6 +28,7 @@ from sightline.server.schemas import (
     HealthOut,
     MetricRows,
     ModelList,
+    RollupRows,
     VersionInfo,
 )
 from sightline.server.state import ERRORS, state_of
@@ -178,6 +180,49 @@ async def metric_rows(
             422, f"more than {MAX_ROWS} rows; narrow the range or pass max_points", "max_points"
         )
     return _rows_response(rows)
+
+
+@router.get(
+    "/models/{model}/rollups",
+    response_model=RollupRows,
+    responses=ERRORS,
+    summary="Rollup rows of one tier, with the min and max of the base rows they rolled",
+)
+async def rollup_rows(
+    model: ModelName,
+    request: Request,
+    key: Reader,
+    *,
+    tier: Annotated[int, Query(ge=1, description="the tier's window in seconds (3600, 86400)")],
+    since: Since = None,
+    until: Until = None,
+    version: Filter = None,
+    column: Annotated[str | None, Query(max_length=200, pattern=NO_NUL)] = None,
+    metric: Filter = None,
+) -> Response:
+    start, end = _range(since, until)
+    await state_of(request).model(key.project, model)
+    found = await run_in_threadpool(
+        state_of(request).store.rollup_rows,
+        key.project,
+        model,
+        tier=tier,
+        since=start,
+        until=end,
+        version=version,
+        column=column,
+        metric=metric,
+    )
+    if len(found) > MAX_ROWS:
+        raise ApiError(422, f"more than {MAX_ROWS} rows; narrow the range", "since")
+    return JSONResponse(
+        {
+            "rows": [encode_row(r.row) for r in found],
+            "value_min": [finite_or_none(r.value_min) for r in found],
+            "value_max": [finite_or_none(r.value_max) for r in found],
+            "n_windows": [r.n_windows for r in found],
+        }
+    )
 
 
 @router.get(

@@ -214,6 +214,16 @@ class MetricRows(Strict):
     rows: list[MetricRowOut]
 
 
+class RollupRows(Strict):
+    """Rollup rows of one tier, and per row the smallest and largest value of the base
+    rows it rolled (null when none had one) and how many it rolled."""
+
+    rows: list[MetricRowOut]
+    value_min: list[float | None]
+    value_max: list[float | None]
+    n_windows: list[int]
+
+
 class InstanceOut(Strict):
     instance: str
     version: str

@@ -21,6 +21,7 @@ from sightline.errors import IncompatibleProfilesError, InvalidInputError, NotFo
 from sightline.profile import Profile, Schema
 from sightline.scheduler import Replica, Scheduler
 from sightline.scheduler.leasing import LEASE_TIMEOUT
+from sightline.scheduler.rollup import DEFAULT_KEEP_BASE, DEFAULT_TIERS
 from sightline.server.auth import KeyCache
 from sightline.server.bodies import ApiError
 from sightline.server.exposition import Counters
@@ -48,7 +49,8 @@ class Settings:
     on ``scheduler_client`` (a Dask client) when given, then ``alerting``'s rules. Replicas
     on one store share the jobs through leases: ``replica`` names this one (default
     ``host:pid:random``), ``lease_timeout`` is how long its jobs stay its own after it
-    stops."""
+    stops. Metric rows are rolled up into ``tiers`` ({seconds: kept}); base rows that a
+    rollup holds are kept ``keep_base`` (docs/scheduler.md, Retention tiers)."""
 
     auth: bool = True
     limits: RequestLimits = field(default_factory=RequestLimits)
@@ -61,6 +63,8 @@ class Settings:
     alerting: Alerting | None = None
     replica: str | None = None
     lease_timeout: timedelta = timedelta(seconds=LEASE_TIMEOUT)
+    tiers: dict[int, timedelta] = field(default_factory=lambda: dict(DEFAULT_TIERS))
+    keep_base: timedelta = DEFAULT_KEEP_BASE
 
 
 class State:
@@ -76,7 +80,11 @@ class State:
         if settings.alerting is not None:  # one liveness timeout: the collector's
             settings.alerting.heartbeat_timeout = settings.heartbeat_timeout.total_seconds()
         self.scheduler = Scheduler(
-            store, client=settings.scheduler_client, replica=replica, alerts=settings.alerting
+            store,
+            client=settings.scheduler_client,
+            replica=replica,
+            alerts=settings.alerting,
+            tiers=sorted(settings.tiers),
         )
         self.counters = Counters()
         self._versions: dict[tuple[str, str, str], tuple[ModelVersion, float]] = {}

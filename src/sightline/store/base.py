@@ -23,8 +23,10 @@ import pyarrow as pa
 
 from sightline._time import EPOCH
 from sightline.errors import ConflictError, InvalidInputError, NotFoundError
+from sightline.store import tiers
 from sightline.store.leases import LeaseQueries
 from sightline.store.migrations import LATENCY_COLUMNS, MIGRATIONS, RETENTION_COLUMN, WRITABLE
+from sightline.store.rollups import RollupQueries
 from sightline.store.scheduling import SchedulingQueries
 
 if TYPE_CHECKING:
@@ -175,7 +177,7 @@ def _nice_step(seconds: float) -> int:
     return 86400 * math.ceil(seconds / 86400)
 
 
-class Store(SchedulingQueries, LeaseQueries, ABC):
+class Store(SchedulingQueries, LeaseQueries, RollupQueries, ABC):
     """Persistence of everything the collector keeps. Subclasses: DuckDB and PostgreSQL.
 
     Examples
@@ -522,7 +524,11 @@ class Store(SchedulingQueries, LeaseQueries, ABC):
         buckets of a round step (1 s ... 1 day), counted from ``since``, chosen so that it
         has at most ``max_points`` points: ``value``, ``lower`` and ``upper`` are bucket
         means, ``alert`` is true when any row of the bucket alerted, ``n_cur`` is summed.
-        ``limit`` caps the rows returned.
+        The rows come from the coarsest rollup tier whose size divides the step, where it
+        is rolled (:mod:`sightline.store.tiers`): a 30-day series at 1,000 points reads
+        720 hourly rollups instead of 43,200 minute rows, and has the same means. Without
+        ``max_points``, a range older than the base rows' retention returns the rows of
+        the finest tier that still holds it. ``limit`` caps the rows returned.
         """
         where = ["project = ?", "model = ?", "window_start >= ?", "window_start < ?"]
         params: list[Any] = [project, model, as_utc(since), as_utc(until)]
@@ -532,28 +538,30 @@ class Store(SchedulingQueries, LeaseQueries, ABC):
                 params.append(value)
         cond = " AND ".join(where)
         if max_points is None:
-            sql = (
-                "SELECT version, window_start, window_end, column_name, metric, value, "
-                "lower_bound, upper_bound, alert, n_ref, n_cur, method, p_value "
-                f"FROM metric_rows WHERE {cond} ORDER BY window_start, column_name, metric"
-            )
+            source, args = tiers.finest_sources(self, project, model, cond, params, as_utc(since))
+            sql = f"SELECT {_ROW_COLUMNS} FROM {source} ORDER BY window_start, column_name, metric"
         else:
             span = (as_utc(until) - as_utc(since)).total_seconds()
             step = _nice_step(span / max(max_points, 1))
+            split = tiers.tier_for_step(self, project, model, version, step)
+            source, args = tiers.tiered_source(split, cond, params)
             # Buckets from ``since`` (not the epoch), so that ceil(span / step) <= max_points.
             origin = (as_utc(since) - EPOCH).total_seconds()
             bucket = f"floor((date_part('epoch', window_start) - {origin!r}) / {step})"
+            means = ", ".join(
+                tiers.weighted_mean(c) for c in ("value", "lower_bound", "upper_bound")
+            )
             sql = (
                 "SELECT version, min(window_start), max(window_end), column_name, metric, "
-                "avg(value), avg(lower_bound), avg(upper_bound), bool_or(alert), max(n_ref), "
+                f"{means}, bool_or(alert), max(n_ref), "
                 "CAST(sum(n_cur) AS BIGINT), min(method), min(p_value) "
-                f"FROM metric_rows WHERE {cond} "
+                f"FROM {source} "
                 f"GROUP BY version, column_name, metric, {bucket} "
                 "ORDER BY 2, column_name, metric"
             )
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        return _metric_rows(self._read(sql, params), model)
+        return _metric_rows(self._read(sql, args), model)
 
     def latest_metric_rows(
         self, project: str, model: str, kind: str, version: str | None = None
@@ -711,6 +719,12 @@ class Store(SchedulingQueries, LeaseQueries, ABC):
                 tx.execute(f"DELETE {cond[0]}", cond[1])
         return deleted
 
+
+#: The columns of a metric row in row-field order (without the model).
+_ROW_COLUMNS = (
+    "version, window_start, window_end, column_name, metric, value, lower_bound, "
+    "upper_bound, alert, n_ref, n_cur, method, p_value"
+)
 
 #: The ``metric_rows`` column of each row field that SQL reserves (``column``, ``lower``,
 #: ``upper``); the other fields keep their names.

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
+from sightline.store import tiers
 from sightline.store.base import _metric_rows, _nice_step, as_utc
 
 if TYPE_CHECKING:
@@ -112,17 +113,24 @@ def column_grid(
     step: int,
 ) -> list[Cell]:
     """The rows of ``metrics`` for ``columns`` in ``[since, until)``, in time buckets of
-    ``step`` seconds, by column and bucket."""
+    ``step`` seconds, by column and bucket; from the coarsest rollup tier whose size
+    divides ``step`` where rolled (a rollup's largest value is its base rows' largest)."""
     if not metrics or not columns:
         return []
     bucket = f"floor(date_part('epoch', window_start) / {int(step)})"
+    where = (
+        f"project = ? AND model = ? AND metric IN ({_marks(metrics)}) "
+        f"AND column_name IN ({_marks(columns)}) AND window_start >= ? AND window_start < ? "
+        "AND version = ?"
+    )
+    params = (project, model, *metrics, *columns, as_utc(since), as_utc(until), version)
+    split = tiers.tier_for_step(store, project, model, version, step)
+    source, args = tiers.tiered_source(split, where, params)
     rows = store._read(
-        f"SELECT column_name, metric, min(window_start), max(value), max(upper_bound), "
-        f"bool_or(alert) FROM metric_rows WHERE project = ? AND model = ? "
-        f"AND metric IN ({_marks(metrics)}) AND column_name IN ({_marks(columns)}) "
-        "AND window_start >= ? AND window_start < ? AND version = ? "
-        f"GROUP BY column_name, metric, {bucket} ORDER BY column_name, 3",
-        (project, model, *metrics, *columns, as_utc(since), as_utc(until), version),
+        "SELECT column_name, metric, min(window_start), max(value_max), max(upper_bound), "
+        f"bool_or(alert) FROM {source} GROUP BY column_name, metric, {bucket} "
+        "ORDER BY column_name, 3",
+        args,
     )
     return [Cell(c, m, t, _num(v), _num(u), bool(a)) for c, m, t, v, u, a in rows]
 
@@ -152,16 +160,23 @@ def model_series(
 ) -> list[Point]:
     """The rows of ``metrics`` of ``column`` (default: model-level) in ``[since, until)``,
     averaged over buckets of ``step`` seconds (a window's own size: one row per window),
-    oldest first."""
+    oldest first; from the coarsest rollup tier whose size divides ``step`` where rolled
+    (weighted by the windows each rolled, so the means are the base rows')."""
     if not metrics:
         return []
     bucket = f"floor(date_part('epoch', window_start) / {int(step)})"
+    where = (
+        f"project = ? AND model = ? AND metric IN ({_marks(metrics)}) AND column_name = ? "
+        "AND window_start >= ? AND window_start < ? AND version = ?"
+    )
+    params = (project, model, *metrics, column, as_utc(since), as_utc(until), version)
+    split = tiers.tier_for_step(store, project, model, version, step)
+    source, args = tiers.tiered_source(split, where, params)
+    means = ", ".join(tiers.weighted_mean(c) for c in ("value", "lower_bound", "upper_bound"))
     rows = store._read(
-        "SELECT metric, min(window_start), avg(value), avg(lower_bound), avg(upper_bound), "
-        "bool_or(alert) FROM metric_rows WHERE project = ? AND model = ? "
-        f"AND metric IN ({_marks(metrics)}) AND column_name = ? AND window_start >= ? "
-        f"AND window_start < ? AND version = ? GROUP BY metric, {bucket} ORDER BY metric, 2",
-        (project, model, *metrics, column, as_utc(since), as_utc(until), version),
+        f"SELECT metric, min(window_start), {means}, bool_or(alert) FROM {source} "
+        f"GROUP BY metric, {bucket} ORDER BY metric, 2",
+        args,
     )
     return [Point(m, t, _num(v), _num(lo), _num(up), bool(a)) for m, t, v, lo, up, a in rows]
 

@@ -248,6 +248,48 @@ _REPLICA_INDEXES = (
     "CREATE INDEX job_runs_started ON job_runs (project, started_at)",
 )
 
+_ROLLUPS = (
+    """CREATE TABLE metric_rollups (
+        project TEXT NOT NULL,
+        model TEXT NOT NULL,
+        version TEXT NOT NULL,
+        tier_seconds BIGINT NOT NULL,
+        window_start TIMESTAMP NOT NULL,
+        window_end TIMESTAMP NOT NULL,
+        column_name TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        value DOUBLE PRECISION,
+        lower_bound DOUBLE PRECISION,
+        upper_bound DOUBLE PRECISION,
+        alert BOOLEAN NOT NULL,
+        n_ref BIGINT NOT NULL,
+        n_cur BIGINT NOT NULL,
+        method TEXT NOT NULL,
+        p_value DOUBLE PRECISION,
+        kind TEXT NOT NULL,
+        computed_at TIMESTAMP NOT NULL,
+        value_min DOUBLE PRECISION,
+        value_max DOUBLE PRECISION,
+        n_windows BIGINT NOT NULL)""",
+    """CREATE TABLE rollup_frontiers (
+        project TEXT NOT NULL,
+        model TEXT NOT NULL,
+        version TEXT NOT NULL,
+        tier_seconds BIGINT NOT NULL,
+        kind TEXT NOT NULL,
+        rolled_until TIMESTAMP NOT NULL,
+        PRIMARY KEY (project, model, version, tier_seconds, kind))""",
+)
+
+_ROLLUP_INDEXES = (
+    "CREATE INDEX metric_rollups_series ON metric_rollups "
+    "(project, model, tier_seconds, metric, column_name, window_start) INCLUDE (version, "
+    "window_end, value, lower_bound, upper_bound, alert, n_ref, n_cur, method, p_value, kind, "
+    "value_min, value_max, n_windows)",
+    "CREATE INDEX metric_rollups_job ON metric_rollups "
+    "(project, model, version, tier_seconds, window_start, kind)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, _INITIAL, _POSTGRES_INDEXES),
     Migration(2, _SCHEDULER),
@@ -334,6 +376,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     # Replicas sharing the scheduler's jobs: who is alive, who holds which job, and a
     # record of every run. Versions 30-39 are taken.
     Migration(30, _REPLICAS, _REPLICA_INDEXES),
+    # Rollups of metric rows into coarser tiers (1 h, 1 d, ...), and how far each
+    # (version, tier, job kind) is rolled, which the tier reads split on.
+    Migration(31, _ROLLUPS, _ROLLUP_INDEXES),
 )
 
 #: Columns a caller may insert into each table through ``Store.ingest``/``insert_rows``.
@@ -368,6 +413,7 @@ RETENTION_COLUMN: dict[str, str] = {
     "samples": "received_at",
     "heartbeats": "ts",
     "metric_rows": "window_end",
+    "metric_rollups": "window_end",
     "ingest_requests": "received_at",
     "job_runs": "started_at",
 }

@@ -231,20 +231,7 @@ class SchedulingQueries:
             )
             if rows.num_rows:
                 tx.insert("metric_rows", rows)
-            tx.execute(
-                "DELETE FROM jobs_done WHERE project = ? AND model = ? AND version = ? "
-                "AND window_start = ? AND kind = ?",
-                (project, model, version, start, kind),
-            )
-            tx.execute(
-                "INSERT INTO jobs_done VALUES (?, ?, ?, ?, ?, ?)",
-                (project, model, version, start, kind, fingerprint),
-            )
-            tx.execute(
-                "DELETE FROM jobs_failed WHERE project = ? AND model = ? AND version = ? "
-                "AND window_start = ? AND kind = ?",
-                (project, model, version, start, kind),
-            )
+            record_done(tx, project, (model, version, start, kind), fingerprint)
             if then is not None:
                 then(tx)
 
@@ -292,6 +279,18 @@ class SchedulingQueries:
                 (*params, fingerprint, attempts, now + delay, error[:2000]),
             )
         return attempts
+
+
+def record_done(
+    tx: Transaction, project: str, key: tuple[str, str, datetime, str], fingerprint: str
+) -> None:
+    """In ``tx``, record job ``key`` (model, version, start, kind) done on ``fingerprint``
+    (replacing its earlier record and any failure)."""
+    params = (project, *key)
+    where = "project = ? AND model = ? AND version = ? AND window_start = ? AND kind = ?"
+    tx.execute(f"DELETE FROM jobs_done WHERE {where}", params)
+    tx.execute("INSERT INTO jobs_done VALUES (?, ?, ?, ?, ?, ?)", (*params, fingerprint))
+    tx.execute(f"DELETE FROM jobs_failed WHERE {where}", params)
 
 
 def _start(bucket: float, size: int) -> datetime:

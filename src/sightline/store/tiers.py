@@ -1,0 +1,132 @@
+"""Which tier a read takes its rows from: base metric rows, or the rollups of a tier.
+
+Rollups (``metric_rollups``) hold the rows of each closed tier window (1 h, 1 d, ...)
+rolled up from the base rows of the model's own window; ``rollup_frontiers`` records, per
+(version, tier, job kind), the end of the newest rolled tier window. A bucketed read of
+step ``s`` takes the coarsest tier whose size divides ``s``: its rollups before the
+frontier of each (version, kind), and the base rows from there on (the current hour, a
+kind whose rollup is late), so a read never loses rows to a rollup that does not exist yet.
+Every source offers the same columns (:data:`SOURCE_COLUMNS`): a base row is a rollup of
+one window (``value_min = value_max = value``, ``n_windows = 1``).
+
+>>> split = TierSplit(0, "", ())
+>>> sql, params = tiered_source(split, "model = ?", ["m"])
+>>> sql.startswith("(SELECT version, window_start"), params
+(True, ['m'])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sightline.store.base import Store
+
+#: The columns of every tiered source, in row-field order then the rollup's own.
+SOURCE_COLUMNS = (
+    "version, window_start, window_end, column_name, metric, value, lower_bound, "
+    "upper_bound, alert, n_ref, n_cur, method, p_value, kind, value_min, value_max, n_windows"
+)
+_BASE_COLUMNS = SOURCE_COLUMNS.replace(
+    "value_min, value_max, n_windows", "value AS value_min, value AS value_max, 1 AS n_windows"
+)
+
+
+@dataclass(frozen=True)
+class TierSplit:
+    """The tier a read takes (``tier`` seconds, 0: base rows only) and the SQL condition
+    ``rolled`` (with its ``params``) that is true of the rows its rollups stand for."""
+
+    tier: int
+    rolled: str
+    params: tuple[Any, ...]
+
+
+def frontiers(
+    store: Store, project: str, model: str, version: str | None = None
+) -> list[tuple[int, str, str, datetime]]:
+    """(tier seconds, version, kind, rolled until) of every rolled (version, tier, kind)."""
+    extra, params = (
+        ("", [project, model])
+        if version is None
+        else (" AND version = ?", [project, model, version])
+    )
+    rows = store._read(
+        "SELECT tier_seconds, version, kind, rolled_until FROM rollup_frontiers "
+        f"WHERE project = ? AND model = ?{extra} ORDER BY tier_seconds, version, kind",
+        params,
+    )
+    return [(int(t), str(v), str(k), u) for t, v, k, u in rows]
+
+
+def tier_for_step(
+    store: Store, project: str, model: str, version: str | None, step: float
+) -> TierSplit:
+    """The coarsest tier whose size divides ``step`` seconds (buckets hold whole tier
+    windows), with the condition of its rolled rows; tier 0 when none fits."""
+    found = frontiers(store, project, model, version)
+    fits = [t for t, _, _, _ in found if t <= step and int(step) % t == 0 and step == int(step)]
+    if not fits:
+        return TierSplit(0, "", ())
+    tier = max(fits)
+    marks = [(v, k, until) for t, v, k, until in found if t == tier]
+    rolled = " OR ".join("(version = ? AND kind = ? AND window_start < ?)" for _ in marks)
+    return TierSplit(tier, f"({rolled})", tuple(p for mark in marks for p in mark))
+
+
+def tiered_source(split: TierSplit, where: str, params: Sequence[Any]) -> tuple[str, list[Any]]:
+    """A FROM item (``... AS src``) with :data:`SOURCE_COLUMNS` of the rows matching
+    ``where``: the tier's rollups where rolled, base rows elsewhere."""
+    base = f"SELECT {_BASE_COLUMNS} FROM metric_rows WHERE {where}"
+    if not split.tier:
+        return f"({base}) AS src", list(params)
+    sql = (
+        f"({base} AND NOT {split.rolled} UNION ALL SELECT {SOURCE_COLUMNS} FROM "
+        f"metric_rollups WHERE {where} AND tier_seconds = {int(split.tier)} AND {split.rolled})"
+        " AS src"
+    )
+    return sql, [*params, *split.params, *params, *split.params]
+
+
+def weighted_mean(column: str) -> str:
+    """SQL for the mean of ``column`` over the base windows its rows stand for (a rollup
+    weighs as many windows as it rolled), so that a bucket of rollups has the mean of its
+    base rows."""
+    return (
+        f"CAST(sum({column} * n_windows) AS DOUBLE PRECISION) / "
+        f"CAST(sum(CASE WHEN {column} IS NOT NULL THEN n_windows END) AS DOUBLE PRECISION)"
+    )
+
+
+def finest_sources(
+    store: Store, project: str, model: str, where: str, params: Sequence[Any], since: datetime
+) -> tuple[str, list[Any]]:
+    """A FROM item of the rows matching ``where`` at the finest tier that holds them: base
+    rows, and, before the oldest of them (deleted by retention), the rollups of the finest
+    tier that still holds the range, then the next coarser before those."""
+    base = f"SELECT {_BASE_COLUMNS} FROM metric_rows WHERE {where}"
+    tiers = sorted({t for t, _, _, _ in frontiers(store, project, model)})
+    if not tiers:
+        return f"({base}) AS src", list(params)
+    (floor,) = store._read(f"SELECT min(window_start) FROM metric_rows WHERE {where}", params)[0]
+    parts, out = [base], list(params)
+    for tier in tiers:
+        if floor is not None and floor <= since:
+            break
+        cond = f"{where} AND tier_seconds = {tier}"
+        args: list[Any] = list(params)
+        if floor is not None:
+            cond += " AND window_end <= ?"
+            args.append(floor)
+        (oldest,) = store._read(f"SELECT min(window_start) FROM metric_rollups WHERE {cond}", args)[
+            0
+        ]
+        if oldest is None:
+            continue
+        parts.append(f"SELECT {SOURCE_COLUMNS} FROM metric_rollups WHERE {cond}")
+        out += args
+        floor = oldest
+    return f"({' UNION ALL '.join(parts)}) AS src", out
