@@ -230,5 +230,19 @@ def newest_profile_window(
     return rows[0][0] if rows and rows[0][0] is not None else None
 
 
+def profile_mark(
+    store: Store, project: str, model: str, version: str, since: datetime, until: datetime
+) -> tuple[int, datetime | None]:
+    """How many profiles of ``version`` start in ``[since, until)`` and when the newest of
+    them arrived: it changes with every profile stored there (a cache of their merge is
+    keyed by it)."""
+    rows = store._read(
+        "SELECT count(*), max(received_at) FROM profiles WHERE project = ? AND model = ? "
+        "AND version = ? AND window_start >= ? AND window_start < ?",
+        (project, model, version, as_utc(since), as_utc(until)),
+    )
+    return int(rows[0][0]), rows[0][1]
+
+
 def _num(value: object) -> float | None:
     return None if value is None else float(value)  # type: ignore[arg-type]

@@ -15,6 +15,7 @@ The rest of the pages' data comes from the API's own routes: ``/models/{model}/m
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -80,10 +81,15 @@ HISTORY = timedelta(days=400)
 OVERVIEW_SPAN = timedelta(days=1)
 #: Points of a series at most: windows one by one, or averaged over round buckets.
 SERIES_POINTS = 400
-#: How long the 30-day health of a model is reused (it reads 30 days of heartbeats and
-#: moves slowly).
-MONTHLY_SECONDS = 60.0
+#: How long the 30-day uptime of a model is reused (summed over 30 days of heartbeats, it
+#: moves slowly): at most the overview page's refresh (``REFRESH_MS`` of overview.js).
+MONTHLY_SECONDS = 5.0
 HEATMAP_BUCKETS = 60
+#: Decoded references and merged windows of the column page, keyed by the bytes' digest
+#: and by the window's profile count and newest arrival (a new profile is a new key): the
+#: time to live only bounds how long an unused one is kept.
+PROFILE_SECONDS = 60.0
+PROFILE_ENTRIES = 64
 
 Column = Annotated[str, Query(min_length=1, max_length=200, pattern=NO_NUL)]
 
@@ -210,9 +216,9 @@ def _latency(buckets: Sequence[int], low: float, high: float) -> dict[str, float
 def _model_health(
     state: State, monthly: TtlCache, project: str, model: str, now: datetime
 ) -> dict[str, Any]:
-    """A model's instances (by version) and uptime over 24 h and 30 days (from ``monthly``
-    while fresh), from :func:`sightline.server.health.overview` (what
-    ``/models/{model}/health`` answers)."""
+    """A model's instances (by version) and uptime over 24 h, from
+    :func:`sightline.server.health.overview` (what ``/models/{model}/health`` answers), and
+    over 30 days (:meth:`Store.uptime`, from ``monthly`` while fresh)."""
     timeout = state.settings.heartbeat_timeout
     day = health.overview(
         state.store,
@@ -224,16 +230,8 @@ def _model_health(
         timeout=timeout,
     )
     month = monthly.get(
-        (project, model),
-        lambda: health.overview(
-            state.store,
-            project,
-            model,
-            since=now - timedelta(days=30),
-            until=now,
-            now=now,
-            timeout=timeout,
-        ),
+        ("uptime_30d", project, model),
+        lambda: state.store.uptime(project, model, now - timedelta(days=30), now, timeout),
     )
     live: dict[str, int] = {}
     for i in day["instances"]:
@@ -244,7 +242,7 @@ def _model_health(
         "live": live,
         "versions_loaded": day["versions_loaded"],
         "uptime_24h": day["uptime_percent"],
-        "uptime_30d": month["uptime_percent"],
+        "uptime_30d": month.percent,
         "uptime_since": since if isinstance(since, str) or since is None else _iso(since),
     }
 
@@ -462,14 +460,17 @@ async def distribution(
     if found.reference is None:
         raise ApiError(404, f"model {model!r} version {version!r} has no reference yet", "version")
     reference = found.reference
+    digest = hashlib.blake2b(reference, digest_size=16).digest()
     size = timedelta(
         seconds=(await run_in_threadpool(state.store.model_settings, key.project, model)).window
     )
     end = _range(None, until)[1]
+    decoded: TtlCache = request.app.state.profiles
 
     def read() -> dict[str, Any]:
-        start = q.newest_profile_window(state.store, key.project, model, version, end, HISTORY)
-        ref = Profile.from_bytes(reference)
+        store = state.store
+        start = q.newest_profile_window(store, key.project, model, version, end, HISTORY)
+        ref = decoded.get(("reference", digest), lambda: Profile.from_bytes(reference))
         out: dict[str, Any] = {
             "column": column,
             "window_seconds": int(size.total_seconds()),
@@ -479,10 +480,13 @@ async def distribution(
             "window": None,
         }
         if start is not None:
-            payloads = state.store.window_profiles(key.project, model, version, start, start + size)
-            kept, _ = compatible([Profile.from_bytes(p) for p in payloads], ref)
-            if kept:
-                out["window"] = _bins(merge_profiles(kept), column)
+            where = (key.project, model, version, start, start + size)
+            mark = q.profile_mark(store, *where)
+            merged = decoded.get(
+                ("window", *where, digest, mark), lambda: _merged(store, where, ref)
+            )
+            if merged is not None:
+                out["window"] = _bins(merged, column)
         return out
 
     return await run_in_threadpool(read)
@@ -497,6 +501,14 @@ def column_profile(profile: Profile, column: str) -> Any:
         if isinstance(text, TextColumnProfile):
             return text.descriptors.get(column.split(".", 1)[1])
     return found
+
+
+def _merged(
+    store: Store, where: tuple[str, str, str, datetime, datetime], reference: Profile
+) -> Profile | None:
+    """The merge of a window's profiles binned like ``reference`` (None: none is)."""
+    kept, _ = compatible([Profile.from_bytes(p) for p in store.window_profiles(*where)], reference)
+    return merge_profiles(kept) if kept else None
 
 
 def _bins(profile: Profile, column: str) -> dict[str, Any] | None:

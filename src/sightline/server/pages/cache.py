@@ -1,4 +1,5 @@
-"""A small time-to-live cache for answers that change slowly (the 30-day uptime).
+"""A small time-to-live cache for answers that change slowly (the 30-day uptime) and for
+decoded profiles (keyed by what they were decoded from).
 
 >>> cache = TtlCache(60.0)
 >>> cache.get("k", lambda: 1), cache.get("k", lambda: 2)
@@ -12,14 +13,14 @@ import time
 from collections.abc import Callable, Hashable
 from typing import Any
 
-_MAX_ENTRIES = 10_000
-
 
 class TtlCache:
-    """Values by key, each computed at most once per ``seconds``."""
+    """Values by key, each computed at most once per ``seconds``; at most ``max_entries``
+    kept (all dropped when full)."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, max_entries: int = 10_000) -> None:
         self.seconds = seconds
+        self.max_entries = max_entries
         self._lock = threading.Lock()
         self._values: dict[Hashable, tuple[Any, float]] = {}
 
@@ -31,7 +32,7 @@ class TtlCache:
             return hit[0]
         value = compute()
         with self._lock:
-            if len(self._values) >= _MAX_ENTRIES:
+            if len(self._values) >= self.max_entries:
                 self._values.clear()
             self._values[key] = (value, now + self.seconds)
         return value
