@@ -2,7 +2,8 @@
 
 * A text column's reference fixes its descriptors' bin edges (the deciles of each
   descriptor, as for any numeric column) and its vocabulary (the reference's
-  :data:`~sightline.profile.text.VOCABULARY_WORDS` most frequent words, for ``oov_share``).
+  :data:`~sightline.profile.text.VOCABULARY_WORDS` most frequent words, for ``oov_share``:
+  :func:`sightline.analysis.text.reference_vocabulary`, the library's own).
   A descriptor constant on the reference gets a second edge just above the constant
   (:func:`above_constant`). Its drift rows are those of its descriptor columns
   (``review.length``, ...), computed and decided as every numeric column's. Text-content
@@ -23,16 +24,14 @@ from typing import Final
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from sightline._types import FloatArray
 from sightline.analysis.methods import DriftOptions
 from sightline.analysis.rows import MetricRow, RowContext
-from sightline.analysis.text import EMBEDDING_METRICS
+from sightline.analysis.text import EMBEDDING_METRICS, reference_vocabulary
 from sightline.profile.embedding import EmbeddingColumnProfile
-from sightline.profile.text import VOCABULARY_WORDS
 from sightline.stats.embedding import drifted_components_share, mmd_test
-from sightline.stats.text import descriptors, words
+from sightline.stats.text import descriptors
 
 #: Seed of the MMD permutations: a rerun of a job gives identical rows.
 MMD_SEED: Final = 0
@@ -64,20 +63,6 @@ def above_constant(edges: FloatArray) -> FloatArray:
     if edges.size != 1:
         return edges
     return np.array([edges[0], np.nextafter(edges[0], np.inf)])
-
-
-def reference_vocabulary(column: pa.ChunkedArray | pa.Array) -> tuple[str, ...]:
-    """The :data:`VOCABULARY_WORDS` most frequent words of a text column (ties by word).
-
-    >>> reference_vocabulary(pa.array(["b a b", "c a b"]))
-    ('b', 'a', 'c')
-    """
-    tally = pc.value_counts(words(column).combine_chunks())
-    if not len(tally):
-        return ()
-    table = pa.table({"word": tally.field("values"), "n": tally.field("counts")})
-    ranked = table.sort_by([("n", "descending"), ("word", "ascending")])
-    return tuple(ranked.column("word").to_pylist()[:VOCABULARY_WORDS])
 
 
 def embedding_rows(
