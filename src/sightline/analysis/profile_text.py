@@ -18,7 +18,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Final
 
@@ -29,15 +28,12 @@ from sightline._types import FloatArray
 from sightline.analysis.methods import DriftOptions
 from sightline.analysis.rows import MetricRow, RowContext
 from sightline.analysis.text import EMBEDDING_METRICS, reference_vocabulary
+from sightline.analysis.text import embedding_rows as text_embedding_rows
 from sightline.profile.embedding import EmbeddingColumnProfile
-from sightline.stats.embedding import drifted_components_share, mmd_test
 from sightline.stats.text import descriptors
 
-#: Seed of the MMD permutations: a rerun of a job gives identical rows.
-MMD_SEED: Final = 0
 #: Rows below which a side's sample is too small for the drift test.
 MIN_SAMPLE: Final = 10
-#: The rows of an embedding column, as :func:`sightline.compare` names them.
 
 
 def descriptor_table(
@@ -89,38 +85,16 @@ def embedding_rows(
         reason = f"needs at least {MIN_SAMPLE} sampled vectors on each side"
     if reason:
         return [ctx.not_computed(metric, reason, **sizes) for metric in EMBEDDING_METRICS]
-    alpha = options.thresholds.get(column, options.alpha)
-    a, b = _sample(ref), _sample(cur)
-    test = mmd_test(a, b, seed=MMD_SEED)
-    mmd_method = (
-        f"MMD² (RBF kernel, median-heuristic bandwidth {test.bandwidth:.3g}) on bottom-k "
-        f"samples of {test.n_reference} and {test.n_current} vectors, permutation "
-        f"p < {alpha:g}"
+    return text_embedding_rows(
+        column,
+        _sample(ref),
+        _sample(cur),
+        options,
+        ctx,
+        sizes=(n_ref, n_cur),
+        distance=float(np.linalg.norm(ref.mean - cur.mean)),
+        vectors_note=" in bottom-k samples",
     )
-    distance = float(np.linalg.norm(ref.mean - cur.mean))
-    return [
-        ctx.row(
-            "embedding_drift",
-            test.statistic,
-            alert=bool(test.p_value < alpha),
-            p_value=test.p_value,
-            method=mmd_method,
-            **sizes,
-        ),
-        ctx.row(
-            "embedding_mean_distance",
-            distance if math.isfinite(distance) else math.nan,
-            method="Euclidean distance between the mean vectors (exact, from the sums)",
-            **sizes,
-        ),
-        ctx.row(
-            "embedding_drifted_share",
-            drifted_components_share(a, b, options.alpha),
-            method=f"share of dimensions whose KS test rejects (BH, alpha {options.alpha:g}) "
-            "on the bottom-k samples",
-            **sizes,
-        ),
-    ]
 
 
 def _sample(p: EmbeddingColumnProfile) -> FloatArray:

@@ -148,7 +148,9 @@ class TextColumns:
                     f"and {matrix.shape[1]} in the reference",
                     field=name,
                 )
-            out += _embedding_rows(name, matrix, found, options, ctx)
+            sizes = (_n_vectors(matrix), _n_vectors(found))
+            distance = mean_distance(matrix, found)
+            out += embedding_rows(name, matrix, found, options, ctx, sizes=sizes, distance=distance)
         return out
 
 
@@ -187,6 +189,10 @@ def _texts(column: pa.ChunkedArray) -> list[str]:
     if pa.types.is_dictionary(column.type):
         column = column.cast(column.type.value_type)
     return list(pc.cast(column.drop_null(), pa.string()).to_pylist())
+
+
+def _n_vectors(matrix: FloatArray) -> int:
+    return int((~np.isnan(matrix).any(axis=1)).sum())
 
 
 def vectors(column: pa.ChunkedArray, name: str) -> FloatArray:
@@ -261,13 +267,32 @@ def _content_row(
 EMBEDDING_METRICS: Final = ("embedding_drift", "embedding_mean_distance", "embedding_drifted_share")
 
 
-def _embedding_rows(
-    name: str, reference: FloatArray, current: FloatArray, options: DriftOptions, ctx: RowContext
+def embedding_rows(
+    name: str,
+    reference: FloatArray,
+    current: FloatArray,
+    options: DriftOptions,
+    ctx: RowContext,
+    *,
+    sizes: tuple[int, int],
+    distance: float,
+    vectors_note: str = "",
 ) -> list[MetricRow]:
+    """The rows of :data:`EMBEDDING_METRICS` of one embedding column, on every path.
+
+    ``reference`` and ``current`` are the vectors tested (every row from data, the bottom-k
+    samples from profiles, ``vectors_note`` says which), ``sizes`` the rows with a vector on
+    each side and ``distance`` the distance between the exact mean vectors.
+
+    >>> rng = np.random.default_rng(0)
+    >>> a, b = rng.normal(size=(200, 4)), rng.normal(0.5, 1, size=(200, 4))
+    >>> rows = embedding_rows("e", a, b, DriftOptions(), RowContext(), sizes=(200, 200),
+    ...                       distance=mean_distance(a, b))
+    >>> [r.alert for r in rows]
+    [True, False, False]
+    """
     result = mmd_test(reference, current, seed=SEED)
-    n_ref = int((~np.isnan(reference).any(axis=1)).sum())
-    n_cur = int((~np.isnan(current).any(axis=1)).sum())
-    fields = {"column": name, "n_ref": n_ref, "n_cur": n_cur}
+    fields = {"column": name, "n_ref": sizes[0], "n_cur": sizes[1]}
     if math.isnan(result.p_value):
         reason = "fewer than 2 vectors on a side"
         return [ctx.not_computed(metric, reason, **fields) for metric in EMBEDDING_METRICS]
@@ -279,21 +304,22 @@ def _embedding_rows(
             alert=bool(result.p_value < alpha),
             method=(
                 f"MMD² (RBF kernel, median-heuristic sigma {result.bandwidth:.3g}, "
-                f"{result.n_reference} vs {result.n_current} vectors), permutation p < {alpha:g}"
+                f"{result.n_reference} vs {result.n_current} vectors{vectors_note}), "
+                f"permutation p < {alpha:g}"
             ),
             p_value=result.p_value,
             **fields,
         ),
         ctx.row(
             "embedding_mean_distance",
-            mean_distance(reference, current),
+            distance if math.isfinite(distance) else math.nan,
             method="Euclidean distance between the mean vectors",
             **fields,
         ),
         ctx.row(
             "embedding_drifted_share",
             drifted_components_share(reference, current, alpha=options.alpha),
-            method=f"share of dimensions with KS BH-adjusted p <= {options.alpha:g}",
+            method=f"share of dimensions with KS BH-adjusted p <= {options.alpha:g}{vectors_note}",
             **fields,
         ),
     ]
@@ -305,6 +331,7 @@ __all__ = [
     "SEED",
     "TextColumns",
     "descriptor_columns",
+    "embedding_rows",
     "expanded_names",
     "reference_vocabulary",
     "vectors",
