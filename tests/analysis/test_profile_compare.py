@@ -147,3 +147,40 @@ def test_incompatible_profiles_are_refused() -> None:
     other = Profile.from_data(pd.DataFrame({"z": np.arange(10.0)}))
     with pytest.raises(IncompatibleProfilesError, match=r"lacks columns of the reference"):
         sightline.compare(Profile.from_data(ref), other)
+
+
+@pytest.mark.parametrize("shifted", [False, True])
+def test_text_descriptor_rows_from_profiles_equal_raw_data(shifted: bool) -> None:
+    """Every descriptor's drift row, ``oov_share`` and the 0/1 descriptors included, has
+    the same value and verdict from texts and from their profiles (the collector's path)."""
+    from sightline.analysis.columns import SchemaOptions
+    from sightline.analysis.profiling import profile_data
+    from sightline.stats.text import DESCRIPTORS
+    from support.text_corpus import paragraphs
+
+    texts = paragraphs()
+    order = np.random.default_rng(1).permutation(len(texts))
+    ref_texts = [texts[i] for i in order[:500]]
+    cur_texts = [texts[i] for i in order[500:1000]]
+    if shifted:  # shorter texts, some empty and some JSON: every descriptor moves
+        cur_texts = [t[: len(t) // 3] for t in cur_texts[:400]] + [""] * 50 + ['{"a": 1}'] * 50
+    ref, cur = {"t": ref_texts}, {"t": cur_texts}
+    raw = _drift(sightline.compare(ref, cur, text=["t"]))
+    ref_profile = profile_data(ref, columns=SchemaOptions(text=("t",)))
+    got = _drift(sightline.compare(ref_profile, profile_data(cur, reference=ref_profile)))
+    names = [f"t.{d}" for d in DESCRIPTORS]
+    assert set(names) <= set(raw) and set(names) <= set(got)
+    differ = {
+        name: ((raw[name].value, raw[name].alert), (got[name].value, got[name].alert))
+        for name in names
+        if (got[name].metric, got[name].n_ref, got[name].n_cur, got[name].alert)
+        != (raw[name].metric, raw[name].n_ref, raw[name].n_cur, raw[name].alert)
+        or got[name].value != pytest.approx(raw[name].value, rel=1e-9, abs=1e-12)
+    }
+    # Known gap: a descriptor constant on the reference (here ``urls``, always 0) gets a
+    # second bin edge on the profile path (profile_text.above_constant) but one bin on the
+    # raw path (analysis.reference's quantile edges), so only its verdict agrees.
+    assert set(differ) <= {"t.urls"}, differ
+    assert all(raw[n].alert == got[n].alert for n in names)
+    alerts = {name for name in names if raw[name].alert}
+    assert ("t.oov_share" in alerts) == shifted and (not shifted or "t.empty" in alerts)

@@ -71,7 +71,7 @@ def test_a_shift_alerts_and_the_same_distribution_does_not() -> None:
     assert not embedding_rows(ref, same, DriftOptions(), ctx)[0].alert
     alarm = embedding_rows(ref, moved, DriftOptions(), ctx)[0]
     assert alarm.metric == "embedding_drift" and alarm.alert and alarm.p_value < 0.05
-    assert alarm.n_ref == 1000 and "bottom-k samples of 256 and 256" in alarm.method
+    assert alarm.n_ref == 1000 and "256 vs 256 vectors in bottom-k samples" in alarm.method
 
 
 def test_too_small_samples_give_a_row_that_says_why() -> None:

@@ -57,7 +57,12 @@ def test_a_topic_shift_drifts_the_descriptors_and_the_same_topic_does_not() -> N
 def test_the_vocabulary_is_the_most_frequent_words_ties_by_word() -> None:
     import pyarrow as pa
 
-    assert reference_vocabulary(pa.array(["z y x", "x", None])) == ("x", "y", "z")
+    from sightline.analysis.text import MIN_WORD_COUNT
+
+    n = MIN_WORD_COUNT
+    assert reference_vocabulary(pa.array(["z y x", "x", None] * n)) == ("x", "y", "z")
+    rare = ["w"] * (n - 1) + ["v"] * n
+    assert reference_vocabulary(pa.array(rare)) == ("v",)
     assert reference_vocabulary(pa.array([None, ""], pa.string())) == ()
 
 

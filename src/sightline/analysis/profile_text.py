@@ -2,7 +2,8 @@
 
 * A text column's reference fixes its descriptors' bin edges (the deciles of each
   descriptor, as for any numeric column) and its vocabulary (the reference's
-  :data:`~sightline.profile.text.VOCABULARY_WORDS` most frequent words, for ``oov_share``).
+  :data:`~sightline.profile.text.VOCABULARY_WORDS` most frequent words, for ``oov_share``:
+  :func:`sightline.analysis.text.reference_vocabulary`, the library's own).
   A descriptor constant on the reference gets a second edge just above the constant
   (:func:`above_constant`). Its drift rows are those of its descriptor columns
   (``review.length``, ...), computed and decided as every numeric column's. Text-content
@@ -17,28 +18,22 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Final
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from sightline._types import FloatArray
 from sightline.analysis.methods import DriftOptions
 from sightline.analysis.rows import MetricRow, RowContext
-from sightline.analysis.text import EMBEDDING_METRICS
+from sightline.analysis.text import EMBEDDING_METRICS, reference_vocabulary
+from sightline.analysis.text import embedding_rows as text_embedding_rows
 from sightline.profile.embedding import EmbeddingColumnProfile
-from sightline.profile.text import VOCABULARY_WORDS
-from sightline.stats.embedding import drifted_components_share, mmd_test
-from sightline.stats.text import descriptors, words
+from sightline.stats.text import descriptors
 
-#: Seed of the MMD permutations: a rerun of a job gives identical rows.
-MMD_SEED: Final = 0
 #: Rows below which a side's sample is too small for the drift test.
 MIN_SAMPLE: Final = 10
-#: The rows of an embedding column, as :func:`sightline.compare` names them.
 
 
 def descriptor_table(
@@ -66,20 +61,6 @@ def above_constant(edges: FloatArray) -> FloatArray:
     return np.array([edges[0], np.nextafter(edges[0], np.inf)])
 
 
-def reference_vocabulary(column: pa.ChunkedArray | pa.Array) -> tuple[str, ...]:
-    """The :data:`VOCABULARY_WORDS` most frequent words of a text column (ties by word).
-
-    >>> reference_vocabulary(pa.array(["b a b", "c a b"]))
-    ('b', 'a', 'c')
-    """
-    tally = pc.value_counts(words(column).combine_chunks())
-    if not len(tally):
-        return ()
-    table = pa.table({"word": tally.field("values"), "n": tally.field("counts")})
-    ranked = table.sort_by([("n", "descending"), ("word", "ascending")])
-    return tuple(ranked.column("word").to_pylist()[:VOCABULARY_WORDS])
-
-
 def embedding_rows(
     ref: EmbeddingColumnProfile, cur: EmbeddingColumnProfile, options: DriftOptions, ctx: RowContext
 ) -> list[MetricRow]:
@@ -104,38 +85,16 @@ def embedding_rows(
         reason = f"needs at least {MIN_SAMPLE} sampled vectors on each side"
     if reason:
         return [ctx.not_computed(metric, reason, **sizes) for metric in EMBEDDING_METRICS]
-    alpha = options.thresholds.get(column, options.alpha)
-    a, b = _sample(ref), _sample(cur)
-    test = mmd_test(a, b, seed=MMD_SEED)
-    mmd_method = (
-        f"MMD² (RBF kernel, median-heuristic bandwidth {test.bandwidth:.3g}) on bottom-k "
-        f"samples of {test.n_reference} and {test.n_current} vectors, permutation "
-        f"p < {alpha:g}"
+    return text_embedding_rows(
+        column,
+        _sample(ref),
+        _sample(cur),
+        options,
+        ctx,
+        sizes=(n_ref, n_cur),
+        distance=float(np.linalg.norm(ref.mean - cur.mean)),
+        vectors_note=" in bottom-k samples",
     )
-    distance = float(np.linalg.norm(ref.mean - cur.mean))
-    return [
-        ctx.row(
-            "embedding_drift",
-            test.statistic,
-            alert=bool(test.p_value < alpha),
-            p_value=test.p_value,
-            method=mmd_method,
-            **sizes,
-        ),
-        ctx.row(
-            "embedding_mean_distance",
-            distance if math.isfinite(distance) else math.nan,
-            method="Euclidean distance between the mean vectors (exact, from the sums)",
-            **sizes,
-        ),
-        ctx.row(
-            "embedding_drifted_share",
-            drifted_components_share(a, b, options.alpha),
-            method=f"share of dimensions whose KS test rejects (BH, alpha {options.alpha:g}) "
-            "on the bottom-k samples",
-            **sizes,
-        ),
-    ]
 
 
 def _sample(p: EmbeddingColumnProfile) -> FloatArray:

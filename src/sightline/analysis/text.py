@@ -8,14 +8,12 @@ ordinary drift and quality paths with every other column, plus one
 gives the rows ``embedding_drift`` (MMD test), ``embedding_mean_distance`` and
 ``embedding_drifted_share`` (:mod:`~sightline.stats.embedding`).
 
-``review.oov_share`` is cross-fitted so that the reference is not judged by its own words:
-the reference is split at random into halves A and B; the rows of A are measured against
-the vocabulary of B and those of B against the vocabulary of A. The current rows are split
-at random the same way, half against each vocabulary, so that both sides share the same
-mixture of vocabularies (a side measured against one vocabulary only would share that
-vocabulary's luck, so its rows would not be exchangeable with the other side's: on random
-splits of ``pydoc_data`` paragraphs, a 5 % KS test of ``oov_share`` rejected in 20 % of 30
-splits with one vocabulary per side, and in 3 % with the mixture).
+``review.oov_share`` is the share of a text's words outside the reference's
+:data:`~sightline.profile.text.VOCABULARY_WORDS` most frequent words
+(:func:`reference_vocabulary`), on both sides: the one definition that a profile can carry
+(the vocabulary is fixed with the reference, as a categorical column's categories), so that
+:func:`sightline.compare` on data and on profiles, and the collector's jobs, give the same
+``oov_share`` rows from the same texts.
 """
 
 from __future__ import annotations
@@ -29,16 +27,23 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sightline._types import BoolArray, ColumnKind, FloatArray
+from sightline._types import ColumnKind, FloatArray
 from sightline.analysis.content_drift import content_drift
 from sightline.analysis.methods import DriftOptions
 from sightline.analysis.rows import MetricRow, RowContext
 from sightline.errors import SchemaError
 from sightline.profile.schema import Column, Schema
+from sightline.profile.text import VOCABULARY_WORDS
 from sightline.stats.embedding import drifted_components_share, mean_distance, mmd_test
 from sightline.stats.text import DESCRIPTORS, descriptors, words
 
-#: Seed of the reference split for ``oov_share`` and of the tests' subsamples.
+#: Seed of the tests' subsamples.
+#: Times a word must occur in the reference to be in the vocabulary of ``oov_share``. A
+#: word the reference saw a few times is in-vocabulary for the reference by construction
+#: but often unseen in new texts of the same source, so the reference alone would look
+#: in-vocabulary: on 400 vs 400 ``pydoc_data`` paragraphs of one source, ``oov_share``
+#: alerted (chi-square p 2e-7) with words seen 3 times, p 0.03 from 8, p 0.33 from 20.
+MIN_WORD_COUNT: Final = 20
 SEED = 0
 #: Descriptors that are 0 or 1 (with every ``match.<name>``): categorical columns of the
 #: categories 0 and 1, so that a rate that moves is tested on its counts (quantile bins of a
@@ -75,7 +80,7 @@ class TextColumns:
     raw_schema: Schema
     schema: Schema
     reference: pa.Table
-    vocabularies: Mapping[str, tuple[frozenset[str], frozenset[str]]]
+    vocabularies: Mapping[str, frozenset[str]]
     texts: Mapping[str, list[str]]
     vectors: Mapping[str, FloatArray]
     patterns: Mapping[str, str]
@@ -100,44 +105,30 @@ class TextColumns:
                 f"descriptor columns of text columns clash with columns of the data: {clash}",
                 field=clash[0],
             )
-        halves = _halves(reference.num_rows, SEED)
-        vocabularies = {}
-        for name in text:
-            column = reference.column(name)
-            vocabularies[name] = (
-                frozenset(words(column.filter(pa.array(halves))).to_pylist()),
-                frozenset(words(column.filter(pa.array(~halves))).to_pylist()),
-            )
+        vocabularies = {
+            name: frozenset(reference_vocabulary(reference.column(name))) for name in text
+        }
         reference_vectors = {name: vectors(reference.column(name), name) for name in embedding}
         expanded = _expanded_schema(schema, list(patterns))
         partial = cls(schema, expanded, reference, vocabularies, {}, reference_vectors, patterns)
         return cls(
             schema,
             partial.schema,
-            partial.expand(reference, halves=halves),
+            partial.expand(reference),
             vocabularies,
             {name: _texts(reference.column(name)) for name in text},
             reference_vectors,
             patterns,
         )
 
-    def expand(self, table: pa.Table, *, halves: BoolArray | None = None) -> pa.Table:
-        """``table`` with descriptor columns in place of text columns, without embeddings.
-
-        ``oov_share`` of the rows in ``halves`` is measured against the vocabulary of the
-        reference's second half, that of the others against the first half's; by default
-        ``halves`` is a seeded random half of the rows.
-        """
-        if halves is None:
-            halves = _halves(table.num_rows, SEED + 1)
+    def expand(self, table: pa.Table) -> pa.Table:
+        """``table`` with descriptor columns in place of text columns, without embeddings."""
         columns: dict[str, pa.Array | pa.ChunkedArray] = {}
         for name in table.column_names:
             if name in self.vocabularies:
-                first, second = self.vocabularies[name]
-                column = table.column(name)
-                found = descriptors(column, vocabulary=first, patterns=self.patterns)
-                crossed = descriptors(column.filter(pa.array(halves)), vocabulary=second)
-                found["oov_share"][halves] = crossed["oov_share"]
+                found = descriptors(
+                    table.column(name), vocabulary=self.vocabularies[name], patterns=self.patterns
+                )
                 for d, values in found.items():
                     columns[f"{name}.{d}"] = pa.array(values, from_pandas=True)
             elif name not in self.vectors:
@@ -157,13 +148,27 @@ class TextColumns:
                     f"and {matrix.shape[1]} in the reference",
                     field=name,
                 )
-            out += _embedding_rows(name, matrix, found, options, ctx)
+            sizes = (_n_vectors(matrix), _n_vectors(found))
+            distance = mean_distance(matrix, found)
+            out += embedding_rows(name, matrix, found, options, ctx, sizes=sizes, distance=distance)
         return out
 
 
-def _halves(n_rows: int, seed: int) -> BoolArray:
-    """A seeded random half of ``n_rows`` rows."""
-    return np.asarray(np.random.default_rng(seed).random(n_rows) < 0.5, dtype=bool)
+def reference_vocabulary(column: pa.ChunkedArray | pa.Array) -> tuple[str, ...]:
+    """The :data:`VOCABULARY_WORDS` most frequent words of a text column (ties by word)
+    among those seen at least :data:`MIN_WORD_COUNT` times: the vocabulary of
+    ``oov_share`` on every path.
+
+    >>> reference_vocabulary(pa.array(["b a b c", "c a b d"] * 10))
+    ('b', 'a', 'c')
+    """
+    tally = pc.value_counts(words(column).combine_chunks())
+    if not len(tally):
+        return ()
+    table = pa.table({"word": tally.field("values"), "n": tally.field("counts")})
+    table = table.filter(pc.greater_equal(table.column("n"), MIN_WORD_COUNT))
+    ranked = table.sort_by([("n", "descending"), ("word", "ascending")])
+    return tuple(ranked.column("word").to_pylist()[:VOCABULARY_WORDS])
 
 
 def _expanded_schema(schema: Schema, patterns: Sequence[str]) -> Schema:
@@ -184,6 +189,10 @@ def _texts(column: pa.ChunkedArray) -> list[str]:
     if pa.types.is_dictionary(column.type):
         column = column.cast(column.type.value_type)
     return list(pc.cast(column.drop_null(), pa.string()).to_pylist())
+
+
+def _n_vectors(matrix: FloatArray) -> int:
+    return int((~np.isnan(matrix).any(axis=1)).sum())
 
 
 def vectors(column: pa.ChunkedArray, name: str) -> FloatArray:
@@ -258,13 +267,32 @@ def _content_row(
 EMBEDDING_METRICS: Final = ("embedding_drift", "embedding_mean_distance", "embedding_drifted_share")
 
 
-def _embedding_rows(
-    name: str, reference: FloatArray, current: FloatArray, options: DriftOptions, ctx: RowContext
+def embedding_rows(
+    name: str,
+    reference: FloatArray,
+    current: FloatArray,
+    options: DriftOptions,
+    ctx: RowContext,
+    *,
+    sizes: tuple[int, int],
+    distance: float,
+    vectors_note: str = "",
 ) -> list[MetricRow]:
+    """The rows of :data:`EMBEDDING_METRICS` of one embedding column, on every path.
+
+    ``reference`` and ``current`` are the vectors tested (every row from data, the bottom-k
+    samples from profiles, ``vectors_note`` says which), ``sizes`` the rows with a vector on
+    each side and ``distance`` the distance between the exact mean vectors.
+
+    >>> rng = np.random.default_rng(0)
+    >>> a, b = rng.normal(size=(200, 4)), rng.normal(0.5, 1, size=(200, 4))
+    >>> rows = embedding_rows("e", a, b, DriftOptions(), RowContext(), sizes=(200, 200),
+    ...                       distance=mean_distance(a, b))
+    >>> [r.alert for r in rows]
+    [True, False, False]
+    """
     result = mmd_test(reference, current, seed=SEED)
-    n_ref = int((~np.isnan(reference).any(axis=1)).sum())
-    n_cur = int((~np.isnan(current).any(axis=1)).sum())
-    fields = {"column": name, "n_ref": n_ref, "n_cur": n_cur}
+    fields = {"column": name, "n_ref": sizes[0], "n_cur": sizes[1]}
     if math.isnan(result.p_value):
         reason = "fewer than 2 vectors on a side"
         return [ctx.not_computed(metric, reason, **fields) for metric in EMBEDDING_METRICS]
@@ -276,21 +304,22 @@ def _embedding_rows(
             alert=bool(result.p_value < alpha),
             method=(
                 f"MMD² (RBF kernel, median-heuristic sigma {result.bandwidth:.3g}, "
-                f"{result.n_reference} vs {result.n_current} vectors), permutation p < {alpha:g}"
+                f"{result.n_reference} vs {result.n_current} vectors{vectors_note}), "
+                f"permutation p < {alpha:g}"
             ),
             p_value=result.p_value,
             **fields,
         ),
         ctx.row(
             "embedding_mean_distance",
-            mean_distance(reference, current),
+            distance if math.isfinite(distance) else math.nan,
             method="Euclidean distance between the mean vectors",
             **fields,
         ),
         ctx.row(
             "embedding_drifted_share",
             drifted_components_share(reference, current, alpha=options.alpha),
-            method=f"share of dimensions with KS BH-adjusted p <= {options.alpha:g}",
+            method=f"share of dimensions with KS BH-adjusted p <= {options.alpha:g}{vectors_note}",
             **fields,
         ),
     ]
@@ -302,6 +331,8 @@ __all__ = [
     "SEED",
     "TextColumns",
     "descriptor_columns",
+    "embedding_rows",
     "expanded_names",
+    "reference_vocabulary",
     "vectors",
 ]
