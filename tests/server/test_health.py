@@ -14,7 +14,8 @@ from sightline.analysis.columns import SchemaOptions
 from sightline.analysis.profiling import profile_data
 from sightline.profile import Column, Schema
 from sightline.sdk import Monitor
-from sightline.store import utcnow
+from sightline.server.health import uptime
+from sightline.store import Beat, utcnow
 from support.live import Collector
 
 SCHEMA = Schema((Column("age"), Column("score", role="prediction")))
@@ -87,6 +88,18 @@ def test_uptime_counts_from_the_first_heartbeat(collector: Collector) -> None:
     inside = health(collector, since=since.isoformat())
     assert inside["uptime_since"] == since.isoformat().replace("+00:00", "Z")
     assert inside["uptime_percent"] == pytest.approx(100.0, abs=1.0)
+
+
+def test_uptime_ends_at_a_goodbye() -> None:
+    # Instance a beats at 0 and 30 and closes at 40; b beats at 100: of [0, 200), a covers
+    # [0, 40) and b [100, 160) with a 60-second timeout: 100 seconds, 50 %.
+    a = [Beat(0.0, "a", False), Beat(30.0, "a", False), Beat(40.0, "a", True)]
+    got = uptime([*a, Beat(100.0, "b", False)], 0.0, 200.0, 60.0)
+    assert (got.percent, got.since) == (50.0, 0.0)
+    # Overlapping instances count once; none at all is 0 with no start.
+    both = [Beat(10.0, "a", False), Beat(20.0, "b", False)]
+    assert uptime(both, 0.0, 110.0, 60.0).percent == pytest.approx(100 * 70 / 100)
+    assert uptime([], 0.0, 10.0, 60.0).since is None
 
 
 def test_latency_percentiles_stay_inside_the_observed_range(collector: Collector) -> None:

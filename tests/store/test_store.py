@@ -245,8 +245,9 @@ def test_health_inputs_and_retention(store: Store) -> None:
     )
     assert deleted == {"heartbeats": 2}
     assert [g.instance for g in store.newest_heartbeats("p", "churn", T0)] == ["i2"]
-    kept = store.uptime("p", "churn", T0, T0 + timedelta(hours=1), timedelta(minutes=1))
-    assert kept.since == (T0 + timedelta(minutes=5) - datetime(1970, 1, 1)).total_seconds()
+    assert store.heartbeat_times("p", "churn", T0, T0 + timedelta(hours=1)) == [
+        ((T0 + timedelta(minutes=5) - datetime(1970, 1, 1)).total_seconds(), "i2", False)
+    ]
     with pytest.raises(InvalidInputError, match="no retention"):
         store.enforce_retention({"api_keys": timedelta(days=1)})
 

@@ -3,13 +3,14 @@
 Everything is summed in SQL or computed on arrays: the profiles' predictions, errors and
 Prometheus latency buckets (percentiles interpolated in the buckets, as Prometheus'
 ``histogram_quantile`` does, inside the smallest and largest latency observed), the newest
-heartbeat of each instance, and the uptime (:meth:`Store.uptime`). No profile or sketch is
+heartbeat of each instance, and the heartbeat times for uptime. No profile or sketch is
 decoded: each profile's row carries its bucket counts and latency range.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,7 +18,49 @@ from typing import Any
 import numpy as np
 
 from sightline.scheduler.jobs import bucket_quantile
-from sightline.store import Store
+from sightline.store import Beat, Store
+
+
+@dataclass(frozen=True, slots=True)
+class Uptime:
+    """Uptime over a range: ``percent`` (0-100) of ``[since, until)`` covered by liveness,
+    counted from ``since`` (epoch seconds: the range's start, or the first heartbeat in
+    the range when that is later; None without heartbeats)."""
+
+    percent: float
+    since: float | None
+
+
+def uptime(beats: Sequence[Beat], since: float, until: float, timeout: float) -> Uptime:
+    """Share of ``[max(since, first beat), until)`` covered by liveness: a heartbeat at
+    ``t`` covers ``[t, t + timeout)``, cut short by a later goodbye of the same instance;
+    a goodbye covers nothing. Coverage of all instances is merged (their union).
+
+    >>> up = uptime([Beat(100.0, "a", False), Beat(130.0, "a", False)], 0.0, 340.0, 60.0)
+    >>> up.percent, up.since
+    (37.5, 100.0)
+    >>> uptime([Beat(10.0, "a", False), Beat(20.0, "a", True)], 0.0, 30.0, 60.0).percent
+    50.0
+    """
+    if not beats:
+        return Uptime(0.0, None)
+    begin = max(since, beats[0].ts)
+    span = until - begin
+    if span <= 0:
+        return Uptime(0.0, begin)
+    t = np.array([b.ts for b in beats], dtype=np.float64)
+    ends = np.where([b.closed for b in beats], t, t + timeout)
+    goodbye: dict[str, float] = {}
+    for i in range(len(beats) - 1, -1, -1):  # newest first: each beat's next goodbye
+        if beats[i].closed:
+            goodbye[beats[i].instance] = beats[i].ts
+        elif beats[i].instance in goodbye:
+            ends[i] = min(ends[i], goodbye[beats[i].instance])
+    starts, ends = np.clip(t, begin, until), np.clip(ends, begin, until)
+    # The union of the intervals, sorted by start: each adds what lies past all earlier ends.
+    reach = np.maximum.accumulate(np.append(begin, ends[:-1]))
+    covered = np.clip(ends - np.maximum(starts, reach), 0.0, None).sum()
+    return Uptime(float(100.0 * covered / span), begin)
 
 
 def overview(
@@ -46,7 +89,8 @@ def overview(
         }
         for b in newest
     ]
-    up = store.uptime(project, model, since, until, timeout)
+    beats = store.heartbeat_times(project, model, since - timeout, until)
+    up = uptime(beats, _epoch(since), _epoch(until), timeout.total_seconds())
     predictions, errors, buckets = store.health_sums(project, model, since, until)
     counts = np.asarray(buckets, dtype=np.int64)
     low, high = store.latency_range(project, model, since, until)
@@ -110,3 +154,7 @@ def by_version(
             )
         )
     return found
+
+
+def _epoch(moment: datetime) -> float:
+    return moment.replace(tzinfo=UTC).timestamp()

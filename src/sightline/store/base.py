@@ -122,13 +122,12 @@ class HealthSums(NamedTuple):
     latency_max: float
 
 
-class Uptime(NamedTuple):
-    """Uptime over a range: ``percent`` (0-100) of ``[since, until)`` covered by liveness,
-    counted from ``since`` (epoch seconds: the range's start, or the first heartbeat in
-    the range when that is later; None without heartbeats)."""
+class Beat(NamedTuple):
+    """One heartbeat as uptime reads it: seconds since the epoch, instance, goodbye."""
 
-    percent: float
-    since: float | None
+    ts: float
+    instance: str
+    closed: bool
 
 
 @dataclass(frozen=True)
@@ -653,30 +652,16 @@ class Store(SchedulingQueries, LeaseQueries, RollupQueries, ABC):
         )
         return {(m, v): int(n) for m, v, n in rows}
 
-    def uptime(
-        self, project: str, model: str, since: datetime, until: datetime, timeout: timedelta
-    ) -> Uptime:
-        """Share of ``[max(since, first beat), until)`` covered by liveness, in one query
-        (no heartbeat leaves the database): a heartbeat at ``t`` covers ``[t, t + timeout)``,
-        cut short by a later goodbye of the same instance; a goodbye covers nothing. The
-        coverage of all instances is merged (their union); beats from ``since - timeout``
-        count, as they may cover the range's start.
-
-        >>> from sightline.store import open_store
-        >>> open_store(":memory:").uptime("p", "m", EPOCH, EPOCH + timedelta(1), timedelta(60))
-        Uptime(percent=0.0, since=None)
-        """
-        lo, hi = (as_utc(t).replace(tzinfo=UTC).timestamp() for t in (since, until))
-        seconds = timeout.total_seconds()
+    def heartbeat_times(
+        self, project: str, model: str, since: datetime, until: datetime
+    ) -> list[Beat]:
+        """The heartbeats with ``since <= ts < until`` (time, instance, goodbye), by time."""
         rows = self._read(
-            _UPTIME,
-            (project, model, as_utc(since - timeout), as_utc(until), lo, seconds, seconds, hi, hi),
+            "SELECT extract(epoch FROM ts), instance, closed FROM heartbeats "
+            "WHERE project = ? AND model = ? AND ts >= ? AND ts < ? ORDER BY ts, instance, closed",
+            (project, model, as_utc(since), as_utc(until)),
         )
-        begin, covered = rows[0]
-        if begin is None:
-            return Uptime(0.0, None)
-        span = hi - float(begin)
-        return Uptime(0.0 if span <= 0 else 100.0 * float(covered) / span, float(begin))
+        return [Beat(float(t), str(i), bool(c)) for t, i, c in rows]
 
     def newest_heartbeats(self, project: str, model: str, since: datetime) -> list[Heartbeat]:
         """The newest heartbeat of each (instance, version) since ``since``, by instance
@@ -757,31 +742,6 @@ def _metric_rows(rows: list[tuple[Any, ...]], model: str | None = None) -> list[
 _HEALTH_SUMS = ", ".join(
     ["sum(n_predictions)", "sum(n_errors)", *(f"sum({c})" for c in LATENCY_COLUMNS)]
 )
-#: The seconds of liveness of :meth:`Store.uptime`, with the range's start (the first beat
-#: when later): each beat's end is the next goodbye of its instance or ``t + timeout``;
-#: sorted by start, each beat adds what lies past the ends of all earlier ones (clipped to
-#: the range). Parameters: project, model, beats from, to, since, timeout twice, until twice.
-_UPTIME = """
-WITH beats AS (
-  SELECT CAST(extract(epoch FROM ts) AS DOUBLE PRECISION) AS t, instance, closed
-  FROM heartbeats WHERE project = ? AND model = ? AND ts >= ? AND ts < ?),
-goodbyes AS (SELECT t, instance FROM beats WHERE closed),
-bounds AS (
-  SELECT CASE WHEN count(*) > 0 THEN greatest(CAST(? AS DOUBLE PRECISION), min(t)) END AS begin
-  FROM beats),
-cut AS (
-  SELECT t, instance, closed, CASE WHEN closed THEN t ELSE least(t + ?, coalesce((
-    SELECT min(g.t) FROM goodbyes AS g WHERE g.instance = b.instance AND g.t >= b.t
-  ), t + ?)) END AS e
-  FROM beats AS b),
-clipped AS (
-  SELECT t, instance, closed, begin, greatest(least(t, ?), begin) AS s,
-    greatest(least(e, ?), begin) AS e FROM cut, bounds),
-reached AS (
-  SELECT s, e, begin, greatest(begin, coalesce(max(e) OVER (ORDER BY t
-    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), begin)) AS reach FROM clipped)
-SELECT (SELECT begin FROM bounds), sum(greatest(e - greatest(s, reach), 0)) FROM reached
-"""
 #: Profiles whose window (received time when a profile has none) starts in [?, ?).
 _IN_RANGE = (
     "AND coalesce(window_start, received_at) >= ? AND coalesce(window_start, received_at) < ?"

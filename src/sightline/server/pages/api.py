@@ -81,9 +81,9 @@ HISTORY = timedelta(days=400)
 OVERVIEW_SPAN = timedelta(days=1)
 #: Points of a series at most: windows one by one, or averaged over round buckets.
 SERIES_POINTS = 400
-#: How long the 30-day uptime of a model is reused (summed over 30 days of heartbeats, it
-#: moves slowly): at most the overview page's refresh (``REFRESH_MS`` of overview.js).
-MONTHLY_SECONDS = 5.0
+#: How long the 30-day health of a model is reused (it reads 30 days of heartbeats and
+#: moves slowly).
+MONTHLY_SECONDS = 60.0
 HEATMAP_BUCKETS = 60
 #: Decoded references and merged windows of the column page, keyed by the bytes' digest
 #: and by the window's profile count and newest arrival (a new profile is a new key): the
@@ -216,9 +216,9 @@ def _latency(buckets: Sequence[int], low: float, high: float) -> dict[str, float
 def _model_health(
     state: State, monthly: TtlCache, project: str, model: str, now: datetime
 ) -> dict[str, Any]:
-    """A model's instances (by version) and uptime over 24 h, from
-    :func:`sightline.server.health.overview` (what ``/models/{model}/health`` answers), and
-    over 30 days (:meth:`Store.uptime`, from ``monthly`` while fresh)."""
+    """A model's instances (by version) and uptime over 24 h and 30 days (from ``monthly``
+    while fresh), from :func:`sightline.server.health.overview` (what
+    ``/models/{model}/health`` answers)."""
     timeout = state.settings.heartbeat_timeout
     day = health.overview(
         state.store,
@@ -230,8 +230,16 @@ def _model_health(
         timeout=timeout,
     )
     month = monthly.get(
-        ("uptime_30d", project, model),
-        lambda: state.store.uptime(project, model, now - timedelta(days=30), now, timeout),
+        (project, model),
+        lambda: health.overview(
+            state.store,
+            project,
+            model,
+            since=now - timedelta(days=30),
+            until=now,
+            now=now,
+            timeout=timeout,
+        ),
     )
     live: dict[str, int] = {}
     for i in day["instances"]:
@@ -242,7 +250,7 @@ def _model_health(
         "live": live,
         "versions_loaded": day["versions_loaded"],
         "uptime_24h": day["uptime_percent"],
-        "uptime_30d": month.percent,
+        "uptime_30d": month["uptime_percent"],
         "uptime_since": since if isinstance(since, str) or since is None else _iso(since),
     }
 
