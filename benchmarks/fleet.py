@@ -23,6 +23,7 @@ re-dated). Prints the size on disk per model and the p95 of the 30-day series qu
 series, and the whole model).
 """
 
+# ruff: noqa: E402
 from __future__ import annotations
 
 import sys
@@ -31,8 +32,8 @@ from pathlib import Path
 # benchmarks/profile.py would shadow the standard library's ``profile`` (which cProfile imports).
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
-import argparse  # noqa: E402
-import cProfile  # noqa: E402
+import argparse
+import cProfile
 import multiprocessing as mp
 import os
 import pstats
@@ -309,7 +310,7 @@ def _dated(template: pa.Table, model: str, first: int, count: int) -> pa.Table:
 
 def _size(store: Any, url: str) -> int:
     if url.startswith("postgresql"):
-        return int(store._read("SELECT pg_database_size(current_database())")[0][0])  # noqa: SLF001
+        return int(store._read("SELECT pg_database_size(current_database())")[0][0])
     return sum(f.stat().st_size for f in Path(url).rglob("*") if f.is_file())
 
 
