@@ -28,6 +28,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -172,7 +173,7 @@ def _compared(inputs: JobInputs, profiles: list[Profile], ctx: RowContext) -> li
             "binned on them"
         )
         return [ctx.not_computed("drift_share", reason)] if job.kind == "drift" else []
-    candidates = [Profile.from_bytes(p) for p in inputs.reference]
+    candidates = [decoded_reference(p) for p in inputs.reference]
     parts, _ = compatible(candidates, anchor if inputs.rolling else None)
     ready = len(by_window(parts, size))
     if inputs.rolling and ready < inputs.rolling:
@@ -197,6 +198,21 @@ def _compared(inputs: JobInputs, profiles: list[Profile], ctx: RowContext) -> li
         method = "profiles left out: their bins differ from the reference's (sent before it)"
         rows.append(ctx.row("profiles_skipped", float(skipped), n_cur=skipped, method=method))
     return rows
+
+
+@lru_cache(maxsize=128)
+def decoded_reference(payload: bytes) -> Profile:
+    """The profile of a reference's bytes, decoded once per process for every window job
+    that compares with it (keyed by the bytes themselves: a new upload, or a rolling
+    window's new profiles, are new keys). Callers must not change it (``merge_profiles``
+    copies).
+
+    >>> from sightline.profile import Column, Schema
+    >>> body = Profile.zero(Schema((Column("x"),))).to_bytes()
+    >>> decoded_reference(body) is decoded_reference(bytes(body))
+    True
+    """
+    return Profile.from_bytes(payload)
 
 
 def compatible(
