@@ -32,9 +32,10 @@ check: $(STAMP)
 test: check
 	$(BIN)/python -m pytest
 
-# The suite again at the declared floors (numpy 1.x among them).
+# The suite again at the declared floors (numpy 1.x among them), but for tests/demo: the
+# live demo and its browser tests (about 3 minutes) run once, in `make test`.
 test-floors: $(FLOORS)/.installed
-	$(FLOORS)/bin/python -m pytest -q
+	$(FLOORS)/bin/python -m pytest -q --ignore=tests/demo
 
 bench: $(STAMP)
 	bash benchmarks/setup.sh
