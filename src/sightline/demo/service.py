@@ -120,6 +120,23 @@ def stop_on_signals() -> None:
         signal.signal(signum, lambda signum, frame: STOP.set())
 
 
+def demo_monitor(model: str, version: str, url: str, timeline: Timeline) -> Monitor:
+    """The Monitor of a demo serving process: the API key from ``SIGHTLINE_API_KEY`` (not
+    on the command line, which ps shows) and a window's profile shipped in parts.
+
+    >>> demo_monitor  # doctest: +ELLIPSIS
+    <function demo_monitor at ...>
+    """
+    return Monitor(
+        model,
+        version,
+        url=url,
+        api_key=os.environ["SIGHTLINE_API_KEY"],
+        window=timeline.window,
+        ship_interval=min(5.0, timeline.window / 5),
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one instance until SIGTERM/SIGINT."""
     parser = argparse.ArgumentParser(prog="python -m sightline.demo.service")
@@ -130,14 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     stop_on_signals()
     timeline = FAST if args.fast else NORMAL
-    monitor = Monitor(
-        MODEL,
-        VERSION,
-        url=args.url,
-        api_key=os.environ["SIGHTLINE_API_KEY"],  # not on the command line, which ps shows
-        window=timeline.window,
-        ship_interval=min(5.0, timeline.window / 5),  # a window's profile arrives in parts
-    )
+    monitor = demo_monitor(MODEL, VERSION, args.url, timeline)
     traffic = Traffic(args.instance, RATE, timeline.label_delay, start=time.time())
     print(f"instance {args.instance} serving (pid {os.getpid()})", flush=True)
     try:

@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 
 from sightline.demo.articles import EMBEDDING, MODEL, VERSION, Articles, Embed, embedder
-from sightline.demo.service import STOP, stop_on_signals
+from sightline.demo.service import STOP, demo_monitor, stop_on_signals
 from sightline.demo.timeline import FAST, NORMAL, Timeline
 from sightline.sdk.monitor import Monitor
 
@@ -60,14 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     stop_on_signals()
     timeline = FAST if args.fast else NORMAL
     name, embed = embedder()
-    monitor = Monitor(
-        MODEL,
-        VERSION,
-        url=args.url,
-        api_key=os.environ["SIGHTLINE_API_KEY"],
-        window=timeline.window,
-        ship_interval=min(5.0, timeline.window / 5),
-    )
+    monitor = demo_monitor(MODEL, VERSION, args.url, timeline)
     print(f"{MODEL} serving (pid {os.getpid()}), prompt embedding: {name}", flush=True)
     try:
         serve(monitor, timeline, embed, args.t0)

@@ -215,12 +215,7 @@ def _merged(
     max kept, and alert when either alerted)."""
     from sightline.analysis.rows import rows_to_arrow
 
-    names = (
-        "project", "model", "version", "tier_seconds", "window_start", "window_end",
-        "column_name", "metric", "value", "lower_bound", "upper_bound", "alert", "n_ref",
-        "n_cur", "method", "p_value", "kind", "computed_at", "value_min", "value_max",
-        "n_windows",
-    )  # fmt: skip
+    names = tuple(ROLLUP_SCHEMA.names)
     records = {(r[6], r[7]): dict(zip(names, r, strict=True)) for r in found}
     arrow = rows_to_arrow(exact).to_pylist()
     for row, values in zip(exact, arrow, strict=True):
