@@ -32,10 +32,15 @@ check: $(STAMP)
 test: check
 	$(BIN)/python -m pytest
 
-# The suite again at the declared floors (numpy 1.x among them), but for tests/demo: the
-# live demo and its browser tests (about 3 minutes) run once, in `make test`.
+# The suite again at the declared floors (numpy 1.x among them), but for the suites that
+# drive whole processes rather than the libraries whose versions the floors change: the live
+# demo and its browser tests, the README's walk-throughs, the replicas, and the Prometheus
+# and SIGKILL tests (together about 6 minutes). They run once, in `make test`.
+FLOORS_SKIP := --ignore=tests/demo --ignore=tests/docs --ignore=tests/scale \
+	--ignore=tests/server/test_prometheus.py --ignore=tests/server/test_prometheus_alerting.py \
+	--ignore=tests/server/test_reliability.py
 test-floors: $(FLOORS)/.installed
-	$(FLOORS)/bin/python -m pytest -q --ignore=tests/demo
+	$(FLOORS)/bin/python -m pytest -q $(FLOORS_SKIP)
 
 bench: $(STAMP)
 	bash benchmarks/setup.sh
