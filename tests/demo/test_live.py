@@ -243,6 +243,14 @@ def test_the_login_refuses_a_wrong_key_and_an_ingest_key(tab: Tab, live: Live) -
     _no_errors(tab)
 
 
+def _next_refresh(tab: Tab) -> None:
+    """Wait until the overview refreshes itself (its "updated" time moves)."""
+    before = tab.page.locator("#updated").inner_text()
+    tab.page.wait_for_function(
+        "t => document.getElementById('updated').textContent !== t", arg=before, timeout=15000
+    )
+
+
 def test_a_read_key_lists_both_services(tab: Tab, live: Live) -> None:
     tab.login(live.read)
     assert tab.page.url == f"{tab.url}/"
@@ -265,10 +273,7 @@ def test_a_read_key_lists_both_services(tab: Tab, live: Live) -> None:
     tab.page.keyboard.press("Enter")
     assert rows.first.get_attribute("data-model") == TINY
     # It refreshes itself: the "updated" time moves without a reload.
-    before = tab.page.locator("#updated").inner_text()
-    tab.page.wait_for_function(
-        "t => document.getElementById('updated').textContent !== t", arg=before, timeout=15000
-    )
+    _next_refresh(tab)
     tab.shot("overview")
     _no_errors(tab)
 
@@ -447,10 +452,7 @@ def test_the_screenshots_of_the_readme(tab: Tab, live: Live) -> None:
     tab.page.set_viewport_size({"width": 1800, "height": 300})
     # Right after a refresh, the tests' own model leaves the picture: a user's demo has the
     # two services only.
-    before = tab.page.locator("#updated").inner_text()
-    tab.page.wait_for_function(
-        "t => document.getElementById('updated').textContent !== t", arg=before, timeout=15000
-    )
+    _next_refresh(tab)
     tab.page.evaluate(f"() => document.querySelector(\"tr[data-model='{TINY}']\").remove()")
     overview = tab.shot("readme-overview")
     tab.page.set_viewport_size({"width": 1400, "height": 900})
