@@ -23,8 +23,9 @@ Definitions (each equals a plain-Python expression on ``str``, see ``tests/stats
 * ``empty``: 1 when the text is empty or whitespace only (``str.isspace()``), else 0.
 * ``oov_share``: word tokens not in ``vocabulary`` over word tokens; NaN without words or
   without a vocabulary.
-* ``json_valid``: 1 when the text is a JSON object or array; only texts whose first
-  non-whitespace character is ``{`` or ``[`` are parsed (by the C decoder of :mod:`json`).
+* ``json_valid``: 1 when the text is a JSON object or array; only texts whose first and
+  last non-whitespace characters are ``{``/``[`` and ``}``/``]`` are parsed (by the C
+  decoder of :mod:`json`).
 * ``match.<name>``: 1 when the RE2 pattern matches anywhere in the text, else 0.
 
 Null texts give NaN in every descriptor. Character classes are Python's (``str.isalpha``,
@@ -38,6 +39,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property
 from typing import TypeVar
 
 import numpy as np
@@ -295,6 +297,7 @@ class _Piece:
     """
 
     def __init__(self, chunk: pa.Array) -> None:
+        self.chunk = chunk
         offsets = _offsets(chunk)
         base = int(offsets[0])
         self.offsets = offsets - base
@@ -346,6 +349,7 @@ class _Piece:
         """True values of ``mask`` in each row."""
         return np.diff(_prefix_counts(mask, self.offsets))
 
+    @cached_property
     def word_starts(self) -> BoolArray:
         """Bytes that start a word (a word byte after a non-word byte or a row start)."""
         starts: BoolArray = np.empty_like(self.word)
@@ -354,6 +358,17 @@ class _Piece:
             np.greater(self.word[1:], self.word[:-1], out=starts[1:])
             starts[self.row_first] = self.word[self.row_first]
         return starts
+
+    @cached_property
+    def n_words(self) -> IntArray:
+        """Words in each row."""
+        return self.count(self.word_starts)
+
+    @cached_property
+    def trimmed_ends(self) -> IntArray:
+        """Offset just past each row's last non-whitespace byte (the row start when the
+        row is empty or whitespace only)."""
+        return self.offsets[:-1] + np.diff(_offsets(pc.utf8_rtrim_whitespace(self.chunk)))
 
     def sentence_ends(self) -> BoolArray:
         """Last bytes of terminators followed by whitespace or the end of the row."""
@@ -369,15 +384,19 @@ class _Piece:
         return np.unique(np.searchsorted(self.offsets, positions, side="right") - 1)
 
 
-#: Set bits of each byte value (``np.bitwise_count`` needs numpy 2; this works on 1.x too).
+#: Set bits of each byte value: ``np.bitwise_count`` (numpy 2, 25 times faster), or a
+#: table lookup on numpy 1.x.
 _BITS_OF_BYTE = np.array([bin(b).count("1") for b in range(256)], dtype=np.uint8)
+_bit_counts: Callable[[npt.NDArray[np.uint8]], npt.NDArray[np.uint8]] = getattr(
+    np, "bitwise_count", _BITS_OF_BYTE.__getitem__
+)
 
 
 def _prefix_counts(mask: BoolArray, positions: IntArray) -> IntArray:
     """``mask[:p].sum()`` for each ``p`` in ``positions``, on the mask packed 8 to a byte."""
     packed = np.packbits(mask)
     running = np.zeros(packed.size + 1, dtype=np.int32)  # pieces hold far fewer than 2**31
-    np.cumsum(_BITS_OF_BYTE[packed], out=running[1:], dtype=np.int32)
+    np.cumsum(_bit_counts(packed), out=running[1:], dtype=np.int32)
     whole, rest = np.divmod(positions, 8)
     counts = running[whole]
     part = rest > 0
@@ -394,18 +413,18 @@ def _piece_descriptors(
     length = pc.utf8_length(chunk).to_numpy(zero_copy_only=False).astype(np.float64)
     letters = piece.count(piece.letter).astype(np.float64)
     non_space = length - piece.count(piece.space)
-    n_words = piece.count(piece.word_starts()).astype(np.float64)
+    n_words = piece.n_words.astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = {
             "length": length,
             "words": n_words,
-            "sentences": _sentences(piece, chunk),
+            "sentences": _sentences(piece),
             "non_letter_share": (non_space - letters) / length,
             "upper_share": piece.count(piece.upper) / letters,
             "urls": _urls(piece, chunk),
             "digits": piece.count(piece.digit).astype(np.float64),
             "empty": (non_space == 0).astype(np.float64),
-            "oov_share": _oov_share(piece, n_words, vocabulary),
+            "oov_share": _oov_share(piece, vocabulary),
             "json_valid": _json_valid(piece, chunk),
         }
     for name, pattern in patterns.items():
@@ -418,39 +437,32 @@ def _piece_descriptors(
     return out
 
 
-def _sentences(piece: _Piece, chunk: pa.Array) -> FloatArray:
+def _sentences(piece: _Piece) -> FloatArray:
     """Sentence ends, plus one where the last non-space character is not a terminator."""
     ends = piece.count(piece.sentence_ends())
-    trimmed = _offsets(pc.utf8_rtrim_whitespace(chunk))
-    kept = np.diff(trimmed)
-    last = piece.offsets[:-1] + kept - 1
-    trailing = kept > 0
+    last = piece.trimmed_ends - 1
+    trailing = last >= piece.offsets[:-1]
     trailing[trailing] = ~piece.term[last[trailing]]
     return np.asarray(ends + trailing, dtype=np.float64)
 
 
 def _raw_tokens(piece: _Piece) -> tuple[pa.Array, IntArray]:
     """The word tokens of a piece with their ASCII letters lower-cased, and the indices of
-    the tokens holding other characters: every other value of an array whose offsets are
-    the word starts and ends (words and the gaps between them)."""
-    word = piece.word
-    ends: BoolArray = np.empty_like(word)
-    if ends.size:
-        ends[-1] = word[-1]
-        np.greater(word[:-1], word[1:], out=ends[:-1])
-        ends[piece.row_last] = word[piece.row_last]
-    starts = np.flatnonzero(piece.word_starts())
+    the tokens holding other characters. Every word byte belongs to one token, so the
+    tokens are the word bytes packed together, cut after each word's length."""
+    starts = np.flatnonzero(piece.word_starts)
     if not starts.size:
         return pa.array([], pa.string()), np.zeros(0, np.int64)
-    bounds = np.empty(2 * starts.size, dtype=np.int32)  # pieces hold far fewer than 2**31
-    bounds[0::2] = starts
-    bounds[1::2] = np.flatnonzero(ends) + 1
-    first, last = int(bounds[0]), int(bounds[-1])
-    bounds -= first
-    data = piece.data[first:last]
-    data = data | (((data - 65) < 26).view(np.uint8) << np.uint8(5))
-    spans = pa.StringArray.from_buffers(bounds.size - 1, pa.py_buffer(bounds), pa.py_buffer(data))
-    tokens = spans.take(pa.array(np.arange(0, bounds.size - 1, 2)))
+    word = piece.word
+    ends: BoolArray = np.empty_like(word)
+    ends[-1] = word[-1]
+    np.greater(word[:-1], word[1:], out=ends[:-1])
+    ends[piece.row_last] = word[piece.row_last]
+    cuts = np.zeros(starts.size + 1, dtype=np.int32)  # pieces hold far fewer than 2**31
+    np.cumsum(np.flatnonzero(ends) + 1 - starts, out=cuts[1:])
+    data = np.compress(word, piece.data)  # np.compress is 3x faster than data[word]
+    data |= ((data - 65) < 26).view(np.uint8) << np.uint8(5)
+    tokens = pa.StringArray.from_buffers(starts.size, pa.py_buffer(cuts), pa.py_buffer(data))
     in_words = piece.leads[word[piece.leads]]
     return tokens, np.unique(np.searchsorted(starts, in_words, side="right") - 1)
 
@@ -461,9 +473,10 @@ def _tokens(piece: _Piece) -> pa.Array:
     return pc.utf8_lower(tokens) if other.size else tokens
 
 
-def _oov_share(piece: _Piece, n_words: FloatArray, vocabulary: pa.Array | None) -> FloatArray:
+def _oov_share(piece: _Piece, vocabulary: pa.Array | None) -> FloatArray:
     """Share of each row's words not in ``vocabulary`` (tokens with non-ASCII characters
     are lower-cased by Arrow, the others by their bytes)."""
+    n_words = piece.n_words
     if vocabulary is None:
         return np.full(n_words.size, np.nan)
     tokens, other = _raw_tokens(piece)
@@ -472,7 +485,7 @@ def _oov_share(piece: _Piece, n_words: FloatArray, vocabulary: pa.Array | None) 
         lowered = pc.utf8_lower(tokens.take(pa.array(other)))
         known[other] = pc.is_in(lowered, value_set=vocabulary).to_numpy(zero_copy_only=False)
     bounds = np.zeros(n_words.size + 1, dtype=np.int64)
-    np.cumsum(n_words.astype(np.int64), out=bounds[1:])
+    np.cumsum(n_words, out=bounds[1:])
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.asarray(np.diff(_prefix_counts(~known, bounds)) / n_words, dtype=np.float64)
 
@@ -495,19 +508,22 @@ def _urls(piece: _Piece, chunk: pa.Array) -> FloatArray:
 
 
 def _json_valid(piece: _Piece, chunk: pa.Array) -> FloatArray:
-    """1 for JSON objects and arrays: only rows whose first non-space byte is ``{``/``[``
-    are parsed."""
+    """1 for JSON objects and arrays: only rows whose last non-space byte is ``}``/``]``
+    and whose first non-space byte is ``{``/``[`` are parsed."""
     out = np.zeros(len(chunk), dtype=np.float64)
-    nonempty = np.flatnonzero(piece.offsets[:-1] < piece.offsets[1:])
-    first = piece.data[piece.row_first]
-    rows = nonempty[(first == 123) | (first == 91)]
-    padded = nonempty[piece.space[piece.row_first]]
+    last = piece.trimmed_ends - 1
+    rows = np.flatnonzero(last >= piece.offsets[:-1])
+    closing = piece.data[last[rows]]
+    rows = rows[(closing == 125) | (closing == 93)]
+    first = piece.data[piece.offsets[rows]]
+    padded = rows[piece.space[piece.offsets[rows]]]
+    rows = rows[(first == 123) | (first == 91)]
     if padded.size:
         opens = pc.match_substring_regex(chunk.take(pa.array(padded)), r"^\s*[\[{]")
         rows = np.union1d(rows, padded[pc.fill_null(opens, False).to_numpy(zero_copy_only=False)])
     if rows.size:
         texts = chunk.take(pa.array(rows)).to_pylist()
-        out[rows] = [_is_json(t) for t in texts]  # only texts that open like JSON
+        out[rows] = [_is_json(t) for t in texts]  # only texts that open and close like JSON
     return out
 
 
