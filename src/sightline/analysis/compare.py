@@ -69,7 +69,7 @@ class Engine:
     ) -> Engine:
         """Resolve the schema, check the options and the reference, and fit it once."""
         reference, schema, text = _checked_schema(reference, columns, drift)
-        fitted = fit_reference(reference, schema, n_bins=drift.n_bins)
+        fitted = fit_reference(reference, schema, n_bins=drift.n_bins, descriptors=_described(text))
         aligned = _row_aligned(reference, schema, pos_label, multivariate)
         return cls(fitted, drift, *aligned, text=text)
 
@@ -94,7 +94,12 @@ class Engine:
         extra = text.rows(table, drift, ctx) if text is not None else []
         table = text.expand(table) if text is not None else table
         fitted, side, samples = fit_and_encode(
-            reference, table, schema, sample_stat(drift), n_bins=drift.n_bins
+            reference,
+            table,
+            schema,
+            sample_stat(drift),
+            n_bins=drift.n_bins,
+            descriptors=_described(text),
         )
         engine = cls(fitted, drift, performance, mv, text=text)
         return engine._result(table, side, samples, ctx, extra)
@@ -144,6 +149,10 @@ class Engine:
                 self.performance, self.reference.table, chunk_size
             )
         return self._bounds.get(chunk_size, {})
+
+
+def _described(text: TextColumns | None) -> frozenset[str]:
+    return frozenset() if text is None else text.descriptor_names
 
 
 def _checked_schema(

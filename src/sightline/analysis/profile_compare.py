@@ -95,12 +95,14 @@ def compare_profiles(
         if name not in wanted:
             continue
         cur_col = current.columns[name]
-        if isinstance(ref_col, NumericColumnProfile) and isinstance(cur_col, NumericColumnProfile):
-            stats.append(_numeric_stat(ref_col, cur_col, options))
-            quality += column_quality_rows(_numeric_quality(ref_col, cur_col), ctx)
-            chart = _numeric_chart(ref_col, cur_col)
-            if chart is not None:
-                dists[name] = chart
+        numeric = _numeric_pairs(ref_col, cur_col)
+        if numeric is not None:
+            for ref_n, cur_n in numeric:
+                stats.append(_numeric_stat(ref_n, cur_n, options))
+                quality += column_quality_rows(_numeric_quality(ref_n, cur_n), ctx)
+                chart = _numeric_chart(ref_n, cur_n)
+                if chart is not None:
+                    dists[ref_n.name] = chart
         elif isinstance(ref_col, CategoricalColumnProfile) and isinstance(
             cur_col, CategoricalColumnProfile
         ):
@@ -108,9 +110,6 @@ def compare_profiles(
             quality += column_quality_rows(_categorical_quality(ref_col, cur_col), ctx)
             if _same_vocabulary(ref_col, cur_col):
                 dists[name] = _categorical_chart(ref_col, cur_col)
-        elif isinstance(ref_col, TextColumnProfile) and isinstance(cur_col, TextColumnProfile):
-            for d, ref_d in ref_col.descriptors.items():  # numeric columns review.length, ...
-                stats.append(_numeric_stat(ref_d, cur_col.descriptors[d], options))
         elif isinstance(ref_col, EmbeddingColumnProfile) and isinstance(
             cur_col, EmbeddingColumnProfile
         ):
@@ -122,6 +121,19 @@ def compare_profiles(
             )
     rows = decide(stats, options, ctx) + embedded + quality
     return Result(rows=tuple(rows), distributions=dists)
+
+
+def _numeric_pairs(
+    ref: object, cur: object
+) -> list[tuple[NumericColumnProfile, NumericColumnProfile]] | None:
+    """The numeric columns of a column on both sides: itself, or a text column's
+    descriptors (``review.length``, ..., numeric columns with the drift, quality and
+    chart of any); None for the other kinds."""
+    if isinstance(ref, NumericColumnProfile) and isinstance(cur, NumericColumnProfile):
+        return [(ref, cur)]
+    if isinstance(ref, TextColumnProfile) and isinstance(cur, TextColumnProfile):
+        return [(p, cur.descriptors[d]) for d, p in ref.descriptors.items()]
+    return None
 
 
 def _same_edges(a: NumericColumnProfile, b: NumericColumnProfile) -> bool:

@@ -4,10 +4,11 @@
   descriptor, as for any numeric column) and its vocabulary (the reference's
   :data:`~sightline.profile.text.VOCABULARY_WORDS` most frequent words, for ``oov_share``:
   :func:`sightline.analysis.text.reference_vocabulary`, the library's own).
-  A descriptor constant on the reference gets a second edge just above the constant
-  (:func:`above_constant`). Its drift rows are those of its descriptor columns
-  (``review.length``, ...), computed and decided as every numeric column's. Text-content
-  drift (the domain classifier) needs the texts themselves: profiles do not hold them.
+  A lone edge gets a second just above it
+  (:func:`~sightline.analysis.reference.above_constant`, as on data). Its drift and
+  quality rows are those of its descriptor columns (``review.length``, ...), computed and
+  decided as every numeric column's. Text-content drift (the domain classifier) needs
+  the texts themselves: profiles do not hold them.
 * An embedding column's drift is the MMD test (:func:`sightline.stats.embedding.mmd_test`)
   on the two profiles' bottom-k samples, which are uniform samples of the rows (metric
   ``embedding_drift``, alert when its permutation p-value < ``alpha`` or the column's
@@ -46,19 +47,6 @@ def descriptor_table(
     """
     found = descriptors(column, vocabulary=None if vocabulary is None else frozenset(vocabulary))
     return pa.table({f"{name}.{d}": pa.array(v) for d, v in found.items()})
-
-
-def above_constant(edges: FloatArray) -> FloatArray:
-    """Descriptor edges with a second edge just above a lone one: a descriptor constant on
-    the reference (``oov_share`` 0, ``json_valid`` 0) still has a bin for larger values,
-    so that a change from the constant shows in its histogram.
-
-    >>> above_constant(np.array([0.0])).tolist(), above_constant(np.array([1.0, 2.0])).tolist()
-    ([0.0, 5e-324], [1.0, 2.0])
-    """
-    if edges.size != 1:
-        return edges
-    return np.array([edges[0], np.nextafter(edges[0], np.inf)])
 
 
 def embedding_rows(
@@ -101,4 +89,4 @@ def _sample(p: EmbeddingColumnProfile) -> FloatArray:
     return p.vectors.astype(np.float64)
 
 
-__all__ = ["above_constant", "descriptor_table", "embedding_rows", "reference_vocabulary"]
+__all__ = ["descriptor_table", "embedding_rows", "reference_vocabulary"]

@@ -28,7 +28,8 @@ from sightline.analysis.columns import (
     vocabulary,
 )
 from sightline.analysis.frames import DataLike, to_table
-from sightline.analysis.profile_text import above_constant, descriptor_table, reference_vocabulary
+from sightline.analysis.profile_text import descriptor_table, reference_vocabulary
+from sightline.analysis.reference import above_constant
 from sightline.profile.codec import MAGIC
 from sightline.profile.dataset import MONITORED_ROLES, Profile
 from sightline.profile.schema import Schema

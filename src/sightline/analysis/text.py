@@ -1,10 +1,12 @@
 """Text and embedding columns in :func:`sightline.compare` and :func:`sightline.analyze`.
 
 A text column ``review`` becomes the descriptor columns ``review.length``, ``review.words``,
-... (:data:`~sightline.stats.text.DESCRIPTORS`; numeric, except the 0/1 descriptors of
-:data:`BINARY` and ``match.<name>``, which are categorical), which then go through the
-ordinary drift and quality paths with every other column, plus one
-``text_content_drift`` row (:mod:`~sightline.analysis.content_drift`). An embedding column
+... (:data:`~sightline.stats.text.DESCRIPTORS` and ``match.<name>``), numeric columns as in
+profiles (the 0/1 ones too: a descriptor constant on the reference gets a bin above the
+constant on both paths, :func:`~sightline.analysis.reference.above_constant`, so a moving
+rate shows in the counts), which then go through the ordinary drift and quality paths
+with every other column, plus one ``text_content_drift`` row
+(:mod:`~sightline.analysis.content_drift`). An embedding column
 gives the rows ``embedding_drift`` (MMD test), ``embedding_mean_distance`` and
 ``embedding_drifted_share`` (:mod:`~sightline.stats.embedding`).
 
@@ -27,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sightline._types import ColumnKind, FloatArray
+from sightline._types import FloatArray
 from sightline.analysis.content_drift import content_drift
 from sightline.analysis.methods import DriftOptions
 from sightline.analysis.rows import MetricRow, RowContext
@@ -37,18 +39,14 @@ from sightline.profile.text import VOCABULARY_WORDS
 from sightline.stats.embedding import drifted_components_share, mean_distance, mmd_test
 from sightline.stats.text import DESCRIPTORS, descriptors, words
 
-#: Seed of the tests' subsamples.
 #: Times a word must occur in the reference to be in the vocabulary of ``oov_share``. A
 #: word the reference saw a few times is in-vocabulary for the reference by construction
 #: but often unseen in new texts of the same source, so the reference alone would look
 #: in-vocabulary: on 400 vs 400 ``pydoc_data`` paragraphs of one source, ``oov_share``
 #: alerted (chi-square p 2e-7) with words seen 3 times, p 0.03 from 8, p 0.33 from 20.
 MIN_WORD_COUNT: Final = 20
+#: Seed of the tests' subsamples.
 SEED = 0
-#: Descriptors that are 0 or 1 (with every ``match.<name>``): categorical columns of the
-#: categories 0 and 1, so that a rate that moves is tested on its counts (quantile bins of a
-#: mostly-0 column would hold every value in one bin).
-BINARY = frozenset({"empty", "json_valid"})
 
 
 def descriptor_columns(name: str, patterns: Sequence[str] = ()) -> list[str]:
@@ -84,6 +82,13 @@ class TextColumns:
     texts: Mapping[str, list[str]]
     vectors: Mapping[str, FloatArray]
     patterns: Mapping[str, str]
+
+    @property
+    def descriptor_names(self) -> frozenset[str]:
+        """The descriptor columns of the expanded schema."""
+        return frozenset(
+            d for name in self.vocabularies for d in descriptor_columns(name, list(self.patterns))
+        )
 
     @classmethod
     def fit(
@@ -175,11 +180,9 @@ def _expanded_schema(schema: Schema, patterns: Sequence[str]) -> Schema:
     columns: list[Column] = []
     for c in schema.columns:
         if c.kind == "text":
-            for d in (*DESCRIPTORS, *(f"match.{p}" for p in patterns)):
-                kind: ColumnKind = (
-                    "categorical" if d in BINARY or d.startswith("match.") else "numeric"
-                )
-                columns.append(Column(f"{c.name}.{d}", role=c.role, kind=kind))
+            columns += [
+                Column(d, role=c.role, kind="numeric") for d in descriptor_columns(c.name, patterns)
+            ]
         elif c.kind != "embedding":
             columns.append(c)
     return Schema(tuple(columns))
@@ -326,7 +329,6 @@ def embedding_rows(
 
 
 __all__ = [
-    "BINARY",
     "EMBEDDING_METRICS",
     "SEED",
     "TextColumns",
