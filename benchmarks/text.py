@@ -171,24 +171,35 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=1_000_000)
     parser.add_argument("--peer-texts", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--parts",
+        nargs="+",
+        choices=("descriptors", "embeddings"),
+        default=("descriptors", "embeddings"),
+    )
     parser.add_argument("--one", choices=sorted(CALLS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         print(CALLS[args.one](args.texts))
         return
     n, peer = args.texts, args.peer_texts
-    sl = _in_fresh_process("sightline-descriptors", n, args.runs)
-    sl_oov = _in_fresh_process("sightline-descriptors+oov", n, args.runs)
-    ev = _in_fresh_process("evidently-descriptors", peer, 1) * n / peer
+    print("load average before:", Path("/proc/loadavg").read_text().split()[:3], file=sys.stderr)
     print("| what | sightline s | Evidently s | ratio |")
     print("| --- | ---: | ---: | ---: |")
-    print(
-        f"| descriptors, {n:,} texts | {sl:.2f} | {ev:.1f} (scaled from {peer:,}) | {ev / sl:.0f}x |"
-    )
-    print(f"| descriptors + oov_share, {n:,} texts | {sl_oov:.2f} | | |")
-    se = _in_fresh_process("sightline-embeddings", n, args.runs)
-    ee = _in_fresh_process("evidently-embeddings", n, 1)
-    print(f"| embedding drift, 10,000 vs 10,000 x 384 | {se:.2f} | {ee:.1f} | {ee / se:.0f}x |")
+    if "descriptors" in args.parts:
+        sl = _in_fresh_process("sightline-descriptors", n, args.runs)
+        ev = _in_fresh_process("evidently-descriptors", peer, 1) * n / peer
+        sl_oov = _in_fresh_process("sightline-descriptors+oov", n, args.runs)
+        print(
+            f"| descriptors, {n:,} texts | {sl:.2f} | {ev:.1f} (scaled from {peer:,}) "
+            f"| {ev / sl:.0f}x |"
+        )
+        print(f"| descriptors + oov_share, {n:,} texts | {sl_oov:.2f} | | |")
+    if "embeddings" in args.parts:
+        se = _in_fresh_process("sightline-embeddings", n, args.runs)
+        ee = _in_fresh_process("evidently-embeddings", n, 1)
+        print(f"| embedding drift, 10,000 vs 10,000 x 384 | {se:.2f} | {ee:.1f} | {ee / se:.0f}x |")
+    print("load average after:", Path("/proc/loadavg").read_text().split()[:3], file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -345,10 +345,6 @@ class _Piece:
         ends = (flags & _TERM) != 0
         self.term[leads[ends] + size[ends] - 1] = True
 
-    def count(self, mask: BoolArray) -> IntArray:
-        """True values of ``mask`` in each row."""
-        return np.diff(_prefix_counts(mask, self.offsets))
-
     @cached_property
     def word_starts(self) -> BoolArray:
         """Bytes that start a word (a word byte after a non-word byte or a row start)."""
@@ -360,9 +356,19 @@ class _Piece:
         return starts
 
     @cached_property
-    def n_words(self) -> IntArray:
-        """Words in each row."""
-        return self.count(self.word_starts)
+    def counts(self) -> dict[str, IntArray]:
+        """Per row, in one pass: the bytes that are letters, upper-case letters, digits,
+        whitespace, word starts (``words``) and sentence ends."""
+        masks = {
+            "letter": self.letter,
+            "upper": self.upper,
+            "digit": self.digit,
+            "space": self.space,
+            "words": self.word_starts,
+            "sentence_ends": self.sentence_ends(),
+        }
+        found = np.diff(_prefix_counts(list(masks.values()), self.offsets), axis=1)
+        return dict(zip(masks, found, strict=True))
 
     @cached_property
     def trimmed_ends(self) -> IntArray:
@@ -392,17 +398,18 @@ _bit_counts: Callable[[npt.NDArray[np.uint8]], npt.NDArray[np.uint8]] = getattr(
 )
 
 
-def _prefix_counts(mask: BoolArray, positions: IntArray) -> IntArray:
-    """``mask[:p].sum()`` for each ``p`` in ``positions``, on the mask packed 8 to a byte."""
-    packed = np.packbits(mask)
-    running = np.zeros(packed.size + 1, dtype=np.int32)  # pieces hold far fewer than 2**31
-    np.cumsum(_bit_counts(packed), out=running[1:], dtype=np.int32)
+def _prefix_counts(masks: Sequence[BoolArray], positions: IntArray) -> IntArray:
+    """``mask[:p].sum()`` for each mask and each ``p`` in ``positions`` (shape
+    ``(len(masks), len(positions))``), on the masks packed 8 to a byte."""
+    packed = np.stack([np.packbits(m) for m in masks])
+    running = np.zeros((len(masks), packed.shape[1] + 1), dtype=np.int32)  # < 2**31 a piece
+    np.cumsum(_bit_counts(packed), axis=1, out=running[:, 1:], dtype=np.int32)
     whole, rest = np.divmod(positions, 8)
-    counts = running[whole]
+    counts = running[:, whole]
     part = rest > 0
     if part.any():  # the first ``rest`` bits (most significant first) of the next byte
         shift = (8 - rest[part]).astype(np.uint8)
-        counts[part] += _BITS_OF_BYTE[packed[whole[part]] >> shift]
+        counts[:, part] += _bit_counts(packed[:, whole[part]] >> shift)
     return counts.astype(np.int64)
 
 
@@ -411,18 +418,18 @@ def _piece_descriptors(
 ) -> dict[str, FloatArray]:
     piece = _Piece(chunk)
     length = pc.utf8_length(chunk).to_numpy(zero_copy_only=False).astype(np.float64)
-    letters = piece.count(piece.letter).astype(np.float64)
-    non_space = length - piece.count(piece.space)
-    n_words = piece.n_words.astype(np.float64)
+    counts = piece.counts
+    letters = counts["letter"].astype(np.float64)
+    non_space = length - counts["space"]
     with np.errstate(invalid="ignore", divide="ignore"):
         out = {
             "length": length,
-            "words": n_words,
+            "words": counts["words"].astype(np.float64),
             "sentences": _sentences(piece),
             "non_letter_share": (non_space - letters) / length,
-            "upper_share": piece.count(piece.upper) / letters,
+            "upper_share": counts["upper"] / letters,
             "urls": _urls(piece, chunk),
-            "digits": piece.count(piece.digit).astype(np.float64),
+            "digits": counts["digit"].astype(np.float64),
             "empty": (non_space == 0).astype(np.float64),
             "oov_share": _oov_share(piece, vocabulary),
             "json_valid": _json_valid(piece, chunk),
@@ -439,7 +446,7 @@ def _piece_descriptors(
 
 def _sentences(piece: _Piece) -> FloatArray:
     """Sentence ends, plus one where the last non-space character is not a terminator."""
-    ends = piece.count(piece.sentence_ends())
+    ends = piece.counts["sentence_ends"]
     last = piece.trimmed_ends - 1
     trailing = last >= piece.offsets[:-1]
     trailing[trailing] = ~piece.term[last[trailing]]
@@ -476,7 +483,7 @@ def _tokens(piece: _Piece) -> pa.Array:
 def _oov_share(piece: _Piece, vocabulary: pa.Array | None) -> FloatArray:
     """Share of each row's words not in ``vocabulary`` (tokens with non-ASCII characters
     are lower-cased by Arrow, the others by their bytes)."""
-    n_words = piece.n_words
+    n_words = piece.counts["words"]
     if vocabulary is None:
         return np.full(n_words.size, np.nan)
     tokens, other = _raw_tokens(piece)
@@ -487,7 +494,8 @@ def _oov_share(piece: _Piece, vocabulary: pa.Array | None) -> FloatArray:
     bounds = np.zeros(n_words.size + 1, dtype=np.int64)
     np.cumsum(n_words, out=bounds[1:])
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.asarray(np.diff(_prefix_counts(~known, bounds)) / n_words, dtype=np.float64)
+        unknown = np.diff(_prefix_counts([~known], bounds)[0])
+        return np.asarray(unknown / n_words, dtype=np.float64)
 
 
 def _urls(piece: _Piece, chunk: pa.Array) -> FloatArray:
