@@ -16,6 +16,8 @@ need no download) on ``--peer-texts`` texts, and its time is scaled to the same 
 ``mean_distance`` and ``drifted_components_share``, and Evidently's default embedding method
 (``EmbeddingsDriftMetric``, a domain classifier). Each tool runs in a fresh process; the
 time is the call only (the data are in memory), the median of ``--runs`` processes.
+``--parts descriptors`` (or ``embeddings``) runs one half; the load average before and after
+goes to stderr.
 """
 
 from __future__ import annotations
