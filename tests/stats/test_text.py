@@ -13,7 +13,13 @@ from hypothesis import strategies as st
 
 from sightline.errors import InvalidInputError
 from sightline.stats import text
-from sightline.stats.text import DESCRIPTORS, URL_PATTERN, descriptors, words
+from sightline.stats.text import (
+    DESCRIPTORS,
+    URL_PATTERN,
+    descriptors,
+    descriptors_and_words,
+    words,
+)
 
 TERMINATORS = ".!?\u2026\u3002\uff01\uff1f"
 FIXED = [
@@ -143,6 +149,21 @@ def test_words_are_lower_cased_tokens_in_order() -> None:
     got = words(pa.chunked_array([["Hello, World!", None], ["ÉCOLE d'été 2024"]]))
     assert got.to_pylist() == ["hello", "world", "école", "d", "été", "2024"]
     assert words([]).to_pylist() == []
+
+
+@pytest.mark.parametrize("piece_bytes", [64, text.PIECE_BYTES])
+def test_descriptors_and_words_in_one_pass_equal_each_alone(
+    monkeypatch: pytest.MonkeyPatch, piece_bytes: int
+) -> None:
+    monkeypatch.setattr(text, "PIECE_BYTES", piece_bytes)
+    values = [*FIXED, None, ""] * 3
+    for vocabulary in (None, frozenset({"hello", "naïve", "istanbul", "words_2"})):
+        found, tokens = descriptors_and_words(values, vocabulary=vocabulary, patterns={"x": "x"})
+        alone = descriptors(values, vocabulary=vocabulary, patterns={"x": "x"})
+        assert list(found) == list(alone)
+        for name, got in found.items():
+            np.testing.assert_array_equal(got, alone[name])
+        assert tokens.to_pylist() == words(values).to_pylist()
 
 
 def test_empty_input_gives_empty_arrays() -> None:

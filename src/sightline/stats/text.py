@@ -2,7 +2,8 @@
 
 :func:`descriptors` turns a column of texts into numeric columns (:data:`DESCRIPTORS`, plus
 ``match.<name>`` for each user pattern); :func:`words` gives the lower-cased word tokens from
-which a reference vocabulary or the frequent words are built. Both work on the UTF-8 bytes of
+which a reference vocabulary or the frequent words are built, and
+:func:`descriptors_and_words` both at once, tokenizing once. They work on the UTF-8 bytes of
 the Arrow column with numpy (a boolean mask per character class, per-row counts from
 cumulative sums of the bit-packed masks at the row offsets) and Arrow compute kernels; no
 Python code runs per row. The column is processed in pieces of about :data:`PIECE_BYTES`
@@ -141,16 +142,52 @@ def descriptors(
     >>> d["empty"].tolist(), d["match.bye"].tolist()
     ([0.0, 1.0, nan], [1.0, 0.0, nan])
     """
+    return _describe(texts, vocabulary, patterns, with_words=False)[0]
+
+
+def descriptors_and_words(
+    texts: pa.Array | pa.ChunkedArray | Sequence[str | None],
+    *,
+    vocabulary: frozenset[str] | None = None,
+    patterns: Mapping[str, str] | None = None,
+) -> tuple[dict[str, FloatArray], pa.ChunkedArray]:
+    """:func:`descriptors` and :func:`words` of ``texts`` in one pass over the column, the
+    words tokenized once for both (a text column's profile needs both).
+
+    >>> found, tokens = descriptors_and_words(["Tea, tea!", None], vocabulary=frozenset({"tea"}))
+    >>> found["oov_share"].tolist(), tokens.to_pylist()
+    ([0.0, nan], ['tea', 'tea'])
+    """
+    return _describe(texts, vocabulary, patterns, with_words=True)
+
+
+def _describe(
+    texts: pa.Array | pa.ChunkedArray | Sequence[str | None],
+    vocabulary: frozenset[str] | None,
+    patterns: Mapping[str, str] | None,
+    *,
+    with_words: bool,
+) -> tuple[dict[str, FloatArray], pa.ChunkedArray]:
     checked = _check_patterns(patterns or {})
     vocab = None if vocabulary is None else pc.utf8_lower(pa.array(sorted(vocabulary), pa.string()))
     pieces = list(_pieces(_as_utf8(texts)))
-    parts: dict[str, list[FloatArray]] = {}
     scratch = _Scratch()
-    for found in _map(lambda p: _piece_descriptors(_Piece(p, scratch), vocab, checked), pieces):
+
+    def one(chunk: pa.Array) -> tuple[dict[str, FloatArray], pa.Array | None]:
+        piece = _Piece(chunk, scratch)
+        return _piece_descriptors(piece, vocab, checked), _tokens(piece) if with_words else None
+
+    done = _map(one, pieces)
+    parts: dict[str, list[FloatArray]] = {}
+    for found, _ in done:
         for name, values in found.items():
             parts.setdefault(name, []).append(values)
     names = (*DESCRIPTORS, *(f"match.{n}" for n in checked))
-    return {n: np.concatenate(parts[n]) if n in parts else np.empty(0) for n in names}
+    tokens = [t for _, t in done if t is not None]
+    return (
+        {n: np.concatenate(parts[n]) if n in parts else np.empty(0) for n in names},
+        pa.chunked_array(tokens, type=pa.string()),
+    )
 
 
 def words(texts: pa.Array | pa.ChunkedArray | Sequence[str | None]) -> pa.ChunkedArray:
@@ -404,6 +441,11 @@ class _Piece:
         row is empty or whitespace only)."""
         return self.offsets[:-1] + np.diff(_offsets(pc.utf8_rtrim_whitespace(self.chunk)))
 
+    @cached_property
+    def raw_tokens(self) -> tuple[pa.Array, IntArray]:
+        """The word tokens, shared by ``oov_share`` and :func:`words` (:func:`_raw_tokens`)."""
+        return _raw_tokens(self)
+
     def sentence_ends(self) -> BoolArray:
         """Last bytes of terminators followed by whitespace or the end of the row."""
         ends = self.scratch.array("sentence_ends", self.term.size)
@@ -517,7 +559,7 @@ def _raw_tokens(piece: _Piece) -> tuple[pa.Array, IntArray]:
 
 def _tokens(piece: _Piece) -> pa.Array:
     """Lower-cased word tokens of a piece, in order."""
-    tokens, other = _raw_tokens(piece)
+    tokens, other = piece.raw_tokens
     return pc.utf8_lower(tokens) if other.size else tokens
 
 
@@ -527,7 +569,7 @@ def _oov_share(piece: _Piece, vocabulary: pa.Array | None) -> FloatArray:
     n_words = piece.counts["words"]
     if vocabulary is None:
         return np.full(n_words.size, np.nan)
-    tokens, other = _raw_tokens(piece)
+    tokens, other = piece.raw_tokens
     known = pc.is_in(tokens, value_set=vocabulary).to_numpy(zero_copy_only=False)
     if other.size:
         lowered = pc.utf8_lower(tokens.take(pa.array(other)))
@@ -592,5 +634,6 @@ __all__ = [
     "URL_PATTERN",
     "WORKERS",
     "descriptors",
+    "descriptors_and_words",
     "words",
 ]
