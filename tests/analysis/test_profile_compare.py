@@ -197,3 +197,25 @@ def test_text_descriptor_rows_from_profiles_equal_raw_data(shifted: bool) -> Non
     alerts = {c for (c, m), r in raw.items() if r.alert and m == "jensen_shannon"}
     assert ("t.oov_share" in alerts) == shifted
     assert not shifted or {"t.empty", "t.json_valid", "t.urls"} <= alerts
+
+
+@pytest.mark.parametrize("level", [0.0, 1.0, -2.5])
+def test_a_column_constant_on_the_reference_drifts_when_it_moves_on_every_path(
+    level: float,
+) -> None:
+    """A lone reference edge c gets a second edge just above it: values above the constant
+    count in a bin of their own, so the distance sees them (it was 0 with one bin for c
+    and above), on data and on profiles alike."""
+    rng = np.random.default_rng(7)
+    ref = pd.DataFrame({"k": np.full(2_000, level), "x": rng.normal(size=2_000)})
+    moved = pd.DataFrame({"k": rng.normal(level + 5.0, 1.0, 2_000), "x": rng.normal(size=2_000)})
+    same = pd.DataFrame({"k": np.full(2_000, level), "x": rng.normal(size=2_000)})
+    ref_profile = Profile.from_data(ref)
+    for current, drifts in ((moved, True), (same, False)):
+        raw = _drift(sightline.compare(ref, current))["k"]
+        profiled = _drift(sightline.compare(ref_profile, Profile.from_data(current, ref_profile)))
+        assert raw.alert is drifts and profiled["k"].alert is drifts
+        assert profiled["k"].value == pytest.approx(raw.value, rel=1e-12)
+        if drifts:  # the half of the moved values above the constant are in the new bin
+            expected = float(np.mean(current["k"] > level))
+            assert raw.value > 0.5 * expected

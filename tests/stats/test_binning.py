@@ -31,10 +31,25 @@ def _samples(seed: int, n: int, k: int) -> np.ndarray:
 
 
 def _oracle_edges(col: np.ndarray, n_bins: int) -> np.ndarray:
+    """numpy's deciles, deduplicated; several quantiles collapsed into one edge c (a
+    constant reference) get c's float successor as a second edge."""
     valid = col[~np.isnan(col)]
     if valid.size == 0:
         return np.empty(0)
-    return np.unique(np.quantile(valid, np.arange(1, n_bins) / n_bins))
+    found = np.unique(np.quantile(valid, np.arange(1, n_bins) / n_bins)) + 0.0
+    if found.size == 1 and n_bins > 2:
+        return np.array([found[0], np.nextafter(found[0], np.inf)])
+    return found
+
+
+def test_a_constant_column_gets_a_bin_above_the_constant() -> None:
+    x = np.full((21, 2), 4.0)
+    x[20, 1] = 5.0  # every decile of column 1 is still 4
+    edges = quantile_edges(x, 10)
+    assert edges[0].tolist() == edges[1].tolist() == [4.0, np.nextafter(4.0, np.inf)]
+    assert bin_counts(x, edges)[:, 1].tolist() == [0, 20, 1]
+    cur = np.array([[4.0, 4.0], [4.5, 4.0], [6.0, 4.0]])
+    assert bin_counts(cur, edges)[:, 0].tolist() == [0, 1, 2]  # [4, 4+), the values above
 
 
 def _oracle_counts(x: np.ndarray, edges: list[np.ndarray]) -> np.ndarray:

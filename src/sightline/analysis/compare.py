@@ -69,7 +69,7 @@ class Engine:
     ) -> Engine:
         """Resolve the schema, check the options and the reference, and fit it once."""
         reference, schema, text = _checked_schema(reference, columns, drift)
-        fitted = fit_reference(reference, schema, n_bins=drift.n_bins, descriptors=_described(text))
+        fitted = fit_reference(reference, schema, n_bins=drift.n_bins)
         aligned = _row_aligned(reference, schema, pos_label, multivariate)
         return cls(fitted, drift, *aligned, text=text)
 
@@ -99,7 +99,6 @@ class Engine:
             schema,
             sample_stat(drift),
             n_bins=drift.n_bins,
-            descriptors=_described(text),
         )
         engine = cls(fitted, drift, performance, mv, text=text)
         return engine._result(table, side, samples, ctx, extra)
@@ -149,10 +148,6 @@ class Engine:
                 self.performance, self.reference.table, chunk_size
             )
         return self._bounds.get(chunk_size, {})
-
-
-def _described(text: TextColumns | None) -> frozenset[str]:
-    return frozenset() if text is None else text.descriptor_names
 
 
 def _checked_schema(

@@ -5,7 +5,7 @@
   :data:`~sightline.profile.text.VOCABULARY_WORDS` most frequent words, for ``oov_share``:
   :func:`sightline.analysis.text.reference_vocabulary`, the library's own).
   A lone edge gets a second just above it
-  (:func:`~sightline.analysis.reference.above_constant`, as on data). Its drift and
+  (:func:`~sightline.stats._binning.distinct_edges`, as on data). Its drift and
   quality rows are those of its descriptor columns (``review.length``, ...), computed and
   decided as every numeric column's. Text-content drift (the domain classifier) needs
   the texts themselves: profiles do not hold them.

@@ -29,10 +29,10 @@ from sightline.analysis.columns import (
 )
 from sightline.analysis.frames import DataLike, to_table
 from sightline.analysis.profile_text import descriptor_table, reference_vocabulary
-from sightline.analysis.reference import above_constant
 from sightline.profile.codec import MAGIC
 from sightline.profile.dataset import MONITORED_ROLES, Profile
 from sightline.profile.schema import Schema
+from sightline.stats._binning import distinct_edges
 
 # _RadixSelect: buckets of the 16 leading bits, those of the finite numbers, values counted
 # per block.
@@ -136,7 +136,7 @@ def _spec(
             described = descriptor_table(c.name, ref_table.column(c.name), vocabularies[c.name])
             names = described.column_names
             found = _quantile_edges(described, names, n_bins)
-            edges.update(zip(names, map(above_constant, found), strict=True))
+            edges.update(zip(names, found, strict=True))
     return schema, edges, vocabularies
 
 
@@ -144,7 +144,7 @@ def _quantile_edges(table: pa.Table, names: list[str], n_bins: int) -> list[Floa
     """The reference-quantile bin edges of numeric columns, as :func:`fit_reference` finds them.
 
     numpy's 'linear' quantiles ``1/n_bins, ..., (n_bins-1)/n_bins`` of the finite values,
-    deduplicated (:func:`~sightline.stats._binning.quantile_edges`), from the few order
+    deduplicated (:func:`~sightline.stats._binning.distinct_edges`), from the few order
     statistics they need (:class:`_RadixSelect`) rather than from a sorted copy.
     """
     qs = np.arange(1, n_bins, dtype=np.float64) / n_bins
@@ -165,7 +165,7 @@ def _quantile_edges(table: pa.Table, names: list[str], n_bins: int) -> list[Floa
         diff = b - a  # numpy's _lerp, for the same rounding
         out = a + diff * gamma
         np.subtract(b, diff * (1 - gamma), out=out, where=gamma >= 0.5)
-        return np.unique(out) + 0.0  # -0.0 is 0.0
+        return distinct_edges(out)
 
     if len(names) > 1 and table.num_rows >= PARALLEL_ROWS:
         with ThreadPoolExecutor(max_workers=WORKERS) as pool:

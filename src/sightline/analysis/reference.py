@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, TypeVar
 
@@ -111,31 +111,12 @@ def _summarise(
     )
 
 
-def above_constant(edges: FloatArray) -> FloatArray:
-    """Edges with a second edge just above a lone one: the edges of a text descriptor on
-    every path (data and profiles), so that a descriptor constant or nearly so on the
-    reference (``urls`` 0, ``json_valid`` 0) still has a bin for larger values and a
-    change from the constant shows in its histogram (bin ``i`` holds
-    ``edges[i-1] <= v < edges[i]``, so a lone edge ``c`` puts ``c`` and everything above
-    it in one bin).
-
-    >>> above_constant(np.array([0.0])).tolist(), above_constant(np.array([1.0, 2.0])).tolist()
-    ([0.0, 5e-324], [1.0, 2.0])
-    """
-    if edges.size != 1:
-        return edges
-    return np.array([edges[0], np.nextafter(edges[0], np.inf)])
-
-
 def _fit_column(
-    column: pa.ChunkedArray, out: FloatArray, n_bins: int, descriptor: bool
+    column: pa.ChunkedArray, out: FloatArray, n_bins: int
 ) -> tuple[SortedColumns, _ReferenceColumn]:
-    """Sort a reference column into ``out`` and summarise it (a text ``descriptor``'s
-    edges by :func:`above_constant`)."""
+    """Sort a reference column into ``out`` and summarise it."""
     s, counts = _sort(column, out)
     edges = quantile_edges(s, n_bins)[0]
-    if descriptor:
-        edges = above_constant(edges)
     n = int(s.n_valid[0])
     low, high = (float(out[0]), float(out[n - 1])) if n else (np.nan, np.nan)
     return s, _ReferenceColumn(edges, low, high, _summarise(s, counts, edges, low, high))
@@ -292,12 +273,8 @@ def fit_reference(
     schema: Schema,
     *,
     n_bins: int = 10,
-    descriptors: Collection[str] = (),
 ) -> FittedReference:
     """Sort, bin and summarise the monitored columns of the reference, for many windows.
-
-    ``descriptors`` names the numeric columns that are text descriptors (binned by
-    :func:`above_constant`).
 
     Examples
     --------
@@ -312,7 +289,7 @@ def fit_reference(
 
     def column(j: int) -> _ReferenceColumn:
         name = num_names[j]
-        return _fit_column(table.column(name), values[:, j], n_bins, name in descriptors)[1]
+        return _fit_column(table.column(name), values[:, j], n_bins)[1]
 
     columns, categorical = in_parallel(
         lambda: map_columns(column, len(num_names), table.num_rows),
@@ -330,7 +307,6 @@ def fit_and_encode(
     pair_stat: PairStat[T],
     *,
     n_bins: int = 10,
-    descriptors: Collection[str] = (),
 ) -> tuple[FittedReference, Side, list[T]]:
     """:func:`fit_reference` and its :meth:`~FittedReference.encode` of one window, in one pass.
 
@@ -357,7 +333,6 @@ def fit_and_encode(
             reference.column(name),
             scratch_buffer(ref_scratch, reference.num_rows),
             n_bins,
-            name in descriptors,
         )
         if name not in present:
             return fitted, None
@@ -388,7 +363,6 @@ __all__ = [
     "NumericSummary",
     "PairStat",
     "Side",
-    "above_constant",
     "fit_and_encode",
     "fit_reference",
 ]

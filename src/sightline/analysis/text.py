@@ -3,7 +3,7 @@
 A text column ``review`` becomes the descriptor columns ``review.length``, ``review.words``,
 ... (:data:`~sightline.stats.text.DESCRIPTORS` and ``match.<name>``), numeric columns as in
 profiles (the 0/1 ones too: a descriptor constant on the reference gets a bin above the
-constant on both paths, :func:`~sightline.analysis.reference.above_constant`, so a moving
+constant on both paths, :func:`~sightline.stats._binning.distinct_edges`, so a moving
 rate shows in the counts), which then go through the ordinary drift and quality paths
 with every other column, plus one ``text_content_drift`` row
 (:mod:`~sightline.analysis.content_drift`). An embedding column
@@ -82,13 +82,6 @@ class TextColumns:
     texts: Mapping[str, list[str]]
     vectors: Mapping[str, FloatArray]
     patterns: Mapping[str, str]
-
-    @property
-    def descriptor_names(self) -> frozenset[str]:
-        """The descriptor columns of the expanded schema."""
-        return frozenset(
-            d for name in self.vocabularies for d in descriptor_columns(name, list(self.patterns))
-        )
 
     @classmethod
     def fit(

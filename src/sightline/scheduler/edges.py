@@ -24,6 +24,7 @@ from sightline.profile import Profile, merge_profiles
 from sightline.profile.column import CategoricalColumnProfile, NumericColumnProfile
 from sightline.scheduler.jobs import compatible
 from sightline.scheduler.windows import closed_before
+from sightline.stats._binning import distinct_edges
 from sightline.store import Store
 
 log = logging.getLogger("sightline.scheduler")
@@ -46,7 +47,7 @@ def edges_from_sketches(profile: Profile) -> Profile:
     for name, column in profile.columns.items():
         if isinstance(column, NumericColumnProfile) and not column.kll.is_empty:
             inner = column.kll.quantiles(np.arange(1, N_BINS) / N_BINS)
-            edges[name] = np.unique(inner) + 0.0  # -0.0 is 0.0
+            edges[name] = distinct_edges(inner)
         elif isinstance(column, CategoricalColumnProfile):
             seen = tuple(sorted(item for item, *_ in column.frequent.top()))
             if seen:

@@ -168,8 +168,9 @@ def quantile_edges(x: FloatArray | SortedColumns, n_bins: int = 10) -> list[Floa
     Returns
     -------
     list of arrays
-        Per column, the sorted distinct inner edges. Heavy ties give fewer (deduplicated)
-        edges, so fewer bins; a column without valid values gets no edge (one bin).
+        Per column, the sorted distinct inner edges (:func:`distinct_edges`). Heavy ties
+        give fewer (deduplicated) edges, so fewer bins; a column without valid values gets
+        no edge (one bin).
 
     References
     ----------
@@ -180,6 +181,8 @@ def quantile_edges(x: FloatArray | SortedColumns, n_bins: int = 10) -> list[Floa
     >>> x = np.array([[1.0, 5.0], [2.0, 5.0], [3.0, 5.0], [4.0, 6.0]])
     >>> [e.tolist() for e in quantile_edges(x, n_bins=2)]
     [[2.5], [5.0]]
+    >>> [e.tolist() for e in quantile_edges(np.full((5, 1), 3.0))]
+    [[3.0, 3.0000000000000004]]
     """
     n_bins = check_int("n_bins", n_bins, 1)
     s = as_sorted(x, "x")
@@ -189,8 +192,29 @@ def quantile_edges(x: FloatArray | SortedColumns, n_bins: int = 10) -> list[Floa
         if s.n_valid[j] == 0 or qs.size == 0:
             edges.append(np.empty(0, dtype=np.float64))
         else:
-            edges.append(np.unique(_linear_quantiles(valid_column(s, j), qs)))
+            edges.append(distinct_edges(_linear_quantiles(valid_column(s, j), qs)))
     return edges
+
+
+def distinct_edges(quantiles: FloatArray) -> FloatArray:
+    """The inner bin edges of a column from its reference quantiles, on every path (data,
+    profiles, a collector's sketches): sorted and deduplicated (``-0.0`` is ``0.0``). When
+    several quantiles collapse into one edge ``c`` (a reference constant or nearly so), a
+    second edge just above it is added: bin ``i`` holds ``edges[i-1] <= v < edges[i]``, so
+    the lone edge would put ``c`` and every larger value in one bin, and a column constant
+    on the reference could never drift upwards.
+
+    >>> distinct_edges(np.array([2.0, 1.0, 2.0])).tolist()
+    [1.0, 2.0]
+    >>> distinct_edges(np.array([0.0, -0.0])).tolist()
+    [0.0, 5e-324]
+    >>> distinct_edges(np.array([0.5])).tolist()  # one quantile asked (two bins): kept
+    [0.5]
+    """
+    edges = np.unique(quantiles) + 0.0
+    if edges.size != 1 or quantiles.size == 1:
+        return edges
+    return np.array([edges[0], np.nextafter(edges[0], np.inf)])
 
 
 def _check_edges(edges: Sequence[npt.ArrayLike], k: int) -> list[FloatArray]:
@@ -345,6 +369,7 @@ __all__ = [
     "as_sorted",
     "bin_counts",
     "code_counts",
+    "distinct_edges",
     "quantile_edges",
     "sort_columns",
     "valid_column",
