@@ -38,7 +38,15 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-COLLECTOR = ROOT / ".venv" / "bin" / "sightline"
+#: The collector: sightline's own ``.venv``, else the one next to this Python.
+COLLECTOR = next(
+    (
+        p
+        for p in (ROOT / ".venv" / "bin" / "sightline", Path(sys.executable).parent / "sightline")
+        if p.exists()
+    ),
+    ROOT / ".venv" / "bin" / "sightline",
+)
 os.environ.setdefault("WHYLOGS_NO_ANALYTICS", "True")
 
 
@@ -215,6 +223,11 @@ def main() -> None:
     parser.add_argument("--why-log-rows", type=int, default=200)
     parser.add_argument("--soak", type=float, default=60.0, help="seconds of the soak (0: skip)")
     parser.add_argument("--soak-rate", type=int, default=10_000, help="rows/s of the soak")
+    parser.add_argument(
+        "--only-sightline",
+        action="store_true",
+        help="sightline's row alone (runs under sightline's own .venv, no whylogs needed)",
+    )
     args = parser.parse_args()
     data = rows()
     with tempfile.TemporaryDirectory(prefix="sl-collector-") as tmp:
@@ -224,26 +237,27 @@ def main() -> None:
         finally:
             proc.terminate()
             proc.wait(30)
-    wl = bench_whylogs(data, args.whylogs_rows, args.why_log_rows)
-    pm = bench_prometheus(args.rows)
     print(f"load average: {os.getloadavg()[0]:.2f}; python {sys.version.split()[0]}")
     print("| tool | call median us | call p99 us | CPU per row us |")
     print("| --- | ---: | ---: | ---: |")
     print(
         f"| sightline `Monitor.log` (25 features) | {sl['median']:.2f} | {sl['p99']:.2f} | {sl['cpu_per_row']:.2f} |"
     )
-    print(
-        f"| whylogs `DatasetProfile.track(row=)` | {wl['median']:.1f} | {wl['p99']:.1f} | {wl['cpu_per_row']:.1f} |"
-    )
-    print(f"| whylogs `why.log(row=)` | {wl['log_median']:.0f} | {wl['log_p99']:.0f} | |")
-    print(
-        f"| prometheus-client `Histogram.observe` | {pm['median']:.2f} | {pm['p99']:.2f} | {pm['cpu_per_row']:.2f} |"
-    )
     print(f"of sightline's CPU per row, the timing loop itself: {sl['loop_per_row']:.2f} us")
-    print(
-        f"sightline vs whylogs track: {wl['median'] / sl['median']:.0f}x cheaper per call, "
-        f"{wl['cpu_per_row'] / sl['cpu_per_row']:.0f}x less CPU per row; payloads delivered {sl['sent']}"
-    )
+    if not args.only_sightline:
+        wl = bench_whylogs(data, args.whylogs_rows, args.why_log_rows)
+        pm = bench_prometheus(args.rows)
+        print(
+            f"| whylogs `DatasetProfile.track(row=)` | {wl['median']:.1f} | {wl['p99']:.1f} | {wl['cpu_per_row']:.1f} |"
+        )
+        print(f"| whylogs `why.log(row=)` | {wl['log_median']:.0f} | {wl['log_p99']:.0f} | |")
+        print(
+            f"| prometheus-client `Histogram.observe` | {pm['median']:.2f} | {pm['p99']:.2f} | {pm['cpu_per_row']:.2f} |"
+        )
+        print(
+            f"sightline vs whylogs track: {wl['median'] / sl['median']:.0f}x cheaper per call, "
+            f"{wl['cpu_per_row'] / sl['cpu_per_row']:.0f}x less CPU per row; payloads delivered {sl['sent']}"
+        )
     if args.soak > 0:
         samples = soak(data, args.soak, args.soak_rate)
         print("| soak s | RSS MiB | spool MiB |")
