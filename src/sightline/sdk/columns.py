@@ -168,8 +168,9 @@ def from_rows(
     probability) given whole.
 
     The common case (every row a dict with exactly the schema's keys, numbers where the
-    schema says numeric) runs in C: one ``itemgetter`` call per row, then one
-    ``np.array`` per kind of column; anything else takes a slower path per cell.
+    schema says numeric) runs in C: one ``itemgetter`` and one ``struct.pack`` call per
+    row for the numbers, one ``itemgetter`` pass and one hash count per other column;
+    anything else takes a slower path per cell.
 
     >>> from sightline.profile import Column
     >>> s = Schema((Column("x"), Column("c", kind="categorical")))
