@@ -5,6 +5,10 @@ prometheus-client), the collector from sightline's own ``.venv``::
 
     benchmarks/.venv-whylogs/bin/python benchmarks/sdk.py [--rows 200000] [--soak 600]
 
+or sightline's row alone, without whylogs' environment::
+
+    .venv/bin/python benchmarks/sdk.py --only-sightline --soak 0
+
 Measured in one run, on the same 25-feature rows (20 numbers, 5 short strings):
 
 - ``log`` call: the caller-side time of ``Monitor.log(row, prediction=...)`` per call
@@ -16,7 +20,8 @@ Measured in one run, on the same 25-feature rows (20 numbers, 5 short strings):
   ``close()`` (profiling, JSON, gzip, HTTP, all delivered), divided by the rows; the run
   fails unless every row was profiled (``stats()["rows"]``); whylogs' per-row CPU for
   ``track``. The timing loop's own CPU (the same loop around a call that does nothing) is
-  printed apart: it is part of the figure.
+  printed apart: it is part of the figure. A second run logs the same rows in a bare
+  loop (no clock around each call) for the CPU per row without the timing loop.
 - soak: ``--soak-rate`` rows/s (10,000) for ``--soak`` seconds with the collector down (a
   closed port), a local reference profile (so windows are profiled and shipped to the spool) and a spool
   directory: the resident set and the spool's size every 10 s.
@@ -38,7 +43,15 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-COLLECTOR = ROOT / ".venv" / "bin" / "sightline"
+#: The collector: sightline's own ``.venv``, else the one next to this Python.
+COLLECTOR = next(
+    (
+        p
+        for p in (ROOT / ".venv" / "bin" / "sightline", Path(sys.executable).parent / "sightline")
+        if p.exists()
+    ),
+    ROOT / ".venv" / "bin" / "sightline",
+)
 os.environ.setdefault("WHYLOGS_NO_ANALYTICS", "True")
 
 
@@ -109,6 +122,28 @@ def time_calls(call: Any, args: list[Any], n: int) -> np.ndarray:
 
 
 def bench_sightline(url: str, data: list[dict[str, Any]], n: int) -> dict[str, float]:
+    ns, cpu, sent = run_sightline(url, data, n, timed=True)
+    median, p99 = percentiles(ns)
+    loop0 = time.process_time()  # the timing loop alone, around a call that does nothing
+    time_calls(lambda row: None, data, n)
+    loop = time.process_time() - loop0
+    _, untimed, _ = run_sightline(url, data, n, timed=False)
+    return {
+        "median": median,
+        "p99": p99,
+        "cpu_per_row": cpu / n * 1e6,
+        "loop_per_row": loop / n * 1e6,
+        "untimed_per_row": untimed / n * 1e6,
+        "sent": sent,
+    }
+
+
+def run_sightline(
+    url: str, data: list[dict[str, Any]], n: int, *, timed: bool
+) -> tuple[np.ndarray, float, int]:
+    """Log ``n`` rows (each call timed, or in a bare loop) and close: the call times, the
+    process's CPU seconds from the monitor's start to the end of ``close``, and the
+    payloads delivered. Fails unless every row was profiled."""
     from sightline import Monitor
 
     spool = Path(tempfile.mkdtemp(prefix="sl-sdk-"))
@@ -116,23 +151,20 @@ def bench_sightline(url: str, data: list[dict[str, Any]], n: int) -> dict[str, f
     # A buffer that holds the whole burst: every row is profiled and shipped (with the
     # default 100,000 the loop outruns the background thread and the rest are dropped).
     monitor = Monitor("bench", "1", url=url, spool_dir=spool, buffer_rows=n)
-    ns = time_calls(lambda row: monitor.log(row, prediction=0.5), data, n)
+    ns = np.empty(0, dtype=np.int64)
+    if timed:
+        ns = time_calls(lambda row: monitor.log(row, prediction=0.5), data, n)
+    else:
+        log, m = monitor.log, len(data)
+        for i in range(n):
+            log(data[i % m], prediction=0.5)
     monitor.close(timeout=120)
     cpu = time.process_time() - cpu0
     stats = monitor.stats()
     shutil.rmtree(spool, ignore_errors=True)
     if stats["rows"] != n:
         raise RuntimeError(f"only {stats['rows']} of {n} rows were profiled: {stats}")
-    median, p99 = percentiles(ns)
-    loop0 = time.process_time()  # the timing loop alone, around a call that does nothing
-    time_calls(lambda row: None, data, n)
-    return {
-        "median": median,
-        "p99": p99,
-        "cpu_per_row": cpu / n * 1e6,
-        "loop_per_row": (time.process_time() - loop0) / n * 1e6,
-        "sent": stats["delivery"].sent,
-    }
+    return ns, cpu, stats["delivery"].sent
 
 
 def bench_whylogs(data: list[dict[str, Any]], n_track: int, n_log: int) -> dict[str, float]:
@@ -215,6 +247,11 @@ def main() -> None:
     parser.add_argument("--why-log-rows", type=int, default=200)
     parser.add_argument("--soak", type=float, default=60.0, help="seconds of the soak (0: skip)")
     parser.add_argument("--soak-rate", type=int, default=10_000, help="rows/s of the soak")
+    parser.add_argument(
+        "--only-sightline",
+        action="store_true",
+        help="sightline's row alone (runs under sightline's own .venv, no whylogs needed)",
+    )
     args = parser.parse_args()
     data = rows()
     with tempfile.TemporaryDirectory(prefix="sl-collector-") as tmp:
@@ -224,26 +261,30 @@ def main() -> None:
         finally:
             proc.terminate()
             proc.wait(30)
-    wl = bench_whylogs(data, args.whylogs_rows, args.why_log_rows)
-    pm = bench_prometheus(args.rows)
     print(f"load average: {os.getloadavg()[0]:.2f}; python {sys.version.split()[0]}")
     print("| tool | call median us | call p99 us | CPU per row us |")
     print("| --- | ---: | ---: | ---: |")
     print(
         f"| sightline `Monitor.log` (25 features) | {sl['median']:.2f} | {sl['p99']:.2f} | {sl['cpu_per_row']:.2f} |"
     )
-    print(
-        f"| whylogs `DatasetProfile.track(row=)` | {wl['median']:.1f} | {wl['p99']:.1f} | {wl['cpu_per_row']:.1f} |"
-    )
-    print(f"| whylogs `why.log(row=)` | {wl['log_median']:.0f} | {wl['log_p99']:.0f} | |")
-    print(
-        f"| prometheus-client `Histogram.observe` | {pm['median']:.2f} | {pm['p99']:.2f} | {pm['cpu_per_row']:.2f} |"
-    )
     print(f"of sightline's CPU per row, the timing loop itself: {sl['loop_per_row']:.2f} us")
     print(
-        f"sightline vs whylogs track: {wl['median'] / sl['median']:.0f}x cheaper per call, "
-        f"{wl['cpu_per_row'] / sl['cpu_per_row']:.0f}x less CPU per row; payloads delivered {sl['sent']}"
+        f"sightline's CPU per row with the calls untimed (a bare loop): {sl['untimed_per_row']:.2f} us"
     )
+    if not args.only_sightline:
+        wl = bench_whylogs(data, args.whylogs_rows, args.why_log_rows)
+        pm = bench_prometheus(args.rows)
+        print(
+            f"| whylogs `DatasetProfile.track(row=)` | {wl['median']:.1f} | {wl['p99']:.1f} | {wl['cpu_per_row']:.1f} |"
+        )
+        print(f"| whylogs `why.log(row=)` | {wl['log_median']:.0f} | {wl['log_p99']:.0f} | |")
+        print(
+            f"| prometheus-client `Histogram.observe` | {pm['median']:.2f} | {pm['p99']:.2f} | {pm['cpu_per_row']:.2f} |"
+        )
+        print(
+            f"sightline vs whylogs track: {wl['median'] / sl['median']:.0f}x cheaper per call, "
+            f"{wl['cpu_per_row'] / sl['cpu_per_row']:.0f}x less CPU per row; payloads delivered {sl['sent']}"
+        )
     if args.soak > 0:
         samples = soak(data, args.soak, args.soak_rate)
         print("| soak s | RSS MiB | spool MiB |")

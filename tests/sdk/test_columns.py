@@ -10,7 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sightline.profile import Column, Profile, Schema
-from sightline.sdk.columns import BLOCK_ROWS, categorical, categories, from_rows, numeric
+from sightline.sdk.columns import (
+    BLOCK_ROWS,
+    _fast_numeric,
+    categorical,
+    categories,
+    from_rows,
+    numeric,
+)
 
 SCHEMA = Schema((Column("x"), Column("y"), Column("c", kind="categorical")))
 CELLS = st.one_of(
@@ -86,3 +93,33 @@ def test_rows_across_blocks_give_each_column_in_row_order(n: int, seed: int) -> 
         want, invalid = numeric([r[name] for r in rows])
         np.testing.assert_array_equal(cols.values[name], want)
         assert invalid == 0 and name not in cols.n_invalid
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(allow_nan=True, allow_infinity=True),
+            st.integers(-(2**80), 2**80),
+            st.booleans(),
+            st.sampled_from([np.float32(0.1), np.int64(2**40), np.bool_(True), np.uint8(7)]),
+            st.decimals(allow_nan=False, allow_infinity=False, places=3, max_value=10**6),
+            st.sampled_from([None, "2.5", "bad", "nan"]),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_struct_fast_path_reads_cells_as_the_per_cell_path(cells: list[Any]) -> None:
+    """A row's numeric cells become doubles in one ``struct`` call: for every kind of
+    number it gives what :func:`numeric` gives cell by cell; a cell it cannot read (None,
+    text) sends the batch to the per-cell path, with the same result."""
+    schema = Schema((Column("x"), Column("y")))
+    rows = [{"x": cell, "y": 1.0} for cell in cells]
+    cols = from_rows(schema, rows, {})
+    want, invalid = numeric(cells)
+    np.testing.assert_array_equal(cols.values["x"], want)
+    assert cols.n_invalid.get("x", 0) == invalid
+    readable = all(cell is None or not isinstance(cell, str) for cell in cells)
+    fast = _fast_numeric(rows, ["x", "y"], 2)
+    assert (fast is not None) == (readable and None not in cells)

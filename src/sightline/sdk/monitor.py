@@ -508,7 +508,10 @@ class Monitor(GenerationLogging):
             n_rows += sum(x.n for x in others if isinstance(x, e.BatchEntry))
             self._ledger.add("rows", logged=n_rows)
             self._ledger.add("records", logged=n_rows)
-        self._waiting_rows += cells
+        if self._waiting_rows:
+            self._waiting_rows += cells
+        else:  # the common case: no copy of what was just taken
+            self._waiting_rows = cells
         for entry in others:
             if isinstance(entry, e.LabelsEntry):
                 labels, invalid = e.label_records(entry)
