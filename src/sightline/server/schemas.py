@@ -92,6 +92,8 @@ class ColumnSpec(Strict):
     name: Text
     role: Literal["feature", "prediction", "probability", "target", "id", "timestamp"] = "feature"
     kind: Literal["numeric", "categorical", "text", "embedding"] = "numeric"
+    #: A text column's RE2 patterns, ``name -> pattern``: match-rate descriptors.
+    patterns: dict[Text, Text] | None = None
 
 
 class SchemaBody(Strict):
