@@ -274,9 +274,7 @@ def compare(
 def check_known(schema: Schema, drift: DriftOptions) -> None:
     """Raise unless every column named in the per-column drift options is in the schema
     (or is a descriptor column of one of its text columns, such as ``review.length``)."""
-    unknown = sorted(
-        (set(drift.methods) | set(drift.thresholds)) - set(expanded_names(schema))
-    )
+    unknown = sorted((set(drift.methods) | set(drift.thresholds)) - set(expanded_names(schema)))
     if unknown:
         raise SchemaError(
             f"methods/thresholds name columns not in the reference: {unknown}", field=unknown[0]

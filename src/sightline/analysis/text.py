@@ -62,7 +62,7 @@ def descriptor_columns(name: str, patterns: Sequence[str] = ()) -> list[str]:
 
 def pattern_names(column: Column) -> list[str]:
     """The names of a text column's patterns (:attr:`Column.patterns`)."""
-    return [p for p, _ in column.patterns]
+    return list(dict(column.patterns))
 
 
 def expanded_names(schema: Schema) -> list[str]:

@@ -407,7 +407,7 @@ def _read_column(
     if meta["kind"] == "text":
         if schema is None or name not in schema:
             raise UnsupportedFormatError(f"invalid profile body: text column {name!r} unknown")
-        return _read_text(name, meta, blobs, schema[name].patterns)
+        return _read_text(name, meta, blobs, dict(schema[name].patterns))
     hll = HyperLogLog.from_bytes(blobs.get(meta["hll"], _HLL))
     if meta["kind"] == "numeric":
         edges = None if meta["edges"] is None else _edges(name, blobs.get(meta["edges"], _ARRAY))
@@ -564,10 +564,10 @@ def _read_text_sample(
 
 
 def _read_text(
-    name: str, meta: Mapping[str, Any], blobs: _Blobs, patterns: tuple[tuple[str, str], ...]
+    name: str, meta: Mapping[str, Any], blobs: _Blobs, patterns: Mapping[str, str]
 ) -> TextColumnProfile:
     found = meta["descriptors"]
-    names = descriptor_names([p for p, _ in patterns])
+    names = descriptor_names(list(patterns))
     if not isinstance(found, dict) or sorted(found) != sorted(names):
         raise UnsupportedFormatError(
             f"invalid profile body: text column {name!r} must have the descriptors "
@@ -591,7 +591,7 @@ def _read_text(
         vocabulary=None if words is None else _vocabulary(name, tuple(words)),
         descriptors=descriptors,
         words=FrequentItems.from_bytes(blobs.get(meta["words"], _FI)),
-        patterns=patterns,
+        patterns=tuple(patterns.items()),
         capacity=capacity,
         keys=keys,
         texts=texts,

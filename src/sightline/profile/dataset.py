@@ -265,9 +265,7 @@ class Profile:
         categorical = _monitored(schema, "categorical")
         text = _monitored(schema, "text")
         described = {
-            f"{t}.{d}": t
-            for t in text
-            for d in descriptor_names([p for p, _ in schema[t].patterns])
+            f"{t}.{d}": t for t in text for d in descriptor_names(list(dict(schema[t].patterns)))
         }
         edges = dict(edges or {})
         vocabularies = dict(vocabularies or {})

@@ -6,10 +6,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-PatternPairs = tuple[tuple[str, str], ...]
-
 from sightline._types import ColumnKind, Role
 from sightline.errors import SchemaError
+
+#: A text column's patterns: ``(name, RE2 pattern)`` pairs, sorted by name.
+PatternPairs = tuple[tuple[str, str], ...]
 
 ROLES: tuple[Role, ...] = ("feature", "prediction", "probability", "target", "id", "timestamp")
 KINDS: tuple[ColumnKind, ...] = ("numeric", "categorical", "text", "embedding")
@@ -83,6 +84,9 @@ def _pattern_pairs(name: str, kind: str, patterns: object) -> PatternPairs:
             field=name,
         )
     return tuple(sorted((n, p) for n, p in pairs))
+
+
+_KEYS = ("name", "role", "kind")
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,17 +173,16 @@ class Schema:
             patterns = entry.get("patterns") if isinstance(entry, Mapping) else None
             if (
                 not isinstance(entry, Mapping)
-                or not {"name", "role", "kind"} <= set(entry) <= {"name", "role", "kind", "patterns"}
-                or not all(isinstance(entry[k], str) for k in ("name", "role", "kind"))
+                or not {"name", "role", "kind"} <= set(entry) <= {*_KEYS, "patterns"}
+                or not all(isinstance(entry[k], str) for k in _KEYS)
                 or not isinstance(patterns, Mapping | None)
             ):
                 raise SchemaError(
                     f"each schema column must be a mapping of the strings name, role and "
                     f"kind (and a text column's patterns), got {entry!r:.100}"
                 )
-            out.append(
-                Column(entry["name"], role=entry["role"], kind=entry["kind"], patterns=patterns or {})
-            )
+            name, role, kind = (entry[k] for k in _KEYS)
+            out.append(Column(name, role=role, kind=kind, patterns=patterns or {}))
         return cls(tuple(out))
 
 
