@@ -17,13 +17,19 @@ a drift row with ``alert`` set on an undrifted split.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections import Counter
+from pathlib import Path
 
-import numpy as np
+# Run as a script, this directory comes first on sys.path, and its profile.py would shadow
+# the standard library's profile module, which torch imports (for the Embedder).
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
-import sightline
-from sightline.stats.text import DESCRIPTORS
+import numpy as np  # noqa: E402
+
+import sightline  # noqa: E402
+from sightline.stats.text import DESCRIPTORS  # noqa: E402
 
 
 def paragraphs() -> tuple[list[str], list[str]]:

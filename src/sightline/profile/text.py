@@ -234,16 +234,18 @@ class TextColumnProfile(_ColumnMerge):
                 column, vocabulary=self._vocabulary_set(), patterns=dict(self.patterns)
             )
             tally = pc.value_counts(words(column).combine_chunks())
+            if ids is not None and len(ids) != len(column):
+                raise InvalidInputError(f"{len(ids)} ids for {len(column)} rows")
             present = np.flatnonzero(pc.is_valid(column).to_numpy(zero_copy_only=False))
-            cut = pc.utf8_slice_codeunits(column.take(pa.array(present)), 0, MAX_SAMPLE_CHARS)
+            if ids is None:
+                texts = _cut(column, present)
+                keys = text_keys(texts)
+            else:  # only the rows that can enter the sample are read out
+                keys = row_keys([ids[i] for i in present.tolist()])
+                entering = keys <= _kth_distinct(keys, self.capacity)
+                keys, texts = keys[entering], _cut(column, present[entering])
         except (ValueError, pa.ArrowException) as exc:
             raise InvalidInputError(f"column {self.name!r}: {exc}", field=self.name) from exc
-        if ids is not None and len(ids) != len(column):
-            raise InvalidInputError(
-                f"column {self.name!r}: {len(ids)} ids for {len(column)} rows", field=self.name
-            )
-        texts = cut.to_pylist()
-        keys = text_keys(texts) if ids is None else row_keys([ids[i] for i in present.tolist()])
         return _TextBatch(
             descriptors={d: p._prepare(found[d]) for d, p in self.descriptors.items()},
             words=tally.field("values").to_pylist(),
@@ -377,6 +379,23 @@ class TextColumnProfile(_ColumnMerge):
 
     def __repr__(self) -> str:
         return f"TextColumnProfile(name={self.name!r}, count={self.count}, n_valid={self.n_valid})"
+
+
+def _cut(column: Any, rows: IntArray) -> list[str]:
+    """The texts of ``rows``, each cut to :data:`MAX_SAMPLE_CHARS` characters."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cut = pc.utf8_slice_codeunits(column.take(pa.array(rows)), 0, MAX_SAMPLE_CHARS)
+    return list(cut.to_pylist())
+
+
+def _kth_distinct(keys: U64Array, k: int) -> np.uint64:
+    """The ``k``-th smallest distinct key (the largest one when there are fewer)."""
+    if not keys.size:
+        return np.uint64(0)
+    found = np.unique(keys)
+    return np.uint64(found[min(k, found.size) - 1])
 
 
 def _as_arrow(name: str, values: Any) -> Any:
