@@ -152,6 +152,8 @@ def test_merging_the_samples_of_processes_equals_one_profile_of_all_rows(
 def test_the_sample_is_in_the_codec_and_corrupted_samples_are_refused() -> None:
     schema = Schema((Column("t", kind="text"),))
     p = Profile.zero(schema).update({"t": paragraphs()[:300]}, row_ids=[str(i) for i in range(300)])
+    empty = Profile.zero(schema).update({"t": [None, None]})
+    assert Profile.from_bytes(empty.to_bytes()) == empty  # no text: an empty sample
     body = p.to_bytes()
     back = Profile.from_bytes(body)
     assert back == p and len(back.columns["t"].texts) == 256  # type: ignore[union-attr]

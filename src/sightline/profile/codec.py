@@ -548,10 +548,9 @@ def _read_text_sample(
     texts: tuple[str, ...] = ()
     if not bad:
         ends = np.cumsum(lengths).tolist()
+        starts = [0, *ends][: len(ends)]
         try:
-            texts = tuple(
-                data[a:b].decode("utf-8") for a, b in zip([0, *ends[:-1]], ends, strict=True)
-            )
+            texts = tuple(data[a:b].decode("utf-8") for a, b in zip(starts, ends, strict=True))
         except UnicodeDecodeError:
             bad = True
     if bad or any(len(t) > MAX_SAMPLE_CHARS for t in texts):
