@@ -7,21 +7,29 @@ The corpus is the paragraphs (3 words or more) of the standard library's
 random samples of ``rows`` paragraphs, reference and current; each shift draws ``rows``
 paragraphs of the first half of the topics (alphabetically) as the reference and ``rows``
 of the second half as the current. Both go through ``sightline.compare`` with a text column
-``review`` and an embedding column ``emb``: hashed bag-of-words vectors (scikit-learn's
-``HashingVectorizer``, 256 dimensions, l2-normed), as no sentence model ships offline.
-A column false alarm is a drift row with ``alert`` set on an undrifted split.
+``review`` and an embedding column ``emb``: the paragraphs embedded once by
+:class:`sightline.text.Embedder` (the packaged all-MiniLM-L6-v2, 384 dimensions) when the
+``[text]`` extra is installed, else (or with ``--hashing``) hashed bag-of-words vectors
+(scikit-learn's ``HashingVectorizer``, 256 dimensions, l2-normed). A column false alarm is
+a drift row with ``alert`` set on an undrifted split.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections import Counter
+from pathlib import Path
 
-import numpy as np
+# Run as a script, this directory comes first on sys.path, and its profile.py would shadow
+# the standard library's profile module, which torch imports (for the Embedder).
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
-import sightline
-from sightline.stats.text import DESCRIPTORS
+import numpy as np  # noqa: E402
+
+import sightline  # noqa: E402
+from sightline.stats.text import DESCRIPTORS  # noqa: E402
 
 
 def paragraphs() -> tuple[list[str], list[str]]:
@@ -37,12 +45,20 @@ def paragraphs() -> tuple[list[str], list[str]]:
     return texts, topics
 
 
-def embed(texts: list[str]) -> np.ndarray:
-    """Hashed bag-of-words vectors of the texts, 256 dimensions, unit length."""
+def embed(texts: list[str], hashing: bool) -> tuple[np.ndarray, str]:
+    """The texts' vectors (unit length) and what made them: the Embedder when it can
+    load, else hashed bag-of-words vectors of 256 dimensions."""
+    if not hashing:
+        try:
+            from sightline.text import Embedder
+
+            return Embedder()(texts), "Embedder (all-MiniLM-L6-v2, 384 dimensions)"
+        except (ImportError, ValueError) as exc:
+            print(f"no Embedder ({exc}): hashed vectors")
     from sklearn.feature_extraction.text import HashingVectorizer
 
     vectors = HashingVectorizer(n_features=256, alternate_sign=True, norm="l2")
-    return np.asarray(vectors.transform(texts).toarray())
+    return np.asarray(vectors.transform(texts).toarray()), "HashingVectorizer (256 dimensions)"
 
 
 def alerts(texts: list[str], vectors: np.ndarray, ref: np.ndarray, cur: np.ndarray) -> Counter:
@@ -70,11 +86,14 @@ def main() -> None:
     parser.add_argument("--splits", type=int, default=100)
     parser.add_argument("--shifts", type=int, default=20)
     parser.add_argument("--rows", type=int, default=1000)
+    parser.add_argument("--hashing", action="store_true", help="hashed vectors, no Embedder")
     args = parser.parse_args()
     texts, topics = paragraphs()
-    vectors = embed(texts)
+    start = time.perf_counter()
+    vectors, made = embed(texts, args.hashing)
     n = args.rows
     print(f"{len(texts)} paragraphs of {len(set(topics))} topics; {n} rows per side")
+    print(f"embeddings: {made}, {time.perf_counter() - start:.0f} s")
     start = time.perf_counter()
     undrifted: Counter = Counter()
     for seed in range(args.splits):

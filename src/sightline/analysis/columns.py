@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple, TypeVar
 
 import numpy as np
@@ -118,9 +118,21 @@ class SchemaOptions:
     patterns: Mapping[str, str] = field(default_factory=dict)
 
     def resolve(self, reference: pa.Table) -> Schema:
-        """The explicit schema, or one inferred from the reference with the overrides."""
-        if self.schema is not None:
-            return self.schema
+        """The explicit schema, or one inferred from the reference with the overrides;
+        ``patterns`` join those of every text column (:attr:`Column.patterns`)."""
+        schema = self.schema if self.schema is not None else self._inferred(reference)
+        if not self.patterns:
+            return schema
+        return Schema(
+            tuple(
+                replace(c, patterns={**dict(c.patterns), **self.patterns})
+                if c.kind == "text"
+                else c
+                for c in schema.columns
+            )
+        )
+
+    def _inferred(self, reference: pa.Table) -> Schema:
         roles: dict[str, Role] = {}
         for role, name in (
             ("target", self.target),

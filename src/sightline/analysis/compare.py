@@ -157,9 +157,9 @@ def _checked_schema(
     it; with text or embedding columns, the reference and schema of their descriptors
     (:class:`~sightline.analysis.text.TextColumns`)."""
     schema = columns.resolve(reference)
-    check_known(schema, drift, list(columns.patterns))
+    check_known(schema, drift)
     check_columns(schema, reference, "reference", REFERENCE_ROLES)
-    text = TextColumns.fit(reference, schema, columns.patterns)
+    text = TextColumns.fit(reference, schema)
     if text is None:
         return reference, schema, None
     return text.reference, text.schema, text
@@ -275,12 +275,10 @@ def compare(
     return Result(rows=result.rows, distributions=result.distributions, title=title)
 
 
-def check_known(schema: Schema, drift: DriftOptions, patterns: Sequence[str] = ()) -> None:
+def check_known(schema: Schema, drift: DriftOptions) -> None:
     """Raise unless every column named in the per-column drift options is in the schema
     (or is a descriptor column of one of its text columns, such as ``review.length``)."""
-    unknown = sorted(
-        (set(drift.methods) | set(drift.thresholds)) - set(expanded_names(schema, patterns))
-    )
+    unknown = sorted((set(drift.methods) | set(drift.thresholds)) - set(expanded_names(schema)))
     if unknown:
         raise SchemaError(
             f"methods/thresholds name columns not in the reference: {unknown}", field=unknown[0]

@@ -19,7 +19,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 import numpy as np
@@ -38,14 +38,22 @@ MIN_SAMPLE: Final = 10
 
 
 def descriptor_table(
-    name: str, column: pa.ChunkedArray | pa.Array, vocabulary: Sequence[str] | None = None
+    name: str,
+    column: pa.ChunkedArray | pa.Array,
+    vocabulary: Sequence[str] | None = None,
+    patterns: Mapping[str, str] | None = None,
 ) -> pa.Table:
-    """The descriptors of a text column as numeric columns ``<name>.<descriptor>``.
+    """The descriptors of a text column as numeric columns ``<name>.<descriptor>`` (with
+    ``<name>.match.<pattern>`` for each pattern).
 
     >>> descriptor_table("t", pa.array(["a b", None])).column("t.words").to_pylist()
     [2.0, nan]
     """
-    found = descriptors(column, vocabulary=None if vocabulary is None else frozenset(vocabulary))
+    found = descriptors(
+        column,
+        vocabulary=None if vocabulary is None else frozenset(vocabulary),
+        patterns=patterns,
+    )
     return pa.table({f"{name}.{d}": pa.array(v) for d, v in found.items()})
 
 

@@ -133,7 +133,9 @@ def _spec(
     for c in monitored:
         if c.kind == "text":
             vocabularies[c.name] = reference_vocabulary(ref_table.column(c.name))
-            described = descriptor_table(c.name, ref_table.column(c.name), vocabularies[c.name])
+            described = descriptor_table(
+                c.name, ref_table.column(c.name), vocabularies[c.name], dict(c.patterns)
+            )
             names = described.column_names
             found = _quantile_edges(described, names, n_bins)
             edges.update(zip(names, found, strict=True))

@@ -58,10 +58,18 @@ def descriptor_columns(name: str, patterns: Sequence[str] = ()) -> list[str]:
     return [f"{name}.{d}" for d in (*DESCRIPTORS, *(f"match.{p}" for p in patterns))]
 
 
-def expanded_names(schema: Schema, patterns: Sequence[str] = ()) -> list[str]:
+def pattern_names(column: Column) -> list[str]:
+    """The names of a text column's patterns (:attr:`Column.patterns`)."""
+    return list(dict(column.patterns))
+
+
+def expanded_names(schema: Schema) -> list[str]:
     """Every column name the drift options may use: the schema's and the descriptors'."""
     extra = [
-        d for c in schema.columns if c.kind == "text" for d in descriptor_columns(c.name, patterns)
+        d
+        for c in schema.columns
+        if c.kind == "text"
+        for d in descriptor_columns(c.name, pattern_names(c))
     ]
     return [*schema.names(), *extra]
 
@@ -81,23 +89,21 @@ class TextColumns:
     vocabularies: Mapping[str, frozenset[str]]
     texts: Mapping[str, list[str]]
     vectors: Mapping[str, FloatArray]
-    patterns: Mapping[str, str]
+    patterns: Mapping[str, Mapping[str, str]]
 
     @classmethod
-    def fit(
-        cls, reference: pa.Table, schema: Schema, patterns: Mapping[str, str] | None = None
-    ) -> TextColumns | None:
+    def fit(cls, reference: pa.Table, schema: Schema) -> TextColumns | None:
         """Fit on the reference; None when the schema has no text or embedding column.
 
-        ``patterns`` (``name -> RE2 pattern``) add a ``<column>.match.<name>`` descriptor
-        to every text column."""
+        Each pattern of a text column (:attr:`Column.patterns`: ``name -> RE2 pattern``)
+        adds a ``<column>.match.<name>`` descriptor."""
         text = schema.names(kind="text")
         embedding = schema.names(kind="embedding")
         if not text and not embedding:
             return None
         taken = set(schema.names())
-        patterns = dict(patterns or {})
-        clash = [d for name in text for d in descriptor_columns(name, list(patterns)) if d in taken]
+        patterns = {name: dict(schema[name].patterns) for name in text}
+        clash = [d for d in expanded_names(schema)[len(taken) :] if d in taken]  # descriptors
         if clash:
             raise SchemaError(
                 f"descriptor columns of text columns clash with columns of the data: {clash}",
@@ -107,7 +113,7 @@ class TextColumns:
             name: frozenset(reference_vocabulary(reference.column(name))) for name in text
         }
         reference_vectors = {name: vectors(reference.column(name), name) for name in embedding}
-        expanded = _expanded_schema(schema, list(patterns))
+        expanded = _expanded_schema(schema)
         partial = cls(schema, expanded, reference, vocabularies, {}, reference_vectors, patterns)
         return cls(
             schema,
@@ -125,7 +131,9 @@ class TextColumns:
         for name in table.column_names:
             if name in self.vocabularies:
                 found = descriptors(
-                    table.column(name), vocabulary=self.vocabularies[name], patterns=self.patterns
+                    table.column(name),
+                    vocabulary=self.vocabularies[name],
+                    patterns=self.patterns[name],
                 )
                 for d, values in found.items():
                     columns[f"{name}.{d}"] = pa.array(values, from_pandas=True)
@@ -169,12 +177,13 @@ def reference_vocabulary(column: pa.ChunkedArray | pa.Array) -> tuple[str, ...]:
     return tuple(ranked.column("word").to_pylist()[:VOCABULARY_WORDS])
 
 
-def _expanded_schema(schema: Schema, patterns: Sequence[str]) -> Schema:
+def _expanded_schema(schema: Schema) -> Schema:
     columns: list[Column] = []
     for c in schema.columns:
         if c.kind == "text":
             columns += [
-                Column(d, role=c.role, kind="numeric") for d in descriptor_columns(c.name, patterns)
+                Column(d, role=c.role, kind="numeric")
+                for d in descriptor_columns(c.name, pattern_names(c))
             ]
         elif c.kind != "embedding":
             columns.append(c)
@@ -328,6 +337,7 @@ __all__ = [
     "descriptor_columns",
     "embedding_rows",
     "expanded_names",
+    "pattern_names",
     "reference_vocabulary",
     "vectors",
 ]

@@ -49,7 +49,12 @@ from sightline.profile.dataset import LATENCY_BUCKETS_MS, SCHEMA_VERSION, Column
 from sightline.profile.embedding import MAX_CAPACITY, MAX_DIM, EmbeddingColumnProfile
 from sightline.profile.schema import Schema
 from sightline.profile.sketch import KLL, FrequentItems, HyperLogLog
-from sightline.profile.text import TextColumnProfile, descriptor_names
+from sightline.profile.text import (
+    MAX_SAMPLE_CHARS,
+    SAMPLE_CAPACITY,
+    TextColumnProfile,
+    descriptor_names,
+)
 from sightline.stats.moments import Moments
 
 MAGIC: Final = b"SLPF"
@@ -145,6 +150,7 @@ def _column_meta(c: ColumnProfile, w: _Writer) -> dict[str, Any]:
             "vocabulary": None if c.vocabulary is None else list(c.vocabulary),
             "descriptors": {d: _column_meta(p, w) for d, p in c.descriptors.items()},
             "words": w.add(_FI, c.words.to_bytes()),
+            **_text_sample_meta(c, w),
         }
     if isinstance(c, NumericColumnProfile):
         return {
@@ -328,7 +334,7 @@ def _read_body(raw: bytes) -> Profile:
         )
     blobs = _Blobs(groups)
     schema = Schema.from_dict(meta["schema"])
-    columns = [_read_column(c, blobs) for c in meta["columns"]]
+    columns = [_read_column(c, blobs, schema) for c in meta["columns"]]
     return Profile(
         schema=schema,
         columns={c.name: c for c in columns},
@@ -390,14 +396,18 @@ def _vocabulary(name: str, words: tuple[Any, ...]) -> tuple[str, ...] | None:
     return check_vocabulary(name, words)
 
 
-def _read_column(meta: Mapping[str, Any], blobs: _Blobs) -> ColumnProfile:
+def _read_column(
+    meta: Mapping[str, Any], blobs: _Blobs, schema: Schema | None = None
+) -> ColumnProfile:
     name = meta["name"]
     if not isinstance(name, str):
         raise UnsupportedFormatError(f"invalid profile body: column name {name!r}")
     if meta["kind"] == "embedding":
         return _read_embedding(name, meta, blobs)
     if meta["kind"] == "text":
-        return _read_text(name, meta, blobs)
+        if schema is None or name not in schema:
+            raise UnsupportedFormatError(f"invalid profile body: text column {name!r} unknown")
+        return _read_text(name, meta, blobs, dict(schema[name].patterns))
     hll = HyperLogLog.from_bytes(blobs.get(meta["hll"], _HLL))
     if meta["kind"] == "numeric":
         edges = None if meta["edges"] is None else _edges(name, blobs.get(meta["edges"], _ARRAY))
@@ -505,9 +515,58 @@ def _read_embedding(name: str, meta: Mapping[str, Any], blobs: _Blobs) -> Embedd
     return profile
 
 
-def _read_text(name: str, meta: Mapping[str, Any], blobs: _Blobs) -> TextColumnProfile:
+def _text_sample_meta(c: TextColumnProfile, w: _Writer) -> dict[str, Any]:
+    """A text column's sample: its capacity in the JSON; the keys (uint64), the texts'
+    UTF-8 byte lengths (uint32) and their bytes, concatenated, as arrays."""
+    encoded = [t.encode("utf-8") for t in c.texts]
+    return {
+        "capacity": c.capacity,
+        "sample_keys": w.add(_ARRAY, c.keys.astype("<u8").tobytes()),
+        "sample_lengths": w.add(_ARRAY, np.array([len(b) for b in encoded], "<u4").tobytes()),
+        "sample_texts": w.add(_ARRAY, b"".join(encoded)),
+    }
+
+
+def _read_text_sample(
+    name: str, meta: Mapping[str, Any], blobs: _Blobs
+) -> tuple[int, Any, tuple[str, ...]]:
+    """Capacity, keys and texts of a text column's sample (empty in profiles written
+    before text columns had one)."""
+    if "capacity" not in meta:
+        return SAMPLE_CAPACITY, np.zeros(0, dtype=np.uint64), ()
+    capacity = _count(meta, "capacity")
+    keys = _typed(blobs.get(meta["sample_keys"], _ARRAY), "<u8", np.uint64)
+    lengths = _typed(blobs.get(meta["sample_lengths"], _ARRAY), "<u4", np.int64)
+    data = blobs.get(meta["sample_texts"], _ARRAY)
+    bad = (
+        not 1 <= capacity <= MAX_CAPACITY
+        or keys.size > capacity
+        or lengths.size != keys.size
+        or int(lengths.sum()) != len(data)
+        or bool((keys[1:] <= keys[:-1]).any())
+    )
+    texts: tuple[str, ...] = ()
+    if not bad:
+        ends = np.cumsum(lengths).tolist()
+        starts = [0, *ends][: len(ends)]
+        try:
+            texts = tuple(data[a:b].decode("utf-8") for a, b in zip(starts, ends, strict=True))
+        except UnicodeDecodeError:
+            bad = True
+    if bad or any(len(t) > MAX_SAMPLE_CHARS for t in texts):
+        raise UnsupportedFormatError(
+            f"invalid profile body: column {name!r}: the text sample does not fit a capacity "
+            f"of {capacity} (keys ascending, UTF-8 texts of at most {MAX_SAMPLE_CHARS} "
+            "characters)"
+        )
+    return capacity, keys, texts
+
+
+def _read_text(
+    name: str, meta: Mapping[str, Any], blobs: _Blobs, patterns: Mapping[str, str]
+) -> TextColumnProfile:
     found = meta["descriptors"]
-    names = descriptor_names()
+    names = descriptor_names(list(patterns))
     if not isinstance(found, dict) or sorted(found) != sorted(names):
         raise UnsupportedFormatError(
             f"invalid profile body: text column {name!r} must have the descriptors "
@@ -523,6 +582,7 @@ def _read_text(name: str, meta: Mapping[str, Any], blobs: _Blobs) -> TextColumnP
             )
         descriptors[d] = p
     words = meta["vocabulary"]
+    capacity, keys, texts = _read_text_sample(name, meta, blobs)
     profile = TextColumnProfile(
         name=name,
         count=_count(meta, "count"),
@@ -530,13 +590,19 @@ def _read_text(name: str, meta: Mapping[str, Any], blobs: _Blobs) -> TextColumnP
         vocabulary=None if words is None else _vocabulary(name, tuple(words)),
         descriptors=descriptors,
         words=FrequentItems.from_bytes(blobs.get(meta["words"], _FI)),
+        patterns=tuple(patterns.items()),
+        capacity=capacity,
+        keys=keys,
+        texts=texts,
     )
-    if profile.n_missing > profile.count or any(
-        p.count != profile.count for p in descriptors.values()
+    if (
+        profile.n_missing > profile.count
+        or any(p.count != profile.count for p in descriptors.values())
+        or keys.size > profile.n_valid
     ):
         raise UnsupportedFormatError(
             f"invalid profile body: text column {name!r}: the counts of its descriptors "
-            f"differ from its {profile.count} rows"
+            f"or its {keys.size} sampled texts do not fit its {profile.count} rows"
         )
     return profile
 

@@ -264,7 +264,9 @@ class Profile:
         numeric = _monitored(schema, "numeric")
         categorical = _monitored(schema, "categorical")
         text = _monitored(schema, "text")
-        described = {f"{t}.{d}": t for t in text for d in descriptor_names()} if text else {}
+        described = {
+            f"{t}.{d}": t for t in text for d in descriptor_names(list(dict(schema[t].patterns)))
+        }
         edges = dict(edges or {})
         vocabularies = dict(vocabularies or {})
         _check_named("edges", edges, numeric + list(described), "numeric or text descriptor")
@@ -278,6 +280,7 @@ class Profile:
                     name,
                     vocabulary=vocabularies.get(name),
                     edges={e: v for e, v in edges.items() if described.get(e) == name},
+                    patterns=schema[name].patterns,
                     k=k,
                     lg_k=lg_k,
                 )
@@ -330,8 +333,8 @@ class Profile:
             instead of raw values, e.g. from a value-count; their counts must sum to the
             batch length.
         row_ids
-            One id per row: embedding columns sample their rows by a hash of it (without
-            ids, by a hash of the vector).
+            One id per row: embedding and text columns sample their rows by a hash of it
+            (without ids, by a hash of the vector or the text).
 
         Returns
         -------
@@ -361,7 +364,7 @@ class Profile:
                 lengths[name] = int(batch.counts.sum()) + batch.n_missing
                 prepared[name] = batch
             elif isinstance(profile, TextColumnProfile):
-                texts = profile._prepare(values)  # type: ignore[arg-type]  # checked there
+                texts = profile._prepare(values, ids=row_ids)  # type: ignore[arg-type]
                 lengths[name] = texts.n_rows
                 prepared[name] = texts
             elif isinstance(profile, EmbeddingColumnProfile):

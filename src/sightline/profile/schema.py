@@ -9,6 +9,9 @@ from typing import Any
 from sightline._types import ColumnKind, Role
 from sightline.errors import SchemaError
 
+#: A text column's patterns: ``(name, RE2 pattern)`` pairs, sorted by name.
+PatternPairs = tuple[tuple[str, str], ...]
+
 ROLES: tuple[Role, ...] = ("feature", "prediction", "probability", "target", "id", "timestamp")
 KINDS: tuple[ColumnKind, ...] = ("numeric", "categorical", "text", "embedding")
 
@@ -17,17 +20,25 @@ KINDS: tuple[ColumnKind, ...] = ("numeric", "categorical", "text", "embedding")
 class Column:
     """One column: its name, its role in the model, and its kind of values.
 
+    A text column may carry ``patterns`` (``name -> RE2 pattern``, given as a mapping and
+    kept sorted by name): each adds the match-rate descriptor ``<column>.match.<name>`` on
+    every path (profiles, the SDK, the collector), as ``compare(..., patterns=)`` does.
+
     Examples
     --------
     >>> Column("age", kind="numeric")
     Column(name='age', role='feature', kind='numeric')
+    >>> Column("output", kind="text", patterns={"refusal": "(?i)i cannot"}).patterns
+    (('refusal', '(?i)i cannot'),)
     """
 
     name: str
     role: Role = "feature"
     kind: ColumnKind = "numeric"
+    patterns: Mapping[str, str] | PatternPairs = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "patterns", _pattern_pairs(self.name, self.kind, self.patterns))
         if self.role not in ROLES:
             raise SchemaError(
                 f"column {self.name!r}: role must be one of {list(ROLES)}, got {self.role!r}",
@@ -38,6 +49,44 @@ class Column:
                 f"column {self.name!r}: kind must be one of {list(KINDS)}, got {self.kind!r}",
                 field=self.name,
             )
+
+    def __repr__(self) -> str:
+        shown = f", patterns={dict(self.patterns)!r}" if self.patterns else ""
+        return f"Column(name={self.name!r}, role={self.role!r}, kind={self.kind!r}{shown})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """``name``, ``role`` and ``kind``, and ``patterns`` when there are some."""
+        out: dict[str, Any] = {"name": self.name, "role": self.role, "kind": self.kind}
+        if self.patterns:
+            out["patterns"] = dict(self.patterns)
+        return out
+
+
+def _pattern_pairs(name: str, kind: str, patterns: object) -> PatternPairs:
+    """``patterns`` as sorted ``(name, pattern)`` pairs, checked (their RE2 syntax is checked
+    where texts are described, :class:`~sightline.profile.text.TextColumnProfile`)."""
+    pairs = list(patterns.items()) if isinstance(patterns, Mapping) else patterns
+    if not isinstance(pairs, list | tuple) or not all(
+        isinstance(p, tuple | list) and len(p) == 2 for p in pairs
+    ):
+        raise SchemaError(
+            f"column {name!r}: patterns must map names to RE2 patterns, got {patterns!r:.100}",
+            field=name,
+        )
+    if pairs and kind != "text":
+        raise SchemaError(f"column {name!r}: only text columns take patterns", field=name)
+    bad = [(n, p) for n, p in pairs if not (isinstance(n, str) and n and isinstance(p, str))]
+    names = [n for n, _ in pairs]
+    if bad or len(set(names)) != len(names):
+        raise SchemaError(
+            f"column {name!r}: patterns must map distinct non-empty names to pattern "
+            f"strings, got {bad[0] if bad else names!r:.100}",
+            field=name,
+        )
+    return tuple(sorted((n, p) for n, p in pairs))
+
+
+_KEYS = ("name", "role", "kind")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +148,7 @@ class Schema:
         >>> Schema((Column("age"),)).to_dict()
         {'columns': [{'name': 'age', 'role': 'feature', 'kind': 'numeric'}]}
         """
-        return {"columns": [{"name": c.name, "role": c.role, "kind": c.kind} for c in self.columns]}
+        return {"columns": [c.to_dict() for c in self.columns]}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Schema:
@@ -121,16 +170,19 @@ class Schema:
             raise SchemaError("a schema must be a mapping with a list of 'columns'")
         out = []
         for entry in columns:
+            patterns = entry.get("patterns") if isinstance(entry, Mapping) else None
             if (
                 not isinstance(entry, Mapping)
-                or set(entry) != {"name", "role", "kind"}
-                or not all(isinstance(v, str) for v in entry.values())
+                or not {"name", "role", "kind"} <= set(entry) <= {*_KEYS, "patterns"}
+                or not all(isinstance(entry[k], str) for k in _KEYS)
+                or not isinstance(patterns, Mapping | None)
             ):
                 raise SchemaError(
                     f"each schema column must be a mapping of the strings name, role and "
-                    f"kind, got {entry!r:.100}"
+                    f"kind (and a text column's patterns), got {entry!r:.100}"
                 )
-            out.append(Column(entry["name"], role=entry["role"], kind=entry["kind"]))
+            name, role, kind = (entry[k] for k in _KEYS)
+            out.append(Column(name, role=role, kind=kind, patterns=patterns or {}))
         return cls(tuple(out))
 
 

@@ -43,6 +43,7 @@ from sightline.analysis.realized import label_text, realized_window_rows
 from sightline.analysis.rows import MetricRow, RowContext
 from sightline.errors import IncompatibleProfilesError
 from sightline.profile import LATENCY_BUCKETS_MS, Profile, Schema, merge_profiles
+from sightline.scheduler.embedding import text_embedding_rows
 from sightline.scheduler.generation import first_byte_rows, generation_rows
 from sightline.scheduler.plan import Job, reference_starts
 from sightline.scheduler.rollup import EXACT_KINDS, parse_rollup
@@ -194,6 +195,7 @@ def _compared(inputs: JobInputs, profiles: list[Profile], ctx: RowContext) -> li
     if job.kind == "quality":
         return [r for r in compared if r.metric in QUALITY_METRICS and "KLL" not in r.method]
     rows = [r for r in compared if r.metric not in QUALITY_METRICS]
+    rows += text_embedding_rows(reference, current, options, ctx)  # with the [text] extra
     if skipped:
         method = "profiles left out: their bins differ from the reference's (sent before it)"
         rows.append(ctx.row("profiles_skipped", float(skipped), n_cur=skipped, method=method))

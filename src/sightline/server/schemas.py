@@ -9,7 +9,7 @@ batches hold at most :data:`MAX_BATCH` items.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -17,8 +17,10 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     StringConstraints,
     WithJsonSchema,
+    model_serializer,
 )
 
 MAX_BATCH = 10_000
@@ -92,6 +94,16 @@ class ColumnSpec(Strict):
     name: Text
     role: Literal["feature", "prediction", "probability", "target", "id", "timestamp"] = "feature"
     kind: Literal["numeric", "categorical", "text", "embedding"] = "numeric"
+    #: A text column's RE2 patterns, ``name -> pattern``: match-rate descriptors.
+    patterns: dict[Text, Text] | None = None
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Without ``patterns`` when there are none (as ``Column.to_dict``)."""
+        out: dict[str, Any] = handler(self)
+        if out.get("patterns") is None:
+            out.pop("patterns", None)
+        return out
 
 
 class SchemaBody(Strict):
