@@ -17,6 +17,7 @@ from sightline.analysis.columns import SchemaOptions
 from sightline.analysis.profiling import profile_data
 from sightline.profile import Column, Schema
 from sightline.profile.generation import GENERATION_SCHEMA
+from sightline.scheduler.embedding import available as collector_embeds_texts
 from sightline.sdk import Monitor
 from support.live import free_port, wait_ready
 
@@ -43,8 +44,11 @@ def _generation(rng: np.random.Generator, topic: str) -> dict[str, Any]:
     }
 
 
-def _rows(client: httpx.Client, metric: str) -> list[dict[str, Any]]:
-    r = client.get("/api/v1/models/writer/metrics", params={"metric": metric, "limit": 1000})
+def _rows(client: httpx.Client, metric: str, column: str | None = None) -> list[dict[str, Any]]:
+    params: dict[str, Any] = {"metric": metric, "limit": 1000}
+    if column is not None:
+        params["column"] = column
+    r = client.get("/api/v1/models/writer/metrics", params=params)
     assert r.status_code == 200, r.text
     rows: list[dict[str, Any]] = r.json()["rows"]
     return rows
@@ -93,7 +97,7 @@ def test_a_topic_shift_alerts_through_a_real_collector(tmp_path: Path) -> None:
         deadline = time.monotonic() + 60
         mmd: list[dict[str, Any]] = []
         while time.monotonic() < deadline:
-            mmd = _rows(client, "embedding_drift")
+            mmd = _rows(client, "embedding_drift", "prompt_embedding")
             late = [r for r in mmd if _start(r) >= shift_at + 0.5]
             if any(r["alert"] for r in late):
                 break
@@ -104,6 +108,9 @@ def test_a_topic_shift_alerts_through_a_real_collector(tmp_path: Path) -> None:
         assert not any(r["alert"] for r in early), early
         assert all(r["alert"] for r in late), late
         assert all(r["column"] == "prompt_embedding" for r in mmd)
+        if collector_embeds_texts():  # the collector embeds the sampled output texts too
+            texts = _rows(client, "embedding_drift", "output.embedding")
+            assert any(r["alert"] for r in texts if _start(r) >= shift_at), texts
         oov = [r for r in _rows(client, "jensen_shannon") if r["column"] == "output.oov_share"]
         assert any(r["alert"] for r in oov if _start(r) >= shift_at), oov
         assert not any(r["alert"] for r in oov if _end(r) <= shift_at), oov

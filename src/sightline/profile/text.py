@@ -226,14 +226,14 @@ class TextColumnProfile(_ColumnMerge):
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        from sightline.stats.text import descriptors, words
+        from sightline.stats.text import descriptors_and_words
 
         try:
             column = _as_arrow(self.name, values)
-            found = descriptors(
+            found, tokens = descriptors_and_words(
                 column, vocabulary=self._vocabulary_set(), patterns=dict(self.patterns)
             )
-            tally = pc.value_counts(words(column).combine_chunks())
+            tally = pc.value_counts(tokens.combine_chunks())
             if ids is not None and len(ids) != len(column):
                 raise InvalidInputError(f"{len(ids)} ids for {len(column)} rows")
             present = np.flatnonzero(pc.is_valid(column).to_numpy(zero_copy_only=False))
