@@ -175,7 +175,7 @@ class Breakdown:
             "plan": (runner, "plan"),
             "load": (jobs, "load"),
             "compute": (jobs, "compute"),
-            "write": (jobs, "write"),
+            "write": (jobs, "write_jobs"),
         }
         saved = {name: getattr(mod, attr) for name, (mod, attr) in originals.items()}
 

@@ -13,7 +13,7 @@ import json
 import math
 import secrets
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -380,27 +380,43 @@ class Store(SchedulingQueries, LeaseQueries, RollupQueries, ABC):
         )
         return json.loads(rows[0][0]) if rows and rows[0][0] is not None else None
 
-    def has_estimator(self, project: str, model: str, version: str) -> bool:
-        """Whether the version has a performance estimator (without reading it)."""
-        rows = self._read(
-            "SELECT estimator IS NOT NULL FROM model_versions "
-            "WHERE project = ? AND model = ? AND version = ?",
-            (project, model, version),
-        )
-        return bool(rows and rows[0][0])
-
     def get_version(self, project: str, model: str, version: str) -> ModelVersion:
         """A registered version, or :class:`NotFoundError`."""
-        rows = self._read(
-            "SELECT schema_json, reference, created_at FROM model_versions "
-            "WHERE project = ? AND model = ? AND version = ?",
-            (project, model, version),
-        )
-        if not rows:
+        found = self.get_versions([(project, model, version)])
+        if not found:
             raise NotFoundError(f"model {model!r} version {version!r} is not registered")
-        schema, reference, created = rows[0]
-        ref = None if reference is None else bytes(reference)
-        return ModelVersion(model, version, json.loads(schema), created, ref is not None, ref)
+        return found[(project, model, version)]
+
+    def get_versions(
+        self, keys: Collection[tuple[str, str, str]]
+    ) -> dict[tuple[str, str, str], ModelVersion]:
+        """The registered versions among ``keys`` (project, model, version), with their
+        references, in one query.
+
+        >>> from sightline.store import open_store
+        >>> store = open_store(":memory:")
+        >>> store.register_version("p", "m", "1", {"columns": []})
+        True
+        >>> list(store.get_versions([("p", "m", "1"), ("p", "m", "2")]))
+        [('p', 'm', '1')]
+        >>> store.close()
+        """
+        if not keys:
+            return {}
+        values = ", ".join(["(?, ?, ?)"] * len(keys))
+        rows = self._read(
+            "SELECT v.project, v.model, v.version, v.schema_json, v.reference, v.created_at "
+            f"FROM (VALUES {values}) AS k(project, model, version) JOIN model_versions v "
+            "ON v.project = k.project AND v.model = k.model AND v.version = k.version",
+            [x for key in keys for x in key],
+        )
+        out = {}
+        for project, model, version, schema, reference, created in rows:
+            ref = None if reference is None else bytes(reference)
+            out[(project, model, version)] = ModelVersion(
+                model, version, json.loads(schema), created, ref is not None, ref
+            )
+        return out
 
     def list_versions(self, project: str, model: str | None = None) -> list[ModelVersion]:
         """Every version of the project (of one model when given), by model then time."""
