@@ -14,6 +14,7 @@ import math
 import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Mapping, Sequence
+from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -440,8 +441,15 @@ class Store(SchedulingQueries, LeaseQueries, RollupQueries, ABC):
         the same key with another body raises :class:`ConflictError` and writes nothing.
         Concurrent calls commit together, in one transaction (:mod:`.group_commit`).
         """
+        return self.ingest_future(project, request, table, rows).result()
+
+    def ingest_future(
+        self, project: str, request: Idempotency, table: str, rows: pa.Table
+    ) -> Future[bool]:
+        """:meth:`ingest`, answered by a future (for a caller on an event loop, which
+        awaits it with ``asyncio.wrap_future`` instead of holding a thread)."""
         _check_writable(table, rows)
-        return self._commits.submit(IngestRequest(project, request, table, rows))
+        return self._commits.future(IngestRequest(project, request, table, rows))
 
     def _ingest_group(self, items: list[IngestRequest]) -> list[bool | ConflictError]:
         """Ingest ``items`` in one transaction (the group commit's step)."""
@@ -707,11 +715,31 @@ class Store(SchedulingQueries, LeaseQueries, RollupQueries, ABC):
         self, keep: Mapping[str, timedelta], now: datetime | None = None
     ) -> dict[str, int]:
         """Delete rows older than ``keep[table]`` (tables not named are kept forever).
+        When both ``profiles`` and ``predictions`` are kept for a while, the scheduler's
+        records (``jobs_done``, ``jobs_failed``) of windows older than the longer of the
+        two go too, from a whole day (UTC) on: their inputs are gone, so no job of theirs
+        is planned again, and a rollup tier of up to a day keeps every base record of its
+        windows.
 
         Returns the rows deleted per table.
+
+        >>> from sightline.store import open_store
+        >>> store = open_store(":memory:")
+        >>> day = timedelta(days=1)
+        >>> store.enforce_retention({"profiles": day, "predictions": 2 * day})["jobs_done"]
+        0
+        >>> store.close()
         """
         now = as_utc(now) if now is not None else utcnow()
         deleted = {}
+        if "profiles" in keep and "predictions" in keep:
+            oldest = now - max(keep["profiles"], keep["predictions"])
+            since = oldest.replace(hour=0, minute=0, second=0, microsecond=0)
+            with self._write() as tx:
+                for table in ("jobs_done", "jobs_failed"):
+                    cond = (f"FROM {table} WHERE window_start < ?", (since,))
+                    deleted[table] = int(tx.execute(f"SELECT count(*) {cond[0]}", cond[1])[0][0])
+                    tx.execute(f"DELETE {cond[0]}", cond[1])
         for table, age in keep.items():
             column = RETENTION_COLUMN.get(table)
             if column is None:
