@@ -9,7 +9,7 @@ from pathlib import Path
 from scheduler.test_scheduler import EVENTS, NOW, PAYLOADS, REFERENCE, all_rows, data, ingest
 from sightline.analysis.profiling import profile_data
 from sightline.scheduler import Scheduler
-from sightline.scheduler.jobs import decoded_reference
+from sightline.scheduler.jobs import comparison, decoded, decoded_reference
 from sightline.store import Store, open_store
 
 
@@ -35,7 +35,9 @@ def test_another_reference_of_the_same_version_is_seen_by_the_next_job(tmp_path:
         Scheduler(second).run_once(NOW)
         assert drift(second) > drift(first) + 0.1
         cached = all_rows(second)
-        decoded_reference.cache_clear()  # without the cache: the same rows
+        decoded.cache_clear()  # without the caches: the same rows
+        decoded_reference.cache_clear()
+        comparison.cache_clear()
         with second._write() as tx:
             tx.execute("DELETE FROM jobs_done")
         Scheduler(second).run_once(NOW)

@@ -404,18 +404,20 @@ def test_the_health_matrix_takes_realized_accuracy_else_the_estimate(store: Stor
 KILLED_RUN = """
 import sys, time
 from datetime import datetime
-from sightline.scheduler import Scheduler, jobs
+from sightline.scheduler import Scheduler, jobs, runner
 from sightline.store import open_store
 
 store = open_store(sys.argv[1])
-write = jobs.write
+write = jobs.write_jobs
+runner.WRITE_BATCH = 1  # one job per transaction: the kill lands between two
 
 def slow_write(*args, **kwargs):
-    write(*args, **kwargs)
+    lost = write(*args, **kwargs)
     print("wrote", flush=True)
     time.sleep(0.3)
+    return lost
 
-jobs.write = slow_write
+jobs.write_jobs = slow_write
 Scheduler(store).run_once(datetime.fromisoformat(sys.argv[2]))
 print("done", flush=True)
 """

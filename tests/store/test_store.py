@@ -205,6 +205,41 @@ def test_metric_rows_filter_bucket_and_latest(store: Store) -> None:
     assert [r.window_start for r in store.newest_metric_rows("q")] == [T0Z + timedelta(minutes=2)]
 
 
+def test_finish_jobs_writes_a_batch_and_leaves_out_the_settled(store: Store) -> None:
+    from sightline.store.scheduling import DoneJob
+
+    store.insert_rows("metric_rows", metric_rows("p", 2, ["a", "b"]))
+    minute = timedelta(minutes=1)
+    new = metric_rows("p", 1, ["a"]).set_column(7, "value", pa.array([9.0]))
+    done = [
+        DoneJob("p", ("churn", "1", T0 + k * minute, T0 + (k + 1) * minute, "drift"), "fp", new)
+        for k in range(2)
+    ]
+    assert store.finish_jobs(done, lambda tx: [1]) == {1}  # the second: taken over
+    assert store.jobs_done("p", "churn", "1") == {(T0, "drift"): "fp"}
+    rows = store.metric_rows("p", "churn", since=T0, until=T0 + 2 * minute)
+    assert [(r.window_start, r.column, r.value) for r in rows] == [
+        (T0Z, "a", 9.0),
+        (T0Z + minute, "a", 0.2),
+        (T0Z + minute, "b", 0.3),
+    ]
+
+
+def test_retention_prunes_job_records_of_windows_whose_inputs_are_gone(store: Store) -> None:
+    empty = metric_rows("p", 1, ["a"]).slice(0, 0)
+    for days in (0, 3):
+        start = T0 + timedelta(days=days, hours=5)
+        store.finish_job(
+            "p", ("churn", "1", start, start + timedelta(hours=1), "drift"), "f", empty
+        )
+    keep = {"profiles": timedelta(days=1), "predictions": timedelta(days=2)}
+    deleted = store.enforce_retention(keep, now=T0 + timedelta(days=3, hours=12))
+    assert deleted["jobs_done"] == 1
+    assert list(store.jobs_done("p", "churn", "1")) == [(T0 + timedelta(days=3, hours=5), "drift")]
+    # Profiles alone (labels may still come for old windows): the records stay.
+    assert "jobs_done" not in store.enforce_retention({"profiles": timedelta(hours=1)})
+
+
 def test_finish_job_replaces_one_job(store: Store) -> None:
     store.insert_rows("metric_rows", metric_rows("p", 2, ["a", "b"]))
     job = ("churn", "1", T0, T0 + timedelta(minutes=1), "drift")

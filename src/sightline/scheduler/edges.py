@@ -68,8 +68,10 @@ def fix_edges(store: Store, now: datetime) -> int:
     for project in sorted({p for p, _, _ in store.all_versions()}):
         for version in store.list_versions(project):
             model, name = version.model, version.version
+            if version.has_reference:
+                continue
             rolling = store.reference_windows(project, model, name)
-            if version.has_reference or not rolling:
+            if not rolling:
                 continue
             settings = store.model_settings(project, model)
             closed = closed_before(now, settings.window, settings.lateness)

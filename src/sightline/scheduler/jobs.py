@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 import pyarrow as pa
@@ -50,10 +50,10 @@ from sightline.scheduler.rollup import EXACT_KINDS, parse_rollup
 from sightline.stats.detectors import CUSUM
 from sightline.stats.matrix import newest_row_t2, t2_limit
 from sightline.store import Store, as_utc
-from sightline.store.base import Transaction
+from sightline.store.base import ModelVersion, Transaction
 from sightline.store.records import metric_record
 from sightline.store.rollups import RollupKey
-from sightline.store.scheduling import Labelled
+from sightline.store.scheduling import DoneJob, Labelled, ModelSettings
 
 DRIFT_OPTIONS = DriftOptions()
 _TS = pa.timestamp("us")
@@ -81,54 +81,159 @@ class JobInputs:
     rolling: int = 0  # windows of the rolling reference (0: the uploaded one)
 
 
-def load(store: Store, job: Job) -> JobInputs:
-    """The inputs of ``job``; a rollup of an exact kind loads its base kind's inputs for
-    the tier window (health without the change detectors' history: their rows are
-    averaged)."""
+class PassReads:
+    """The store's reads that several jobs of a pass share, each made once: the drift,
+    quality and health jobs of a window read its profiles once (the same ``bytes``
+    objects, so that :func:`decoded` and :func:`comparison` find them again), a
+    version's record and its settings once. One lives for one batch of jobs, whose
+    inputs are all loaded before any of its rows is written (so the history rows are
+    those written before the batch, as each job would read them alone).
+
+    >>> from sightline.store import open_store
+    >>> store = open_store(":memory:")
+    >>> reads = PassReads(store)
+    >>> reads.reference_windows("p", "m", "1") == reads.reference_windows("p", "m", "1") == 0
+    True
+    >>> len(reads.memo)
+    1
+    >>> store.close()
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.memo: dict[tuple[Any, ...], Any] = {}
+
+    def prefetch(self, jobs: Sequence[Job]) -> None:
+        """Read what ``jobs`` will load in a few queries whatever their number: the
+        profiles of their windows, their versions' records and rolling references'
+        lengths, and the health and matrix jobs' history (models without rollups)."""
+        windowed = [job for job in jobs if job.kind in ("drift", "quality", "health")]
+        ranges = {
+            (job.project, job.model, job.version, job.window_start, job.window_end)
+            for job in windowed
+        }
+        for key, payloads in self.store.profiles_of_ranges(ranges).items():
+            self.memo.setdefault(("window_profiles", *key), payloads)
+        rolled = self.store.rolled_models()
+        spans = {
+            (job.project, job.model, job.version, *_history_span(job))
+            for job in jobs
+            if job.kind in ("health", "matrix") and (job.project, job.model) not in rolled
+        }
+        for key, points in self.store.base_kpis(spans, HISTORY_METRICS).items():
+            self.memo.setdefault(("kpis", *key), points)
+        versions = {(job.project, job.model, job.version) for job in windowed}
+        for version, found in self.store.get_versions(versions).items():
+            self.memo.setdefault(("get_version", *version), found)
+        for version, windows in self.store.references_windows(versions).items():
+            self.memo.setdefault(("reference_windows", *version), windows)
+
+    def kpis(
+        self, project: str, model: str, version: str, since: datetime, until: datetime
+    ) -> list[tuple[datetime, str, float]]:
+        """(window start, metric, value) of the version's model-level rows (column
+        ``''``) of the :func:`_history` metrics in ``[since, until)``, oldest first
+        (prefetched, or through :meth:`Store.metric_rows`)."""
+        key = ("kpis", project, model, version, since, until)
+        if key not in self.memo:
+            rows = self.store.metric_rows(
+                project, model, since=since, until=until, version=version, column=""
+            )
+            self.memo[key] = [
+                (r.window_start, r.metric, r.value)
+                for r in rows
+                if r.metric in HISTORY_METRICS and isinstance(r.window_start, datetime)
+            ]
+        return cast(list[tuple[datetime, str, float]], self.memo[key])
+
+    def _once(self, name: str, *args: Any) -> Any:
+        key = (name, *args)
+        if key not in self.memo:
+            self.memo[key] = getattr(self.store, name)(*args)
+        return self.memo[key]
+
+    def window_profiles(
+        self, project: str, model: str, version: str, since: datetime, until: datetime
+    ) -> list[bytes]:
+        """:meth:`Store.window_profiles`, once."""
+        return cast(
+            list[bytes], self._once("window_profiles", project, model, version, since, until)
+        )
+
+    def get_version(self, project: str, model: str, version: str) -> ModelVersion:
+        """:meth:`Store.get_version`, once."""
+        return cast(ModelVersion, self._once("get_version", project, model, version))
+
+    def reference_windows(self, project: str, model: str, version: str) -> int:
+        """:meth:`Store.reference_windows`, once."""
+        return cast(int, self._once("reference_windows", project, model, version))
+
+    def model_settings(self, project: str, model: str) -> ModelSettings:
+        """:meth:`Store.model_settings`, once."""
+        return cast(ModelSettings, self._once("model_settings", project, model))
+
+    def profile_windows(
+        self, project: str, model: str, version: str, size: int
+    ) -> dict[datetime, str]:
+        """:meth:`Store.profile_windows`, once."""
+        return cast(
+            dict[datetime, str], self._once("profile_windows", project, model, version, size)
+        )
+
+    def alerted_windows(self, project: str, model: str, version: str) -> set[datetime]:
+        """:meth:`Store.alerted_windows`, once."""
+        return cast(set[datetime], self._once("alerted_windows", project, model, version))
+
+
+def load(store: Store, job: Job, reads: PassReads | None = None) -> JobInputs:
+    """The inputs of ``job`` (the reads it shares with the pass's other jobs through
+    ``reads``); a rollup of an exact kind loads its base kind's inputs for the tier window
+    (health without the change detectors' history: their rows are averaged)."""
     rolled = parse_rollup(job.kind)
     if rolled is not None:
         if rolled[1] not in EXACT_KINDS:
             return JobInputs(job)
-        inner = load(store, replace(job, kind=rolled[1]))
+        inner = load(store, replace(job, kind=rolled[1]), reads)
         return replace(inner, job=job, history=())
+    shared = PassReads(store) if reads is None else reads
     if job.kind == "performance":
         rows = store.labelled(job.project, job.model, job.version, job.window_start, job.window_end)
         estimator = store.estimator(job.project, job.model, job.version)
-        schema = store.get_version(job.project, job.model, job.version).schema
+        schema = shared.get_version(job.project, job.model, job.version).schema
         return JobInputs(job, labelled=tuple(rows), estimator=estimator, schema=schema)
     if job.kind == "matrix":
-        return JobInputs(job, history=_history(store, job, until=job.window_end))
-    profiles = store.window_profiles(
+        return JobInputs(job, history=_history(store, job, shared))
+    profiles = shared.window_profiles(
         job.project, job.model, job.version, job.window_start, job.window_end
     )
     if job.kind == "health":
-        return JobInputs(job, tuple(profiles), history=_history(store, job))
-    windows = store.reference_windows(job.project, job.model, job.version)
+        return JobInputs(job, tuple(profiles), history=_history(store, job, shared))
+    windows = shared.reference_windows(job.project, job.model, job.version)
     size = job.window_end - job.window_start
-    if windows and store.model_settings(job.project, job.model).reference_exclude_alerted:
+    if windows and shared.model_settings(job.project, job.model).reference_exclude_alerted:
         seconds = int(size.total_seconds())
         starts = reference_starts(
             job.window_start,
             size,
             windows,
             guard=True,
-            windows=store.profile_windows(job.project, job.model, job.version, seconds),
-            alerted=store.alerted_windows(job.project, job.model, job.version),
+            windows=shared.profile_windows(job.project, job.model, job.version, seconds),
+            alerted=shared.alerted_windows(job.project, job.model, job.version),
         )
         reference = tuple(
             payload
             for start in sorted(starts)
-            for payload in store.window_profiles(
+            for payload in shared.window_profiles(
                 job.project, job.model, job.version, start, start + size
             )
         )
     elif windows:
         since = job.window_start - windows * size
         reference = tuple(
-            store.window_profiles(job.project, job.model, job.version, since, job.window_start)
+            shared.window_profiles(job.project, job.model, job.version, since, job.window_start)
         )
     else:
-        found = store.get_version(job.project, job.model, job.version).reference
+        found = shared.get_version(job.project, job.model, job.version).reference
         reference = (found,) if found is not None else ()
     return JobInputs(job, tuple(profiles), reference, rolling=windows)
 
@@ -147,51 +252,27 @@ def compute(inputs: JobInputs) -> list[MetricRow]:
         return realized + _estimated(inputs.labelled, inputs.estimator, ctx)
     if job.kind == "matrix":
         return matrix_rows(inputs.history, job.window_start, ctx)
-    profiles = [Profile.from_bytes(p) for p in inputs.profiles]
     if job.kind == "health":
+        profiles = [decoded(p) for p in inputs.profiles]
         seconds = (job.window_end - job.window_start).total_seconds()
         kpis = _health(profiles, seconds, ctx) + generation_rows(profiles, seconds, ctx)
         kpis += first_byte_rows(profiles, ctx)
         return kpis + change_rows(inputs.history, kpis, ctx)
-    return _compared(inputs, profiles, ctx)
+    return _compared(inputs, ctx)
 
 
-def _compared(inputs: JobInputs, profiles: list[Profile], ctx: RowContext) -> list[MetricRow]:
+def _compared(inputs: JobInputs, ctx: RowContext) -> list[MetricRow]:
     """Drift or quality rows: the window's profiles against the (rolling) reference."""
     job = inputs.job
-    size = job.window_end - job.window_start
     if not inputs.reference and not inputs.rolling:
         return [
             ctx.not_computed("drift_share", "no reference: upload one or set a rolling reference")
         ]
-    # A rolling reference keeps the windows binned as this one (the newest bins when the
-    # window holds profiles sent before and after the reference's edges were fixed).
-    anchor = next((p for p in profiles if any(p.reference_spec())), profiles[0])
-    if inputs.rolling and not any(anchor.reference_spec()):
-        reason = (
-            "profiles without bins (sent before the version had a reference): the collector "
-            f"fixes bins from the first {inputs.rolling} windows, and compares the windows "
-            "binned on them"
-        )
-        return [ctx.not_computed("drift_share", reason)] if job.kind == "drift" else []
-    candidates = [decoded_reference(p) for p in inputs.reference]
-    parts, _ = compatible(candidates, anchor if inputs.rolling else None)
-    ready = len(by_window(parts, size))
-    if inputs.rolling and ready < inputs.rolling:
-        reason = (
-            f"reference not ready: {ready} of its {inputs.rolling} windows hold profiles "
-            "binned as this window's"
-        )
-        return [ctx.not_computed("drift_share", reason)] if job.kind == "drift" else []
-    reference = merge_profiles(parts)
-    reference.model, reference.version = profiles[0].model, profiles[0].version
-    kept, skipped = compatible(profiles, reference)
-    if not kept:
-        reason = f"none of the window's {skipped} profiles has the reference's bins"
-        return [ctx.not_computed("drift_share", reason)] if job.kind == "drift" else []
-    options = replace(DRIFT_OPTIONS, thresholds=window_thresholds(reference, parts, size))
-    current = merge_profiles(kept)
-    compared = compare_profiles(reference, current, options, ctx, roles=STREAM_ROLES).rows
+    size = job.window_end - job.window_start
+    found = comparison(inputs.profiles, inputs.reference, inputs.rolling, size, ctx)
+    if isinstance(found, str):
+        return [ctx.not_computed("drift_share", found)] if job.kind == "drift" else []
+    compared, skipped = found
     if job.kind == "quality":
         return [r for r in compared if r.metric in QUALITY_METRICS and "KLL" not in r.method]
     rows = [r for r in compared if r.metric not in QUALITY_METRICS]
@@ -202,12 +283,66 @@ def _compared(inputs: JobInputs, profiles: list[Profile], ctx: RowContext) -> li
     return rows
 
 
-@lru_cache(maxsize=128)
+@lru_cache(maxsize=4)
+def comparison(
+    payloads: tuple[bytes, ...],
+    reference: tuple[bytes, ...],
+    rolling: int,
+    size: timedelta,
+    ctx: RowContext,
+) -> tuple[tuple[MetricRow, ...], int] | str:
+    """The rows of ``compare`` of a window's profiles (``payloads``, of a window of
+    ``size``) with its (rolling) reference, and how many of its profiles were left out
+    (their bins differ); or why there are none. The drift and quality jobs of a window
+    share it: computed once for both (the last few are kept, keyed by the bytes)."""
+    profiles = [decoded(p) for p in payloads]
+    # A rolling reference keeps the windows binned as this one (the newest bins when the
+    # window holds profiles sent before and after the reference's edges were fixed).
+    anchor = next((p for p in profiles if any(p.reference_spec())), profiles[0])
+    if rolling and not any(anchor.reference_spec()):
+        return (
+            "profiles without bins (sent before the version had a reference): the collector "
+            f"fixes bins from the first {rolling} windows, and compares the windows "
+            "binned on them"
+        )
+    candidates = [decoded_reference(p) for p in reference]
+    parts, _ = compatible(candidates, anchor if rolling else None)
+    ready = len(by_window(parts, size))
+    if rolling and ready < rolling:
+        return (
+            f"reference not ready: {ready} of its {rolling} windows hold profiles "
+            "binned as this window's"
+        )
+    merged = merge_profiles(parts)
+    merged.model, merged.version = profiles[0].model, profiles[0].version
+    kept, skipped = compatible(profiles, merged)
+    if not kept:
+        return f"none of the window's {skipped} profiles has the reference's bins"
+    options = replace(DRIFT_OPTIONS, thresholds=window_thresholds(merged, parts, size))
+    current = merge_profiles(kept)
+    return tuple(compare_profiles(merged, current, options, ctx, roles=STREAM_ROLES).rows), skipped
+
+
+@lru_cache(maxsize=256)
+def decoded(payload: bytes) -> Profile:
+    """The profile of a window's payload, decoded once for the window's drift, quality and
+    health jobs (keyed by the bytes themselves). Callers must not change it
+    (``merge_profiles`` copies).
+
+    >>> from sightline.profile import Column, Schema
+    >>> body = Profile.zero(Schema((Column("x"),))).to_bytes()
+    >>> decoded(body) is decoded(bytes(body))
+    True
+    """
+    return Profile.from_bytes(payload)
+
+
+@lru_cache(maxsize=1024)
 def decoded_reference(payload: bytes) -> Profile:
     """The profile of a reference's bytes, decoded once per process for every window job
     that compares with it (keyed by the bytes themselves: a new upload, or a rolling
-    window's new profiles, are new keys). Callers must not change it (``merge_profiles``
-    copies).
+    window's new profiles, are new keys): a fleet of up to 1,024 versions decodes each
+    reference once (about 0.1 MB each at 50 columns). Callers must not change it.
 
     >>> from sightline.profile import Column, Schema
     >>> body = Profile.zero(Schema((Column("x"),))).to_bytes()
@@ -307,6 +442,29 @@ def write(
     key = (job.model, job.version, job.window_start, job.window_end, job.kind)
     table = rows_table(job, rows, computed_at)
     store.finish_job(job.project, key, job.fingerprint, table, then)
+
+
+def write_jobs(
+    store: Store,
+    done: Sequence[tuple[Job, Sequence[MetricRow]]],
+    computed_at: datetime,
+    settle: Callable[[Transaction], Collection[int]] | None = None,
+) -> set[int]:
+    """Replace the rows of every job of ``done`` (none a rollup) and record their
+    fingerprints, in one transaction (:meth:`Store.finish_jobs`) that ``settle`` opens:
+    the leases' release, which names the jobs to leave out (returned)."""
+    return store.finish_jobs(
+        [
+            DoneJob(
+                job.project,
+                (job.model, job.version, job.window_start, job.window_end, job.kind),
+                job.fingerprint,
+                rows_table(job, rows, computed_at),
+            )
+            for job, rows in done
+        ],
+        settle,
+    )
 
 
 def rows_table(job: Job, rows: Sequence[MetricRow], computed_at: datetime) -> pa.Table:
@@ -413,23 +571,28 @@ HISTORY = 60
 MIN_HISTORY = 20
 
 
-def _history(store: Store, job: Job, until: datetime | None = None) -> tuple[KpiPoint, ...]:
-    """The KPIs, drift share and accuracy of the ``HISTORY`` windows before ``job``'s
-    (and of ``job``'s own with ``until=job.window_end``)."""
+#: The rows the health and matrix jobs read of earlier windows.
+HISTORY_METRICS = frozenset({*WATCHED, "drift_share", "accuracy", "estimated_accuracy"})
+
+
+def _history_span(job: Job) -> tuple[datetime, datetime]:
+    """The range of the windows whose KPIs ``job`` reads: the ``HISTORY`` windows before
+    its own (a matrix job: and its own)."""
     size = job.window_end - job.window_start
-    rows = store.metric_rows(
-        job.project,
-        job.model,
-        since=job.window_start - HISTORY * size,
-        until=job.window_start if until is None else until,
-        version=job.version,
-        column="",
+    return job.window_start - HISTORY * size, (
+        job.window_end if job.kind == "matrix" else job.window_start
     )
-    keep = {*WATCHED, "drift_share", "accuracy", "estimated_accuracy"}
+
+
+def _history(store: Store, job: Job, reads: PassReads | None = None) -> tuple[KpiPoint, ...]:
+    """The KPIs, drift share and accuracy of the ``HISTORY`` windows before ``job``'s
+    (and of its own for a ``matrix`` job)."""
+    since, until = _history_span(job)
+    points = (reads or PassReads(store)).kpis(job.project, job.model, job.version, since, until)
     found = {
-        (as_utc(r.window_start), r.metric): r.value  # naive UTC, as the job's edges
-        for r in rows
-        if r.metric in keep and math.isfinite(r.value) and isinstance(r.window_start, datetime)
+        (as_utc(start), metric): value  # naive UTC, as the job's edges
+        for start, metric, value in points
+        if math.isfinite(value)
     }
     # A window's accuracy: realized when its labels came, else estimated (CBPE).
     for (start, metric), value in list(found.items()):

@@ -49,28 +49,22 @@ def plan(store: Store, now: datetime, tiers: Sequence[int] = ()) -> list[Job]:
     from sightline.scheduler.rollup import rollup_jobs
 
     jobs: list[Job] = []
-    for project, model, version in store.all_versions():
+    for (project, model, version), state in store.scheduling_state().items():
         first = len(jobs)
-        settings = store.model_settings(project, model)
+        settings, done = state.settings, state.done
         size = timedelta(seconds=settings.window)
         closed = closed_before(now, settings.window, settings.lateness)
-        done = store.jobs_done(project, model, version)
         # Jobs that failed on these very inputs and are not yet due for another try.
         waiting = {
             (start, kind, fingerprint)
-            for (start, kind), (fingerprint, retry_at) in store.jobs_failed(
-                project, model, version
-            ).items()
+            for (start, kind), (fingerprint, retry_at) in state.failed.items()
             if retry_at > now
         }
 
-        profiles = store.profile_windows(project, model, version, settings.window)
+        profiles = state.profiles
         horizon = closed - timedelta(seconds=settings.label_horizon)
-        estimated = store.has_estimator(project, model, version)
         performance: dict[datetime, str] = {}  # each window's performance inputs after this run
-        for start, fingerprint in store.label_windows(
-            project, model, version, settings.window, unlabelled=estimated
-        ).items():
+        for start, fingerprint in state.labels.items():
             performance[start] = done.get((start, "performance"), "")
             due = start + size <= closed and (
                 start >= horizon or (start, "performance") not in done
@@ -84,7 +78,7 @@ def plan(store: Store, now: datetime, tiers: Sequence[int] = ()) -> list[Job]:
                     Job(start, project, model, version, "performance", start + size, fingerprint)
                 )
                 performance[start] = fingerprint
-        rolling = store.reference_windows(project, model, version)
+        rolling = state.rolling
         guard = bool(rolling) and settings.reference_exclude_alerted
         alerted = store.alerted_windows(project, model, version) if guard else set()
         for start, own in profiles.items():

@@ -3,7 +3,7 @@
 :meth:`Scheduler.run_once` plans the jobs due at ``now``, loads their inputs from the
 store, computes their rows (locally, or on Dask workers, which need no access to the
 store: each job is submitted as soon as its inputs are loaded), and writes each job's
-rows in its own transaction, oldest window first; the ``matrix`` jobs, which read the
+rows in a few transactions, oldest window first; the ``matrix`` jobs, which read the
 rows of the others, run after them, once every other job of their window is done (on any
 replica). Running it again with nothing new plans nothing; rerunning a job replaces its
 rows with identical ones. Replicas on one store share the due jobs through leases
@@ -27,11 +27,15 @@ from sightline.scheduler import jobs as j
 from sightline.scheduler.edges import fix_edges
 from sightline.scheduler.leasing import Replica
 from sightline.scheduler.plan import Job, plan
+from sightline.scheduler.rollup import parse_rollup
 from sightline.store import Store, utcnow
 from sightline.store.base import Transaction
 from sightline.store.leases import Lease, LeaseLost
 
 log = logging.getLogger("sightline.scheduler")
+
+#: Jobs whose rows one write transaction holds at most.
+WRITE_BATCH = 256
 
 
 @dataclass
@@ -114,9 +118,12 @@ class Scheduler:
         return report
 
     def _run(self, leases: list[Lease[Job]], moment: datetime) -> RunReport:
-        """Run the leased jobs; each ends in the transaction that writes its rows."""
+        """Run the leased jobs; their rows are written a few transactions of up to
+        :data:`WRITE_BATCH` jobs, each of which ends their leases (a rollup job: one
+        transaction of its own)."""
         failed: list[str] = []
         written = n_rows = 0
+        pending: list[tuple[Lease[Job], list[MetricRow]]] = []
         for lease, rows in zip(leases, self._compute(leases), strict=True):
             job = lease.job
             if isinstance(rows, str):
@@ -126,24 +133,65 @@ class Scheduler:
                 self.store.end_run(lease, "failed", rows)
                 log.error("job %s failed (attempt %d): %s", job.key, attempts, rows)
                 continue
-            try:
-                j.write(self.store, job, rows, moment, then=self._finisher(lease, len(rows)))
-            except LeaseLost as exc:
-                self.store.end_run(lease, "expired", str(exc))
-                log.warning("job %s not written: %s", job.key, exc)
+            if parse_rollup(job.kind) is not None:
+                written, n_rows = self._write_rollup(lease, rows, moment, written, n_rows)
                 continue
-            written += 1
-            n_rows += len(rows)
+            pending.append((lease, rows))
+            if len(pending) >= WRITE_BATCH:
+                written, n_rows = self._write(pending, moment, written, n_rows)
+                pending = []
+        written, n_rows = self._write(pending, moment, written, n_rows)
         return RunReport(len(leases), written, failed, n_rows)
+
+    def _write(
+        self, done: list[tuple[Lease[Job], list[MetricRow]]], moment: datetime, *counts: int
+    ) -> tuple[int, int]:
+        """Write the rows of ``done`` in one transaction that ends their leases; the jobs
+        another replica took over meanwhile write nothing. Returns ``counts`` (jobs and
+        rows written) plus those written."""
+        written, n_rows = counts
+        if not done:
+            return written, n_rows
+
+        def settle(tx: Transaction) -> list[int]:
+            lost = self.store.finish_runs(tx, [(lease, len(rows)) for lease, rows in done])
+            ids = {lease.run_id for lease in lost}
+            return [i for i, (lease, _) in enumerate(done) if lease.run_id in ids]
+
+        lost = j.write_jobs(self.store, [(lease.job, rows) for lease, rows in done], moment, settle)
+        for i, (lease, rows) in enumerate(done):
+            if i in lost:
+                exc = LeaseLost.of(lease.job)
+                self.store.end_run(lease, "expired", str(exc))
+                log.warning("job %s not written: %s", lease.job.key, exc)
+            else:
+                written += 1
+                n_rows += len(rows)
+        return written, n_rows
+
+    def _write_rollup(
+        self, lease: Lease[Job], rows: list[MetricRow], moment: datetime, *counts: int
+    ) -> tuple[int, int]:
+        written, n_rows = counts
+        try:
+            j.write(self.store, lease.job, rows, moment, then=self._finisher(lease, len(rows)))
+        except LeaseLost as exc:
+            self.store.end_run(lease, "expired", str(exc))
+            log.warning("job %s not written: %s", lease.job.key, exc)
+            return written, n_rows
+        return written + 1, n_rows + len(rows)
 
     def _finisher(self, lease: Lease[Job], n_rows: int) -> Callable[[Transaction], None]:
         return lambda tx: self.store.finish_run(tx, lease, n_rows)
 
     def _compute(self, leases: list[Lease[Job]]) -> Iterable[list[MetricRow] | str]:
-        """The rows of each job, in order; every input is loaded before any is written.
+        """The rows of each job, in order; every input is loaded before any is written,
+        the reads the jobs share once (:class:`~sightline.scheduler.jobs.PassReads`).
         On Dask, each job is computed as soon as it is loaded, and the first are written
         while the workers compute the others."""
-        inputs = (j.load(self.store, lease.job) for lease in leases)
+        reads = j.PassReads(self.store)
+        reads.prefetch([lease.job for lease in leases])
+        inputs = (j.load(self.store, lease.job, reads) for lease in leases)
         if self.client is None:
             return [_safe_compute(i) for i in list(inputs)]
         futures = [self.client.submit(_safe_compute, i, pure=False) for i in inputs]

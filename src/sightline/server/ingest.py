@@ -9,6 +9,7 @@ says, or as the route's first type when none is given; another type is a 415.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Callable
@@ -106,7 +107,8 @@ async def _parse(body: bytes, parse: Callable[..., T], *args: Any) -> T:
 async def _store(
     state: State, key: ApiKey, idem: Idempotency, table: str, rows: pa.Table
 ) -> Stored:
-    stored = await run_in_threadpool(state.store.ingest, key.project, idem, table, rows)
+    # Only the commit leaves the event loop: the group-commit thread answers the future.
+    stored = await asyncio.wrap_future(state.store.ingest_future(key.project, idem, table, rows))
     state.counters.ingested(key.project, table, rows.num_rows if stored else 0, stored)
     return Stored(stored=rows.num_rows if stored else 0, duplicate=not stored)
 

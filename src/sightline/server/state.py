@@ -88,6 +88,7 @@ class State:
         )
         self.counters = Counters()
         self._versions: dict[tuple[str, str, str], tuple[ModelVersion, float]] = {}
+        self._models: dict[tuple[str, str], float] = {}  # registered models, until when
         self._references: dict[tuple[str, str, str], Profile] = {}
 
     async def version(self, project: str, model: str, version: str) -> ModelVersion:
@@ -116,10 +117,17 @@ class State:
         self._versions.pop((project, model, version), None)
 
     async def model(self, project: str, model: str) -> None:
-        """404 unless ``model`` has a registered version."""
+        """404 unless ``model`` has a registered version (a registered one is cached for
+        a few seconds: label ingest asks on every request)."""
+        now = time.monotonic()
+        if self._models.get((project, model), 0.0) > now:
+            return
         versions = await run_in_threadpool(self.store.list_versions, project, model)
         if not versions:
             raise ApiError(404, f"model {model!r} is not registered", "model")
+        if len(self._models) > 10_000:
+            self._models.clear()
+        self._models[(project, model)] = now + self._VERSION_TTL
 
     def decode_profile(self, body: bytes, schema: Schema, model: str, version: str) -> Profile:
         """A profile body checked against the version: its model, version and schema."""

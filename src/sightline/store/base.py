@@ -13,7 +13,8 @@ import json
 import math
 import secrets
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -380,27 +381,43 @@ class Store(SchedulingQueries, LeaseQueries, RollupQueries, ABC):
         )
         return json.loads(rows[0][0]) if rows and rows[0][0] is not None else None
 
-    def has_estimator(self, project: str, model: str, version: str) -> bool:
-        """Whether the version has a performance estimator (without reading it)."""
-        rows = self._read(
-            "SELECT estimator IS NOT NULL FROM model_versions "
-            "WHERE project = ? AND model = ? AND version = ?",
-            (project, model, version),
-        )
-        return bool(rows and rows[0][0])
-
     def get_version(self, project: str, model: str, version: str) -> ModelVersion:
         """A registered version, or :class:`NotFoundError`."""
-        rows = self._read(
-            "SELECT schema_json, reference, created_at FROM model_versions "
-            "WHERE project = ? AND model = ? AND version = ?",
-            (project, model, version),
-        )
-        if not rows:
+        found = self.get_versions([(project, model, version)])
+        if not found:
             raise NotFoundError(f"model {model!r} version {version!r} is not registered")
-        schema, reference, created = rows[0]
-        ref = None if reference is None else bytes(reference)
-        return ModelVersion(model, version, json.loads(schema), created, ref is not None, ref)
+        return found[(project, model, version)]
+
+    def get_versions(
+        self, keys: Collection[tuple[str, str, str]]
+    ) -> dict[tuple[str, str, str], ModelVersion]:
+        """The registered versions among ``keys`` (project, model, version), with their
+        references, in one query.
+
+        >>> from sightline.store import open_store
+        >>> store = open_store(":memory:")
+        >>> store.register_version("p", "m", "1", {"columns": []})
+        True
+        >>> list(store.get_versions([("p", "m", "1"), ("p", "m", "2")]))
+        [('p', 'm', '1')]
+        >>> store.close()
+        """
+        if not keys:
+            return {}
+        values = ", ".join(["(?, ?, ?)"] * len(keys))
+        rows = self._read(
+            "SELECT v.project, v.model, v.version, v.schema_json, v.reference, v.created_at "
+            f"FROM (VALUES {values}) AS k(project, model, version) JOIN model_versions v "
+            "ON v.project = k.project AND v.model = k.model AND v.version = k.version",
+            [x for key in keys for x in key],
+        )
+        out = {}
+        for project, model, version, schema, reference, created in rows:
+            ref = None if reference is None else bytes(reference)
+            out[(project, model, version)] = ModelVersion(
+                model, version, json.loads(schema), created, ref is not None, ref
+            )
+        return out
 
     def list_versions(self, project: str, model: str | None = None) -> list[ModelVersion]:
         """Every version of the project (of one model when given), by model then time."""
@@ -424,8 +441,15 @@ class Store(SchedulingQueries, LeaseQueries, RollupQueries, ABC):
         the same key with another body raises :class:`ConflictError` and writes nothing.
         Concurrent calls commit together, in one transaction (:mod:`.group_commit`).
         """
+        return self.ingest_future(project, request, table, rows).result()
+
+    def ingest_future(
+        self, project: str, request: Idempotency, table: str, rows: pa.Table
+    ) -> Future[bool]:
+        """:meth:`ingest`, answered by a future (for a caller on an event loop, which
+        awaits it with ``asyncio.wrap_future`` instead of holding a thread)."""
         _check_writable(table, rows)
-        return self._commits.submit(IngestRequest(project, request, table, rows))
+        return self._commits.future(IngestRequest(project, request, table, rows))
 
     def _ingest_group(self, items: list[IngestRequest]) -> list[bool | ConflictError]:
         """Ingest ``items`` in one transaction (the group commit's step)."""
@@ -691,11 +715,31 @@ class Store(SchedulingQueries, LeaseQueries, RollupQueries, ABC):
         self, keep: Mapping[str, timedelta], now: datetime | None = None
     ) -> dict[str, int]:
         """Delete rows older than ``keep[table]`` (tables not named are kept forever).
+        When both ``profiles`` and ``predictions`` are kept for a while, the scheduler's
+        records (``jobs_done``, ``jobs_failed``) of windows older than the longer of the
+        two go too, from a whole day (UTC) on: their inputs are gone, so no job of theirs
+        is planned again, and a rollup tier of up to a day keeps every base record of its
+        windows.
 
         Returns the rows deleted per table.
+
+        >>> from sightline.store import open_store
+        >>> store = open_store(":memory:")
+        >>> day = timedelta(days=1)
+        >>> store.enforce_retention({"profiles": day, "predictions": 2 * day})["jobs_done"]
+        0
+        >>> store.close()
         """
         now = as_utc(now) if now is not None else utcnow()
         deleted = {}
+        if "profiles" in keep and "predictions" in keep:
+            oldest = now - max(keep["profiles"], keep["predictions"])
+            since = oldest.replace(hour=0, minute=0, second=0, microsecond=0)
+            with self._write() as tx:
+                for table in ("jobs_done", "jobs_failed"):
+                    cond = (f"FROM {table} WHERE window_start < ?", (since,))
+                    deleted[table] = int(tx.execute(f"SELECT count(*) {cond[0]}", cond[1])[0][0])
+                    tx.execute(f"DELETE {cond[0]}", cond[1])
         for table, age in keep.items():
             column = RETENTION_COLUMN.get(table)
             if column is None:

@@ -41,6 +41,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Protocol, TypeVar
 
+import pyarrow as pa
+
 from sightline._time import EPOCH
 from sightline.errors import InvalidInputError, StoreError
 
@@ -101,6 +103,11 @@ class Lease(Generic[J]):
 
 class LeaseLost(StoreError):
     """The lease of a run expired and another replica took the job over."""
+
+    @classmethod
+    def of(cls, job: Claimable) -> LeaseLost:
+        """The error of ``job``'s lost lease."""
+        return cls(f"job {_name(job)} was taken over by another replica")
 
 
 class JobRun(NamedTuple):
@@ -224,38 +231,58 @@ class LeaseQueries:
             )
             free = {tuple(r[:5]): r[5:] for r in found}
             taken: list[Lease[J]] = []
+            settled: list[J] = []  # finished or failed on these inputs since they were planned
+            expired: list[str] = []
             for job in jobs:
                 row = free.get(_key(job))
                 if row is None:
                     continue  # another replica holds it
                 old_run, done, failed, retry_at = row
                 if done == job.fingerprint or (failed == job.fingerprint and retry_at > due_at):
-                    # Finished (or failed) on these inputs since it was planned: no lease
-                    # row is kept for it unless a run holds one.
-                    tx.execute(
-                        f"DELETE FROM job_leases WHERE {_WHERE_PK} AND run_id = ''", _key(job)
-                    )
+                    settled.append(job)
                     continue
                 if self.shares_jobs and limit is not None and len(taken) >= limit:
                     break
-                lease = Lease(job, new_run_id(), replica)
-                _take(tx, lease, now, now + timedelta(seconds=timeout), old_run)
-                taken.append(lease)
+                taken.append(Lease(job, new_run_id(), replica))
+                if old_run:
+                    expired.append(old_run)
+            # No lease row is kept for a settled job unless a run holds one.
+            _drop_free(tx, settled)
+            _take(tx, taken, now, now + timedelta(seconds=timeout), expired)
         return taken
 
     def finish_run(self, tx: Transaction, lease: Lease[Any], n_rows: int) -> None:
         """In ``tx`` (the one writing the job's rows): drop the lease and record the run
         ``ok``; :class:`LeaseLost` (which rolls ``tx`` back) when another run holds it."""
+        if self.finish_runs(tx, [(lease, n_rows)]):
+            raise LeaseLost.of(lease.job)
+
+    def finish_runs(
+        self, tx: Transaction, finished: Sequence[tuple[Lease[J], int]]
+    ) -> list[Lease[J]]:
+        """In ``tx`` (the one writing the jobs' rows): drop the leases and record each
+        run ``ok`` with its rows (``finished``: lease and rows); return the leases that
+        another run holds now (their jobs were taken over: write nothing of them)."""
+        if not finished:
+            return []
         now = self._clock(tx)
-        if not tx.execute(
-            f"DELETE FROM job_leases WHERE {_WHERE_PK} AND run_id = ? RETURNING run_id",
-            (*_key(lease.job), lease.run_id),
-        ):
-            raise LeaseLost(f"job {_name(lease.job)} was taken over by another replica")
-        tx.execute(
-            "UPDATE job_runs SET state = 'ok', finished_at = ?, n_rows = ? WHERE run_id = ?",
-            (now, n_rows, lease.run_id),
-        )
+        marks = ", ".join(["?"] * len(finished))
+        held = {
+            r[0]
+            for r in tx.execute(
+                f"DELETE FROM job_leases WHERE run_id IN ({marks}) RETURNING run_id",
+                [lease.run_id for lease, _ in finished],
+            )
+        }
+        kept = [(lease, n) for lease, n in finished if lease.run_id in held]
+        if kept:
+            values = ", ".join(["(?, CAST(? AS BIGINT))"] * len(kept))
+            tx.execute(
+                "UPDATE job_runs SET state = 'ok', finished_at = ?, n_rows = c.n_rows "
+                f"FROM (VALUES {values}) AS c(run_id, n_rows) WHERE job_runs.run_id = c.run_id",
+                [now, *(v for lease, n in kept for v in (lease.run_id, n))],
+            )
+        return [lease for lease, _ in finished if lease.run_id not in held]
 
     def end_run(self, lease: Lease[Any], state: str, error: str) -> None:
         """Record that the run of ``lease`` ended ``failed`` or ``expired`` with ``error``,
@@ -301,27 +328,83 @@ class LeaseQueries:
 
 
 def _take(
-    tx: Transaction, lease: Lease[Any], now: datetime, expires: datetime, old_run: str
+    tx: Transaction, leases: Sequence[Lease[Any]], now: datetime, expires: datetime, old: list[str]
 ) -> None:
-    """Give ``lease``'s job to its replica until ``expires``, record its run as leased,
-    and the run that held the job before (if any) as expired."""
-    job = lease.job
+    """Give each lease's job to its replica until ``expires``, record its run as leased,
+    and the runs that held the jobs before (``old``) as expired."""
+    if not leases:
+        return
+    values = ", ".join(["(?, ?, ?, CAST(? AS TIMESTAMP), ?, ?, ?)"] * len(leases))
     tx.execute(
-        f"UPDATE job_leases SET replica = ?, run_id = ?, expires_at = ? WHERE {_WHERE_PK}",
-        (lease.replica, lease.run_id, expires, *_key(job)),
+        "UPDATE job_leases SET replica = c.replica, run_id = c.run_id, expires_at = ? "
+        f"FROM (VALUES {values}) AS c({', '.join(_PK)}, replica, run_id) WHERE "
+        + " AND ".join(f"job_leases.{k} = c.{k}" for k in _PK),
+        [
+            expires,
+            *(v for lease in leases for v in (*_key(lease.job), lease.replica, lease.run_id)),
+        ],
     )
-    if old_run:
+    if old:
         tx.execute(
             "UPDATE job_runs SET state = 'expired', finished_at = ?, "
             "error = 'the lease expired: the replica stopped or stalled' "
-            "WHERE run_id = ? AND state = 'leased'",
-            (now, old_run),
+            f"WHERE run_id IN ({', '.join(['?'] * len(old))}) AND state = 'leased'",
+            [now, *old],
         )
-    run = (job.project, job.model, job.version, job.window_start, job.window_end, job.kind)
-    tx.execute(
-        "INSERT INTO job_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 'leased', 0, '')",
-        (lease.run_id, *run, job.fingerprint, lease.replica, now),
-    )
+    runs = [
+        (
+            lease.run_id,
+            *_key(lease.job)[:4],
+            lease.job.window_end,
+            lease.job.kind,
+            lease.job.fingerprint,
+            lease.replica,
+            now,
+        )
+        for lease in leases
+    ]
+    tx.insert("job_runs", _runs_table(runs))
+
+
+#: The ``job_runs`` columns a claim writes (the others: NULL, 'leased', 0, '').
+_RUN_SCHEMA = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("project", pa.string()),
+        ("model", pa.string()),
+        ("version", pa.string()),
+        ("window_start", pa.timestamp("us")),
+        ("window_end", pa.timestamp("us")),
+        ("kind", pa.string()),
+        ("fingerprint", pa.string()),
+        ("replica", pa.string()),
+        ("started_at", pa.timestamp("us")),
+        ("finished_at", pa.timestamp("us")),
+        ("state", pa.string()),
+        ("n_rows", pa.int64()),
+        ("error", pa.string()),
+    ]
+)
+
+
+def _runs_table(runs: list[tuple[Any, ...]]) -> pa.Table:
+    """The ``job_runs`` rows of new runs (``leased``, no rows yet)."""
+    columns: list[Any] = [list(c) for c in zip(*runs, strict=True)]
+    n = len(runs)
+    columns += [[None] * n, ["leased"] * n, [0] * n, [""] * n]
+    return pa.table(columns, schema=_RUN_SCHEMA)
+
+
+def _drop_free(tx: Transaction, jobs: Sequence[Claimable]) -> None:
+    """Delete the lease rows of ``jobs`` that no run holds (one statement)."""
+    if jobs:
+        values = ", ".join(["(?, ?, ?, CAST(? AS TIMESTAMP), ?)"] * len(jobs))
+        cond = " AND ".join(f"job_leases.{k} = c.{k}" for k in _PK)
+        tx.execute(
+            f"DELETE FROM job_leases USING (VALUES {values}) AS c({', '.join(_PK)}) "
+            f"WHERE {cond} AND job_leases.run_id = ''",
+            [v for job in jobs for v in _key(job)],
+        )
 
 
 def _key(job: Claimable) -> tuple[str, str, str, datetime, str]:

@@ -9,7 +9,8 @@ transaction, so an interrupted run leaves either the old result or the new one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Collection, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -52,6 +53,38 @@ class Labelled(NamedTuple):
     label_text: str | None
     prediction_id: str
     probabilities: str | None  # JSON: the probability of each class (multiclass)
+
+
+VersionKey = tuple[str, str, str]
+#: (project, model, version, since, until): the profiles of a version in a time range.
+ProfileRange = tuple[str, str, str, datetime, datetime]
+
+
+@dataclass(frozen=True)
+class VersionState:
+    """What planning reads of one version (:meth:`SchedulingQueries.scheduling_state`):
+    its model's settings, its rolling reference's length, whether it has an estimator,
+    the fingerprint of each window's profiles and of each window's predictions (``n:k``,
+    with unlabelled windows), and its jobs done (fingerprint) and failed (fingerprint,
+    retry time) by (window start, kind)."""
+
+    settings: ModelSettings
+    rolling: int
+    estimated: bool
+    profiles: dict[datetime, str]
+    labels: dict[datetime, str]
+    done: dict[tuple[datetime, str], str]
+    failed: dict[tuple[datetime, str], tuple[str, datetime]]
+
+
+class DoneJob(NamedTuple):
+    """A job's result as :meth:`SchedulingQueries.finish_jobs` writes it: its project,
+    key (model, version, start, end, kind), the fingerprint of its inputs, its rows."""
+
+    project: str
+    key: tuple[str, str, datetime, datetime, str]
+    fingerprint: str
+    rows: pa.Table
 
 
 class SchedulingQueries:
@@ -122,8 +155,23 @@ class SchedulingQueries:
 
     def reference_windows(self, project: str, model: str, version: str) -> int:
         """The rolling reference's length for ``version`` (0: its uploaded reference)."""
-        own = self.version_reference_windows(project, model, version)
-        return own if own is not None else self.model_settings(project, model).reference_windows
+        return self.references_windows([(project, model, version)])[(project, model, version)]
+
+    def references_windows(self, keys: Collection[VersionKey]) -> dict[VersionKey, int]:
+        """:meth:`reference_windows` of each version of ``keys``, in one query."""
+        if not keys:
+            return {}
+        values = ", ".join(["(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT))"] * len(keys))
+        rows = self._read(
+            "SELECT k.project, k.model, k.version, coalesce(v.reference_windows, "
+            f"s.reference_windows, CAST(? AS INTEGER)) FROM (VALUES {values}) "
+            "AS k(project, model, version) "
+            "LEFT JOIN version_settings v ON v.project = k.project AND v.model = k.model "
+            "AND v.version = k.version "
+            "LEFT JOIN model_settings s ON s.project = k.project AND s.model = k.model",
+            [ModelSettings().reference_windows, *(x for key in keys for x in key)],
+        )
+        return {(p, m, v): int(n) for p, m, v, n in rows}
 
     def all_versions(self) -> list[tuple[str, str, str]]:
         """(project, model, version) of every registered version, sorted."""
@@ -131,6 +179,88 @@ class SchedulingQueries:
             "SELECT project, model, version FROM model_versions ORDER BY project, model, version"
         )
         return [(p, m, v) for p, m, v in rows]
+
+    def scheduling_state(self) -> dict[VersionKey, VersionState]:
+        """The :class:`VersionState` of every registered version, sorted, in a few
+        queries whatever the number of versions (a pass plans from it).
+
+        >>> from sightline.store import open_store
+        >>> store = open_store(":memory:")
+        >>> store.register_version("p", "m", "1", {"columns": []})
+        True
+        >>> state = store.scheduling_state()[("p", "m", "1")]
+        >>> state.settings.window, state.rolling, state.profiles, state.done
+        (3600, 0, {}, {})
+        >>> store.close()
+        """
+        default = ModelSettings()
+        settings = {
+            (p, m): ModelSettings(int(w), int(late), int(r), int(h), bool(g))
+            for p, m, w, late, r, h, g in self._read(
+                "SELECT project, model, window_seconds, lateness_seconds, reference_windows, "
+                "label_horizon_seconds, reference_exclude_alerted FROM model_settings"
+            )
+        }
+        own = {
+            (p, m, v): int(r)
+            for p, m, v, r in self._read(
+                "SELECT project, model, version, reference_windows FROM version_settings"
+            )
+        }
+        # Each model's windows: its own size, the default where it set none.
+        size = f"coalesce(s.window_seconds, {default.window})"
+        settings_join = "LEFT JOIN model_settings s ON s.project = x.project AND s.model = x.model"
+        profiles: dict[VersionKey, dict[datetime, str]] = {}
+        for p, m, v, w, width, n, r, k in self._read(
+            f"SELECT x.project, x.model, x.version, floor(extract(epoch FROM x.window_start) "
+            f"/ {size}) AS w, {size}, count(*), sum(x.n_rows), sum(x.n_predictions) "
+            f"FROM profiles x {settings_join} WHERE x.window_start IS NOT NULL "
+            "GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4"
+        ):
+            profiles.setdefault((p, m, v), {})[_start(w, int(width))] = (
+                f"{int(n)}:{int(r)}:{int(k)}"
+            )
+        labels: dict[VersionKey, dict[datetime, tuple[str, bool]]] = {}
+        for p, m, v, w, width, n, k in self._read(
+            f"SELECT x.project, x.model, x.version, floor(extract(epoch FROM x.ts) / {size}) "
+            f"AS w, {size}, count(*), count(l.prediction_id) FROM predictions x {settings_join} "
+            "LEFT JOIN (SELECT DISTINCT project, model, prediction_id FROM labels) l "
+            "ON l.project = x.project AND l.model = x.model AND l.prediction_id = x.prediction_id "
+            "GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4"
+        ):
+            labels.setdefault((p, m, v), {})[_start(w, int(width))] = (
+                f"{int(n)}:{int(k)}",
+                bool(k),
+            )
+        done: dict[VersionKey, dict[tuple[datetime, str], str]] = {}
+        for p, m, v, w, kind, f in self._read(
+            "SELECT project, model, version, window_start, kind, fingerprint FROM jobs_done"
+        ):
+            done.setdefault((p, m, v), {})[(w, kind)] = f
+        failed: dict[VersionKey, dict[tuple[datetime, str], tuple[str, datetime]]] = {}
+        for p, m, v, w, kind, f, retry_at in self._read(
+            "SELECT project, model, version, window_start, kind, fingerprint, retry_at "
+            "FROM jobs_failed"
+        ):
+            failed.setdefault((p, m, v), {})[(w, kind)] = (f, retry_at)
+        out: dict[VersionKey, VersionState] = {}
+        for p, m, v, estimated in self._read(
+            "SELECT project, model, version, estimator IS NOT NULL FROM model_versions "
+            "ORDER BY project, model, version"
+        ):
+            key = (p, m, v)
+            model = settings.get((p, m), default)
+            estimated = bool(estimated)
+            out[key] = VersionState(
+                model,
+                own.get(key, model.reference_windows),
+                estimated,
+                profiles.get(key, {}),
+                {w: f for w, (f, k) in labels.get(key, {}).items() if k or estimated},
+                done.get(key, {}),
+                failed.get(key, {}),
+            )
+        return out
 
     def profile_windows(
         self, project: str, model: str, version: str, size: int
@@ -145,22 +275,6 @@ class SchedulingQueries:
             (project, model, version),
         )
         return {_start(w, size): f"{int(n)}:{int(r)}:{int(p)}" for w, n, r, p in rows}
-
-    def label_windows(
-        self, project: str, model: str, version: str, size: int, *, unlabelled: bool = False
-    ) -> dict[datetime, str]:
-        """Fingerprint of the labelled predictions of each window: predictions, labels.
-        Windows without labels only when ``unlabelled`` (their performance is estimated)."""
-        bucket = sql_bucket("extract(epoch FROM p.ts)", size)
-        rows = self._read(
-            f"SELECT {bucket} AS w, count(*), count(l.prediction_id) FROM predictions p "
-            "LEFT JOIN (SELECT DISTINCT prediction_id FROM labels "
-            "WHERE project = ? AND model = ?) l "
-            "ON p.prediction_id = l.prediction_id "
-            "WHERE p.project = ? AND p.model = ? AND p.version = ? GROUP BY w ORDER BY w",
-            (project, model, project, model, version),
-        )
-        return {_start(w, size): f"{int(n)}:{int(k)}" for w, n, k in rows if k or unlabelled}
 
     def alerted_windows(self, project: str, model: str, version: str) -> set[datetime]:
         """The starts of the windows whose drift rows alerted."""
@@ -185,13 +299,67 @@ class SchedulingQueries:
     ) -> list[bytes]:
         """Payloads of the profiles with ``since <= window_start < until``, in a canonical
         order (window, instance, idempotency key) whatever the order they arrived in."""
-        rows = self._read(
-            "SELECT payload FROM profiles WHERE project = ? AND model = ? AND version = ? "
-            "AND window_start >= ? AND window_start < ? "
-            "ORDER BY window_start, instance, idempotency_key",
-            (project, model, version, since, until),
-        )
-        return [bytes(r[0]) for r in rows]
+        key = (project, model, version, since, until)
+        return self.profiles_of_ranges([key])[key]
+
+    def profiles_of_ranges(
+        self, ranges: Collection[ProfileRange]
+    ) -> dict[ProfileRange, list[bytes]]:
+        """:meth:`window_profiles` of each of ``ranges`` (project, model, version, since,
+        until), in one query."""
+        keys = list(dict.fromkeys(ranges))
+        found: list[list[bytes]] = [[] for _ in keys]
+        if keys:
+            values = ", ".join(
+                ["(CAST(? AS INTEGER), ?, ?, ?, CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP))"]
+                * len(keys)
+            )
+            rows = self._read(
+                f"SELECT c.i, x.payload FROM (VALUES {values}) "
+                "AS c(i, project, model, version, since, until) JOIN profiles x "
+                "ON x.project = c.project AND x.model = c.model AND x.version = c.version "
+                "AND x.window_start >= c.since AND x.window_start < c.until "
+                "ORDER BY c.i, x.window_start, x.instance, x.idempotency_key",
+                [v for i, key in enumerate(keys) for v in (i, *key)],
+            )
+            for i, payload in rows:
+                found[int(i)].append(bytes(payload))
+        return dict(zip(keys, found, strict=True))
+
+    def base_kpis(
+        self, ranges: Collection[ProfileRange], metrics: Collection[str]
+    ) -> dict[ProfileRange, list[tuple[datetime, str, float]]]:
+        """(window start, metric, value) of the model-level base rows (column ``''``) of
+        ``metrics`` in each of ``ranges``, oldest first, in one query. Base rows only:
+        for a model whose rows are rolled up (:meth:`rolled_models`), read
+        :meth:`~sightline.store.base.Store.metric_rows`, which takes the tier that holds
+        a range."""
+        keys = list(dict.fromkeys(ranges))
+        found: list[list[tuple[datetime, str, float]]] = [[] for _ in keys]
+        if keys and metrics:
+            values = ", ".join(
+                ["(CAST(? AS INTEGER), ?, ?, ?, CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP))"]
+                * len(keys)
+            )
+            names = sorted(metrics)
+            rows = self._read(
+                f"SELECT c.i, x.window_start, x.metric, x.value FROM (VALUES {values}) "
+                "AS c(i, project, model, version, since, until) JOIN metric_rows x "
+                "ON x.project = c.project AND x.model = c.model AND x.version = c.version "
+                "AND x.window_start >= c.since AND x.window_start < c.until "
+                f"WHERE x.column_name = '' AND x.metric IN ({', '.join(['?'] * len(names))}) "
+                "ORDER BY c.i, x.window_start, x.metric",
+                [*(v for i, key in enumerate(keys) for v in (i, *key)), *names],
+            )
+            for i, start, metric, value in rows:
+                found[int(i)].append((start, metric, math.nan if value is None else value))
+        return dict(zip(keys, found, strict=True))
+
+    def rolled_models(self) -> set[tuple[str, str]]:
+        """(project, model) of the models with rows rolled up into a tier."""
+        return {
+            (p, m) for p, m in self._read("SELECT DISTINCT project, model FROM rollup_frontiers")
+        }
 
     def labelled(
         self, project: str, model: str, version: str, since: datetime, until: datetime
@@ -221,31 +389,55 @@ class SchedulingQueries:
         then: Callable[[Transaction], None] | None = None,
     ) -> None:
         """Replace the rows of job ``key`` (model, version, start, end, kind) and record its
-        fingerprint, in one transaction; ``then`` runs last in it (the lease's release)."""
-        model, version, start, end, kind = key
-        with self._write() as tx:
-            tx.execute(
-                "DELETE FROM metric_rows WHERE project = ? AND model = ? AND version = ? "
-                "AND window_start = ? AND window_end = ? AND kind = ?",
-                (project, model, version, start, end, kind),
-            )
-            if rows.num_rows:
-                tx.insert("metric_rows", rows)
-            record_done(tx, project, (model, version, start, kind), fingerprint)
+        fingerprint, in one transaction; ``then`` runs in it (the lease's release)."""
+
+        def settle(tx: Transaction) -> tuple[int, ...]:
             if then is not None:
                 then(tx)
+            return ()
 
-    def jobs_failed(
-        self, project: str, model: str, version: str
-    ) -> dict[tuple[datetime, str], tuple[str, datetime]]:
-        """Per (window start, kind) of a failed job: the fingerprint it failed on and when
-        it may be tried again."""
-        rows = self._read(
-            "SELECT window_start, kind, fingerprint, retry_at FROM jobs_failed "
-            "WHERE project = ? AND model = ? AND version = ?",
-            (project, model, version),
-        )
-        return {(start, kind): (fp, retry_at) for start, kind, fp, retry_at in rows}
+        self.finish_jobs([DoneJob(project, key, fingerprint, rows)], settle)
+
+    def finish_jobs(
+        self,
+        done: Sequence[DoneJob],
+        settle: Callable[[Transaction], Collection[int]] | None = None,
+    ) -> set[int]:
+        """Replace the rows of every job of ``done`` and record its fingerprint, in one
+        transaction of a few statements whatever the number of jobs. ``settle`` runs
+        first in it (the leases' release) and names the jobs (their indexes in ``done``)
+        to leave out; they are returned.
+
+        >>> from sightline.store import open_store
+        >>> from sightline.store.records import metric_record
+        >>> store = open_store(":memory:")
+        >>> t = datetime(2026, 1, 1)
+        >>> rows = metric_record("p", "drift", [], t)
+        >>> done = [DoneJob("p", ("m", "1", t, t, k), "f", rows) for k in ("drift", "health")]
+        >>> store.finish_jobs(done, lambda tx: {1})
+        {1}
+        >>> sorted(store.jobs_done("p", "m", "1").values()), len(store.jobs_done("p", "m", "1"))
+        (['f'], 1)
+        >>> store.close()
+        """
+        with self._write() as tx:
+            skipped = set(settle(tx)) if settle is not None else set()
+            kept = [d for i, d in enumerate(done) if i not in skipped]
+            if kept:
+                cols = "project, model, version, window_start, window_end, kind"
+                values = ", ".join(
+                    ["(?, ?, ?, CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP), ?)"] * len(kept)
+                )
+                cond = " AND ".join(f"metric_rows.{c} = c.{c}" for c in cols.split(", "))
+                tx.execute(
+                    f"DELETE FROM metric_rows USING (VALUES {values}) AS c({cols}) WHERE {cond}",
+                    [v for d in kept for v in (d.project, *d.key)],
+                )
+                tables = [d.rows for d in kept if d.rows.num_rows]
+                if tables:
+                    tx.insert("metric_rows", pa.concat_tables(tables))
+                records_done(tx, [(d.project, *d.key[:3], d.key[4], d.fingerprint) for d in kept])
+        return skipped
 
     def failing_jobs(self, project: str) -> dict[str, int]:
         """Per model of ``project``, the jobs whose last run failed."""
@@ -286,11 +478,24 @@ def record_done(
 ) -> None:
     """In ``tx``, record job ``key`` (model, version, start, kind) done on ``fingerprint``
     (replacing its earlier record and any failure)."""
-    params = (project, *key)
-    where = "project = ? AND model = ? AND version = ? AND window_start = ? AND kind = ?"
-    tx.execute(f"DELETE FROM jobs_done WHERE {where}", params)
-    tx.execute("INSERT INTO jobs_done VALUES (?, ?, ?, ?, ?, ?)", (*params, fingerprint))
-    tx.execute(f"DELETE FROM jobs_failed WHERE {where}", params)
+    records_done(tx, [(project, *key, fingerprint)])
+
+
+def records_done(tx: Transaction, done: Sequence[tuple[str, str, str, datetime, str, str]]) -> None:
+    """In ``tx``, record each job (project, model, version, start, kind, fingerprint) of
+    ``done`` as :func:`record_done` does, in three statements."""
+    if not done:
+        return
+    cols = "project, model, version, window_start, kind"
+    values = ", ".join(["(?, ?, ?, CAST(? AS TIMESTAMP), ?)"] * len(done))
+    keys = [v for d in done for v in d[:5]]
+    for table in ("jobs_done", "jobs_failed"):
+        cond = " AND ".join(f"{table}.{c} = c.{c}" for c in cols.split(", "))
+        tx.execute(f"DELETE FROM {table} USING (VALUES {values}) AS c({cols}) WHERE {cond}", keys)
+    tx.execute(
+        f"INSERT INTO jobs_done VALUES {', '.join(['(?, ?, ?, ?, ?, ?)'] * len(done))}",
+        [v for d in done for v in d],
+    )
 
 
 def _start(bucket: float, size: int) -> datetime:
