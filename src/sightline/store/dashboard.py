@@ -37,20 +37,51 @@ def _marks(values: Sequence[object]) -> str:
 
 
 def newest_model_rows(
-    store: Store, project: str, models: Sequence[str], metrics: Sequence[str], since: datetime
+    store: Store,
+    project: str,
+    models: Sequence[str],
+    metrics: Sequence[str],
+    since: datetime,
+    until: datetime | None = None,
 ) -> list[MetricRow]:
     """The newest model-level row (empty column) of each (model, version, metric) of
-    ``models`` and ``metrics`` whose window starts at or after ``since``."""
+    ``models`` and ``metrics`` whose window starts at or after ``since`` (and before
+    ``until``)."""
     if not models or not metrics:
         return []
+    before, bound = ("", ()) if until is None else (" AND window_start < ?", (as_utc(until),))
     sql = (
         f"SELECT {_ROW} FROM (SELECT *, row_number() OVER (PARTITION BY model, version, "
         "metric ORDER BY window_start DESC) AS newest FROM metric_rows WHERE project = ? "
         f"AND model IN ({_marks(models)}) AND metric IN ({_marks(metrics)}) "
-        "AND column_name = '' AND window_start >= ?) AS ranked WHERE newest = 1 "
+        f"AND column_name = '' AND window_start >= ?{before}) AS ranked WHERE newest = 1 "
         "ORDER BY model, version, metric"
     )
-    return _metric_rows(store._read(sql, (project, *models, *metrics, as_utc(since))))
+    return _metric_rows(store._read(sql, (project, *models, *metrics, as_utc(since), *bound)))
+
+
+def metrics_with_rows(
+    store: Store,
+    project: str,
+    model: str,
+    version: str,
+    metrics: Sequence[str],
+    since: datetime,
+    until: datetime,
+) -> set[str]:
+    """Which of ``metrics`` have a model-level row of ``version`` in ``[since, until)``:
+    one probe per metric that stops at its first row (an index range scan, not a read of
+    every row of the range)."""
+    probe = (
+        "(SELECT metric FROM metric_rows WHERE project = ? AND model = ? AND metric = ? "
+        "AND column_name = '' AND window_start >= ? AND window_start < ? AND version = ? "
+        "LIMIT 1)"
+    )
+    if not metrics:
+        return set()
+    span = (as_utc(since), as_utc(until))
+    params = [p for m in metrics for p in (project, model, m, *span, version)]
+    return {m for (m,) in store._read(" UNION ALL ".join(probe for _ in metrics), params)}
 
 
 def alerted_columns(

@@ -268,8 +268,7 @@ async def series(asked: VersionRange) -> dict[str, Any]:
     step = await _step(state, key.project, model, end - start, SERIES_POINTS)
 
     def read() -> tuple[str | None, list[q.Point]]:
-        newest = q.newest_model_rows(state.store, key.project, [model], PAIRS, start)
-        found = {r.metric for r in newest if str(r.version) == version}
+        found = q.metrics_with_rows(state.store, key.project, model, version, PAIRS, start, end)
         perf = next((m for m in PERFORMANCE if m in found or f"estimated_{m}" in found), None)
         wanted = [*CHARTED, *((perf, f"estimated_{perf}") if perf else ())]
         points = q.model_series(
@@ -386,7 +385,11 @@ async def generation(asked: VersionRange) -> dict[str, Any]:
     wanted = (*GENERATION_METRICS, "error_rate")
 
     def read() -> list[MetricRow]:
-        rows = q.newest_model_rows(state.store, key.project, [model], wanted, asked.start)
+        store, series = state.store, ("generations", "")
+        newest = q.newest_window(store, key.project, model, version, series, asked.end)
+        if newest is None or newest < asked.start:
+            return []
+        rows = q.newest_model_rows(store, key.project, [model], wanted, newest, asked.end)
         return [r for r in rows if str(r.version) == version]
 
     rows = {r.metric: r for r in await run_in_threadpool(read)}
