@@ -252,12 +252,7 @@ def pages(end: datetime) -> list[tuple[str, str, str, dict[str, Any]]]:
         ("model (30 d)", "heatmap", f"{base}/heatmap", month),
         ("model (30 d)", "generation", f"{base}/generation", month),
         ("column", "distribution", f"{base}/distribution", {"column": "c{c:03d}"}),
-        (
-            "column",
-            "statistic, 24 h",
-            f"/api/v1/models/{MODEL}/metrics",
-            {"version": "1", "column": "c{c:03d}", "max_points": 400, **day},
-        ),
+        ("column", "statistic, 24 h", f"{base}/statistic", {"column": "c{c:03d}", **day}),
         ("alerts", "alerts", "/api/v1/alerts", {}),
         ("alerts", "history", "/api/v1/alerts/history", {"limit": 200}),
     ]

@@ -255,6 +255,20 @@ def test_series_heatmap_and_quality_of_the_model_page(seeded: Collector) -> None
     assert unknown.status_code == 404 and unknown.json()["field"] == "version"
 
 
+def test_the_statistic_is_the_columns_drift_rows_without_its_quality(seeded: Collector) -> None:
+    c = seeded.client()
+    hour = {"column": "age", "since": (utcnow() - timedelta(hours=1)).isoformat()}
+    got = c.get(f"{BASE}/statistic", params=hour).json()
+    assert got["step_seconds"] == 60 and list(got["series"]) == ["jensen_shannon"]
+    js = got["series"]["jensen_shannon"]
+    assert js["value"] == [0.01, 0.4] and js["upper"] == [0.05, 0.05]
+    assert js["alert"] == [False, True]
+    day = c.get(f"{BASE}/statistic", params={"column": "age"}).json()
+    assert day["step_seconds"] == 300 and day["series"]["jensen_shannon"]["alert"][-1] is True
+    none = c.get(f"{BASE}/statistic", params={"column": "nobody"}).json()
+    assert none["series"] == {}
+
+
 def test_the_generation_rows_are_those_of_the_newest_generation_window(seeded: Collector) -> None:
     c = seeded.client()
     month = {"since": (utcnow() - timedelta(days=30)).isoformat()}

@@ -8,9 +8,10 @@
   service's: generations, tokens/s, first-token p50/p95, ...) with the error rate.
 - ``.../versions/{version}/distribution``: one column's reference and window bins, from
   the reference profile and the window's merged profiles.
+- ``.../versions/{version}/statistic``: one column's drift statistics over time.
 
-The rest of the pages' data comes from the API's own routes: ``/models/{model}/metrics``
-(a column's statistic over time), ``/alerts`` and ``/silences``.
+The rest of the pages' data comes from the API's own routes: ``/alerts`` and
+``/silences``.
 """
 
 from __future__ import annotations
@@ -298,6 +299,17 @@ async def series(asked: VersionRange) -> dict[str, Any]:
         return perf, points
 
     perf, points = await run_in_threadpool(read)
+    return {
+        "since": _iso(start),
+        "until": _iso(end),
+        "step_seconds": step,
+        "performance_metric": perf,
+        "series": _charts(points),
+    }
+
+
+def _charts(points: Sequence[q.Point]) -> dict[str, dict[str, list[Any]]]:
+    """The points of each metric as arrays ``t``, ``value``, ``lower``, ``upper``, ``alert``."""
     charts: dict[str, dict[str, list[Any]]] = {}
     for p in points:
         one = charts.setdefault(
@@ -309,12 +321,38 @@ async def series(asked: VersionRange) -> dict[str, Any]:
             strict=True,
         ):
             one[name].append(value)
+    return charts
+
+
+@router.get(
+    "/models/{model}/versions/{version}/statistic",
+    responses=ERRORS,
+    summary="A column's drift statistics over time with their thresholds (the column page)",
+)
+async def statistic(asked: VersionRange, column: Column) -> dict[str, Any]:
+    state, key, model, version = asked.state, asked.key, asked.model, asked.version
+    step = await _step(state, key.project, model, asked.end - asked.start, SERIES_POINTS)
+
+    def read() -> list[q.Point]:
+        return q.model_series(
+            state.store,
+            key.project,
+            model,
+            version,
+            metrics=DRIFT_METRICS,
+            since=asked.start,
+            until=asked.end,
+            step=step,
+            column=column,
+            kinds=("drift",),
+        )
+
+    points = await run_in_threadpool(read)
     return {
-        "since": _iso(start),
-        "until": _iso(end),
+        "since": _iso(asked.start),
+        "until": _iso(asked.end),
         "step_seconds": step,
-        "performance_metric": perf,
-        "series": charts,
+        "series": _charts(points),
     }
 
 
