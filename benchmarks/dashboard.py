@@ -2,14 +2,17 @@
 
 Run with sightline's own environment::
 
-    .venv/bin/python benchmarks/dashboard.py [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
+    .venv/bin/python benchmarks/dashboard.py [--requests 100] [--only duckdb|postgresql] \
+        [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
 
 The store is filled directly before the collector starts, as the scheduler and the SDK
 would have filled it: a model of 100 numeric columns with 30 days of 1-minute windows
 (drift and quality rows of every column, drift share, health, realized and estimated
-performance rows: 8.9M ``metric_rows``), two instances that sent a heartbeat every 30 s
-for 30 days, two profiles per window (binned on the reference) for the last day, and
-the reference profile. The collector (``sightline serve --schedule-every 0``) runs as a
+performance rows: 8.9M ``metric_rows``), then the steady state of the rollup tiers: the
+hourly and daily rollups of every closed tier window of each kind (``Store.write_rollup``)
+and the base rows older than 7 days deleted (``Store.enforce_tier_retention``); two
+instances that sent a heartbeat every 30 s for 30 days, two profiles per window (binned on
+the reference) for the last day, and the reference profile. The collector (``sightline serve --schedule-every 0``) runs as a
 subprocess on loopback; one client calls each endpoint in sequence, the way each page
 calls them, with the pages' own parameters (the model page at its default 24 h and at
 30 days).
@@ -39,6 +42,9 @@ DAYS = 30
 PER_DAY = 1440
 INSTANCES = 2
 HEARTBEAT_EVERY = 30
+KEEP_BASE = timedelta(days=7)
+TIERS = (3600, 86400)
+KINDS = ("drift", "quality", "health", "performance")
 TS = pa.timestamp("us")
 NAMES = [f"c{i:03d}" for i in range(COLUMNS)]
 
@@ -98,11 +104,31 @@ def preload(location: str, end: datetime) -> str:
                 _health(starts, rng),
             ):
                 store.insert_rows("metric_rows", table)
+        steady_state(store, end)
         _heartbeats(store, first)
         _profiles(store, end, reference, rng)
     finally:
         store.close()
     return admin
+
+
+def steady_state(store: Any, end: datetime) -> None:
+    """Roll every closed tier window of the 30 days up (each tier and kind, as the rollup
+    jobs would), then delete the base rows older than 7 days that a rollup holds."""
+    from sightline.store.rollups import RollupKey
+
+    epoch = datetime(1970, 1, 1)
+    first = (end - timedelta(days=DAYS) - epoch).total_seconds()
+    for tier in TIERS:
+        start = epoch + timedelta(seconds=-(-first // tier) * tier)  # the first whole window
+        while start + timedelta(seconds=tier) <= end:
+            for kind in KINDS:
+                key = RollupKey(MODEL, "1", tier, start, kind)
+                store.write_rollup(
+                    PROJECT, key, f"rollup:{tier}:{kind}", "bench", exact=None, computed_at=end
+                )
+            start += timedelta(seconds=tier)
+    store.enforce_tier_retention(KEEP_BASE, {}, end)
 
 
 def _health(starts: np.ndarray, rng: Any) -> pa.Table:
@@ -188,7 +214,7 @@ def _profiles(store: Any, end: datetime, reference: Any, rng: Any) -> None:
 
 class Started(Collector):
     """The benchmarks' collector process, given up to 15 minutes to start: it sorts the
-    8.9M metric rows by series first (DuckDB), which takes minutes on a loaded machine."""
+    metric rows by series first (DuckDB), which takes minutes on a loaded machine."""
 
     def __enter__(self) -> Started:
         import contextlib
@@ -219,17 +245,16 @@ def pages(end: datetime) -> list[tuple[str, str, str, dict[str, Any]]]:
         ("model (24 h)", "series", f"{base}/series", day),
         ("model (24 h)", "heatmap", f"{base}/heatmap", day),
         ("model (24 h)", "quality", f"{base}/quality", {}),
+        ("model (24 h)", "generation", f"{base}/generation", day),
         ("model (24 h)", "alerts", "/api/v1/alerts", {"model": MODEL}),
+        ("model (24 h)", "alert history", "/api/v1/alerts/history", {"model": MODEL, "limit": 200}),
         ("model (30 d)", "series", f"{base}/series", month),
         ("model (30 d)", "heatmap", f"{base}/heatmap", month),
+        ("model (30 d)", "generation", f"{base}/generation", month),
         ("column", "distribution", f"{base}/distribution", {"column": "c{c:03d}"}),
-        (
-            "column",
-            "statistic, 24 h",
-            f"/api/v1/models/{MODEL}/metrics",
-            {"version": "1", "column": "c{c:03d}", "max_points": 400, **day},
-        ),
+        ("column", "statistic, 24 h", f"{base}/statistic", {"column": "c{c:03d}", **day}),
         ("alerts", "alerts", "/api/v1/alerts", {}),
+        ("alerts", "history", "/api/v1/alerts/history", {"limit": 200}),
     ]
 
 
@@ -296,15 +321,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=100, help="requests of each call")
     parser.add_argument("--postgres", help="admin URL of a PostgreSQL server (optional)")
+    parser.add_argument("--only", choices=("duckdb", "postgresql"), help="one store only")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="sightline-bench-dashboard-"))
     print(f"load average before: {_load()} (2 cores); logs in {tmp}", flush=True)
     rows: list[dict[str, Any]] = []
     try:
-        loc = str(tmp / "duckdb")
-        rows += run("DuckDB", ["--data", loc], loc, tmp / "duckdb.log", args.requests)
-        if args.postgres:
+        if args.only != "postgresql":
+            loc = str(tmp / "duckdb")
+            rows += run("DuckDB", ["--data", loc], loc, tmp / "duckdb.log", args.requests)
+        if args.postgres and args.only != "duckdb":
             with fresh_database(args.postgres) as url:
                 rows += run("PostgreSQL", ["--store", url], url, tmp / "pg.log", args.requests)
     finally:

@@ -255,6 +255,38 @@ def test_series_heatmap_and_quality_of_the_model_page(seeded: Collector) -> None
     assert unknown.status_code == 404 and unknown.json()["field"] == "version"
 
 
+def test_the_statistic_is_the_columns_drift_rows_without_its_quality(seeded: Collector) -> None:
+    c = seeded.client()
+    hour = {"column": "age", "since": (utcnow() - timedelta(hours=1)).isoformat()}
+    got = c.get(f"{BASE}/statistic", params=hour).json()
+    assert got["step_seconds"] == 60 and list(got["series"]) == ["jensen_shannon"]
+    js = got["series"]["jensen_shannon"]
+    assert js["value"] == [0.01, 0.4] and js["upper"] == [0.05, 0.05]
+    assert js["alert"] == [False, True]
+    day = c.get(f"{BASE}/statistic", params={"column": "age"}).json()
+    assert day["step_seconds"] == 300 and day["series"]["jensen_shannon"]["alert"][-1] is True
+    none = c.get(f"{BASE}/statistic", params={"column": "nobody"}).json()
+    assert none["series"] == {}
+
+
+def test_the_generation_rows_are_those_of_the_newest_generation_window(seeded: Collector) -> None:
+    c = seeded.client()
+    month = {"since": (utcnow() - timedelta(days=30)).isoformat()}
+    assert c.get(f"{BASE}/generation", params=month).json() == {"window_start": None, "rows": {}}
+    at = utcnow().replace(second=0, microsecond=0) - 10 * MINUTE
+    for i in range(3):  # three windows of a generative service, the newest with an error
+        rows = [MetricRow(metric="generations", value=100.0 + i)]
+        rows += [MetricRow(metric="error_rate", value=0.05 * (i == 2), upper=0.01, alert=i == 2)]
+        put_rows(seeded.store, at + i * MINUTE, rows, kind="health")
+    for params in ({}, month):
+        got = c.get(f"{BASE}/generation", params=params).json()
+        assert got["window_start"] == (at + 2 * MINUTE).isoformat() + "Z"
+        assert got["rows"]["generations"]["value"] == 102.0
+        assert got["rows"]["error_rate"]["alert"] is True
+    hour = {"until": (at + 2 * MINUTE).isoformat()}  # before the newest window: the one before
+    assert c.get(f"{BASE}/generation", params=hour).json()["rows"]["generations"]["value"] == 101.0
+
+
 def test_the_distribution_is_the_profiles_bins(seeded: Collector) -> None:
     c = seeded.client()
     found = c.get(f"{BASE}/distribution", params={"column": "age"}).json()

@@ -310,6 +310,7 @@ def test_the_heatmap_marks_the_drifted_columns_and_not_the_others(tab: Tab, live
     tab.page.locator("#alerts td.state-firing").first.wait_for()
     tab.page.locator("#history td.state-firing").first.wait_for()
     assert tab.page.locator("#generation").is_hidden()  # not a generative service
+    assert tab.page.locator("#throughput-unit").inner_text() == "predictions/s"
     tab.shot("model")
     _no_errors(tab)
 
@@ -333,6 +334,7 @@ def test_the_article_writer_page_shows_its_generation_health_and_drift(
         "empty_output_rate",
     ):
         assert table.locator(f"td[data-metric='{metric}']").inner_text() != "\u2013", metric
+    assert tab.page.locator("#throughput-unit").inner_text() == "generations/s"
     tab.page.locator("#chart-heatmap .main-svg").first.wait_for()
     tab.page.locator("#column-links a.drifted").first.wait_for()
     drifted = {

@@ -108,6 +108,7 @@ def test_bucketed_reads_take_the_hour_tier_and_match_the_base_answer(store: Stor
         since=since,
         until=until,
         step=3600,
+        kind="matrix",
     )
     series0 = q.model_series(
         store,
@@ -139,6 +140,7 @@ def test_bucketed_reads_take_the_hour_tier_and_match_the_base_answer(store: Stor
         since=since,
         until=until,
         step=3600,
+        kind="matrix",
     )
     assert [(c.column, c.bucket_start, c.alert) for c in grid] == [
         (c.column, c.bucket_start, c.alert) for c in grid0
@@ -165,6 +167,65 @@ def test_bucketed_reads_take_the_hour_tier_and_match_the_base_answer(store: Stor
     assert [(r.column, r.window_start) for r in left] == [
         (r.column, r.window_start) for r in tiered
     ]
+
+
+def test_a_read_naming_its_kinds_takes_the_finer_tiers_past_the_coarse_frontier(
+    store: Store,
+) -> None:
+    _minutes(store, T0, 180)  # 3 hours; tiers of 1 h and 10 min, rolled to 2:00 and 2:50
+    since, until = T0, T0 + 3 * HOUR
+    args = {"since": since, "until": until, "step": 3600}
+    grid0 = q.column_grid(
+        store, "default", "churn", "1", metrics=["health_anomaly_score"], columns=["a", "b"],
+        kind="matrix", **args,
+    )  # fmt: skip
+    series0 = q.model_series(
+        store, "default", "churn", "1", metrics=["health_anomaly_score"], kinds=["matrix"], **args
+    )
+    for h in range(2):
+        _roll(store, T0 + h * HOUR)
+    for m in range(0, 170, 10):
+        _roll(store, T0 + m * MINUTE, tier=600)
+    store.enforce_tier_retention(timedelta(0), {}, T0 + 2 * HOUR + 51 * MINUTE)
+    assert store.count("metric_rows", "default") == 3 * 10  # the newest 10 minutes
+    grid = q.column_grid(
+        store, "default", "churn", "1", metrics=["health_anomaly_score"], columns=["a", "b"],
+        kind="matrix", **args,
+    )  # fmt: skip
+    assert [(c.column, c.bucket_start, c.alert) for c in grid] == [
+        (c.column, c.bucket_start, c.alert) for c in grid0
+    ]
+    assert [c.value for c in grid] == pytest.approx([c.value for c in grid0], abs=1e-12)
+    series = q.model_series(
+        store, "default", "churn", "1", metrics=["health_anomaly_score"], kinds=["matrix"], **args
+    )
+    assert [p.bucket_start for p in series] == [p.bucket_start for p in series0]
+    assert [p.value for p in series] == pytest.approx([p.value for p in series0], abs=1e-12)
+    assert len(series) == 3
+
+
+def test_tiered_reads_keep_the_base_rows_of_kinds_never_rolled(store: Store) -> None:
+    hours = 6
+    _minutes(store, T0, 60 * hours)
+    for h in range(hours):  # an SLO's budget row every 10 minutes, never rolled up
+        for m in range(0, 60, 10):
+            at = T0 + h * HOUR + m * MINUTE
+            put_rows(store, at, [MetricRow(metric="budget_left", value=float(h))], kind="slo")
+    for h in range(hours - 1):
+        _roll(store, T0 + h * HOUR)
+    store.enforce_tier_retention(timedelta(0), {}, T0 + hours * HOUR)
+    since, until = T0, T0 + hours * HOUR
+    series = q.model_series(
+        store, "default", "churn", "1", metrics=["budget_left"], since=since, until=until, step=3600
+    )
+    assert [(p.bucket_start, p.value) for p in series] == [
+        (T0 + h * HOUR, float(h)) for h in range(hours)
+    ]
+    assert {p.metric for p in series} == {"budget_left"}
+    rows = store.metric_rows(
+        "default", "churn", since=since, until=until, metric="budget_left", max_points=hours
+    )  # every version: the other form of the condition
+    assert [r.value for r in rows] == [float(h) for h in range(hours)]
 
 
 def test_raw_reads_past_base_retention_return_the_finest_tier(store: Store) -> None:

@@ -74,21 +74,7 @@ def overview(
     timeout: timedelta,
 ) -> dict[str, Any]:
     """The health overview of ``model`` over ``[since, until)`` as the API returns it."""
-    newest = store.newest_heartbeats(project, model, min(since, now - timeout))
-    instances = [
-        {
-            "instance": b.instance,
-            "version": b.version,
-            "host": b.host,
-            "pid": b.pid,
-            "started_at": b.started_at,
-            "last_seen": b.ts,
-            "live": not b.closed and now - b.ts < timeout,
-            "closed": b.closed,
-            "dropped": b.dropped,
-        }
-        for b in newest
-    ]
+    instances = instances_of(store, project, model, since=since, now=now, timeout=timeout)
     beats = store.heartbeat_times(project, model, since - timeout, until)
     up = uptime(beats, _epoch(since), _epoch(until), timeout.total_seconds())
     predictions, errors, buckets = store.health_sums(project, model, since, until)
@@ -114,6 +100,27 @@ def overview(
         "versions_loaded": sorted({i["version"] for i in live}),
         "dropped_events": sum(i["dropped"] for i in instances),
     }
+
+
+def instances_of(
+    store: Store, project: str, model: str, *, since: datetime, now: datetime, timeout: timedelta
+) -> list[dict[str, Any]]:
+    """The instances of ``model`` seen since ``since`` (or within ``timeout``), each from
+    its newest heartbeat: live while it sent one within ``timeout`` and no goodbye."""
+    return [
+        {
+            "instance": b.instance,
+            "version": b.version,
+            "host": b.host,
+            "pid": b.pid,
+            "started_at": b.started_at,
+            "last_seen": b.ts,
+            "live": not b.closed and now - b.ts < timeout,
+            "closed": b.closed,
+            "dropped": b.dropped,
+        }
+        for b in store.newest_heartbeats(project, model, min(since, now - timeout))
+    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,20 +37,51 @@ def _marks(values: Sequence[object]) -> str:
 
 
 def newest_model_rows(
-    store: Store, project: str, models: Sequence[str], metrics: Sequence[str], since: datetime
+    store: Store,
+    project: str,
+    models: Sequence[str],
+    metrics: Sequence[str],
+    since: datetime,
+    until: datetime | None = None,
 ) -> list[MetricRow]:
     """The newest model-level row (empty column) of each (model, version, metric) of
-    ``models`` and ``metrics`` whose window starts at or after ``since``."""
+    ``models`` and ``metrics`` whose window starts at or after ``since`` (and before
+    ``until``)."""
     if not models or not metrics:
         return []
+    before, bound = ("", ()) if until is None else (" AND window_start < ?", (as_utc(until),))
     sql = (
         f"SELECT {_ROW} FROM (SELECT *, row_number() OVER (PARTITION BY model, version, "
         "metric ORDER BY window_start DESC) AS newest FROM metric_rows WHERE project = ? "
         f"AND model IN ({_marks(models)}) AND metric IN ({_marks(metrics)}) "
-        "AND column_name = '' AND window_start >= ?) AS ranked WHERE newest = 1 "
+        f"AND column_name = '' AND window_start >= ?{before}) AS ranked WHERE newest = 1 "
         "ORDER BY model, version, metric"
     )
-    return _metric_rows(store._read(sql, (project, *models, *metrics, as_utc(since))))
+    return _metric_rows(store._read(sql, (project, *models, *metrics, as_utc(since), *bound)))
+
+
+def metrics_with_rows(
+    store: Store,
+    project: str,
+    model: str,
+    version: str,
+    metrics: Sequence[str],
+    since: datetime,
+    until: datetime,
+) -> set[str]:
+    """Which of ``metrics`` have a model-level row of ``version`` in ``[since, until)``:
+    one probe per metric that stops at its first row (an index range scan, not a read of
+    every row of the range)."""
+    probe = (
+        "(SELECT metric FROM metric_rows WHERE project = ? AND model = ? AND metric = ? "
+        "AND column_name = '' AND window_start >= ? AND window_start < ? AND version = ? "
+        "LIMIT 1)"
+    )
+    if not metrics:
+        return set()
+    span = (as_utc(since), as_utc(until))
+    params = [p for m in metrics for p in (project, model, m, *span, version)]
+    return {m for (m,) in store._read(" UNION ALL ".join(probe for _ in metrics), params)}
 
 
 def alerted_columns(
@@ -88,6 +119,32 @@ def bucket_step(span_seconds: float, points: int, window: int) -> int:
     return window if per <= window else max(window, _nice_step(per))
 
 
+def grid_step(
+    span_seconds: float, buckets: int, fewest: int, window: int, tiers: Sequence[int]
+) -> int:
+    """Seconds per bucket of a columns x time grid over ``span_seconds``: the coarsest of
+    the rollup ``tiers`` that still makes at least ``fewest`` buckets when
+    :func:`bucket_step`'s step (at most ``buckets``) is finer than it, else that step.
+
+    >>> [grid_step(d * 86400, 60, 24, 60, (3600, 86400)) for d in (30, 7, 1)]
+    [86400, 10800, 3600]
+    >>> grid_step(3600, 60, 24, 60, (3600, 86400)), grid_step(86400, 60, 24, 60, ())
+    (60, 1800)
+    """
+    step = bucket_step(span_seconds, buckets, window)
+    for tier in sorted(tiers, reverse=True):
+        if tier <= step:
+            break
+        if round(span_seconds) / tier >= fewest:
+            return tier
+    return step
+
+
+def rolled_tiers(store: Store, project: str, model: str, version: str) -> list[int]:
+    """The sizes (seconds) of the rollup tiers ``version`` has rows of."""
+    return sorted({t for t, _, _, _ in tiers.frontiers(store, project, model, version)})
+
+
 class Cell(NamedTuple):
     """One cell of a columns x windows grid: the bucket's largest value, its threshold, and
     whether any window of the bucket alerted."""
@@ -111,20 +168,23 @@ def column_grid(
     since: datetime,
     until: datetime,
     step: int,
+    kind: str = "drift",
 ) -> list[Cell]:
-    """The rows of ``metrics`` for ``columns`` in ``[since, until)``, in time buckets of
-    ``step`` seconds, by column and bucket; from the coarsest rollup tier whose size
-    divides ``step`` where rolled (a rollup's largest value is its base rows' largest)."""
+    """The rows of job kind ``kind`` of ``metrics`` for ``columns`` in ``[since, until)``,
+    in time buckets of ``step`` seconds, by column and bucket; from the coarsest rollup
+    tier whose size divides ``step`` where rolled (a rollup's largest value is its base
+    rows' largest), read for all columns in one range scan of the version's tier rows of
+    ``kind`` (PostgreSQL's ``metric_rollups_grid``)."""
     if not metrics or not columns:
         return []
     bucket = f"floor(date_part('epoch', window_start) / {int(step)})"
     where = (
-        f"project = ? AND model = ? AND metric IN ({_marks(metrics)}) "
-        f"AND column_name IN ({_marks(columns)}) AND window_start >= ? AND window_start < ? "
-        "AND version = ?"
+        f"project = ? AND model = ? AND version = ? AND kind = ? "
+        f"AND metric IN ({_marks(metrics)}) AND column_name IN ({_marks(columns)}) "
+        "AND window_start >= ? AND window_start < ?"
     )
-    params = (project, model, *metrics, *columns, as_utc(since), as_utc(until), version)
-    split = tiers.tier_for_step(store, project, model, version, step)
+    params = (project, model, version, kind, *metrics, *columns, as_utc(since), as_utc(until))
+    split = tiers.tier_for_step(store, project, model, version, step, kinds=(kind,))
     source, args = tiers.tiered_source(split, where, params)
     rows = store._read(
         "SELECT column_name, metric, min(window_start), max(value_max), max(upper_bound), "
@@ -157,11 +217,14 @@ def model_series(
     until: datetime,
     step: int,
     column: str = "",
+    kinds: Sequence[str] | None = None,
 ) -> list[Point]:
     """The rows of ``metrics`` of ``column`` (default: model-level) in ``[since, until)``,
     averaged over buckets of ``step`` seconds (a window's own size: one row per window),
     oldest first; from the coarsest rollup tier whose size divides ``step`` where rolled
-    (weighted by the windows each rolled, so the means are the base rows')."""
+    (weighted by the windows each rolled, so the means are the base rows'). ``kinds``:
+    the job kinds that write ``metrics`` (None: any, and the base rows of every kind
+    without a rollup are read over the whole range)."""
     if not metrics:
         return []
     bucket = f"floor(date_part('epoch', window_start) / {int(step)})"
@@ -170,7 +233,7 @@ def model_series(
         "AND window_start >= ? AND window_start < ? AND version = ?"
     )
     params = (project, model, *metrics, column, as_utc(since), as_utc(until), version)
-    split = tiers.tier_for_step(store, project, model, version, step)
+    split = tiers.tier_for_step(store, project, model, version, step, kinds)
     source, args = tiers.tiered_source(split, where, params)
     means = ", ".join(tiers.weighted_mean(c) for c in ("value", "lower_bound", "upper_bound"))
     rows = store._read(
@@ -242,6 +305,42 @@ def profile_mark(
         (project, model, version, as_utc(since), as_utc(until)),
     )
     return int(rows[0][0]), rows[0][1]
+
+
+class CoveredHour(NamedTuple):
+    """A model's liveness in one hour: the seconds its instances covered, counted from
+    ``counted_from`` (epoch seconds: the hour's start, or its first heartbeat when later;
+    None without heartbeats)."""
+
+    hour_start: datetime
+    covered_seconds: float
+    counted_from: float | None
+
+
+def covered_hours(
+    store: Store, project: str, model: str, timeout: float, first: datetime, last: datetime
+) -> list[CoveredHour]:
+    """The kept hours of ``model`` (at ``timeout`` seconds) starting in ``[first, last)``."""
+    rows = store._read(
+        "SELECT hour_start, covered_seconds, counted_from FROM uptime_hours WHERE project = ? "
+        "AND model = ? AND timeout_seconds = ? AND hour_start >= ? AND hour_start < ? "
+        "ORDER BY hour_start",
+        (project, model, float(timeout), as_utc(first), as_utc(last)),
+    )
+    return [CoveredHour(h, float(c), None if f is None else float(f)) for h, c, f in rows]
+
+
+def keep_covered_hours(
+    store: Store, project: str, model: str, timeout: float, hours: Sequence[CoveredHour]
+) -> None:
+    """Keep ``hours`` of ``model`` (an hour already kept stays as it is)."""
+    key = (project, model, float(timeout))
+    for at in range(0, len(hours), 500):
+        part = hours[at : at + 500]
+        values = ", ".join("(?, ?, ?, ?, ?, ?)" for _ in part)
+        params = [p for h in part for p in (*key, as_utc(h.hour_start), *h[1:])]
+        with store._write() as tx:
+            tx.execute(f"INSERT INTO uptime_hours VALUES {values} ON CONFLICT DO NOTHING", params)
 
 
 def _num(value: object) -> float | None:

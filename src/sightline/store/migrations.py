@@ -379,6 +379,27 @@ MIGRATIONS: tuple[Migration, ...] = (
     # Rollups of metric rows into coarser tiers (1 h, 1 d, ...), and how far each
     # (version, tier, job kind) is rolled, which the tier reads split on.
     Migration(31, _ROLLUPS, _ROLLUP_INDEXES),
+    # The dashboard: each model's uptime by hour (its instances' covered seconds, kept once
+    # the hour has settled), and the heatmap's one range scan of a version's rollups of one
+    # tier and job kind, every column at once (PostgreSQL). Versions 40-49 are taken.
+    Migration(
+        40,
+        (
+            """CREATE TABLE uptime_hours (
+                project TEXT NOT NULL,
+                model TEXT NOT NULL,
+                timeout_seconds DOUBLE PRECISION NOT NULL,
+                hour_start TIMESTAMP NOT NULL,
+                covered_seconds DOUBLE PRECISION NOT NULL,
+                counted_from DOUBLE PRECISION,
+                PRIMARY KEY (project, model, timeout_seconds, hour_start))""",
+        ),
+        (
+            "CREATE INDEX metric_rollups_grid ON metric_rollups "
+            "(project, model, version, tier_seconds, kind, window_start) "
+            "INCLUDE (column_name, metric, value_max, upper_bound, alert)",
+        ),
+    ),
 )
 
 #: Columns a caller may insert into each table through ``Store.ingest``/``insert_rows``.

@@ -6,8 +6,10 @@ rolled up from the base rows of the model's own window; ``rollup_frontiers`` rec
 step ``s`` takes the coarsest tier whose size divides ``s``: its rollups before the
 frontier of each version (the oldest of its kinds'), and the base rows from there on (the
 current hour, a kind whose rollup is late), so a read never loses rows of a rolled kind to
-a rollup that does not exist yet. Base rows of kinds that are never rolled (``slo``) are
-read before the frontier by raw reads only.
+a rollup that does not exist yet; base rows of kinds that were never rolled (``slo``) are
+read at every time. A read of one version that names its job kinds (all rolled) reads the
+finer tiers that divide ``s`` between the coarse frontier and the base rows (30 days by
+the day: daily rollups, today's hourly ones, then the current hour's base rows).
 Every source offers the same columns (:data:`SOURCE_COLUMNS`): a base row is a rollup of
 one window (``value_min = value_max = value``, ``n_windows = 1``).
 
@@ -40,14 +42,16 @@ _BASE_COLUMNS = SOURCE_COLUMNS.replace(
 @dataclass(frozen=True)
 class TierSplit:
     """The tier a read takes (``tier`` seconds, 0: base rows only), the SQL condition
-    ``rolled`` (with its ``params``) true of the rows its rollups stand for, and
-    ``fresh`` (with ``fresh_params``) true of the base rows read beside them."""
+    ``rolled`` (with its ``params``) true of the rows its rollups stand for, ``fresh``
+    (with ``fresh_params``) true of the base rows read beside them, and the ``finer``
+    tiers read between the two (seconds, condition, params; coarsest first)."""
 
     tier: int
     rolled: str
     params: tuple[Any, ...]
     fresh: str = ""
     fresh_params: tuple[Any, ...] = ()
+    finer: tuple[tuple[int, str, tuple[Any, ...]], ...] = ()
 
 
 def frontiers(
@@ -66,30 +70,69 @@ def frontiers(
 
 
 def tier_for_step(
-    store: Store, project: str, model: str, version: str | None, step: float
+    store: Store,
+    project: str,
+    model: str,
+    version: str | None,
+    step: float,
+    kinds: Sequence[str] | None = None,
 ) -> TierSplit:
     """The coarsest tier whose size divides ``step`` seconds (buckets hold whole tier
-    windows), with the condition of its rolled rows; tier 0 when none fits.
+    windows), with the condition of its rolled rows; tier 0 when none fits. ``kinds``:
+    the job kinds of the rows the read asks for (None: any).
 
-    A version is rolled up to the oldest frontier of its kinds, so that no rolled kind
-    loses rows; the condition names no kind, so that PostgreSQL reads base rows from its
-    series index alone, and (one version asked for) both stores prune the base rows
-    before the frontier by their window."""
-    found = frontiers(store, project, model, version)
+    A version is rolled up to the oldest frontier of its kinds (of ``kinds``), so that no
+    rolled kind loses rows; base rows of a kind without a frontier (never rolled, such as
+    ``slo``) are read at every time. The condition of one version names a kind only then,
+    so that PostgreSQL reads base rows from its series index alone, and both stores prune
+    the base rows before the frontier by their window."""
+    found = [f for f in frontiers(store, project, model, version) if kinds is None or f[2] in kinds]
     fits = [t for t, _, _, _ in found if t <= step and int(step) % t == 0 and step == int(step)]
     if not fits:
         return TierSplit(0, "", ())
     tier = max(fits)
     until: dict[str, datetime] = {}
-    for t, v, _, end in found:
+    rolled_kinds: dict[str, list[str]] = {}
+    for t, v, k, end in found:
         if t == tier:
             until[v] = min(end, until.get(v, end))
+            rolled_kinds.setdefault(v, []).append(k)
     if version is not None:
-        mark = until[version]
-        return TierSplit(tier, "window_start < ?", (mark,), "window_start >= ?", (mark,))
+        mark, rolled_here = until[version], rolled_kinds[version]
+        if kinds is not None and set(kinds) <= set(rolled_here):
+            finer, last = _finer(found, sorted(set(fits), reverse=True)[1:], kinds, mark)
+            return TierSplit(tier, "window_start < ?", (mark,), "window_start >= ?", (last,), finer)
+        fresh = f"(window_start >= ? OR kind NOT IN ({_marks(rolled_here)}))"
+        return TierSplit(tier, "window_start < ?", (mark,), fresh, (mark, *rolled_here))
     rolled = " OR ".join("(version = ? AND window_start < ?)" for _ in until)
     params = tuple(p for item in sorted(until.items()) for p in item)
-    return TierSplit(tier, f"({rolled})", params, f"NOT ({rolled})", params)
+    covered = " OR ".join(
+        f"(version = ? AND window_start < ? AND kind IN ({_marks(rolled_kinds[v])}))"
+        for v in sorted(until)
+    )
+    held = tuple(p for v in sorted(until) for p in (v, until[v], *rolled_kinds[v]))
+    return TierSplit(tier, f"({rolled})", params, f"NOT ({covered})", held)
+
+
+def _finer(
+    found: Sequence[tuple[int, str, str, datetime]],
+    finer: Sequence[int],
+    kinds: Sequence[str],
+    mark: datetime,
+) -> tuple[tuple[tuple[int, str, tuple[Any, ...]], ...], datetime]:
+    """The ``finer`` tiers (coarsest first) that roll every one of ``kinds`` past ``mark``,
+    each read from the previous one's frontier to its own, and the last frontier."""
+    chain = []
+    for tier in finer:
+        ends = [end for t, _, k, end in found if t == tier and k in kinds]
+        if len(ends) == len(set(kinds)) and min(ends) > mark:
+            chain.append((tier, "window_start >= ? AND window_start < ?", (mark, min(ends))))
+            mark = min(ends)
+    return tuple(chain), mark
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("?" for _ in values)
 
 
 def tiered_source(split: TierSplit, where: str, params: Sequence[Any]) -> tuple[str, list[Any]]:
@@ -98,12 +141,14 @@ def tiered_source(split: TierSplit, where: str, params: Sequence[Any]) -> tuple[
     base = f"SELECT {_BASE_COLUMNS} FROM metric_rows WHERE {where}"
     if not split.tier:
         return f"({base}) AS src", list(params)
-    sql = (
-        f"({base} AND {split.fresh} UNION ALL SELECT {SOURCE_COLUMNS} FROM "
-        f"metric_rollups WHERE {where} AND tier_seconds = {int(split.tier)} AND {split.rolled})"
-        " AS src"
-    )
-    return sql, [*params, *split.fresh_params, *params, *split.params]
+    parts, args = [f"{base} AND {split.fresh}"], [*params, *split.fresh_params]
+    for tier, cond, cond_params in ((split.tier, split.rolled, split.params), *split.finer):
+        parts.append(
+            f"SELECT {SOURCE_COLUMNS} FROM metric_rollups WHERE {where} "
+            f"AND tier_seconds = {int(tier)} AND {cond}"
+        )
+        args += [*params, *cond_params]
+    return f"({' UNION ALL '.join(parts)}) AS src", args
 
 
 def weighted_mean(column: str) -> str:

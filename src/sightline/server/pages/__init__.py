@@ -28,7 +28,6 @@ def install(app: FastAPI) -> None:
     """Serve the dashboard from ``app``: add it after the app's other middleware, so that
     a session stands for its key before the rate limits see the request."""
     app.state.sessions = Sessions()
-    app.state.monthly_health = TtlCache(api.MONTHLY_SECONDS)
     app.state.profiles = TtlCache(api.PROFILE_SECONDS, api.PROFILE_ENTRIES)
     app.include_router(api.router)
     app.include_router(routes.router)

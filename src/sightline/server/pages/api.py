@@ -8,9 +8,10 @@
   service's: generations, tokens/s, first-token p50/p95, ...) with the error rate.
 - ``.../versions/{version}/distribution``: one column's reference and window bins, from
   the reference profile and the window's merged profiles.
+- ``.../versions/{version}/statistic``: one column's drift statistics over time.
 
-The rest of the pages' data comes from the API's own routes: ``/models/{model}/metrics``
-(a column's statistic over time), ``/alerts`` and ``/silences``.
+The rest of the pages' data comes from the API's own routes: ``/alerts`` and
+``/silences``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import numpy as np
@@ -42,6 +43,7 @@ from sightline.server.auth import Reader
 from sightline.server.bodies import ApiError
 from sightline.server.ingest import ModelName
 from sightline.server.pages.cache import TtlCache
+from sightline.server.pages.uptime import model_uptimes
 from sightline.server.query import Since, Until, _range
 from sightline.server.schemas import NO_NUL
 from sightline.server.state import ERRORS, State, state_of
@@ -70,6 +72,9 @@ CHARTED = (
     "error_rate",
     "drift_share",
 )
+#: The job kinds that write the model page's series: health (throughput, latency, errors),
+#: drift (the drift share) and performance (realized, estimated, label coverage).
+SERIES_KINDS = ("health", "drift", "performance")
 #: The statistics of drift rows (one per column and window): the numeric and categorical
 #: tests (text columns' descriptors among them) and the embedding test.
 DRIFT_METRICS = sorted({*ALL_METHODS, "embedding_drift"})
@@ -81,10 +86,11 @@ HISTORY = timedelta(days=400)
 OVERVIEW_SPAN = timedelta(days=1)
 #: Points of a series at most: windows one by one, or averaged over round buckets.
 SERIES_POINTS = 400
-#: How long the 30-day health of a model is reused (it reads 30 days of heartbeats and
-#: moves slowly).
-MONTHLY_SECONDS = 60.0
+#: Buckets of the heatmap at most, and the fewest it takes whole windows of a rollup tier
+#: for (24 hourly buckets of 24 h, 30 daily ones of 30 days: thousands of rollup rows
+#: instead of the 144,000 base rows or 72,000 hourly rollups of 100 columns).
 HEATMAP_BUCKETS = 60
+HEATMAP_FEWEST = 24
 #: Decoded references and merged windows of the column page, keyed by the bytes' digest
 #: and by the window's profile count and newest arrival (a new profile is a new key): the
 #: time to live only bounds how long an unused one is kept.
@@ -143,12 +149,10 @@ def _row(r: MetricRow | None) -> dict[str, Any] | None:
 
 @router.get("/overview", responses=ERRORS, summary="The service-health table of every version")
 async def overview(request: Request, key: Reader) -> dict[str, Any]:
-    state = state_of(request)
-    monthly: TtlCache = request.app.state.monthly_health
-    return await run_in_threadpool(_overview, state, monthly, key.project, utcnow())
+    return await run_in_threadpool(_overview, state_of(request), key.project, utcnow())
 
 
-def _overview(state: State, monthly: TtlCache, project: str, now: datetime) -> dict[str, Any]:
+def _overview(state: State, project: str, now: datetime) -> dict[str, Any]:
     store = state.store
     versions = store.list_versions(project)
     models = sorted({v.model for v in versions})
@@ -165,7 +169,7 @@ def _overview(state: State, monthly: TtlCache, project: str, now: datetime) -> d
     drifted = q.alerted_columns(store, project, windows, DRIFT_METRICS)  # type: ignore[arg-type]
     sums = store.health_by_version(project, now - OVERVIEW_SPAN, now)
     firing = _firing(store, project)
-    model_health = {m: _model_health(state, monthly, project, m, now) for m in models}
+    model_health = {m: _model_health(state, project, m, now) for m in models}
     out = []
     for v in versions:
         rows = by_version.get((v.model, v.version), {})
@@ -213,45 +217,33 @@ def _latency(buckets: Sequence[int], low: float, high: float) -> dict[str, float
     }
 
 
-def _model_health(
-    state: State, monthly: TtlCache, project: str, model: str, now: datetime
-) -> dict[str, Any]:
-    """A model's instances (by version) and uptime over 24 h and 30 days (from ``monthly``
-    while fresh), from :func:`sightline.server.health.overview` (what
-    ``/models/{model}/health`` answers)."""
+def _model_health(state: State, project: str, model: str, now: datetime) -> dict[str, Any]:
+    """A model's live instances (by version) and its uptime over 24 h and 30 days
+    (:func:`~sightline.server.pages.uptime.model_uptimes`, as ``/models/{model}/health``
+    counts it)."""
     timeout = state.settings.heartbeat_timeout
-    day = health.overview(
+    day = now - timedelta(days=1)
+    found = health.instances_of(state.store, project, model, since=day, now=now, timeout=timeout)
+    live: dict[str, int] = {}
+    for i in found:
+        if i["live"]:
+            live[i["version"]] = live.get(i["version"], 0) + 1
+    day_up, month_up = model_uptimes(
         state.store,
         project,
         model,
-        since=now - timedelta(days=1),
+        sinces=[day, now - timedelta(days=30)],
         until=now,
         now=now,
         timeout=timeout,
     )
-    month = monthly.get(
-        (project, model),
-        lambda: health.overview(
-            state.store,
-            project,
-            model,
-            since=now - timedelta(days=30),
-            until=now,
-            now=now,
-            timeout=timeout,
-        ),
-    )
-    live: dict[str, int] = {}
-    for i in day["instances"]:
-        if i["live"]:
-            live[i["version"]] = live.get(i["version"], 0) + 1
-    since = day.get("uptime_since")
+    since = day_up.since
     return {
         "live": live,
-        "versions_loaded": day["versions_loaded"],
-        "uptime_24h": day["uptime_percent"],
-        "uptime_30d": month["uptime_percent"],
-        "uptime_since": since if isinstance(since, str) or since is None else _iso(since),
+        "versions_loaded": sorted(live),
+        "uptime_24h": day_up.percent,
+        "uptime_30d": month_up.percent,
+        "uptime_since": None if since is None else _iso(datetime.fromtimestamp(since, UTC)),
     }
 
 
@@ -277,8 +269,7 @@ async def series(asked: VersionRange) -> dict[str, Any]:
     step = await _step(state, key.project, model, end - start, SERIES_POINTS)
 
     def read() -> tuple[str | None, list[q.Point]]:
-        newest = q.newest_model_rows(state.store, key.project, [model], PAIRS, start)
-        found = {r.metric for r in newest if str(r.version) == version}
+        found = q.metrics_with_rows(state.store, key.project, model, version, PAIRS, start, end)
         perf = next((m for m in PERFORMANCE if m in found or f"estimated_{m}" in found), None)
         wanted = [*CHARTED, *((perf, f"estimated_{perf}") if perf else ())]
         points = q.model_series(
@@ -290,6 +281,7 @@ async def series(asked: VersionRange) -> dict[str, Any]:
             since=start,
             until=end,
             step=step,
+            kinds=SERIES_KINDS,
         )
         if target:  # the label coverage is a row of the target column
             points += q.model_series(
@@ -302,10 +294,22 @@ async def series(asked: VersionRange) -> dict[str, Any]:
                 until=end,
                 step=step,
                 column=target[0],
+                kinds=SERIES_KINDS,
             )
         return perf, points
 
     perf, points = await run_in_threadpool(read)
+    return {
+        "since": _iso(start),
+        "until": _iso(end),
+        "step_seconds": step,
+        "performance_metric": perf,
+        "series": _charts(points),
+    }
+
+
+def _charts(points: Sequence[q.Point]) -> dict[str, dict[str, list[Any]]]:
+    """The points of each metric as arrays ``t``, ``value``, ``lower``, ``upper``, ``alert``."""
     charts: dict[str, dict[str, list[Any]]] = {}
     for p in points:
         one = charts.setdefault(
@@ -317,12 +321,38 @@ async def series(asked: VersionRange) -> dict[str, Any]:
             strict=True,
         ):
             one[name].append(value)
+    return charts
+
+
+@router.get(
+    "/models/{model}/versions/{version}/statistic",
+    responses=ERRORS,
+    summary="A column's drift statistics over time with their thresholds (the column page)",
+)
+async def statistic(asked: VersionRange, column: Column) -> dict[str, Any]:
+    state, key, model, version = asked.state, asked.key, asked.model, asked.version
+    step = await _step(state, key.project, model, asked.end - asked.start, SERIES_POINTS)
+
+    def read() -> list[q.Point]:
+        return q.model_series(
+            state.store,
+            key.project,
+            model,
+            version,
+            metrics=DRIFT_METRICS,
+            since=asked.start,
+            until=asked.end,
+            step=step,
+            column=column,
+            kinds=("drift",),
+        )
+
+    points = await run_in_threadpool(read)
     return {
-        "since": _iso(start),
-        "until": _iso(end),
+        "since": _iso(asked.start),
+        "until": _iso(asked.end),
         "step_seconds": step,
-        "performance_metric": perf,
-        "series": charts,
+        "series": _charts(points),
     }
 
 
@@ -342,10 +372,13 @@ async def heatmap(asked: VersionRange) -> dict[str, Any]:
     state, key, model, version = asked.state, asked.key, asked.model, asked.version
     start, end, found = asked.start, asked.end, asked.found
     columns = expanded_names(Schema.from_dict(found.schema))  # with text descriptors
-    step = await _step(state, key.project, model, end - start, HEATMAP_BUCKETS)
+    window = (await run_in_threadpool(state.store.model_settings, key.project, model)).window
 
-    def read() -> list[q.Cell]:
-        return q.column_grid(
+    def read() -> tuple[int, list[q.Cell]]:
+        rolled = q.rolled_tiers(state.store, key.project, model, version)
+        span = (end - start).total_seconds()
+        step = q.grid_step(span, HEATMAP_BUCKETS, HEATMAP_FEWEST, window, rolled)
+        return step, q.column_grid(
             state.store,
             key.project,
             model,
@@ -357,7 +390,7 @@ async def heatmap(asked: VersionRange) -> dict[str, Any]:
             step=step,
         )
 
-    cells = await run_in_threadpool(read)
+    step, cells = await run_in_threadpool(read)
     metrics = sorted({c.metric for c in cells})
     shown = [c for c in columns if c in {cell.column for cell in cells}]
     times = sorted({cell.bucket_start for cell in cells})
@@ -390,7 +423,11 @@ async def generation(asked: VersionRange) -> dict[str, Any]:
     wanted = (*GENERATION_METRICS, "error_rate")
 
     def read() -> list[MetricRow]:
-        rows = q.newest_model_rows(state.store, key.project, [model], wanted, asked.start)
+        store, series = state.store, ("generations", "")
+        newest = q.newest_window(store, key.project, model, version, series, asked.end)
+        if newest is None or newest < asked.start:
+            return []
+        rows = q.newest_model_rows(store, key.project, [model], wanted, newest, asked.end)
         return [r for r in rows if str(r.version) == version]
 
     rows = {r.metric: r for r in await run_in_threadpool(read)}

@@ -1,5 +1,4 @@
-"""A small time-to-live cache for answers that change slowly (the 30-day uptime) and for
-decoded profiles (keyed by what they were decoded from).
+"""A small time-to-live cache for decoded profiles (keyed by what they were decoded from).
 
 >>> cache = TtlCache(60.0)
 >>> cache.get("k", lambda: 1), cache.get("k", lambda: 2)

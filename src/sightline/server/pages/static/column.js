@@ -7,8 +7,6 @@ const version = main.dataset.version;
 const column = main.dataset.column;
 const until = new URLSearchParams(window.location.search).get("until");
 const base = "/api/v1/models/" + encodeURIComponent(model) + "/versions/" + encodeURIComponent(version);
-const QUALITY = ["missing_share", "inf_share", "out_of_range_share", "unseen_share", "type_violation_share", "constant"];
-const MAX_POINTS = 400;
 let drawn = null;
 
 function labels(bins) {
@@ -47,28 +45,22 @@ function drawDistribution(data) {
     el("td", {}, label), el("td", { class: "num" }, count(ref[k])), el("td", { class: "num" }, count(win[k])))));
 }
 
-function drawStatistic(rows) {
+function drawStatistic(data) {
   const c = palette();
-  const byMetric = new Map();
-  for (const r of rows) {
-    if (!byMetric.has(r.metric)) byMetric.set(r.metric, []);
-    byMetric.get(r.metric).push(r);
-  }
-  const drift = [...byMetric.keys()].filter((m) => !QUALITY.includes(m));
+  const drift = Object.keys(data.series);
   if (!drift.length) {
     emptyChart("chart-statistic", "No drift rows for this column in the last 24 h.");
     return;
   }
   const traces = [];
   for (const metric of drift) {
-    const series = byMetric.get(metric);
-    const s = { t: series.map((r) => r.window_start), value: series.map((r) => r.value) };
+    const s = data.series[metric];
     traces.push(line(s, metric, c.accent));
-    const upper = series.map((r) => r.upper).filter((u) => u !== null);
+    const upper = s.upper.filter((u) => u !== null);
     if (upper.length) traces.push(level(s.t, upper[upper.length - 1], "threshold", c.bad));
-    const alerts = series.filter((r) => r.alert);
-    traces.push({ type: "scatter", mode: "markers", name: "drifted", x: alerts.map((r) => r.window_start),
-      y: alerts.map((r) => r.value), marker: { color: c.bad, size: 9, symbol: "x" } });
+    const drifted = s.t.map((t, i) => i).filter((i) => s.alert[i]);
+    traces.push({ type: "scatter", mode: "markers", name: "drifted", x: drifted.map((i) => s.t[i]),
+      y: drifted.map((i) => s.value[i]), marker: { color: c.bad, size: 9, symbol: "x" } });
   }
   plot("chart-statistic", traces, { yaxis: { rangemode: "tozero" } });
 }
@@ -78,10 +70,7 @@ async function load() {
   try {
     drawn = await api(base + "/distribution", { column, until });
     drawDistribution(drawn);
-    // Averaged over round buckets: at most MAX_POINTS per statistic.
-    const rows = await api("/api/v1/models/" + encodeURIComponent(model) + "/metrics",
-      { version, column, max_points: MAX_POINTS, ...span });
-    drawStatistic(rows.rows);
+    drawStatistic(await api(base + "/statistic", { column, ...span }));
     showError(null);
   } catch (error) {
     showError(error);

@@ -23,12 +23,15 @@ const base = "/api/v1/models/" + encodeURIComponent(model) + "/versions/" + enco
 let range = "24h";
 let lastHeatmap = null;
 let lastSeries = null;
+// What the throughput counts: generations once the generation rows show a generative service.
+let unit = "predictions/s";
 
 function drawSeries(data) {
   lastSeries = data;
   const s = data.series;
   const c = palette();
-  if (s.throughput) plot("chart-throughput", [line(s.throughput, "predictions/s", c.accent)], { showlegend: false });
+  document.getElementById("throughput-unit").textContent = unit;
+  if (s.throughput) plot("chart-throughput", [line(s.throughput, unit, c.accent)], { showlegend: false });
   else emptyChart("chart-throughput", "No health rows in this range yet.");
   const latency = [["latency_p50_ms", "p50", c.good], ["latency_p95_ms", "p95", c.accent], ["latency_p99_ms", "p99", c.bad]]
     .filter(([m]) => s[m]).map(([m, name, color]) => line(s[m], name, color));
@@ -164,6 +167,11 @@ function drawQuality(data) {
 }
 
 function drawGeneration(data) {
+  const counted = data.rows.generations ? "generations/s" : "predictions/s";
+  if (counted !== unit) {
+    unit = counted;
+    if (lastSeries) drawSeries(lastSeries);
+  }
   const section = document.getElementById("generation");
   const shown = GENERATION.filter(([m]) => data.rows[m]);
   section.hidden = !shown.length;
