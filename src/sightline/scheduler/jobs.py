@@ -276,7 +276,6 @@ def _compared(inputs: JobInputs, ctx: RowContext) -> list[MetricRow]:
     if job.kind == "quality":
         return [r for r in compared if r.metric in QUALITY_METRICS and "KLL" not in r.method]
     rows = [r for r in compared if r.metric not in QUALITY_METRICS]
-    rows += text_embedding_rows(reference, current, options, ctx)  # with the [text] extra
     if skipped:
         method = "profiles left out: their bins differ from the reference's (sent before it)"
         rows.append(ctx.row("profiles_skipped", float(skipped), n_cur=skipped, method=method))
@@ -320,7 +319,9 @@ def comparison(
         return f"none of the window's {skipped} profiles has the reference's bins"
     options = replace(DRIFT_OPTIONS, thresholds=window_thresholds(merged, parts, size))
     current = merge_profiles(kept)
-    return tuple(compare_profiles(merged, current, options, ctx, roles=STREAM_ROLES).rows), skipped
+    rows = list(compare_profiles(merged, current, options, ctx, roles=STREAM_ROLES).rows)
+    rows += text_embedding_rows(merged, current, options, ctx)  # with the [text] extra
+    return tuple(rows), skipped
 
 
 @lru_cache(maxsize=256)
