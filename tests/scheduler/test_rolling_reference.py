@@ -218,3 +218,41 @@ def test_the_guard_keeps_an_ongoing_drift_out_of_the_reference(store: Store) -> 
     # 300 rows is a noisy one.)
     assert guarded[:6] == [True] * 5 + [False]
     assert store.model_settings("p", "m").reference_exclude_alerted
+
+
+def test_a_rolling_reference_bins_text_descriptors_and_fixes_their_vocabulary() -> None:
+    """The bins a collector fixes for a rolling reference cover a text column too: its
+    descriptors get decile edges from their KLL sketches and the column the vocabulary of
+    its frequent words (the rule of the library's reference vocabulary), so the windows
+    binned on them give descriptor drift rows as an uploaded reference would (but
+    ``oov_share``, which the unbinned windows could not measure without a vocabulary)."""
+    import sightline
+    from sightline.analysis.text import reference_vocabulary
+    from sightline.scheduler.edges import edges_from_sketches
+
+    rng = np.random.default_rng(5)
+    calm = ["tea", "cup", "leaf", "green", "pot", "brew"]
+    busy = ["deploy", "server", "https://ops.example/x", "500", "PYTHON", "crash"]
+
+    def texts(words: list[str], n: int) -> list[str]:
+        return [" ".join(rng.choice(words, int(rng.integers(3, 12)))) + "." for _ in range(n)]
+
+    schema = Schema((Column("review", kind="text"),))
+    seen = texts(calm, 2_000)
+    edges, vocabularies = edges_from_sketches(
+        Profile.zero(schema).update({"review": seen})
+    ).reference_spec()
+    assert {"review.length", "review.words", "review.non_letter_share"} <= set(edges)
+    assert "review.oov_share" not in edges  # no vocabulary yet, no share: unbinned
+    assert vocabularies["review"] == reference_vocabulary(pa.array(seen))
+
+    def binned(rows: list[str]) -> Profile:
+        return Profile.zero(schema, edges=edges, vocabularies=vocabularies).update({"review": rows})
+
+    reference = binned(seen)
+    found = {}
+    for label, window in (("same", texts(calm, 1_000)), ("moved", texts(busy, 1_000))):
+        rows = sightline.compare(reference, binned(window)).rows
+        found[label] = {r.column: r for r in rows if r.metric == "jensen_shannon"}
+    assert not any(r.alert for r in found["same"].values()), found["same"]
+    assert found["moved"]["review.non_letter_share"].alert

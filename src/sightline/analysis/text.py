@@ -21,7 +21,7 @@ gives the rows ``embedding_drift`` (MMD test), ``embedding_mean_distance`` and
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -161,9 +161,8 @@ class TextColumns:
 
 
 def reference_vocabulary(column: pa.ChunkedArray | pa.Array) -> tuple[str, ...]:
-    """The :data:`VOCABULARY_WORDS` most frequent words of a text column (ties by word)
-    among those seen at least :data:`MIN_WORD_COUNT` times: the vocabulary of
-    ``oov_share`` on every path.
+    """The vocabulary of ``oov_share`` that the texts of a reference give
+    (:func:`vocabulary_of` their word counts).
 
     >>> reference_vocabulary(pa.array(["b a b c", "c a b d"] * 10))
     ('b', 'a', 'c')
@@ -171,10 +170,22 @@ def reference_vocabulary(column: pa.ChunkedArray | pa.Array) -> tuple[str, ...]:
     tally = pc.value_counts(words(column).combine_chunks())
     if not len(tally):
         return ()
-    table = pa.table({"word": tally.field("values"), "n": tally.field("counts")})
-    table = table.filter(pc.greater_equal(table.column("n"), MIN_WORD_COUNT))
-    ranked = table.sort_by([("n", "descending"), ("word", "ascending")])
-    return tuple(ranked.column("word").to_pylist()[:VOCABULARY_WORDS])
+    kept = pc.greater_equal(tally.field("counts"), MIN_WORD_COUNT)
+    found = tally.filter(kept)
+    pairs = zip(found.field("values").to_pylist(), found.field("counts").to_pylist(), strict=True)
+    return vocabulary_of(pairs)
+
+
+def vocabulary_of(counts: Iterable[tuple[str, int]]) -> tuple[str, ...]:
+    """The :data:`VOCABULARY_WORDS` most frequent words (ties by word) among those seen at
+    least :data:`MIN_WORD_COUNT` times: the vocabulary of ``oov_share`` on every path (a
+    reference's texts, or a collector's frequent-words sketch for a rolling reference).
+
+    >>> vocabulary_of([("b", 40), ("a", 40), ("c", 25), ("d", 19)])
+    ('a', 'b', 'c')
+    """
+    kept = sorted(((-n, w) for w, n in counts if n >= MIN_WORD_COUNT))
+    return tuple(w for _, w in kept[:VOCABULARY_WORDS])
 
 
 def _expanded_schema(schema: Schema) -> Schema:

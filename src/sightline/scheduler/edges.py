@@ -19,9 +19,11 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from sightline.analysis.text import vocabulary_of
 from sightline.errors import ConflictError
 from sightline.profile import Profile, merge_profiles
 from sightline.profile.column import CategoricalColumnProfile, NumericColumnProfile
+from sightline.profile.text import TextColumnProfile
 from sightline.scheduler.jobs import compatible
 from sightline.scheduler.windows import closed_before
 from sightline.stats._binning import distinct_edges
@@ -35,7 +37,9 @@ N_BINS = 10
 
 def edges_from_sketches(profile: Profile) -> Profile:
     """The empty profile binned on the deciles (KLL) and categories (frequent items) of
-    ``profile``: a reference that fixes bins and holds no rows.
+    ``profile``: a reference that fixes bins and holds no rows. A text column's
+    descriptors are binned like numeric columns, and its vocabulary is that of its
+    frequent words (:func:`~sightline.analysis.text.vocabulary_of`).
 
     >>> from sightline.profile import Column, Schema
     >>> p = Profile.zero(Schema((Column("x"),))).update({"x": np.arange(100.0)})
@@ -46,8 +50,12 @@ def edges_from_sketches(profile: Profile) -> Profile:
     vocabularies: dict[str, tuple[str, ...]] = {}
     for name, column in profile.columns.items():
         if isinstance(column, NumericColumnProfile) and not column.kll.is_empty:
-            inner = column.kll.quantiles(np.arange(1, N_BINS) / N_BINS)
-            edges[name] = distinct_edges(inner)
+            edges[name] = _deciles(column)
+        elif isinstance(column, TextColumnProfile):
+            for descriptor, found in column.descriptors.items():
+                if not found.kll.is_empty:
+                    edges[f"{name}.{descriptor}"] = _deciles(found)
+            vocabularies[name] = vocabulary_of((w, n) for w, n, *_ in column.words.top())
         elif isinstance(column, CategoricalColumnProfile):
             seen = tuple(sorted(item for item, *_ in column.frequent.top()))
             if seen:
@@ -59,6 +67,10 @@ def edges_from_sketches(profile: Profile) -> Profile:
         model=profile.model,
         version=profile.version,
     )
+
+
+def _deciles(column: NumericColumnProfile) -> np.ndarray:
+    return distinct_edges(column.kll.quantiles(np.arange(1, N_BINS) / N_BINS))
 
 
 def fix_edges(store: Store, now: datetime) -> int:
