@@ -72,7 +72,7 @@ def store(store_location: str) -> Iterator[Store]:
     s.close()
 
 
-def test_the_drift_job_embeds_the_sampled_texts(store: Store) -> None:
+def _filled(store: Store) -> None:
     reference, windows = _windows()
     store.register_version("p", "m", "1", SCHEMA.to_dict())
     store.set_reference("p", "m", "1", reference.to_bytes())
@@ -80,7 +80,11 @@ def test_the_drift_job_embeds_the_sampled_texts(store: Store) -> None:
         body = p.to_bytes()
         rows = profile_record("p", Profile.from_bytes(body), body, f"w{w}", T0)
         store.ingest("p", Idempotency(f"w{w}", f"w{w}", "profiles"), "profiles", rows)
-    Scheduler(store).run_once(T0 + 5 * HOUR)
+
+
+def test_the_drift_job_embeds_the_sampled_texts(store: Store) -> None:
+    _filled(store)
+    Scheduler(store, embed_texts=True).run_once(T0 + 5 * HOUR)
     found = store.metric_rows("p", "m", since=T0, until=T0 + 3 * HOUR, version="1")
     rows = {(r.column, r.metric, r.window_start.hour): r for r in found}
     for hour, shifted in ((0, False), (1, True)):
@@ -92,8 +96,16 @@ def test_the_drift_job_embeds_the_sampled_texts(store: Store) -> None:
         assert ("review.embedding", "embedding_drifted_share", hour) in rows
         assert rows[("review.match.refusal", "jensen_shannon", hour)].alert == shifted
     before = len(found)
-    Scheduler(store).run_once(T0 + 5 * HOUR)  # nothing new: identical rows, no more
+    Scheduler(store, embed_texts=True).run_once(T0 + 5 * HOUR)  # nothing new: no more rows
     assert len(store.metric_rows("p", "m", since=T0, until=T0 + 3 * HOUR, version="1")) == before
+
+
+def test_the_collector_embeds_no_text_unless_asked(store: Store) -> None:
+    _filled(store)
+    Scheduler(store).run_once(T0 + 5 * HOUR)
+    found = store.metric_rows("p", "m", since=T0, until=T0 + 3 * HOUR, version="1")
+    assert any(r.column == "review.match.refusal" for r in found)
+    assert not any(r.column == "review.embedding" for r in found)
 
 
 def test_the_rows_are_the_librarys_embedding_rows_and_none_without_the_extra(

@@ -60,7 +60,7 @@ def test_a_topic_shift_alerts_through_a_real_collector(tmp_path: Path) -> None:
     log = tmp_path / "serve.log"
     command = [sys.executable, "-m", "sightline.cli", "serve", "--data", str(tmp_path / "data")]
     command += ["--port", str(port), "--no-auth", "--schedule-every", "0.3"]
-    command += ["--log-level", "warning"]
+    command += ["--log-level", "warning"] + (["--embed-texts"] if collector_embeds_texts() else [])
     with log.open("wb") as sink:
         proc = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
     client = httpx.Client(base_url=url, timeout=10)

@@ -82,6 +82,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         default="7d",
         help="how long base metric rows that a rollup holds are kept (default 7d)",
     )
+    serve.add_argument(
+        "--embed-texts",
+        action="store_true",
+        help="embed the sampled texts of text columns in the drift jobs and add their "
+        "embedding drift (needs the [text] extra; costs CPU per text; off by default)",
+    )
     alerts.add_serve_flags(serve)
 
     keys = sub.add_parser("keys", help="create, list and revoke API keys")
@@ -155,6 +161,7 @@ def serve(args: argparse.Namespace) -> int:
                 lease_timeout=_lease_timeout(args.lease_timeout),
                 tiers=parse_tiers(args.tiers),
                 keep_base=timedelta(seconds=parse_duration(args.keep_base, field="keep-base")),
+                embed_texts=args.embed_texts,
             )
             _first_key(store, settings)
             _run_uvicorn(args, store, settings)

@@ -79,6 +79,7 @@ class JobInputs:
     history: tuple[KpiPoint, ...] = ()
     schema: Mapping[str, Any] = field(default_factory=dict)
     rolling: int = 0  # windows of the rolling reference (0: the uploaded one)
+    embed_texts: bool = False  # embed text columns' sampled texts (scheduler.embedding)
 
 
 class PassReads:
@@ -269,7 +270,9 @@ def _compared(inputs: JobInputs, ctx: RowContext) -> list[MetricRow]:
             ctx.not_computed("drift_share", "no reference: upload one or set a rolling reference")
         ]
     size = job.window_end - job.window_start
-    found = comparison(inputs.profiles, inputs.reference, inputs.rolling, size, ctx)
+    found = comparison(
+        inputs.profiles, inputs.reference, inputs.rolling, size, ctx, inputs.embed_texts
+    )
     if isinstance(found, str):
         return [ctx.not_computed("drift_share", found)] if job.kind == "drift" else []
     compared, skipped = found
@@ -289,6 +292,7 @@ def comparison(
     rolling: int,
     size: timedelta,
     ctx: RowContext,
+    embed_texts: bool = False,
 ) -> tuple[tuple[MetricRow, ...], int] | str:
     """The rows of ``compare`` of a window's profiles (``payloads``, of a window of
     ``size``) with its (rolling) reference, and how many of its profiles were left out
@@ -320,7 +324,8 @@ def comparison(
     options = replace(DRIFT_OPTIONS, thresholds=window_thresholds(merged, parts, size))
     current = merge_profiles(kept)
     rows = list(compare_profiles(merged, current, options, ctx, roles=STREAM_ROLES).rows)
-    rows += text_embedding_rows(merged, current, options, ctx)  # with the [text] extra
+    if embed_texts:  # and the [text] extra installed
+        rows += text_embedding_rows(merged, current, options, ctx)
     return tuple(rows), skipped
 
 

@@ -17,7 +17,7 @@ import logging
 import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -65,6 +65,9 @@ class Scheduler:
     new name, the default lease timeout and batch).
     ``alerts``: the alert rules evaluated after each run (None: none).
     ``tiers``: the rollup tiers (seconds) whose rollup jobs it plans (none by default).
+    ``embed_texts``: the drift jobs embed the sampled texts of text columns
+    (:mod:`~sightline.scheduler.embedding`; off by default: it costs the collector
+    milliseconds of CPU per text). Replicas of one store must agree on it.
     """
 
     def __init__(
@@ -75,8 +78,10 @@ class Scheduler:
         replica: Replica | None = None,
         alerts: Alerting | None = None,
         tiers: Sequence[int] = (),
+        embed_texts: bool = False,
     ) -> None:
         self.store = store
+        self.embed_texts = embed_texts
         self.tiers = tuple(tiers)
         self.alerts = alerts
         self.client = client
@@ -191,7 +196,10 @@ class Scheduler:
         while the workers compute the others."""
         reads = j.PassReads(self.store)
         reads.prefetch([lease.job for lease in leases])
-        inputs = (j.load(self.store, lease.job, reads) for lease in leases)
+        inputs = (
+            replace(j.load(self.store, lease.job, reads), embed_texts=self.embed_texts)
+            for lease in leases
+        )
         if self.client is None:
             return [_safe_compute(i) for i in list(inputs)]
         futures = [self.client.submit(_safe_compute, i, pure=False) for i in inputs]

@@ -50,7 +50,9 @@ class Settings:
     on one store share the jobs through leases: ``replica`` names this one (default
     ``host:pid:random``), ``lease_timeout`` is how long its jobs stay its own after it
     stops. Metric rows are rolled up into ``tiers`` ({seconds: kept}); base rows that a
-    rollup holds are kept ``keep_base`` (docs/scheduler.md, Retention tiers)."""
+    rollup holds are kept ``keep_base`` (docs/scheduler.md, Retention tiers).
+    ``embed_texts``: the drift jobs embed text columns' sampled texts (the ``[text]``
+    extra; docs/text.md)."""
 
     auth: bool = True
     limits: RequestLimits = field(default_factory=RequestLimits)
@@ -65,6 +67,7 @@ class Settings:
     lease_timeout: timedelta = timedelta(seconds=LEASE_TIMEOUT)
     tiers: dict[int, timedelta] = field(default_factory=lambda: dict(DEFAULT_TIERS))
     keep_base: timedelta = DEFAULT_KEEP_BASE
+    embed_texts: bool = False
 
 
 class State:
@@ -85,6 +88,7 @@ class State:
             replica=replica,
             alerts=settings.alerting,
             tiers=sorted(settings.tiers),
+            embed_texts=settings.embed_texts,
         )
         self.counters = Counters()
         self._versions: dict[tuple[str, str, str], tuple[ModelVersion, float]] = {}
