@@ -89,7 +89,6 @@ class TextColumns:
     vocabularies: Mapping[str, frozenset[str]]
     texts: Mapping[str, list[str]]
     vectors: Mapping[str, FloatArray]
-    patterns: Mapping[str, Mapping[str, str]]
 
     @classmethod
     def fit(cls, reference: pa.Table, schema: Schema) -> TextColumns | None:
@@ -102,7 +101,6 @@ class TextColumns:
         if not text and not embedding:
             return None
         taken = set(schema.names())
-        patterns = {name: dict(schema[name].patterns) for name in text}
         clash = [d for d in expanded_names(schema)[len(taken) :] if d in taken]  # descriptors
         if clash:
             raise SchemaError(
@@ -114,7 +112,7 @@ class TextColumns:
         }
         reference_vectors = {name: vectors(reference.column(name), name) for name in embedding}
         expanded = _expanded_schema(schema)
-        partial = cls(schema, expanded, reference, vocabularies, {}, reference_vectors, patterns)
+        partial = cls(schema, expanded, reference, vocabularies, {}, reference_vectors)
         return cls(
             schema,
             partial.schema,
@@ -122,7 +120,6 @@ class TextColumns:
             vocabularies,
             {name: _texts(reference.column(name)) for name in text},
             reference_vectors,
-            patterns,
         )
 
     def expand(self, table: pa.Table) -> pa.Table:
@@ -133,7 +130,7 @@ class TextColumns:
                 found = descriptors(
                     table.column(name),
                     vocabulary=self.vocabularies[name],
-                    patterns=self.patterns[name],
+                    patterns=dict(self.raw_schema[name].patterns),
                 )
                 for d, values in found.items():
                     columns[f"{name}.{d}"] = pa.array(values, from_pandas=True)
