@@ -615,6 +615,94 @@ def _ingest_row(
     }
 
 
+# -- the app in process: CPU per request without HTTP or the other helpers' noise ----------
+
+
+def inprocess_part(log_dir: Path) -> list[dict[str, Any]]:
+    """The collector's ASGI app called in this process (no uvicorn, no sockets) on a new
+    DuckDB store: CPU ms per request (all threads: the event loop and the group commits)
+    for one-event Arrow requests in sequence and 64 at once, and batches of 1,000 from 8.
+    Far less sensitive to other jobs' load than the HTTP figures."""
+    import asyncio
+
+    from sightline.server.app import create_app
+    from sightline.server.limits import RequestLimits
+    from sightline.server.state import Settings
+    from sightline.store import open_store
+
+    store = open_store(log_dir / "inprocess")
+    limits = RequestLimits(rate_per_second=1e9, burst=10**9, max_inflight=10_000)
+    app = create_app(store, Settings(schedule_every=timedelta(0), limits=limits))
+    key = store.create_key(PROJECT, "ingest")
+    store.register_version(PROJECT, "churn", "1", SCHEMA_BODY)
+    path = "/api/v1/models/churn/versions/1/predictions"
+    t0 = datetime.now(UTC).replace(microsecond=0)
+    sent = 0
+
+    async def call(body: bytes) -> None:
+        nonlocal sent
+        sent += 1
+        headers = [
+            (b"content-type", ARROW.encode()),
+            (b"authorization", f"Bearer {key}".encode()),
+            (b"idempotency-key", f"inprocess-{sent}".encode()),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+            "method": "POST", "scheme": "http", "path": path, "raw_path": path.encode(),
+            "query_string": b"", "root_path": "", "headers": headers,
+            "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80), "state": {},
+        }  # fmt: skip
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+        status: list[int] = []
+
+        async def receive() -> dict[str, Any]:
+            return messages.pop() if messages else {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+
+        await app(scope, receive, send)
+        if status != [200]:
+            raise RuntimeError(f"answered {status}")
+
+    async def run(pool: list[bytes], concurrency: int, n: int) -> float:
+        for body in pool[:10]:  # warm up
+            await call(body)
+        done = 0
+
+        async def client() -> None:
+            nonlocal done
+            while done < n:
+                done += 1
+                await call(pool[done % len(pool)])
+
+        cpu = time.process_time()
+        await asyncio.gather(*(client() for _ in range(concurrency)))
+        return 1e3 * (time.process_time() - cpu) / done
+
+    async def main() -> list[dict[str, Any]]:
+        out = []
+        async with app.router.lifespan_context(app):
+            for what, rows, concurrency, n in (
+                ("Arrow, 1 event per request, in sequence", 1, 1, 1000),
+                ("Arrow, 1 event per request, 64 at once", 1, 64, 5000),
+                ("Arrow, batches of 1,000, 8 at once", BATCH, 8, 500),
+            ):
+                pool = [arrow_body(i, rows, t0) for i in range(64)]
+                ms = await run(pool, concurrency, n)
+                print(f"  in process: {what}: {ms:.2f} ms of CPU/request; load {_load()}")
+                out.append({"what": what, "cpu_ms": ms, "load": _load()})
+        return out
+
+    try:
+        return asyncio.run(main())
+    finally:
+        store.close()
+
+
 # -- the query part ------------------------------------------------------------------------
 
 
@@ -905,7 +993,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--record-queries", type=int, default=20, help="requests of the raw and 100-column ones"
     )
     parser.add_argument(
-        "--parts", nargs="+", default=["ingest", "queries"], choices=["ingest", "queries"]
+        "--parts",
+        nargs="+",
+        default=["ingest", "queries"],
+        choices=["ingest", "queries", "inprocess"],
     )
     parser.add_argument("--postgres", help="admin URL of a PostgreSQL server (optional)")
     parser.add_argument("--postgres-queries", action="store_true", help="also query PostgreSQL")
@@ -918,6 +1009,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     ingest_rows: list[dict[str, Any]] = []
     query_rows: list[dict[str, Any]] = []
     try:
+        if "inprocess" in args.parts:
+            inprocess_part(tmp)
         if "ingest" in args.parts:
             ingest_part(
                 "DuckDB",
