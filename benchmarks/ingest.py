@@ -267,8 +267,11 @@ def sustained(
     clients: int,
     seconds: float,
     compress: bool = False,
+    *,
+    pid: int | None = None,
 ) -> dict[str, float]:
-    """Send the bodies of ``pool`` from ``clients`` threads for ``seconds``; events/s etc."""
+    """Send the bodies of ``pool`` from ``clients`` threads for ``seconds``; events/s etc.,
+    and with ``pid`` (the collector's) its CPU milliseconds per request (all threads)."""
     import httpx
 
     run = uuid.uuid4().hex[:8]
@@ -307,9 +310,11 @@ def sustained(
     for t in threads:
         t.start()
     t_start = time.perf_counter()
+    cpu = _cpu_seconds(pid) if pid else 0.0
     start_gate.wait()
     for t in threads:
         t.join()
+    cpu = _cpu_seconds(pid) - cpu if pid else float("nan")
     elapsed = max(finished) - t_start
     lat = [x for part in latencies for x in part]
     failed = sum((f for f in failures), Counter())
@@ -322,14 +327,20 @@ def sustained(
         "p99_ms": 1e3 * _quantile(lat, 0.99),
         "failed": float(sum(failed.values())),
         "mb_per_s": sum(len(pool[i % len(pool)]) for i in range(len(lat))) / elapsed / 2**20,
+        "server_cpu_ms": 1e3 * cpu / max(1, len(lat)),
     }
 
 
 def sequential(
-    url: str, keys: Sequence[str], requests: Sequence[Callable[[Any, int], Any]], n: int
+    url: str,
+    keys: Sequence[str],
+    requests: Sequence[Callable[[Any, int], Any]],
+    n: int,
+    cpu: list[float] | None = None,
 ) -> list[float]:
     """Latencies (s) of ``n`` calls in sequence, cycling over ``requests`` and ``keys``
-    (one kept-alive client per key); every answer must be a 200."""
+    (one kept-alive client per key); every answer must be a 200. With ``cpu`` (``[pid]``,
+    the collector's), its CPU seconds over the ``n`` calls are appended to it."""
     import httpx
 
     clients = [
@@ -340,6 +351,7 @@ def sequential(
         for i in range(min(n, 10) + len(clients)):  # warm up
             requests[i % len(requests)](clients[i % len(clients)], -1 - i).raise_for_status()
         out = []
+        start_cpu = _cpu_seconds(int(cpu[0])) if cpu else 0.0
         for i in range(n):
             call = requests[i % len(requests)]
             http = clients[i % len(clients)]
@@ -348,6 +360,8 @@ def sequential(
             out.append(time.perf_counter() - t)
             if r.status_code != 200:
                 raise RuntimeError(f"{r.status_code}: {r.text[:300]}")
+        if cpu:
+            cpu.append(_cpu_seconds(int(cpu[0])) - start_cpu)
         return out
     finally:
         for c in clients:
@@ -471,6 +485,7 @@ def fleet(
         "mb_per_s": len(lat) * len(pool[0]) / seconds / 2**20,
         "client_cpu": sum(r["cpu"] for r in results) / seconds,
         "server_cpu": server_cpu / seconds,
+        "server_cpu_ms": 1e3 * server_cpu / max(1, len(lat)),
     }
 
 
@@ -498,6 +513,8 @@ def ingest_part(
     admin = create_admin_key(where)
     sample_to = log.with_suffix(".samples.txt") if args.sample_server else None
     with Collector(where, log, sample_to) as server:
+        assert server.proc is not None
+        pid = server.proc.pid  # its CPU time per request is what bounds requests/s
         keys = server.keys(admin, "ingest", max(*args.clients, *args.small_clients, 16))
         auth = {"Authorization": f"Bearer {admin}"}
         httpx.put(
@@ -511,13 +528,15 @@ def ingest_part(
             best: tuple[float, int] = (0.0, 1)
             for clients in args.clients:
                 print(f"  {name} {label} x{clients} ...", flush=True)
-                res = sustained(server.url, path, keys, pool, kind, clients, args.seconds)
+                res = sustained(server.url, path, keys, pool, kind, clients, args.seconds, pid=pid)
                 rows.append(_ingest_row(name, label, clients, False, res))
                 best = max(best, (res["events_per_s"], clients))
             if args.gzip:
                 clients = best[1]
                 print(f"  {name} {label} x{clients} gzip ...", flush=True)
-                res = sustained(server.url, path, keys, pool, kind, clients, args.seconds, True)
+                res = sustained(
+                    server.url, path, keys, pool, kind, clients, args.seconds, True, pid=pid
+                )
                 rows.append(_ingest_row(name, label, clients, True, res))
         small = {ARROW: bodies(ARROW, 1, 64), JSON: bodies(JSON, 1, 64)}
         run = uuid.uuid4().hex[:8]
@@ -532,7 +551,13 @@ def ingest_part(
                     headers={"Content-Type": kind, "Idempotency-Key": f"{run}-{kind}-{i}"},
                 )
 
-            lat = sequential(server.url, keys[:4], [post], args.small_requests)
+            cpu: list[float] = [pid]
+            lat = sequential(server.url, keys[:4], [post], args.small_requests, cpu)
+            print(
+                f"    p50 {1e3 * _quantile(lat, 0.5):.1f} ms, "
+                f"collector CPU {1e3 * cpu[1] / len(lat):.2f} ms/request",
+                flush=True,
+            )
             rows.append(
                 {
                     "store": name,
@@ -542,11 +567,14 @@ def ingest_part(
                     "requests_per_s": len(lat) / sum(lat),
                     "p50_ms": 1e3 * _quantile(lat, 0.5),
                     "p99_ms": 1e3 * _quantile(lat, 0.99),
+                    "server_cpu_ms": 1e3 * cpu[1] / len(lat),
                 }
             )
         for clients in args.small_clients:  # a fleet: many instances, one event each
             print(f"  {name} Arrow single events x{clients} ...", flush=True)
-            res = sustained(server.url, path, keys, small[ARROW], ARROW, clients, args.seconds)
+            res = sustained(
+                server.url, path, keys, small[ARROW], ARROW, clients, args.seconds, pid=pid
+            )
             rows.append(_ingest_row(name, "Arrow", clients, False, res, events=1))
         for connections in args.fleet:
             procs = args.fleet_processes
@@ -571,7 +599,8 @@ def _ingest_row(
 ) -> dict[str, Any]:
     print(
         f"    {res['events_per_s']:,.0f} events/s, {res['requests_per_s']:.1f} req/s, "
-        f"p50 {res['p50_ms']:.1f} ms, p99 {res['p99_ms']:.1f} ms, {res['mb_per_s']:.1f} MB/s",
+        f"p50 {res['p50_ms']:.1f} ms, p99 {res['p99_ms']:.1f} ms, {res['mb_per_s']:.1f} MB/s, "
+        f"collector CPU {res['server_cpu_ms']:.2f} ms/request; load {_load()}",
         flush=True,
     )
     return {
@@ -584,6 +613,94 @@ def _ingest_row(
         "clients": clients,
         **res,
     }
+
+
+# -- the app in process: CPU per request without HTTP or the other helpers' noise ----------
+
+
+def inprocess_part(log_dir: Path) -> list[dict[str, Any]]:
+    """The collector's ASGI app called in this process (no uvicorn, no sockets) on a new
+    DuckDB store: CPU ms per request (all threads: the event loop and the group commits)
+    for one-event Arrow requests in sequence and 64 at once, and batches of 1,000 from 8.
+    Far less sensitive to other jobs' load than the HTTP figures."""
+    import asyncio
+
+    from sightline.server.app import create_app
+    from sightline.server.limits import RequestLimits
+    from sightline.server.state import Settings
+    from sightline.store import open_store
+
+    store = open_store(log_dir / "inprocess")
+    limits = RequestLimits(rate_per_second=1e9, burst=10**9, max_inflight=10_000)
+    app = create_app(store, Settings(schedule_every=timedelta(0), limits=limits))
+    key = store.create_key(PROJECT, "ingest")
+    store.register_version(PROJECT, "churn", "1", SCHEMA_BODY)
+    path = "/api/v1/models/churn/versions/1/predictions"
+    t0 = datetime.now(UTC).replace(microsecond=0)
+    sent = 0
+
+    async def call(body: bytes) -> None:
+        nonlocal sent
+        sent += 1
+        headers = [
+            (b"content-type", ARROW.encode()),
+            (b"authorization", f"Bearer {key}".encode()),
+            (b"idempotency-key", f"inprocess-{sent}".encode()),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+            "method": "POST", "scheme": "http", "path": path, "raw_path": path.encode(),
+            "query_string": b"", "root_path": "", "headers": headers,
+            "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80), "state": {},
+        }  # fmt: skip
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+        status: list[int] = []
+
+        async def receive() -> dict[str, Any]:
+            return messages.pop() if messages else {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+
+        await app(scope, receive, send)
+        if status != [200]:
+            raise RuntimeError(f"answered {status}")
+
+    async def run(pool: list[bytes], concurrency: int, n: int) -> float:
+        for body in pool[:10]:  # warm up
+            await call(body)
+        done = 0
+
+        async def client() -> None:
+            nonlocal done
+            while done < n:
+                done += 1
+                await call(pool[done % len(pool)])
+
+        cpu = time.process_time()
+        await asyncio.gather(*(client() for _ in range(concurrency)))
+        return 1e3 * (time.process_time() - cpu) / done
+
+    async def main() -> list[dict[str, Any]]:
+        out = []
+        async with app.router.lifespan_context(app):
+            for what, rows, concurrency, n in (
+                ("Arrow, 1 event per request, in sequence", 1, 1, 1000),
+                ("Arrow, 1 event per request, 64 at once", 1, 64, 5000),
+                ("Arrow, batches of 1,000, 8 at once", BATCH, 8, 500),
+            ):
+                pool = [arrow_body(i, rows, t0) for i in range(64)]
+                ms = await run(pool, concurrency, n)
+                print(f"  in process: {what}: {ms:.2f} ms of CPU/request; load {_load()}")
+                out.append({"what": what, "cpu_ms": ms, "load": _load()})
+        return out
+
+    try:
+        return asyncio.run(main())
+    finally:
+        store.close()
 
 
 # -- the query part ------------------------------------------------------------------------
@@ -820,13 +937,15 @@ def _load() -> str:
 
 def ingest_table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| store | requests | clients | events/s | requests/s | p50 ms | p99 ms |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        "| store | requests | clients | events/s | requests/s | p50 ms | p99 ms "
+        "| collector CPU ms/request |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in rows:
         lines.append(
             f"| {r['store']} | {r['what']} | {r['clients']} | {r['events_per_s']:,.0f} | "
-            f"{r['requests_per_s']:,.1f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} |"
+            f"{r['requests_per_s']:,.1f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
+            f"{r['server_cpu_ms']:.2f} |"
         )
     return "\n".join(lines)
 
@@ -874,7 +993,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--record-queries", type=int, default=20, help="requests of the raw and 100-column ones"
     )
     parser.add_argument(
-        "--parts", nargs="+", default=["ingest", "queries"], choices=["ingest", "queries"]
+        "--parts",
+        nargs="+",
+        default=["ingest", "queries"],
+        choices=["ingest", "queries", "inprocess"],
     )
     parser.add_argument("--postgres", help="admin URL of a PostgreSQL server (optional)")
     parser.add_argument("--postgres-queries", action="store_true", help="also query PostgreSQL")
@@ -887,6 +1009,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     ingest_rows: list[dict[str, Any]] = []
     query_rows: list[dict[str, Any]] = []
     try:
+        if "inprocess" in args.parts:
+            inprocess_part(tmp)
         if "ingest" in args.parts:
             ingest_part(
                 "DuckDB",
