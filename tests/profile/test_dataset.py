@@ -198,7 +198,7 @@ def test_statistics_from_a_profile_match_raw_data() -> None:
     assert d["n_rows"] == 60_000
 
 
-def test_a_large_batch_updated_on_threads_equals_its_parts() -> None:
+def test_a_large_batch_updated_on_threads_equals_its_parts_and_one_thread() -> None:
     data = frame(8, 120_000)  # above the rows that switch the update to two threads
     whole = zero().update(data)
     parts = [
@@ -206,6 +206,7 @@ def test_a_large_batch_updated_on_threads_equals_its_parts() -> None:
         for lo in (0, 30_000, 60_000, 90_000)
     ]
     assert_profiles_close(merge_profiles(parts), whole)
+    assert_profiles_close(zero().update(data, threads=False), whole)  # the SDK's way
 
 
 @settings(max_examples=60, deadline=None)

@@ -4,9 +4,10 @@ Records are the bulk of what the SDK sends (one per row, for label joins), so th
 encoded without formatting anything per record: each record is a row of text pieces
 (its id, its second, its microseconds in two halves, its prediction, its probability)
 taken from small tables of the distinct values (the seconds of a tick, the thousand
-three-digit numbers, the distinct predictions) with one numpy indexing per piece, and
-all the pieces are joined once. Ids that need no escaping go in as they are; only columns
-of mixed types, or ids to escape, take a path per value.
+three-digit numbers, the distinct predictions) with one numpy indexing per piece, put
+in place with one slice assignment per piece, and all the pieces are joined once. Ids
+that need no escaping go in as they are; only columns of mixed types, or ids to escape,
+take a path per value.
 
 >>> encode_records(["a", "b"], np.array([0.5, 1.25]), [1, "yes"], [0.9, None])
 '{"id":"a","timestamp":"1970-01-01T00:00:00.500000Z","prediction":1.0,"probability":0.9},\
@@ -30,6 +31,7 @@ from sightline.sdk.entries import py
 _MAX_TEXT = 200
 _MAX_CLASSES = 1000
 _NEXT = '},{"id":"'  # ends a record and opens the next one
+_BODY = ('{"records":[', "]}")
 _THOUSANDS = [f"{i:03d}" for i in range(1000)]
 _THOUSANDS_Z = [f'{i:03d}Z"' for i in range(1000)]
 #: The ASCII characters that JSON takes as they are in a string.
@@ -47,12 +49,26 @@ class _Pieces(NamedTuple):
         """The same pieces, each followed by ``suffix``."""
         return _Pieces([t + suffix for t in self.table], self.at)
 
-    def texts(self) -> npt.NDArray[np.object_] | list[str]:
+    def texts(self) -> list[str]:
         if self.at is None:
             return self.table
         table = np.empty(len(self.table), dtype=object)
         table[:] = self.table
-        return table[self.at]
+        return table[self.at].tolist()  # type: ignore[no-any-return]
+
+
+def records_body(
+    ids: Sequence[Any],
+    seconds: npt.NDArray[np.float64],
+    predictions: Sequence[Any],
+    probabilities: Sequence[Any],
+) -> bytes:
+    """The collector's body of the records: ``{"records":[...]}`` (joined once).
+
+    >>> records_body(["a"], np.array([0.0]), [None], [None])
+    b'{"records":[{"id":"a","timestamp":"1970-01-01T00:00:00.000000Z"}]}'
+    """
+    return encode_records(ids, seconds, predictions, probabilities, around=_BODY).encode()
 
 
 def encode_records(
@@ -60,12 +76,14 @@ def encode_records(
     seconds: npt.NDArray[np.float64],
     predictions: Sequence[Any],
     probabilities: Sequence[Any],
+    *,
+    around: tuple[str, str] = ("", ""),
 ) -> str:
     """The records as JSON objects separated by commas (the inside of the collector's
-    ``records`` list); "" for none."""
+    ``records`` list), between the texts ``around``; only those for none."""
     n = len(ids)
     if n == 0:
-        return ""
+        return "".join(around)
     micros = np.round(np.asarray(seconds, dtype=np.float64) * 1e6).astype(np.int64)
     whole, fraction = np.divmod(micros, 1_000_000)
     unique, second = _distinct(whole)
@@ -83,12 +101,13 @@ def encode_records(
         if field is not None:
             pieces.append(field)
     pieces[-1] = pieces[-1].then(_NEXT)
-    table = np.empty((n, len(pieces)), dtype=object)
+    width = len(pieces)
+    flat: list[str] = [""] * (n * width)  # record by record, piece by piece
     for j, piece in enumerate(pieces):
-        table[:, j] = piece.texts()
-    flat = table.ravel().tolist()  # record by record, piece by piece
-    flat[-1] = flat[-1][: -len(_NEXT)] + "}"
-    return '{"id":"' + "".join(flat)
+        flat[j::width] = piece.texts()
+    flat[0] = around[0] + '{"id":"' + flat[0]
+    flat[-1] = flat[-1][: -len(_NEXT)] + "}" + around[1]
+    return "".join(flat)
 
 
 def _distinct(whole: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.intp]]:

@@ -21,7 +21,7 @@ import numpy.typing as npt
 from sightline._validate import finite_or_none
 from sightline.profile import Profile, Schema
 from sightline.sdk.columns import Columns
-from sightline.sdk.records import encode_records
+from sightline.sdk.records import records_body
 
 MAX_RECORDS = 10_000  # the collector's batch limit
 
@@ -105,7 +105,11 @@ class Window:
         per row) choose the rows that embedding columns sample."""
         if columns.values or columns.counted:
             self.profile.update(
-                columns.values, n_invalid=columns.n_invalid, counted=columns.counted, row_ids=ids
+                columns.values,
+                n_invalid=columns.n_invalid,
+                counted=columns.counted,
+                row_ids=ids,
+                threads=False,  # the serving process's CPU counts, not this thread's wall time
             )
         self.rows += rows
         lat = np.asarray(latencies, dtype=np.float64)
@@ -154,8 +158,8 @@ class Window:
         bodies = []
         for i in range(0, len(ids), MAX_RECORDS):
             part = slice(i, i + MAX_RECORDS)
-            text = encode_records(ids[part], seconds[part], predictions[part], probabilities[part])
-            bodies.append((f'{{"records":[{text}]}}'.encode(), len(ids[part])))
+            body = records_body(ids[part], seconds[part], predictions[part], probabilities[part])
+            bodies.append((body, len(ids[part])))
         return bodies
 
     def take_profile(self) -> tuple[bytes, int] | None:
