@@ -177,6 +177,8 @@ def from_rows(
     >>> cols = from_rows(s, [{"x": 1, "c": "a"}, {"x": "bad", "zzz": 3}], {})
     >>> cols.values["x"].tolist(), cols.n_invalid, dict(cols.unknown)
     ([1.0, nan], {'x': 1}, {'zzz': 1})
+    >>> dict(from_rows(s, [{"x": 1, "k": "a"}], {}).unknown)  # numbers fine, a key misspelt
+    {'k': 1}
     """
     out = Columns()
     numeric_names = [c.name for c in schema.columns if c.kind == "numeric" and c.name not in extra]
@@ -186,8 +188,9 @@ def from_rows(
         out.values.update(fast)
     cells = dict(extra)
     rest = other_names if fast is not None else numeric_names + other_names
-    cells.update(zip(rest, _transpose(rows, rest), strict=True))
-    if fast is None:  # irregular rows: count the keys the schema lacks
+    transposed, regular = _transpose(rows, rest)
+    cells.update(zip(rest, transposed, strict=True))
+    if fast is None or not regular:  # irregular rows: count the keys the schema lacks
         out.unknown.update(_unknown_keys(rows, set(numeric_names) | set(other_names)))
     for column in schema.columns:
         if column.name not in cells:
@@ -237,18 +240,20 @@ def _unknown_keys(rows: Sequence[Mapping[str, Any]], names: set[str]) -> Counter
     return Counter(k for row in rows if isinstance(row, Mapping) for k in row if k not in names)
 
 
-def _transpose(rows: Sequence[Mapping[str, Any]], names: list[str]) -> list[list[Any]]:
+def _transpose(
+    rows: Sequence[Mapping[str, Any]], names: list[str]
+) -> tuple[list[list[Any]], bool]:
     """The values of ``names`` in each row, column by column (None where a row lacks one
-    or is not a mapping): one pass over the rows per name, which beats a pass of
-    ``itemgetter(*names)`` and a transposition."""
+    or is not a mapping), and whether every row had them all: one pass over the rows per
+    name, which beats a pass of ``itemgetter(*names)`` and a transposition."""
     try:
-        return [list(map(itemgetter(name), rows)) for name in names]
+        return [list(map(itemgetter(name), rows)) for name in names], True
     except (KeyError, TypeError):
         table = [
             get_each(row, names) if isinstance(row, Mapping) else (None,) * len(names)
             for row in rows
         ]
-        return [list(column) for column in zip(*table, strict=True)]
+        return [list(column) for column in zip(*table, strict=True)], False
 
 
 def get_each(row: Mapping[str, Any], names: list[str]) -> tuple[Any, ...]:
