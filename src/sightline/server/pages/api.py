@@ -391,24 +391,42 @@ async def heatmap(asked: VersionRange) -> dict[str, Any]:
         )
 
     step, cells = await run_in_threadpool(read)
-    metrics = sorted({c.metric for c in cells})
-    shown = [c for c in columns if c in {cell.column for cell in cells}]
-    times = sorted({cell.bucket_start for cell in cells})
-    row, col = {c: i for i, c in enumerate(shown)}, {t: j for j, t in enumerate(times)}
     return {
         "since": _iso(start),
         "until": _iso(end),
         "step_seconds": step,
+        **_grid(cells, columns),
+    }
+
+
+def _grid(cells: Sequence[q.Cell], columns: Sequence[str]) -> dict[str, Any]:
+    """The heatmap's ``metrics``, ``columns`` (those with cells, in ``columns``' order),
+    ``times`` and ``cells`` as arrays of indices into them, value, upper and alert.
+
+    >>> from datetime import datetime
+    >>> t = datetime(2026, 1, 1)
+    >>> _grid([q.Cell("b", "ks", t, 0.5, None, True)], ["a", "b"])["cells"]["column"]
+    [0]
+    """
+    by_field = zip(*cells, strict=True) if cells else [()] * 6
+    names, metric_of, starts, values, uppers, alerts = by_field
+    metrics = sorted(set(metric_of))
+    present = set(names)
+    shown = [c for c in columns if c in present]
+    times = sorted(set(starts))
+    row, col = {c: i for i, c in enumerate(shown)}, {t: j for j, t in enumerate(times)}
+    index = {m: k for k, m in enumerate(metrics)}
+    return {
         "metrics": metrics,
         "columns": shown,
         "times": [_iso(t) for t in times],
         "cells": {
-            "column": [row[c.column] for c in cells],
-            "time": [col[c.bucket_start] for c in cells],
-            "metric": [metrics.index(c.metric) for c in cells],
-            "value": [_num(c.value) for c in cells],
-            "upper": [_num(c.upper) for c in cells],
-            "alert": [c.alert for c in cells],
+            "column": [row[c] for c in names],
+            "time": [col[t] for t in starts],
+            "metric": [index[m] for m in metric_of],
+            "value": [_num(v) for v in values],
+            "upper": [_num(u) for u in uppers],
+            "alert": list(alerts),
         },
     }
 
