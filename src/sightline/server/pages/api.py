@@ -47,7 +47,7 @@ from sightline.server.pages.uptime import model_uptimes
 from sightline.server.query import Since, Until, _range
 from sightline.server.schemas import NO_NUL
 from sightline.server.state import ERRORS, State, state_of
-from sightline.store import ApiKey, ModelVersion, Store, utcnow
+from sightline.store import ApiKey, ModelVersion, Store, tiers, utcnow
 from sightline.store import alerts as stored
 from sightline.store import dashboard as q
 
@@ -375,9 +375,9 @@ async def heatmap(asked: VersionRange) -> dict[str, Any]:
     window = (await run_in_threadpool(state.store.model_settings, key.project, model)).window
 
     def read() -> tuple[int, list[q.Cell]]:
-        rolled = q.rolled_tiers(state.store, key.project, model, version)
+        known = tiers.frontiers(state.store, key.project, model, version)
         span = (end - start).total_seconds()
-        step = q.grid_step(span, HEATMAP_BUCKETS, HEATMAP_FEWEST, window, rolled)
+        step = q.grid_step(span, HEATMAP_BUCKETS, HEATMAP_FEWEST, window, q.rolled_tiers(known))
         return step, q.column_grid(
             state.store,
             key.project,
@@ -388,6 +388,7 @@ async def heatmap(asked: VersionRange) -> dict[str, Any]:
             since=start,
             until=end,
             step=step,
+            known=known,
         )
 
     step, cells = await run_in_threadpool(read)
