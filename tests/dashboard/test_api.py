@@ -347,3 +347,34 @@ def test_the_heatmap_grid_indexes_columns_times_and_metrics() -> None:
         },
     }
     assert _grid([], ["a"])["cells"]["value"] == []
+
+
+def test_the_series_charts_are_each_metrics_points_as_arrays() -> None:
+    from datetime import datetime
+
+    from sightline.server.pages.api import _charts
+    from sightline.store.dashboard import Point
+
+    t0, t1 = datetime(2026, 1, 1), datetime(2026, 1, 1, 1)
+    points = [
+        Point("b", t0, 1.0, 0.0, 2.0, False),
+        Point("a", t0, 0.5, None, None, True),
+        Point("b", t1, 3.0, 0.0, 2.0, True),
+    ]
+    assert _charts(points) == {
+        "b": {
+            "t": ["2026-01-01T00:00:00Z", "2026-01-01T01:00:00Z"],
+            "value": [1.0, 3.0],
+            "lower": [0.0, 0.0],
+            "upper": [2.0, 2.0],
+            "alert": [False, True],
+        },
+        "a": {
+            "t": ["2026-01-01T00:00:00Z"],
+            "value": [0.5],
+            "lower": [None],
+            "upper": [None],
+            "alert": [True],
+        },
+    }
+    assert list(_charts(points)) == ["b", "a"] and _charts([]) == {}

@@ -309,18 +309,30 @@ async def series(asked: VersionRange) -> dict[str, Any]:
 
 
 def _charts(points: Sequence[q.Point]) -> dict[str, dict[str, list[Any]]]:
-    """The points of each metric as arrays ``t``, ``value``, ``lower``, ``upper``, ``alert``."""
-    charts: dict[str, dict[str, list[Any]]] = {}
+    """The points of each metric as arrays ``t``, ``value``, ``lower``, ``upper``, ``alert``
+    (each bucket's time formatted once for all metrics).
+
+    >>> from datetime import datetime
+    >>> _charts([q.Point("m", datetime(2026, 1, 1), 0.5, None, 1.0, False)])["m"]["t"]
+    ['2026-01-01T00:00:00Z']
+    """
+    by_metric: dict[str, list[q.Point]] = {}
     for p in points:
-        one = charts.setdefault(
-            p.metric, {k: [] for k in ("t", "value", "lower", "upper", "alert")}
-        )
-        for name, value in zip(
-            ("t", "value", "lower", "upper", "alert"),
-            (_iso(p.bucket_start), p.value, p.lower, p.upper, p.alert),
-            strict=True,
-        ):
-            one[name].append(value)
+        by_metric.setdefault(p.metric, []).append(p)
+    iso: dict[datetime, str | None] = {}
+    charts: dict[str, dict[str, list[Any]]] = {}
+    for metric, group in by_metric.items():
+        _, starts, values, lowers, uppers, alerts = zip(*group, strict=True)
+        for t in starts:
+            if t not in iso:
+                iso[t] = _iso(t)
+        charts[metric] = {
+            "t": [iso[t] for t in starts],
+            "value": list(values),
+            "lower": list(lowers),
+            "upper": list(uppers),
+            "alert": list(alerts),
+        }
     return charts
 
 
