@@ -319,3 +319,62 @@ def test_without_auth_the_pages_need_no_login(tmp_path: Path) -> None:
         assert page.status_code == 200 and "Log out" not in page.text
         assert 'data-scope="admin"' in page.text
         assert httpx.get(f"{live.url}/api/v1/overview").json()["versions"] == []
+
+
+def test_the_heatmap_grid_indexes_columns_times_and_metrics() -> None:
+    from datetime import datetime
+
+    from sightline.server.pages.api import _grid
+    from sightline.store.dashboard import Cell
+
+    t0, t1 = datetime(2026, 1, 1), datetime(2026, 1, 1, 1)
+    cells = [
+        Cell("b", "psi", t1, 0.2, 0.1, True),
+        Cell("c", "ks", t0, float("nan"), None, False),
+        Cell("c", "psi", t1, 0.05, 0.1, False),
+    ]
+    assert _grid(cells, ["a", "c", "b"]) == {
+        "metrics": ["ks", "psi"],
+        "columns": ["c", "b"],  # the schema's order, without the column that has no cell
+        "times": ["2026-01-01T00:00:00Z", "2026-01-01T01:00:00Z"],
+        "cells": {
+            "column": [1, 0, 0],
+            "time": [1, 0, 1],
+            "metric": [1, 0, 1],
+            "value": [0.2, None, 0.05],
+            "upper": [0.1, None, 0.1],
+            "alert": [True, False, False],
+        },
+    }
+    assert _grid([], ["a"])["cells"]["value"] == []
+
+
+def test_the_series_charts_are_each_metrics_points_as_arrays() -> None:
+    from datetime import datetime
+
+    from sightline.server.pages.api import _charts
+    from sightline.store.dashboard import Point
+
+    t0, t1 = datetime(2026, 1, 1), datetime(2026, 1, 1, 1)
+    points = [
+        Point("b", t0, 1.0, 0.0, 2.0, False),
+        Point("a", t0, 0.5, None, None, True),
+        Point("b", t1, 3.0, 0.0, 2.0, True),
+    ]
+    assert _charts(points) == {
+        "b": {
+            "t": ["2026-01-01T00:00:00Z", "2026-01-01T01:00:00Z"],
+            "value": [1.0, 3.0],
+            "lower": [0.0, 0.0],
+            "upper": [2.0, 2.0],
+            "alert": [False, True],
+        },
+        "a": {
+            "t": ["2026-01-01T00:00:00Z"],
+            "value": [0.5],
+            "lower": [None],
+            "upper": [None],
+            "alert": [True],
+        },
+    }
+    assert list(_charts(points)) == ["b", "a"] and _charts([]) == {}

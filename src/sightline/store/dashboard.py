@@ -140,9 +140,13 @@ def grid_step(
     return step
 
 
-def rolled_tiers(store: Store, project: str, model: str, version: str) -> list[int]:
-    """The sizes (seconds) of the rollup tiers ``version`` has rows of."""
-    return sorted({t for t, _, _, _ in tiers.frontiers(store, project, model, version)})
+def rolled_tiers(found: Sequence[tiers.Frontier]) -> list[int]:
+    """The sizes (seconds) of the rollup tiers of ``found`` (:func:`tiers.frontiers`).
+
+    >>> rolled_tiers([(86400, "1", "drift", None), (3600, "1", "drift", None)])
+    [3600, 86400]
+    """
+    return sorted({t for t, _, _, _ in found})
 
 
 class Cell(NamedTuple):
@@ -169,12 +173,14 @@ def column_grid(
     until: datetime,
     step: int,
     kind: str = "drift",
+    known: Sequence[tiers.Frontier] | None = None,
 ) -> list[Cell]:
     """The rows of job kind ``kind`` of ``metrics`` for ``columns`` in ``[since, until)``,
     in time buckets of ``step`` seconds, by column and bucket; from the coarsest rollup
     tier whose size divides ``step`` where rolled (a rollup's largest value is its base
     rows' largest), read for all columns in one range scan of the version's tier rows of
-    ``kind`` (PostgreSQL's ``metric_rollups_grid``)."""
+    ``kind`` (PostgreSQL's ``metric_rollups_grid``). ``known``: the version's
+    :func:`~sightline.store.tiers.frontiers` if just read."""
     if not metrics or not columns:
         return []
     bucket = f"floor(date_part('epoch', window_start) / {int(step)})"
@@ -184,7 +190,7 @@ def column_grid(
         "AND window_start >= ? AND window_start < ?"
     )
     params = (project, model, version, kind, *metrics, *columns, as_utc(since), as_utc(until))
-    split = tiers.tier_for_step(store, project, model, version, step, kinds=(kind,))
+    split = tiers.tier_for_step(store, project, model, version, step, (kind,), known)
     source, args = tiers.tiered_source(split, where, params)
     rows = store._read(
         "SELECT column_name, metric, min(window_start), max(value_max), max(upper_bound), "

@@ -54,9 +54,11 @@ class TierSplit:
     finer: tuple[tuple[int, str, tuple[Any, ...]], ...] = ()
 
 
-def frontiers(
-    store: Store, project: str, model: str, version: str | None = None
-) -> list[tuple[int, str, str, datetime]]:
+#: (tier seconds, version, kind, rolled until) of one rolled (version, tier, kind).
+Frontier = tuple[int, str, str, datetime]
+
+
+def frontiers(store: Store, project: str, model: str, version: str | None = None) -> list[Frontier]:
     """(tier seconds, version, kind, rolled until) of every rolled (version, tier, kind)."""
     extra, params = "", [project, model]
     if version is not None:
@@ -76,17 +78,21 @@ def tier_for_step(
     version: str | None,
     step: float,
     kinds: Sequence[str] | None = None,
+    known: Sequence[Frontier] | None = None,
 ) -> TierSplit:
     """The coarsest tier whose size divides ``step`` seconds (buckets hold whole tier
     windows), with the condition of its rolled rows; tier 0 when none fits. ``kinds``:
-    the job kinds of the rows the read asks for (None: any).
+    the job kinds of the rows the read asks for (None: any); ``known``: the
+    :func:`frontiers` of ``version`` when the caller has just read them (None: read here).
 
     A version is rolled up to the oldest frontier of its kinds (of ``kinds``), so that no
     rolled kind loses rows; base rows of a kind without a frontier (never rolled, such as
     ``slo``) are read at every time. The condition of one version names a kind only then,
     so that PostgreSQL reads base rows from its series index alone, and both stores prune
     the base rows before the frontier by their window."""
-    found = [f for f in frontiers(store, project, model, version) if kinds is None or f[2] in kinds]
+    if known is None:
+        known = frontiers(store, project, model, version)
+    found = [f for f in known if kinds is None or f[2] in kinds]
     fits = [t for t, _, _, _ in found if t <= step and int(step) % t == 0 and step == int(step)]
     if not fits:
         return TierSplit(0, "", ())

@@ -47,7 +47,7 @@ from sightline.server.pages.uptime import model_uptimes
 from sightline.server.query import Since, Until, _range
 from sightline.server.schemas import NO_NUL
 from sightline.server.state import ERRORS, State, state_of
-from sightline.store import ApiKey, ModelVersion, Store, utcnow
+from sightline.store import ApiKey, ModelVersion, Store, tiers, utcnow
 from sightline.store import alerts as stored
 from sightline.store import dashboard as q
 
@@ -309,18 +309,30 @@ async def series(asked: VersionRange) -> dict[str, Any]:
 
 
 def _charts(points: Sequence[q.Point]) -> dict[str, dict[str, list[Any]]]:
-    """The points of each metric as arrays ``t``, ``value``, ``lower``, ``upper``, ``alert``."""
-    charts: dict[str, dict[str, list[Any]]] = {}
+    """The points of each metric as arrays ``t``, ``value``, ``lower``, ``upper``, ``alert``
+    (each bucket's time formatted once for all metrics).
+
+    >>> from datetime import datetime
+    >>> _charts([q.Point("m", datetime(2026, 1, 1), 0.5, None, 1.0, False)])["m"]["t"]
+    ['2026-01-01T00:00:00Z']
+    """
+    by_metric: dict[str, list[q.Point]] = {}
     for p in points:
-        one = charts.setdefault(
-            p.metric, {k: [] for k in ("t", "value", "lower", "upper", "alert")}
-        )
-        for name, value in zip(
-            ("t", "value", "lower", "upper", "alert"),
-            (_iso(p.bucket_start), p.value, p.lower, p.upper, p.alert),
-            strict=True,
-        ):
-            one[name].append(value)
+        by_metric.setdefault(p.metric, []).append(p)
+    iso: dict[datetime, str | None] = {}
+    charts: dict[str, dict[str, list[Any]]] = {}
+    for metric, group in by_metric.items():
+        _, starts, values, lowers, uppers, alerts = zip(*group, strict=True)
+        for t in starts:
+            if t not in iso:
+                iso[t] = _iso(t)
+        charts[metric] = {
+            "t": [iso[t] for t in starts],
+            "value": list(values),
+            "lower": list(lowers),
+            "upper": list(uppers),
+            "alert": list(alerts),
+        }
     return charts
 
 
@@ -375,9 +387,9 @@ async def heatmap(asked: VersionRange) -> dict[str, Any]:
     window = (await run_in_threadpool(state.store.model_settings, key.project, model)).window
 
     def read() -> tuple[int, list[q.Cell]]:
-        rolled = q.rolled_tiers(state.store, key.project, model, version)
+        known = tiers.frontiers(state.store, key.project, model, version)
         span = (end - start).total_seconds()
-        step = q.grid_step(span, HEATMAP_BUCKETS, HEATMAP_FEWEST, window, rolled)
+        step = q.grid_step(span, HEATMAP_BUCKETS, HEATMAP_FEWEST, window, q.rolled_tiers(known))
         return step, q.column_grid(
             state.store,
             key.project,
@@ -388,27 +400,46 @@ async def heatmap(asked: VersionRange) -> dict[str, Any]:
             since=start,
             until=end,
             step=step,
+            known=known,
         )
 
     step, cells = await run_in_threadpool(read)
-    metrics = sorted({c.metric for c in cells})
-    shown = [c for c in columns if c in {cell.column for cell in cells}]
-    times = sorted({cell.bucket_start for cell in cells})
-    row, col = {c: i for i, c in enumerate(shown)}, {t: j for j, t in enumerate(times)}
     return {
         "since": _iso(start),
         "until": _iso(end),
         "step_seconds": step,
+        **_grid(cells, columns),
+    }
+
+
+def _grid(cells: Sequence[q.Cell], columns: Sequence[str]) -> dict[str, Any]:
+    """The heatmap's ``metrics``, ``columns`` (those with cells, in ``columns``' order),
+    ``times`` and ``cells`` as arrays of indices into them, value, upper and alert.
+
+    >>> from datetime import datetime
+    >>> t = datetime(2026, 1, 1)
+    >>> _grid([q.Cell("b", "ks", t, 0.5, None, True)], ["a", "b"])["cells"]["column"]
+    [0]
+    """
+    by_field = zip(*cells, strict=True) if cells else [()] * 6
+    names, metric_of, starts, values, uppers, alerts = by_field
+    metrics = sorted(set(metric_of))
+    present = set(names)
+    shown = [c for c in columns if c in present]
+    times = sorted(set(starts))
+    row, col = {c: i for i, c in enumerate(shown)}, {t: j for j, t in enumerate(times)}
+    index = {m: k for k, m in enumerate(metrics)}
+    return {
         "metrics": metrics,
         "columns": shown,
         "times": [_iso(t) for t in times],
         "cells": {
-            "column": [row[c.column] for c in cells],
-            "time": [col[c.bucket_start] for c in cells],
-            "metric": [metrics.index(c.metric) for c in cells],
-            "value": [_num(c.value) for c in cells],
-            "upper": [_num(c.upper) for c in cells],
-            "alert": [c.alert for c in cells],
+            "column": [row[c] for c in names],
+            "time": [col[t] for t in starts],
+            "metric": [index[m] for m in metric_of],
+            "value": [_num(v) for v in values],
+            "upper": [_num(u) for u in uppers],
+            "alert": list(alerts),
         },
     }
 
