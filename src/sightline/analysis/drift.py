@@ -340,7 +340,7 @@ def _dataset_rows(
 
 def _shares(counts: IntArray) -> tuple[float, ...]:
     total = counts.sum()
-    return tuple(float(c) / total if total else 0.0 for c in counts)
+    return tuple((counts / total).tolist()) if total else (0.0,) * len(counts)
 
 
 def numeric_distribution(
