@@ -137,7 +137,12 @@ def _numeric_pairs(
 
 
 def _same_edges(a: NumericColumnProfile, b: NumericColumnProfile) -> bool:
-    return a.edges is not None and b.edges is not None and np.array_equal(a.edges, b.edges)
+    """Both binned on the same edges (often the same array: decoding shares them)."""
+    return (
+        a.edges is not None
+        and b.edges is not None
+        and (a.edges is b.edges or np.array_equal(a.edges, b.edges))
+    )
 
 
 def _same_vocabulary(a: CategoricalColumnProfile, b: CategoricalColumnProfile) -> bool:
