@@ -11,9 +11,13 @@ from scipy import stats
 
 import sightline
 from sightline import Profile
-from sightline.analysis.methods import ALL_METHODS
+from sightline.analysis.drift import COUNT_STATS
+from sightline.analysis.methods import ALL_METHODS, COUNT_METHODS
 from sightline.analysis.profile_compare import sketch_wasserstein
 from sightline.errors import IncompatibleProfilesError
+from sightline.profile.column import NumericColumnProfile
+from sightline.stats.drift import TestResult
+from sightline.stats.multiple import benjamini_hochberg
 
 
 def _frames(
@@ -37,6 +41,42 @@ def _frames(
 
 def _drift(result: sightline.Result) -> dict[str, sightline.MetricRow]:
     return {r.column: r for r in result.rows if r.metric in ALL_METHODS}
+
+
+@pytest.mark.parametrize("method", sorted(COUNT_METHODS))
+def test_count_statistics_of_all_columns_at_once_equal_each_column_alone(method: str) -> None:
+    """compare_profiles computes a method's statistic for all its columns in one call;
+    each column's value and p-value equal those of its own histograms, to the last bit
+    (columns of 2 to 11 bins and 2 to 7 categories, one empty on the current side)."""
+    rng = np.random.default_rng(11)
+    n = 3_000
+    data = {f"x{b}": np.round(rng.normal(0, 1, n), b % 3) * b for b in range(1, 6)}
+    data |= {f"c{k}": rng.choice([f"v{i}" for i in range(k)], n) for k in range(2, 8)}
+    reference = Profile.from_data(pd.DataFrame(data))
+    moved = {k: (v + 0.2 if k.startswith("x") else v) for k, v in data.items()}
+    moved["c2"] = np.array([None] * n, dtype=object)
+    current = Profile.from_data(pd.DataFrame(moved), reference)
+    result = sightline.compare(reference, current, methods=dict.fromkeys(data, method))
+    rows = [r for r in result.rows if r.metric == method]
+    alone = [COUNT_STATS[method](*_histograms(reference, current, r.column)) for r in rows]
+    values = [float(a.statistic[0] if isinstance(a, TestResult) else a[0]) for a in alone]
+    pvalues = [float(a.pvalue[0]) for a in alone if isinstance(a, TestResult)]
+    assert [r.value for r in rows] == pytest.approx(values, rel=0, abs=0, nan_ok=True)
+    if pvalues:
+        adjusted = benjamini_hochberg(pvalues).tolist()
+        assert [r.p_value for r in rows] == pytest.approx(adjusted, rel=0, abs=0, nan_ok=True)
+    sizes = {_histograms(reference, current, r.column)[0].size for r in rows}
+    assert len(rows) == len(data) and len(sizes) >= 5
+
+
+def _histograms(reference: Profile, current: Profile, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """A column's two histograms (bins or category counts), as one-column arrays."""
+    found = []
+    for p in (reference.columns[name], current.columns[name]):
+        counts = p.bins if isinstance(p, NumericColumnProfile) else p.counts
+        assert counts is not None
+        found.append(counts[:, None])
+    return found[0], found[1]
 
 
 @pytest.mark.parametrize("method", ["psi", "jensen_shannon", "hellinger", "chi2", "kl_divergence"])

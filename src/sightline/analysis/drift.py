@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final, NamedTuple
 
 import numpy as np
@@ -340,18 +341,16 @@ def _dataset_rows(
 
 def _shares(counts: IntArray) -> tuple[float, ...]:
     total = counts.sum()
-    return tuple(float(c) / total if total else 0.0 for c in counts)
+    return tuple((counts / total).tolist()) if total else (0.0,) * len(counts)
 
 
 def numeric_distribution(
     name: str, edges: FloatArray, ref_bins: IntArray, cur_bins: IntArray
 ) -> Distribution:
     """Chart data of one numeric column from its counts on the reference's bin edges."""
-    labels = _bin_labels(edges)
+    labels = _bin_labels(np.asarray(edges, dtype=np.float64).tobytes())
     k = len(labels)
-    return Distribution(
-        name, "numeric", tuple(labels), _shares(ref_bins[:k]), _shares(cur_bins[:k])
-    )
+    return Distribution(name, "numeric", labels, _shares(ref_bins[:k]), _shares(cur_bins[:k]))
 
 
 def categorical_distribution(
@@ -385,15 +384,14 @@ def _categorical_distributions(
     }
 
 
-def _bin_labels(edges: FloatArray) -> list[str]:
-    if edges.size == 0:
-        return ["all values"]
-    e = [f"{x:.4g}" for x in edges]
-    return [
-        f"< {e[0]}",
-        *(f"[{a}, {b})" for a, b in itertools.pairwise(e)),
-        f">= {e[-1]}",
-    ]
+@lru_cache(maxsize=4096)
+def _bin_labels(edges: bytes) -> tuple[str, ...]:
+    """The labels of the bins on ``edges`` (float64 bytes); cached, since every window of
+    a version is binned on its reference's edges."""
+    if not edges:
+        return ("all values",)
+    e = [f"{x:.4g}" for x in np.frombuffer(edges, dtype=np.float64).tolist()]
+    return (f"< {e[0]}", *(f"[{a}, {b})" for a, b in itertools.pairwise(e)), f">= {e[-1]}")
 
 
 __all__ = [

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Final
+from typing import Final, NamedTuple, cast
 
 import numpy as np
 
@@ -86,7 +86,7 @@ def compare_profiles(
         raise IncompatibleProfilesError(
             f"current profile lacks columns of the reference: {missing}", field=missing[0]
         )
-    stats: list[ColumnStat] = []
+    stats: list[ColumnStat | _Counted] = []
     quality: list[MetricRow] = []
     embedded: list[MetricRow] = []
     dists: dict[str, Distribution] = {}
@@ -119,7 +119,7 @@ def compare_profiles(
                 f"column {name!r} is of different kinds in the two profiles",
                 field=name,
             )
-    rows = decide(stats, options, ctx) + embedded + quality
+    rows = decide(_count_stats(stats), options, ctx) + embedded + quality
     return Result(rows=tuple(rows), distributions=dists)
 
 
@@ -137,7 +137,12 @@ def _numeric_pairs(
 
 
 def _same_edges(a: NumericColumnProfile, b: NumericColumnProfile) -> bool:
-    return a.edges is not None and b.edges is not None and np.array_equal(a.edges, b.edges)
+    """Both binned on the same edges (often the same array: decoding shares them)."""
+    return (
+        a.edges is not None
+        and b.edges is not None
+        and (a.edges is b.edges or np.array_equal(a.edges, b.edges))
+    )
 
 
 def _same_vocabulary(a: CategoricalColumnProfile, b: CategoricalColumnProfile) -> bool:
@@ -165,9 +170,19 @@ def _categorical_chart(
     return categorical_distribution(ref.name, vocabulary, ref_counts, cur_counts)
 
 
+class _Counted(NamedTuple):
+    """A column whose statistic comes from its two histograms (same bins), computed
+    with the other columns of its method by :func:`_count_stats`."""
+
+    base: ColumnStat
+    ref: IntArray
+    cur: IntArray
+    source: str
+
+
 def _numeric_stat(
     ref: NumericColumnProfile, cur: NumericColumnProfile, options: DriftOptions
-) -> ColumnStat:
+) -> ColumnStat | _Counted:
     n_ref, n_cur = ref.n_valid, cur.n_valid
     method = options.method_for(ref.name, "numeric")
     base = ColumnStat(ref.name, "numeric", method, np.nan, np.nan, n_ref, n_cur)
@@ -176,7 +191,7 @@ def _numeric_stat(
     if method in COUNT_METHODS:
         if ref.bins is None or cur.bins is None or not _same_edges(ref, cur):
             return replace(base, reason=_SAME_BINS)
-        return _count_stat(ref.bins, cur.bins, BINNED, base)
+        return _Counted(base, ref.bins, cur.bins, BINNED)
     if method == "ks":
         d = ks_distance(ref.kll, cur.kll)
         p = ks_asymptotic_pvalue(np.array([d]), np.array([n_ref]), np.array([n_cur]))[0]
@@ -195,23 +210,36 @@ def _numeric_stat(
 
 def _categorical_stat(
     ref: CategoricalColumnProfile, cur: CategoricalColumnProfile, options: DriftOptions
-) -> ColumnStat:
+) -> ColumnStat | _Counted:
     n_ref, n_cur = ref.n_valid, cur.n_valid
     method = options.method_for(ref.name, "categorical")
     base = ColumnStat(ref.name, "categorical", method, np.nan, np.nan, n_ref, n_cur)
     if ref.counts is None or cur.counts is None or not _same_vocabulary(ref, cur):
         return replace(base, reason="needs both profiles counted on the same vocabulary")
-    return _count_stat(ref.counts, cur.counts, "", base)
+    return _Counted(base, ref.counts, cur.counts, "")
 
 
-def _count_stat(ref: IntArray, cur: IntArray, source: str, base: ColumnStat) -> ColumnStat:
-    """``base`` completed with its count statistic on the two histograms."""
-    result = COUNT_STATS[base.method](ref[:, None], cur[:, None])
-    if isinstance(result, sd.TestResult):
-        return replace(
-            base, value=float(result.statistic[0]), p_value=float(result.pvalue[0]), source=source
-        )
-    return replace(base, value=float(result[0]), source=source)
+def _count_stats(stats: Sequence[ColumnStat | _Counted]) -> list[ColumnStat]:
+    """``stats`` with every count statistic computed: one call per method and number of
+    bins, on those columns' histograms side by side. Each column is contiguous (the
+    arrays are Fortran-ordered), so its sums are those of its histograms alone, to the
+    last bit."""
+    out = [s if isinstance(s, ColumnStat) else s.base for s in stats]
+    groups: dict[tuple[str, int], list[int]] = {}
+    for i, s in enumerate(stats):
+        if isinstance(s, _Counted):
+            groups.setdefault((s.base.method, s.ref.size), []).append(i)
+    for (method, _), where in groups.items():
+        counted = [cast(_Counted, stats[i]) for i in where]
+        ref, cur = (np.array([getattr(c, side) for c in counted]).T for side in ("ref", "cur"))
+        result = COUNT_STATS[method](ref, cur)
+        if isinstance(result, sd.TestResult):
+            values, pvalues = result.statistic.tolist(), result.pvalue.tolist()
+        else:
+            values, pvalues = result.tolist(), [np.nan] * len(where)
+        for i, c, value, p in zip(where, counted, values, pvalues, strict=True):
+            out[i] = replace(c.base, value=value, p_value=p, source=c.source)
+    return out
 
 
 def sketch_wasserstein(a: KLL, b: KLL) -> float:
