@@ -240,9 +240,7 @@ def _unknown_keys(rows: Sequence[Mapping[str, Any]], names: set[str]) -> Counter
     return Counter(k for row in rows if isinstance(row, Mapping) for k in row if k not in names)
 
 
-def _transpose(
-    rows: Sequence[Mapping[str, Any]], names: list[str]
-) -> tuple[list[list[Any]], bool]:
+def _transpose(rows: Sequence[Mapping[str, Any]], names: list[str]) -> tuple[list[list[Any]], bool]:
     """The values of ``names`` in each row, column by column (None where a row lacks one
     or is not a mapping), and whether every row had them all: one pass over the rows per
     name, which beats a pass of ``itemgetter(*names)`` and a transposition."""
