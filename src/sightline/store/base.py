@@ -680,10 +680,21 @@ class Store(SchedulingQueries, LeaseQueries, RollupQueries, ABC):
         self, project: str, model: str, since: datetime, until: datetime
     ) -> list[Beat]:
         """The heartbeats with ``since <= ts < until`` (time, instance, goodbye), by time."""
+        return self.heartbeats_in(project, model, [(since, until)])
+
+    def heartbeats_in(
+        self, project: str, model: str, spans: Sequence[tuple[datetime, datetime]]
+    ) -> list[Beat]:
+        """The heartbeats in any of ``spans`` (``[since, until)`` each), by time, in one
+        query of the spans' union (a heartbeat in two overlapping spans once)."""
+        union = _union(spans)
+        if not union:
+            return []
+        within = " OR ".join("(ts >= ? AND ts < ?)" for _ in union)
         rows = self._read(
             "SELECT extract(epoch FROM ts), instance, closed FROM heartbeats "
-            "WHERE project = ? AND model = ? AND ts >= ? AND ts < ? ORDER BY ts, instance, closed",
-            (project, model, as_utc(since), as_utc(until)),
+            f"WHERE project = ? AND model = ? AND ({within}) ORDER BY ts, instance, closed",
+            (project, model, *(as_utc(t) for span in union for t in span)),
         )
         return [Beat(float(t), str(i), bool(c)) for t, i, c in rows]
 
@@ -767,6 +778,24 @@ STORED_AS: Mapping[str, str] = {
     "lower": "lower_bound",
     "upper": "upper_bound",
 }
+
+
+def _union(spans: Sequence[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """The union of the ``[start, end)`` ``spans`` as disjoint spans, oldest first (the
+    empty ones left out).
+
+    >>> t = [datetime(2026, 1, 1, h) for h in range(6)]
+    >>> _union([(t[3], t[5]), (t[0], t[1]), (t[1], t[2]), (t[4], t[4])]) == [
+    ...     (t[0], t[2]), (t[3], t[5])]
+    True
+    """
+    union: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(s for s in spans if s[0] < s[1]):
+        if union and start <= union[-1][1]:
+            union[-1] = (union[-1][0], max(union[-1][1], end))
+        else:
+            union.append((start, end))
+    return union
 
 
 def _metric_rows(rows: list[tuple[Any, ...]], model: str | None = None) -> list[MetricRow]:

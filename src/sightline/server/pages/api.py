@@ -37,7 +37,6 @@ from sightline.profile.column import CategoricalColumnProfile, NumericColumnProf
 from sightline.profile.text import TextColumnProfile
 from sightline.scheduler.generation import GENERATION_METRICS
 from sightline.scheduler.jobs import bucket_quantile, compatible
-from sightline.server import health
 from sightline.server.alerts import _iso
 from sightline.server.auth import Reader
 from sightline.server.bodies import ApiError
@@ -169,7 +168,10 @@ def _overview(state: State, project: str, now: datetime) -> dict[str, Any]:
     drifted = q.alerted_columns(store, project, windows, DRIFT_METRICS)  # type: ignore[arg-type]
     sums = store.health_by_version(project, now - OVERVIEW_SPAN, now)
     firing = _firing(store, project)
-    model_health = {m: _model_health(state, project, m, now) for m in models}
+    live: dict[str, dict[str, int]] = {m: {} for m in models}
+    for (m, v), n in store.live_instances(project, now - state.settings.heartbeat_timeout).items():
+        live.setdefault(m, {})[v] = n
+    model_health = {m: _model_health(state, project, m, now, live[m]) for m in models}
     out = []
     for v in versions:
         rows = by_version.get((v.model, v.version), {})
@@ -217,25 +219,20 @@ def _latency(buckets: Sequence[int], low: float, high: float) -> dict[str, float
     }
 
 
-def _model_health(state: State, project: str, model: str, now: datetime) -> dict[str, Any]:
-    """A model's live instances (by version) and its uptime over 24 h and 30 days
-    (:func:`~sightline.server.pages.uptime.model_uptimes`, as ``/models/{model}/health``
-    counts it)."""
-    timeout = state.settings.heartbeat_timeout
-    day = now - timedelta(days=1)
-    found = health.instances_of(state.store, project, model, since=day, now=now, timeout=timeout)
-    live: dict[str, int] = {}
-    for i in found:
-        if i["live"]:
-            live[i["version"]] = live.get(i["version"], 0) + 1
+def _model_health(
+    state: State, project: str, model: str, now: datetime, live: dict[str, int]
+) -> dict[str, Any]:
+    """A model's live instances by version (``live``, of :meth:`Store.live_instances`) and
+    its uptime over 24 h and 30 days (:func:`~sightline.server.pages.uptime.model_uptimes`,
+    as ``/models/{model}/health`` counts it)."""
     day_up, month_up = model_uptimes(
         state.store,
         project,
         model,
-        sinces=[day, now - timedelta(days=30)],
+        sinces=[now - timedelta(days=1), now - timedelta(days=30)],
         until=now,
         now=now,
-        timeout=timeout,
+        timeout=state.settings.heartbeat_timeout,
     )
     since = day_up.since
     return {
