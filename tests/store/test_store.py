@@ -314,6 +314,10 @@ def test_heartbeats_in_reads_the_union_of_the_spans(store: Store) -> None:
         )
     ]
     assert store.heartbeats_in("p", "churn", []) == []
+    live = store.live_instances("p", T0 + timedelta(minutes=35))
+    assert live == store.live_instances("p", T0 + timedelta(minutes=35), ["churn"])
+    assert live == {("churn", "1"): 1}
+    assert store.live_instances("p", T0, ["fraud"]) == store.live_instances("p", T0, []) == {}
 
 
 def test_optimize_keeps_every_row(store: Store) -> None:

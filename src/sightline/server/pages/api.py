@@ -156,7 +156,8 @@ def _overview(state: State, project: str, now: datetime) -> dict[str, Any]:
     versions = store.list_versions(project)
     models = sorted({v.model for v in versions})
     wanted = ("drift_share", *PAIRS)
-    newest = q.newest_model_rows(store, project, models, wanted, now - OVERVIEW_SPAN)
+    keys = [(v.model, v.version) for v in versions]
+    newest = q.newest_model_rows(store, project, keys, wanted, now - OVERVIEW_SPAN)
     by_version: dict[tuple[str, str], dict[str, MetricRow]] = {}
     for r in newest:
         by_version.setdefault((r.model, str(r.version)), {})[r.metric] = r
@@ -169,8 +170,9 @@ def _overview(state: State, project: str, now: datetime) -> dict[str, Any]:
     sums = store.health_by_version(project, now - OVERVIEW_SPAN, now)
     firing = _firing(store, project)
     live: dict[str, dict[str, int]] = {m: {} for m in models}
-    for (m, v), n in store.live_instances(project, now - state.settings.heartbeat_timeout).items():
-        live.setdefault(m, {})[v] = n
+    timeout = state.settings.heartbeat_timeout
+    for (m, version), n in store.live_instances(project, now - timeout, models).items():
+        live[m][version] = n
     model_health = {m: _model_health(state, project, m, now, live[m]) for m in models}
     out = []
     for v in versions:
@@ -455,8 +457,9 @@ async def generation(asked: VersionRange) -> dict[str, Any]:
         newest = q.newest_window(store, key.project, model, version, series, asked.end)
         if newest is None or newest < asked.start:
             return []
-        rows = q.newest_model_rows(store, key.project, [model], wanted, newest, asked.end)
-        return [r for r in rows if str(r.version) == version]
+        return q.newest_model_rows(
+            store, key.project, [(model, version)], wanted, newest, asked.end
+        )
 
     rows = {r.metric: r for r in await run_in_threadpool(read)}
     if "generations" not in rows:  # not a generative service, or none in the range
