@@ -1,6 +1,7 @@
 """The dashboard's queries: each answers one page element in one query that an index serves.
 
-Functions over a :class:`~sightline.store.base.Store` (same SQL on DuckDB and PostgreSQL),
+Functions over a :class:`~sightline.store.base.Store` (same SQL on DuckDB and PostgreSQL
+but for :func:`newest_model_rows`, whose index probes cost DuckDB a scan each),
 written for the series order both stores keep metric rows in: PostgreSQL's
 ``metric_rows_series`` index and DuckDB's sort by (project, model, metric, column,
 window). Every query names its models, metrics and columns, so each is a set of index
