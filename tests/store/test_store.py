@@ -287,6 +287,39 @@ def test_health_inputs_and_retention(store: Store) -> None:
         store.enforce_retention({"api_keys": timedelta(days=1)})
 
 
+def test_heartbeats_in_reads_the_union_of_the_spans(store: Store) -> None:
+    minutes = [0, 10, 20, 30, 40]
+    hb = pa.table(
+        {
+            "project": ["p"] * 5,
+            "model": ["churn"] * 5,
+            "version": ["1"] * 5,
+            "instance": ["i1"] * 5,
+            "host": ["h"] * 5,
+            "pid": [1] * 5,
+            "started_at": [T0] * 5,
+            "ts": [T0 + timedelta(minutes=m) for m in minutes],
+            "dropped": [0] * 5,
+        }
+    )
+    store.insert_rows("heartbeats", hb)
+    at = [T0 + timedelta(minutes=m) for m in range(0, 50, 5)]
+    spans = [(at[6], at[9]), (at[0], at[3]), (at[2], at[4]), (at[5], at[5])]
+    got = store.heartbeats_in("p", "churn", spans)
+    assert [b.ts for b in got] == [
+        b.ts
+        for m in (0, 10, 30, 40)
+        for b in store.heartbeat_times(
+            "p", "churn", T0 + timedelta(minutes=m), T0 + timedelta(minutes=m + 1)
+        )
+    ]
+    assert store.heartbeats_in("p", "churn", []) == []
+    live = store.live_instances("p", T0 + timedelta(minutes=35))
+    assert live == store.live_instances("p", T0 + timedelta(minutes=35), ["churn"])
+    assert live == {("churn", "1"): 1}
+    assert store.live_instances("p", T0, ["fraud"]) == store.live_instances("p", T0, []) == {}
+
+
 def test_optimize_keeps_every_row(store: Store) -> None:
     store.insert_rows("metric_rows", metric_rows("p", 30, ["b", "a"]))
     before = sorted(store._read("SELECT * FROM metric_rows"), key=repr)

@@ -43,7 +43,7 @@ def counts(store: Store, project: str, model: str, slo: Slo, end: datetime) -> C
     """The (bad, total) events of ``model`` for ``slo`` in the seconds before ``end``."""
 
     def before_end(seconds: int) -> tuple[float, float]:
-        n, errors, buckets = store.health_sums(
+        n, errors, buckets, _, _ = store.health_sums(
             project, model, end - timedelta(seconds=seconds), end
         )
         if slo.kind == "availability":

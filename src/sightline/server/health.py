@@ -77,9 +77,8 @@ def overview(
     instances = instances_of(store, project, model, since=since, now=now, timeout=timeout)
     beats = store.heartbeat_times(project, model, since - timeout, until)
     up = uptime(beats, _epoch(since), _epoch(until), timeout.total_seconds())
-    predictions, errors, buckets = store.health_sums(project, model, since, until)
+    predictions, errors, buckets, low, high = store.health_sums(project, model, since, until)
     counts = np.asarray(buckets, dtype=np.int64)
-    low, high = store.latency_range(project, model, since, until)
     quantiles = [bucket_quantile(counts, q, low, high) for q in (0.5, 0.95, 0.99)]
     live = [i for i in instances if i["live"]]
     return {

@@ -621,58 +621,43 @@ class Store(SchedulingQueries, LeaseQueries, RollupQueries, ABC):
         )
         return _metric_rows(self._read(sql, (project,)))
 
-    def health_sums(
-        self, project: str, model: str, since: datetime, until: datetime
-    ) -> tuple[int, int, list[int]]:
+    def health_sums(self, project: str, model: str, since: datetime, until: datetime) -> HealthSums:
         """Predictions, errors and latency bucket counts summed over the profiles whose
-        window starts in ``[since, until)`` (received time when a profile has none)."""
+        window starts in ``[since, until)`` (received time when a profile has none), and
+        their smallest and largest latency, in one query."""
         rows = self._read(
-            f"SELECT {_HEALTH_SUMS} FROM profiles WHERE project = ? AND model = ? {_IN_RANGE}",
+            f"SELECT {_HEALTH_COLUMNS} FROM profiles WHERE project = ? AND model = ? {_IN_RANGE}",
             (project, model, as_utc(since), as_utc(until)),
         )
-        values = [int(v or 0) for v in rows[0]]
-        return values[0], values[1], values[2:]
-
-    def latency_range(
-        self, project: str, model: str, since: datetime, until: datetime
-    ) -> tuple[float, float]:
-        """The smallest and largest latency of the profiles :meth:`health_sums` sums
-        (``(0, inf)`` when none recorded one)."""
-        rows = self._read(
-            "SELECT min(latency_min), max(latency_max) FROM profiles "
-            f"WHERE project = ? AND model = ? {_IN_RANGE}",
-            (project, model, as_utc(since), as_utc(until)),
-        )
-        low, high = rows[0]
-        return (0.0, math.inf) if low is None else (float(low), float(high))
+        return _health_sums(*rows[0])
 
     def health_by_version(
         self, project: str, since: datetime, until: datetime
     ) -> dict[tuple[str, str], HealthSums]:
-        """:meth:`health_sums` and :meth:`latency_range` of every (model, version) of a
-        project, in one query."""
+        """:meth:`health_sums` of every (model, version) of a project, in one query."""
         rows = self._read(
-            f"SELECT model, version, min(latency_min), max(latency_max), {_HEALTH_SUMS} "
+            f"SELECT model, version, {_HEALTH_COLUMNS} "
             f"FROM profiles WHERE project = ? {_IN_RANGE} GROUP BY model, version",
             (project, as_utc(since), as_utc(until)),
         )
-        found: dict[tuple[str, str], HealthSums] = {}
-        for model, version, low, high, *sums in rows:
-            values = [int(v or 0) for v in sums]
-            ends = (0.0, math.inf) if low is None else (float(low), float(high))
-            found[(model, version)] = HealthSums(values[0], values[1], values[2:], *ends)
-        return found
+        return {(model, version): _health_sums(*sums) for model, version, *sums in rows}
 
-    def live_instances(self, project: str, since: datetime) -> dict[tuple[str, str], int]:
-        """Instances of every (model, version) of a project whose newest heartbeat is after
-        ``since`` and is not a goodbye (a closed Monitor)."""
+    def live_instances(
+        self, project: str, since: datetime, models: Sequence[str] | None = None
+    ) -> dict[tuple[str, str], int]:
+        """Instances of every (model, version) of a project (of ``models``, default all)
+        whose newest heartbeat is after ``since`` and is not a goodbye (a closed Monitor).
+        Naming the models lets PostgreSQL's ``heartbeats_ts`` index serve the time range."""
+        if models == []:
+            return {}
+        only = "" if models is None else f"AND model IN ({', '.join('?' for _ in models)}) "
         rows = self._read(
             "SELECT model, version, count(*) FROM ("
             "SELECT model, version, closed, row_number() OVER (PARTITION BY model, version, "
             "instance ORDER BY ts DESC, closed DESC) AS newest FROM heartbeats "
-            "WHERE project = ? AND ts > ?) AS ranked "
+            f"WHERE project = ? {only}AND ts > ?) AS ranked "
             "WHERE newest = 1 AND NOT closed GROUP BY model, version",
-            (project, as_utc(since)),
+            (project, *(models or ()), as_utc(since)),
         )
         return {(m, v): int(n) for m, v, n in rows}
 
@@ -680,10 +665,21 @@ class Store(SchedulingQueries, LeaseQueries, RollupQueries, ABC):
         self, project: str, model: str, since: datetime, until: datetime
     ) -> list[Beat]:
         """The heartbeats with ``since <= ts < until`` (time, instance, goodbye), by time."""
+        return self.heartbeats_in(project, model, [(since, until)])
+
+    def heartbeats_in(
+        self, project: str, model: str, spans: Sequence[tuple[datetime, datetime]]
+    ) -> list[Beat]:
+        """The heartbeats in any of ``spans`` (``[since, until)`` each), by time, in one
+        query of the spans' union (a heartbeat in two overlapping spans once)."""
+        union = _union(spans)
+        if not union:
+            return []
+        within = " OR ".join("(ts >= ? AND ts < ?)" for _ in union)
         rows = self._read(
             "SELECT extract(epoch FROM ts), instance, closed FROM heartbeats "
-            "WHERE project = ? AND model = ? AND ts >= ? AND ts < ? ORDER BY ts, instance, closed",
-            (project, model, as_utc(since), as_utc(until)),
+            f"WHERE project = ? AND model = ? AND ({within}) ORDER BY ts, instance, closed",
+            (project, model, *(as_utc(t) for span in union for t in span)),
         )
         return [Beat(float(t), str(i), bool(c)) for t, i, c in rows]
 
@@ -769,6 +765,24 @@ STORED_AS: Mapping[str, str] = {
 }
 
 
+def _union(spans: Sequence[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """The union of the ``[start, end)`` ``spans`` as disjoint spans, oldest first (the
+    empty ones left out).
+
+    >>> t = [datetime(2026, 1, 1, h) for h in range(6)]
+    >>> _union([(t[3], t[5]), (t[0], t[1]), (t[1], t[2]), (t[4], t[4])]) == [
+    ...     (t[0], t[2]), (t[3], t[5])]
+    True
+    """
+    union: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(s for s in spans if s[0] < s[1]):
+        if union and start <= union[-1][1]:
+            union[-1] = (union[-1][0], max(union[-1][1], end))
+        else:
+            union.append((start, end))
+    return union
+
+
 def _metric_rows(rows: list[tuple[Any, ...]], model: str | None = None) -> list[MetricRow]:
     """The :class:`MetricRow` of each result of the metric-row queries: ``(model, version,
     window_start, ...)`` in row-field order, or without ``model`` when one model was asked
@@ -783,13 +797,26 @@ def _metric_rows(rows: list[tuple[Any, ...]], model: str | None = None) -> list[
 
 
 #: The health sums of profiles: predictions, errors, then each latency bucket.
-_HEALTH_SUMS = ", ".join(
-    ["sum(n_predictions)", "sum(n_errors)", *(f"sum({c})" for c in LATENCY_COLUMNS)]
+_HEALTH_COLUMNS = ", ".join(
+    [
+        "min(latency_min)",
+        "max(latency_max)",
+        "sum(n_predictions)",
+        "sum(n_errors)",
+        *(f"sum({c})" for c in LATENCY_COLUMNS),
+    ]
 )
 #: Profiles whose window (received time when a profile has none) starts in [?, ?).
 _IN_RANGE = (
     "AND coalesce(window_start, received_at) >= ? AND coalesce(window_start, received_at) < ?"
 )
+
+
+def _health_sums(low: Any, high: Any, *sums: Any) -> HealthSums:
+    """A :class:`HealthSums` of a row of ``_HEALTH_COLUMNS`` (SQL's NULL sums are 0)."""
+    values = [int(v or 0) for v in sums]
+    ends = (0.0, math.inf) if low is None else (float(low), float(high))
+    return HealthSums(values[0], values[1], values[2:], *ends)
 
 
 def _json_or_none(value: dict[str, Any] | None) -> str | None:

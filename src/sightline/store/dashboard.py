@@ -1,6 +1,7 @@
 """The dashboard's queries: each answers one page element in one query that an index serves.
 
-Functions over a :class:`~sightline.store.base.Store` (same SQL on DuckDB and PostgreSQL),
+Functions over a :class:`~sightline.store.base.Store` (same SQL on DuckDB and PostgreSQL
+but for :func:`newest_model_rows`, whose index probes cost DuckDB a scan each),
 written for the series order both stores keep metric rows in: PostgreSQL's
 ``metric_rows_series`` index and DuckDB's sort by (project, model, metric, column,
 window). Every query names its models, metrics and columns, so each is a set of index
@@ -9,7 +10,7 @@ range scans, never a scan of the whole table.
 >>> from datetime import datetime, timedelta
 >>> from sightline.store import open_store
 >>> store = open_store(":memory:")
->>> newest_model_rows(store, "p", ["churn"], ["accuracy"], datetime(2026, 1, 1))
+>>> newest_model_rows(store, "p", [("churn", "1")], ["accuracy"], datetime(2026, 1, 1))
 []
 """
 
@@ -39,17 +40,32 @@ def _marks(values: Sequence[object]) -> str:
 def newest_model_rows(
     store: Store,
     project: str,
-    models: Sequence[str],
+    versions: Sequence[tuple[str, str]],
     metrics: Sequence[str],
     since: datetime,
     until: datetime | None = None,
 ) -> list[MetricRow]:
-    """The newest model-level row (empty column) of each (model, version, metric) of
-    ``models`` and ``metrics`` whose window starts at or after ``since`` (and before
-    ``until``)."""
-    if not models or not metrics:
+    """The newest model-level row (empty column) of each of ``metrics`` of each (model,
+    version) of ``versions`` whose window starts at or after ``since`` (and before
+    ``until``), by model, version and metric. On PostgreSQL, one backward index probe per
+    series that stops at its newest row (a ``LATERAL`` join); on DuckDB, where a probe
+    costs a scan, one scan of the models' rows ranked by window."""
+    if not versions or not metrics:
         return []
     before, bound = ("", ()) if until is None else (" AND window_start < ?", (as_utc(until),))
+    if store.dialect == "postgresql":
+        pairs = ", ".join("(?, ?)" for _ in versions)
+        sql = (
+            f"SELECT r.* FROM (VALUES {pairs}) AS s(model, version) CROSS JOIN (VALUES "
+            f"{', '.join('(?)' for _ in metrics)}) AS m(metric) CROSS JOIN LATERAL "
+            f"(SELECT {_ROW} FROM metric_rows WHERE project = ? AND model = s.model "
+            "AND metric = m.metric AND column_name = '' AND version = s.version "
+            f"AND window_start >= ?{before} ORDER BY window_start DESC LIMIT 1) AS r "
+            "ORDER BY r.model, r.version, r.metric"
+        )
+        keys = [p for pair in versions for p in pair]
+        return _metric_rows(store._read(sql, (*keys, *metrics, project, as_utc(since), *bound)))
+    models = sorted({m for m, _ in versions})
     sql = (
         f"SELECT {_ROW} FROM (SELECT *, row_number() OVER (PARTITION BY model, version, "
         "metric ORDER BY window_start DESC) AS newest FROM metric_rows WHERE project = ? "
@@ -57,7 +73,9 @@ def newest_model_rows(
         f"AND column_name = '' AND window_start >= ?{before}) AS ranked WHERE newest = 1 "
         "ORDER BY model, version, metric"
     )
-    return _metric_rows(store._read(sql, (project, *models, *metrics, as_utc(since), *bound)))
+    rows = _metric_rows(store._read(sql, (project, *models, *metrics, as_utc(since), *bound)))
+    wanted = set(versions)
+    return [r for r in rows if (r.model, str(r.version)) in wanted]
 
 
 def metrics_with_rows(

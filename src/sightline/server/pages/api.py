@@ -37,7 +37,6 @@ from sightline.profile.column import CategoricalColumnProfile, NumericColumnProf
 from sightline.profile.text import TextColumnProfile
 from sightline.scheduler.generation import GENERATION_METRICS
 from sightline.scheduler.jobs import bucket_quantile, compatible
-from sightline.server import health
 from sightline.server.alerts import _iso
 from sightline.server.auth import Reader
 from sightline.server.bodies import ApiError
@@ -157,7 +156,8 @@ def _overview(state: State, project: str, now: datetime) -> dict[str, Any]:
     versions = store.list_versions(project)
     models = sorted({v.model for v in versions})
     wanted = ("drift_share", *PAIRS)
-    newest = q.newest_model_rows(store, project, models, wanted, now - OVERVIEW_SPAN)
+    keys = [(v.model, v.version) for v in versions]
+    newest = q.newest_model_rows(store, project, keys, wanted, now - OVERVIEW_SPAN)
     by_version: dict[tuple[str, str], dict[str, MetricRow]] = {}
     for r in newest:
         by_version.setdefault((r.model, str(r.version)), {})[r.metric] = r
@@ -169,7 +169,11 @@ def _overview(state: State, project: str, now: datetime) -> dict[str, Any]:
     drifted = q.alerted_columns(store, project, windows, DRIFT_METRICS)  # type: ignore[arg-type]
     sums = store.health_by_version(project, now - OVERVIEW_SPAN, now)
     firing = _firing(store, project)
-    model_health = {m: _model_health(state, project, m, now) for m in models}
+    live: dict[str, dict[str, int]] = {m: {} for m in models}
+    timeout = state.settings.heartbeat_timeout
+    for (m, version), n in store.live_instances(project, now - timeout, models).items():
+        live[m][version] = n
+    model_health = {m: _model_health(state, project, m, now, live[m]) for m in models}
     out = []
     for v in versions:
         rows = by_version.get((v.model, v.version), {})
@@ -217,25 +221,20 @@ def _latency(buckets: Sequence[int], low: float, high: float) -> dict[str, float
     }
 
 
-def _model_health(state: State, project: str, model: str, now: datetime) -> dict[str, Any]:
-    """A model's live instances (by version) and its uptime over 24 h and 30 days
-    (:func:`~sightline.server.pages.uptime.model_uptimes`, as ``/models/{model}/health``
-    counts it)."""
-    timeout = state.settings.heartbeat_timeout
-    day = now - timedelta(days=1)
-    found = health.instances_of(state.store, project, model, since=day, now=now, timeout=timeout)
-    live: dict[str, int] = {}
-    for i in found:
-        if i["live"]:
-            live[i["version"]] = live.get(i["version"], 0) + 1
+def _model_health(
+    state: State, project: str, model: str, now: datetime, live: dict[str, int]
+) -> dict[str, Any]:
+    """A model's live instances by version (``live``, of :meth:`Store.live_instances`) and
+    its uptime over 24 h and 30 days (:func:`~sightline.server.pages.uptime.model_uptimes`,
+    as ``/models/{model}/health`` counts it)."""
     day_up, month_up = model_uptimes(
         state.store,
         project,
         model,
-        sinces=[day, now - timedelta(days=30)],
+        sinces=[now - timedelta(days=1), now - timedelta(days=30)],
         until=now,
         now=now,
-        timeout=timeout,
+        timeout=state.settings.heartbeat_timeout,
     )
     since = day_up.since
     return {
@@ -458,8 +457,9 @@ async def generation(asked: VersionRange) -> dict[str, Any]:
         newest = q.newest_window(store, key.project, model, version, series, asked.end)
         if newest is None or newest < asked.start:
             return []
-        rows = q.newest_model_rows(store, key.project, [model], wanted, newest, asked.end)
-        return [r for r in rows if str(r.version) == version]
+        return q.newest_model_rows(
+            store, key.project, [(model, version)], wanted, newest, asked.end
+        )
 
     rows = {r.metric: r for r in await run_in_threadpool(read)}
     if "generations" not in rows:  # not a generative service, or none in the range

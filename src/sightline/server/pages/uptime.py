@@ -50,8 +50,8 @@ def model_uptimes(
 ) -> list[Uptime]:
     """The uptime of ``model`` over ``[since, until)`` for each of ``sinces`` (naive UTC):
     what :func:`~sightline.server.health.uptime` answers from all its heartbeats, with
-    the settled hours' liveness computed once and kept, and the spans the ranges share
-    read once."""
+    the settled hours' liveness computed once and kept: two reads, the kept hours and
+    the heartbeats of the hours not yet kept and of the ranges' edges (once each)."""
     seconds = timeout.total_seconds()
     ranges = [whole_hours(since, until, now) for since in sinces]
     hours = sorted({h for first, last in ranges for h in _hours(first, last)})
@@ -59,33 +59,36 @@ def model_uptimes(
     if hours:
         found = q.covered_hours(store, project, model, seconds, hours[0], hours[-1] + HOUR)
         kept = {h.hour_start: h for h in found}
-        made = [
-            h
-            for run in _runs([h for h in hours if h not in kept])
-            for h in _covered(store, project, model, run, seconds)
-        ]
-        lit = [h for h in made if h.counted_from is not None]
-        q.keep_covered_hours(store, project, model, seconds, lit)
-        kept.update((h.hour_start, h) for h in made)
-    spans: dict[tuple[datetime, datetime], q.CoveredHour] = {}
-
-    def span(start: datetime, end: datetime) -> q.CoveredHour:
-        if (start, end) not in spans:
-            spans[(start, end)] = _span(store, project, model, start, end, seconds)
-        return spans[(start, end)]
-
+    edges = {
+        edge
+        for since, (first, last) in zip(sinces, ranges, strict=True)
+        for edge in ([(since, until)] if first == last else _edges(since, first, last, until))
+    }
+    missing = {(h, h + HOUR) for h in hours if h not in kept}
+    spans = _spans(store, project, model, sorted(edges | missing), seconds)
+    made = [spans[h] for h in sorted(missing)]
+    lit = [h for h in made if h.counted_from is not None]
+    q.keep_covered_hours(store, project, model, seconds, lit)
+    kept.update((h.hour_start, h) for h in made)
     answers = []
     for since, (first, last) in zip(sinces, ranges, strict=True):
         if first == last:
-            answers.append(_total([span(since, until)], until))
+            answers.append(_total([spans[(since, until)]], until))
             continue
         parts = [kept[h] for h in _hours(first, last)]
         if since < first:
-            parts.insert(0, span(since, first))
+            parts.insert(0, spans[(since, first)])
         if last < until:
-            parts.append(span(last, until))
+            parts.append(spans[(last, until)])
         answers.append(_total(parts, until))
     return answers
+
+
+def _edges(
+    since: datetime, first: datetime, last: datetime, until: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The spans of ``[since, until)`` outside its kept hours ``[first, last)``."""
+    return [edge for edge in ((since, first), (last, until)) if edge[0] < edge[1]]
 
 
 def _total(parts: Sequence[q.CoveredHour], until: datetime) -> Uptime:
@@ -106,36 +109,23 @@ def _cover(beats: Sequence[Beat], start: datetime, end: datetime, seconds: float
     return q.CoveredHour(start, up.percent / 100.0 * (_epoch(end) - up.since), up.since)
 
 
-def _span(
-    store: Store, project: str, model: str, start: datetime, end: datetime, seconds: float
-) -> q.CoveredHour:
-    beats = store.heartbeat_times(project, model, start - timedelta(seconds=seconds), end)
-    return _cover(beats, start, end, seconds)
-
-
-def _covered(
-    store: Store, project: str, model: str, hours: Sequence[datetime], seconds: float
-) -> list[q.CoveredHour]:
-    """The liveness of each of ``hours`` (oldest first), from one read of their heartbeats."""
+def _spans(
+    store: Store,
+    project: str,
+    model: str,
+    spans: Sequence[tuple[datetime, datetime]],
+    seconds: float,
+) -> dict[tuple[datetime, datetime], q.CoveredHour]:
+    """The liveness of each of ``spans``, from one read of their heartbeats (and those of
+    ``seconds`` before each)."""
     lead = timedelta(seconds=seconds)
-    beats = store.heartbeat_times(project, model, hours[0] - lead, hours[-1] + HOUR)
+    beats = store.heartbeats_in(project, model, [(start - lead, end) for start, end in spans])
     times = np.array([b.ts for b in beats], dtype=np.float64)
-    made = []
-    for hour in hours:
-        lo, hi = np.searchsorted(times, [_epoch(hour - lead), _epoch(hour + HOUR)])
-        made.append(_cover(beats[lo:hi], hour, hour + HOUR, seconds))
-    return made
-
-
-def _runs(hours: Sequence[datetime]) -> list[list[datetime]]:
-    """``hours`` (sorted) in runs of consecutive ones."""
-    runs: list[list[datetime]] = []
-    for hour in hours:
-        if runs and runs[-1][-1] + HOUR == hour:
-            runs[-1].append(hour)
-        else:
-            runs.append([hour])
-    return runs
+    found = {}
+    for start, end in spans:
+        lo, hi = np.searchsorted(times, [_epoch(start - lead), _epoch(end)])
+        found[(start, end)] = _cover(beats[lo:hi], start, end, seconds)
+    return found
 
 
 def _hours(first: datetime, last: datetime) -> list[datetime]:
