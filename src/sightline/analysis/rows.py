@@ -334,10 +334,20 @@ def rows_to_arrow(rows: Sequence[MetricRow]) -> pa.Table:
         {
             name: _float_array(values)
             if name in _FLOATS
-            else pa.array(values, types.get(name, pa.string()))
+            else _array(values, types.get(name, pa.string()))
             for name, values in columns.items()
         }
     )
+
+
+def _array(values: Sequence[Any], type_: pa.DataType) -> pa.Array:
+    """An Arrow array of ``values``; one value repeated (the model, version and window of
+    one context's rows) is converted once."""
+    import pyarrow as pa
+
+    if values and all(v is values[0] for v in values):
+        return pa.repeat(pa.scalar(values[0], type_), len(values))
+    return pa.array(values, type_)
 
 
 def _float_array(values: Sequence[float | None]) -> pa.Array:

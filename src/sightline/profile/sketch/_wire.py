@@ -8,10 +8,10 @@ instead of crashing inside C++.
 
 from __future__ import annotations
 
-import itertools
 import math
 import struct
-from typing import Final
+from collections.abc import Sequence
+from typing import Final, NamedTuple
 
 import numpy as np
 
@@ -35,8 +35,27 @@ def corrupt(what: str, detail: str) -> UnsupportedFormatError:
     return UnsupportedFormatError(f"{what}: {detail}; the data is truncated or corrupted")
 
 
-def check_kll_bytes(b: bytes) -> None:
-    """Validate a serialized ``kll_floats_sketch`` completely before DataSketches reads it."""
+def check_kll_blobs(blobs: Sequence[bytes]) -> None:
+    """Validate serialized ``kll_floats_sketch`` blobs completely: each header alone, then
+    the items of all the full sketches in one numpy pass (a profile holds dozens)."""
+    full = [levels for i, b in enumerate(blobs) if (levels := _check_kll_header(b, i)) is not None]
+    if full:
+        _check_kll_items(blobs, full)
+
+
+class _Levels(NamedTuple):
+    """Where a full KLL sketch keeps its items, and what its header says of them."""
+
+    blob: int
+    start: int
+    sizes: list[int]
+    low: float
+    high: float
+
+
+def _check_kll_header(b: bytes, index: int) -> _Levels | None:
+    """Check a KLL sketch's header (and an empty or one-item sketch whole); return the
+    levels of a full sketch, whose items :func:`_check_kll_items` checks."""
     what = "KLL sketch"
     if len(b) < 8:
         raise corrupt(what, f"{len(b)} bytes is too short (at least 8 expected)")
@@ -48,19 +67,20 @@ def check_kll_bytes(b: bytes) -> None:
     if flags & 1:  # empty
         if pre != 2 or len(b) != 8:
             raise corrupt(what, f"empty sketch of {len(b)} bytes")
-    elif flags & 4:  # a single item
+        return None
+    if flags & 4:  # a single item
         if pre != 2 or ser != 2 or len(b) != 12:
             raise corrupt(what, f"single-item sketch of {len(b)} bytes")
-        if not np.isfinite(np.frombuffer(b, dtype="<f4", offset=8)).all():
+        if not math.isfinite(struct.unpack_from("<f", b, 8)[0]):
             raise corrupt(what, "its item is not finite")
-    elif pre != 5 or ser != 1 or len(b) < 20:
+        return None
+    if pre != 5 or ser != 1 or len(b) < 20:
         raise corrupt(what, f"invalid preamble ({pre}, version {ser}, {len(b)} bytes)")
-    else:
-        _check_kll_levels(b, k)
+    return _kll_levels(b, k, index)
 
 
-def _check_kll_levels(b: bytes, k: int) -> None:
-    """Validate the levels and items of a full KLL sketch: sizes, total weight, order."""
+def _kll_levels(b: bytes, k: int, index: int) -> _Levels:
+    """The levels of a full KLL sketch: their sizes and total weight checked."""
     what = "KLL sketch"
     n, min_k, num_levels = struct.unpack_from("<QHB", b, 8)
     if not 1 <= num_levels <= 61 or not KLL_MIN_K <= min_k <= k:
@@ -69,27 +89,40 @@ def _check_kll_levels(b: bytes, k: int) -> None:
     n_items, rest = divmod(len(b) - start, 4)
     if n_items < 1 or rest:
         raise corrupt(what, f"{len(b)} bytes do not match {num_levels} levels")
-    bounds = [*struct.unpack_from(f"<{num_levels}I", b, 20), 0]
-    bounds[-1] = bounds[0] + n_items
-    sizes = [hi - lo for lo, hi in itertools.pairwise(bounds)]
+    bounds = struct.unpack_from(f"<{num_levels}I", b, 20)
+    ends = (*bounds[1:], bounds[0] + n_items)
+    sizes = [hi - lo for lo, hi in zip(bounds, ends, strict=True)]
     if min(sizes) < 0:
         raise corrupt(what, "its level boundaries are not ascending")
     weight = sum(size << lvl for lvl, size in enumerate(sizes))
     if weight != n:
         raise corrupt(what, f"its items weigh {weight} but it claims n = {n}")
     low, high = struct.unpack_from("<ff", b, start - 8)
-    items = np.frombuffer(b, dtype="<f4", count=n_items, offset=start)
-    smallest, largest = float(items.min()), float(items.max())  # NaN propagates
-    if not (math.isfinite(smallest) and math.isfinite(largest) and math.isfinite(low)):
+    return _Levels(index, start, sizes, low, high)
+
+
+def _check_kll_items(blobs: Sequence[bytes], full: list[_Levels]) -> None:
+    """The items of full KLL sketches, all at once: finite, within each sketch's minimum
+    and maximum, and sorted inside every level above 0 (level 0 is unsorted)."""
+    what = "KLL sketch"
+    items = np.frombuffer(b"".join(blobs[s.blob][s.start :] for s in full), dtype="<f4")
+    sizes = [sum(s.sizes) for s in full]
+    firsts = np.cumsum([0, *sizes[:-1]])
+    smallest = np.minimum.reduceat(items, firsts)  # NaN propagates
+    largest = np.maximum.reduceat(items, firsts)
+    lows = np.array([s.low for s in full], dtype=np.float32)
+    highs = np.array([s.high for s in full], dtype=np.float32)
+    if not (np.isfinite(smallest).all() and np.isfinite(largest).all() and np.isfinite(lows).all()):
         raise corrupt(what, "it holds non-finite items")
-    if not math.isfinite(high) or low > smallest or high < largest:
+    if not np.isfinite(highs).all() or (lows > smallest).any() or (highs < largest).any():
         raise corrupt(what, "its items lie outside its minimum and maximum")
-    # Levels above 0 are sorted: no descent inside one of them (level 0 is unsorted).
-    first = bounds[1] - bounds[0]
-    descent = np.diff(items[first:]) < 0
-    edges = [hi - bounds[1] - 1 for hi in bounds[2:-1]]  # between two levels: allowed
-    descent[[i for i in edges if 0 <= i < descent.size]] = False
-    if descent.any():
+    # A descent is allowed into the first item of a level, and anywhere inside level 0.
+    levels = [size for s in full for size in s.sizes]
+    unsorted = [lvl == 0 for s in full for lvl in range(len(s.sizes))]
+    allowed = np.repeat(unsorted, levels)
+    starts = np.cumsum([0, *levels[:-1]])
+    allowed[starts[starts < items.size]] = True
+    if (np.less(items[1:], items[:-1]) & ~allowed[1:]).any():
         raise corrupt(what, "a level above 0 is not sorted")
 
 
