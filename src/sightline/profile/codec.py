@@ -322,10 +322,11 @@ class _Blobs:
 
     def kll(self, ref: Any) -> KLL:
         self.get(ref, _KLL)
-        sketch = self.klls[ref[1]]
-        if ref[1] in self.used:  # a body naming one sketch twice: its columns do not share it
+        index: int = ref[1]
+        sketch = self.klls[index]
+        if index in self.used:  # a body naming one sketch twice: its columns do not share it
             return copy.copy(sketch)
-        self.used.add(ref[1])
+        self.used.add(index)
         return sketch
 
     def ints(self, ref: Any, size: int, what: str) -> IntArray:

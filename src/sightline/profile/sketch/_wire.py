@@ -23,6 +23,7 @@ KLL_MIN_K: Final = 8
 FI_FAMILY: Final = 10
 FI_MIN_LG: Final = 3
 FI_MAX_LG: Final = 26
+_U32: Final = struct.Struct("<I")
 
 
 def as_bytes(data: object, what: str) -> bytes:
@@ -145,8 +146,8 @@ def check_fi_bytes(b: bytes) -> int:
     num_items, _, total, offset = struct.unpack_from("<IIQQ", b, 8)
     if not 1 <= num_items <= 3 * (1 << lg_max) // 4 or len(b) < 32 + 8 * num_items:
         raise corrupt(what, f"{num_items} items do not fit in {len(b)} bytes")
-    weights = np.frombuffer(b, dtype="<u8", count=num_items, offset=32)
-    if (weights == 0).any() or int(weights.sum(dtype=np.uint64)) > total or offset > total:
+    weights = struct.unpack_from(f"<{num_items}Q", b, 32)  # exact sums, no uint64 wrap
+    if 0 in weights or sum(weights) > total or offset > total:
         raise corrupt(what, "its weights are inconsistent with its total weight")
     _check_fi_items(b, 32 + 8 * num_items, num_items)
     return int(lg_max)
@@ -155,17 +156,17 @@ def check_fi_bytes(b: bytes) -> int:
 def _check_fi_items(b: bytes, pos: int, num_items: int) -> None:
     """Each item is a uint32 length and that many UTF-8 bytes, ending exactly at the end."""
     what = "frequent-items sketch"
+    size, length_at = len(b), _U32.unpack_from
     for _ in range(num_items):
-        if pos + 4 > len(b):
+        if pos + 4 > size:
             raise corrupt(what, "an item is cut off")
-        (length,) = struct.unpack_from("<I", b, pos)
-        end = pos + 4 + length
-        if end > len(b):
+        start = pos + 4
+        pos = start + length_at(b, pos)[0]
+        if pos > size:
             raise corrupt(what, "an item is cut off")
         try:
-            b[pos + 4 : end].decode("utf-8")
+            str(b[start:pos], "utf-8")
         except UnicodeDecodeError as exc:
             raise corrupt(what, "an item is not valid UTF-8") from exc
-        pos = end
-    if pos != len(b):
-        raise corrupt(what, f"{len(b) - pos} bytes follow its last item")
+    if pos != size:
+        raise corrupt(what, f"{size - pos} bytes follow its last item")
