@@ -15,12 +15,13 @@ measured: ``Scheduler.run_once`` at the close on DuckDB (one collector), and two
 processes with leases on PostgreSQL (2 replicas), with a breakdown of the one-collector
 pass (plan, load, compute, write).
 
-The 30-day store: the steady state written directly, base rows only (the ``rollup``
-tiers have not landed): ``--series-models`` models with every 1-minute window of
-``--days`` days holding the rows a real pass wrote for one window (the pass's own rows,
-re-dated). Prints the size on disk per model and the p95 of the 30-day series query
-``Store.metric_rows(..., max_points=1000)`` of one model (20 runs, one column's drift
-series, and the whole model).
+The 30-day store: base rows only, written directly into ``metric_rows`` (not through the
+rollup tiers, whose steady state ``rollups.py`` and ``dashboard.py`` measure):
+``--series-models`` models with every 1-minute window of ``--days`` days holding the rows
+a real pass wrote for one window (the pass's own rows, re-dated). Prints the size on disk
+per model and the p95 of the 30-day series query ``Store.metric_rows(..., max_points=1000)``
+of one model (20 runs, one column's drift series, and the whole model): the cost of a
+series that no coarser tier serves.
 """
 
 # ruff: noqa: E402

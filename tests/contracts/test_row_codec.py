@@ -127,6 +127,25 @@ def test_arrow_keeps_nan_as_null_and_times_in_utc() -> None:
     assert [encode_row(r) for r in rows_from_arrow(table)] == [ENCODED]
 
 
+def test_arrow_columns_are_the_json_values_of_each_row() -> None:
+    """The columnar path gives each row what :func:`encode_row` gives it alone: non-finite
+    numbers null, naive or offset edges as UTC, offsets as integers, no rows at all."""
+    from sightline.analysis.rows import RowContext
+
+    ctx = RowContext("m", "1", datetime(2026, 1, 1), datetime(2026, 1, 1, 0, 1))
+    rows = [
+        ctx.row("psi", 0.3, column="a", lower=math.inf, upper=-math.inf, p_value=math.nan),
+        ctx.not_computed("ks", "why", column="b", n_ref=3, n_cur=4, alert=True),
+        dataclasses.replace(ROW, window_start=datetime(2026, 1, 1, 3, tzinfo=UTC)),
+    ]
+    offsets = [MetricRow(metric="o", value=1.5, window_start=0, window_end=10)]
+    for some in (rows, offsets, [MetricRow(metric="x", value=2.0)], []):
+        table = rows_to_arrow(some)
+        assert table.column_names == list(ROW_FIELDS)
+        assert [encode_row(r) for r in rows_from_arrow(table)] == [encode_row(r) for r in some]
+    assert rows_to_arrow(offsets).schema.field("window_end").type == pa.int64()
+
+
 def test_store_round_trip_keeps_metadata_out_of_the_row(store_location: str) -> None:
     store = open_store(store_location)
     try:

@@ -190,6 +190,20 @@ def test_valid_envelope_with_a_broken_body() -> None:
         decode(_with_body(struct.pack("<I", len(text)) + text + raw[4 + json_len :]))
 
 
+def test_a_sketch_named_twice_is_not_shared() -> None:
+    """A body whose latency names a column's KLL blob (no writer does) decodes to two
+    sketches: merging into one leaves the other alone."""
+    raw = zlib.decompress(encode(rich_profile())[20:])
+    (json_len,) = struct.unpack_from("<I", raw)
+    meta = json.loads(raw[4 : 4 + json_len])
+    column = next(c for c in meta["columns"] if c["kind"] == "numeric")
+    meta["latency"] = column["kll"]
+    text = json.dumps(meta).encode()
+    p = decode(_with_body(struct.pack("<I", len(text)) + text + raw[4 + json_len :]))
+    kll = p.columns[column["name"]].kll  # type: ignore[attr-defined]
+    assert p.latency == kll and p.latency is not kll
+
+
 def test_damaged_blobs_behind_a_valid_crc_never_crash() -> None:
     good = encode(rich_profile())
     raw = zlib.decompress(good[20:])

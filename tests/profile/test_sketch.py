@@ -194,6 +194,31 @@ def test_kll_from_bad_bytes_raises_never_crashes(blob: bytes) -> None:
         s.merge(KLL(s.k))
 
 
+def _refused(blobs: list[bytes]) -> bool:
+    try:
+        KLL.from_blobs(blobs)
+    except UnsupportedFormatError:
+        return True
+    return False
+
+
+def test_kll_blobs_checked_together_as_each_alone() -> None:
+    """One numpy pass over many sketches' items refuses exactly what each check alone does,
+    wherever the bad blob sits among good ones (empty, one-item and full sketches)."""
+    rng = np.random.default_rng(7)
+    good = [
+        KLL().update(rng.normal(size=5000)).to_bytes(),
+        KLL().to_bytes(),
+        KLL(8).update(rng.normal(size=3000)).to_bytes(),
+        KLL().update(np.array([2.0])).to_bytes(),
+    ]
+    assert [s.n for s in KLL.from_blobs(good)] == [5000, 0, 3000, 1]
+    for bad in _corruptions(good[2], rng, n_flips=300)[::3]:
+        alone = _refused([bad])
+        assert _refused([good[0], bad, *good[1:]]) == alone
+        assert _refused([*good, bad]) == alone
+
+
 def test_kll_from_bytes_messages() -> None:
     with pytest.raises(UnsupportedFormatError, match="7 bytes is too short"):
         KLL.from_bytes(b"garbage")

@@ -19,8 +19,11 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from sightline._types import ColumnKind
 from sightline._validate import finite_or_none
@@ -63,10 +66,7 @@ class MetricRow:
     p_value: float = math.nan
 
     def __post_init__(self) -> None:
-        for name in ("window_start", "window_end"):
-            edge = getattr(self, name)
-            if isinstance(edge, datetime) and edge.tzinfo is not UTC:
-                object.__setattr__(self, name, _utc(edge))
+        _normalize_edges(self)
 
     @property
     def is_computed(self) -> bool:
@@ -92,6 +92,7 @@ ROW_FIELDS: tuple[str, ...] = (
     "p_value",
 )
 _FLOATS = ("value", "lower", "upper", "p_value")
+_ROW_VALUES = attrgetter(*ROW_FIELDS)
 #: The fields that name a series (its labels in ``/metrics``).
 SERIES_FIELDS: tuple[str, ...] = ("model", "version", "column", "metric")
 
@@ -203,6 +204,9 @@ class RowContext:
     version: str = ""
     window_start: WindowEdge = None
     window_end: WindowEdge = None
+
+    def __post_init__(self) -> None:
+        _normalize_edges(self)  # once here, so each of its rows finds its edges aware UTC
 
     def row(self, metric: str, value: float, **fields: Any) -> MetricRow:
         """A metric row with this context's model, version and window."""
@@ -319,24 +323,40 @@ def rows_to_arrow(rows: Sequence[MetricRow]) -> pa.Table:
     """
     import pyarrow as pa
 
-    edges = [e for r in rows for e in (r.window_start, r.window_end)]
+    fields = list(zip(*map(_ROW_VALUES, rows), strict=True)) or [()] * len(ROW_FIELDS)
+    columns = dict(zip(ROW_FIELDS, fields, strict=True))
+    edges = (*columns["window_start"], *columns["window_end"])
     offsets = any(isinstance(e, int) for e in edges)
     edge_type = pa.int64() if offsets else pa.timestamp("us", tz="UTC")
     types = {"window_start": edge_type, "window_end": edge_type, "alert": pa.bool_()}
     types |= {"n_ref": pa.int64(), "n_cur": pa.int64()}
-    types |= {name: pa.float64() for name in _FLOATS}
     return pa.table(
         {
-            name: pa.array(
-                [
-                    _jsonable(getattr(r, name)) if name in _FLOATS else getattr(r, name)
-                    for r in rows
-                ],
-                types.get(name, pa.string()),
-            )
-            for name in ROW_FIELDS
+            name: _float_array(values)
+            if name in _FLOATS
+            else _array(values, types.get(name, pa.string()))
+            for name, values in columns.items()
         }
     )
+
+
+def _array(values: Sequence[Any], type_: pa.DataType) -> pa.Array:
+    """An Arrow array of ``values``; one value repeated (the model, version and window of
+    one context's rows) is converted once."""
+    import pyarrow as pa
+
+    if values and all(v is values[0] for v in values):
+        return pa.repeat(pa.scalar(values[0], type_), len(values))
+    return pa.array(values, type_)
+
+
+def _float_array(values: Sequence[float | None]) -> pa.Array:
+    """A ``float64`` Arrow array of ``values``, null where one is missing, NaN or infinite
+    (as :func:`~sightline._validate.finite_or_none` makes them in JSON)."""
+    import pyarrow as pa
+
+    numbers = np.array(values, dtype=np.float64)
+    return pa.array(numbers, pa.float64(), mask=~np.isfinite(numbers))
 
 
 def rows_from_arrow(table: pa.Table) -> list[MetricRow]:
@@ -391,6 +411,15 @@ def read_rows(path: str | Path) -> list[MetricRow]:
     import pyarrow.parquet as pq
 
     return rows_from_arrow(pq.read_table(path))
+
+
+def _normalize_edges(obj: MetricRow | RowContext) -> None:
+    """Make the window edges of a (frozen) row or context aware UTC, in place."""
+    start, end = obj.window_start, obj.window_end
+    if isinstance(start, datetime) and start.tzinfo is not UTC:
+        object.__setattr__(obj, "window_start", _utc(start))
+    if isinstance(end, datetime) and end.tzinfo is not UTC:
+        object.__setattr__(obj, "window_end", _utc(end))
 
 
 def _utc(moment: datetime) -> datetime:

@@ -27,6 +27,7 @@ corrupted or foreign payload raises :class:`~sightline.errors.UnsupportedFormatE
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import struct
@@ -302,6 +303,11 @@ class _Reader:
 class _Blobs:
     def __init__(self, groups: list[list[bytes]]) -> None:
         self.groups = groups
+        if any(len(blob) % 4 for blob in groups[_KLL]):
+            raise UnsupportedFormatError("invalid profile body: a KLL blob is cut off")
+        # Every KLL sketch of the body read at once (their checks are one numpy pass).
+        self.klls = KLL.from_blobs([_unshuffle(blob) for blob in groups[_KLL]])
+        self.used: set[int] = set()
 
     def get(self, ref: Any, group: int) -> bytes:
         if (
@@ -315,10 +321,13 @@ class _Blobs:
         return self.groups[group][ref[1]]
 
     def kll(self, ref: Any) -> KLL:
-        blob = self.get(ref, _KLL)
-        if len(blob) % 4:
-            raise UnsupportedFormatError("invalid profile body: a KLL blob is cut off")
-        return KLL.from_bytes(_unshuffle(blob))
+        self.get(ref, _KLL)
+        index: int = ref[1]
+        sketch = self.klls[index]
+        if index in self.used:  # a body naming one sketch twice: its columns do not share it
+            return copy.copy(sketch)
+        self.used.add(index)
+        return sketch
 
     def ints(self, ref: Any, size: int, what: str) -> IntArray:
         arr = np.frombuffer(self.get(ref, _ARRAY), dtype="<i8").astype(np.int64)

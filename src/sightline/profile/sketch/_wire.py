@@ -8,10 +8,10 @@ instead of crashing inside C++.
 
 from __future__ import annotations
 
-import itertools
 import math
 import struct
-from typing import Final
+from collections.abc import Sequence
+from typing import Final, NamedTuple
 
 import numpy as np
 
@@ -23,6 +23,7 @@ KLL_MIN_K: Final = 8
 FI_FAMILY: Final = 10
 FI_MIN_LG: Final = 3
 FI_MAX_LG: Final = 26
+_U32: Final = struct.Struct("<I")
 
 
 def as_bytes(data: object, what: str) -> bytes:
@@ -35,8 +36,27 @@ def corrupt(what: str, detail: str) -> UnsupportedFormatError:
     return UnsupportedFormatError(f"{what}: {detail}; the data is truncated or corrupted")
 
 
-def check_kll_bytes(b: bytes) -> None:
-    """Validate a serialized ``kll_floats_sketch`` completely before DataSketches reads it."""
+def check_kll_blobs(blobs: Sequence[bytes]) -> None:
+    """Validate serialized ``kll_floats_sketch`` blobs completely: each header alone, then
+    the items of all the full sketches in one numpy pass (a profile holds dozens)."""
+    full = [levels for i, b in enumerate(blobs) if (levels := _check_kll_header(b, i)) is not None]
+    if full:
+        _check_kll_items(blobs, full)
+
+
+class _Levels(NamedTuple):
+    """Where a full KLL sketch keeps its items, and what its header says of them."""
+
+    blob: int
+    start: int
+    sizes: list[int]
+    low: float
+    high: float
+
+
+def _check_kll_header(b: bytes, index: int) -> _Levels | None:
+    """Check a KLL sketch's header (and an empty or one-item sketch whole); return the
+    levels of a full sketch, whose items :func:`_check_kll_items` checks."""
     what = "KLL sketch"
     if len(b) < 8:
         raise corrupt(what, f"{len(b)} bytes is too short (at least 8 expected)")
@@ -48,19 +68,20 @@ def check_kll_bytes(b: bytes) -> None:
     if flags & 1:  # empty
         if pre != 2 or len(b) != 8:
             raise corrupt(what, f"empty sketch of {len(b)} bytes")
-    elif flags & 4:  # a single item
+        return None
+    if flags & 4:  # a single item
         if pre != 2 or ser != 2 or len(b) != 12:
             raise corrupt(what, f"single-item sketch of {len(b)} bytes")
-        if not np.isfinite(np.frombuffer(b, dtype="<f4", offset=8)).all():
+        if not math.isfinite(struct.unpack_from("<f", b, 8)[0]):
             raise corrupt(what, "its item is not finite")
-    elif pre != 5 or ser != 1 or len(b) < 20:
+        return None
+    if pre != 5 or ser != 1 or len(b) < 20:
         raise corrupt(what, f"invalid preamble ({pre}, version {ser}, {len(b)} bytes)")
-    else:
-        _check_kll_levels(b, k)
+    return _kll_levels(b, k, index)
 
 
-def _check_kll_levels(b: bytes, k: int) -> None:
-    """Validate the levels and items of a full KLL sketch: sizes, total weight, order."""
+def _kll_levels(b: bytes, k: int, index: int) -> _Levels:
+    """The levels of a full KLL sketch: their sizes and total weight checked."""
     what = "KLL sketch"
     n, min_k, num_levels = struct.unpack_from("<QHB", b, 8)
     if not 1 <= num_levels <= 61 or not KLL_MIN_K <= min_k <= k:
@@ -69,27 +90,40 @@ def _check_kll_levels(b: bytes, k: int) -> None:
     n_items, rest = divmod(len(b) - start, 4)
     if n_items < 1 or rest:
         raise corrupt(what, f"{len(b)} bytes do not match {num_levels} levels")
-    bounds = [*struct.unpack_from(f"<{num_levels}I", b, 20), 0]
-    bounds[-1] = bounds[0] + n_items
-    sizes = [hi - lo for lo, hi in itertools.pairwise(bounds)]
+    bounds = struct.unpack_from(f"<{num_levels}I", b, 20)
+    ends = (*bounds[1:], bounds[0] + n_items)
+    sizes = [hi - lo for lo, hi in zip(bounds, ends, strict=True)]
     if min(sizes) < 0:
         raise corrupt(what, "its level boundaries are not ascending")
     weight = sum(size << lvl for lvl, size in enumerate(sizes))
     if weight != n:
         raise corrupt(what, f"its items weigh {weight} but it claims n = {n}")
     low, high = struct.unpack_from("<ff", b, start - 8)
-    items = np.frombuffer(b, dtype="<f4", count=n_items, offset=start)
-    smallest, largest = float(items.min()), float(items.max())  # NaN propagates
-    if not (math.isfinite(smallest) and math.isfinite(largest) and math.isfinite(low)):
+    return _Levels(index, start, sizes, low, high)
+
+
+def _check_kll_items(blobs: Sequence[bytes], full: list[_Levels]) -> None:
+    """The items of full KLL sketches, all at once: finite, within each sketch's minimum
+    and maximum, and sorted inside every level above 0 (level 0 is unsorted)."""
+    what = "KLL sketch"
+    items = np.frombuffer(b"".join(blobs[s.blob][s.start :] for s in full), dtype="<f4")
+    sizes = [sum(s.sizes) for s in full]
+    firsts = np.cumsum([0, *sizes[:-1]])
+    smallest = np.minimum.reduceat(items, firsts)  # NaN propagates
+    largest = np.maximum.reduceat(items, firsts)
+    lows = np.array([s.low for s in full], dtype=np.float32)
+    highs = np.array([s.high for s in full], dtype=np.float32)
+    if not (np.isfinite(smallest).all() and np.isfinite(largest).all() and np.isfinite(lows).all()):
         raise corrupt(what, "it holds non-finite items")
-    if not math.isfinite(high) or low > smallest or high < largest:
+    if not np.isfinite(highs).all() or (lows > smallest).any() or (highs < largest).any():
         raise corrupt(what, "its items lie outside its minimum and maximum")
-    # Levels above 0 are sorted: no descent inside one of them (level 0 is unsorted).
-    first = bounds[1] - bounds[0]
-    descent = np.diff(items[first:]) < 0
-    edges = [hi - bounds[1] - 1 for hi in bounds[2:-1]]  # between two levels: allowed
-    descent[[i for i in edges if 0 <= i < descent.size]] = False
-    if descent.any():
+    # A descent is allowed into the first item of a level, and anywhere inside level 0.
+    levels = [size for s in full for size in s.sizes]
+    unsorted = [lvl == 0 for s in full for lvl in range(len(s.sizes))]
+    allowed = np.repeat(unsorted, levels)
+    starts = np.cumsum([0, *levels[:-1]])
+    allowed[starts[starts < items.size]] = True
+    if (np.less(items[1:], items[:-1]) & ~allowed[1:]).any():
         raise corrupt(what, "a level above 0 is not sorted")
 
 
@@ -112,8 +146,8 @@ def check_fi_bytes(b: bytes) -> int:
     num_items, _, total, offset = struct.unpack_from("<IIQQ", b, 8)
     if not 1 <= num_items <= 3 * (1 << lg_max) // 4 or len(b) < 32 + 8 * num_items:
         raise corrupt(what, f"{num_items} items do not fit in {len(b)} bytes")
-    weights = np.frombuffer(b, dtype="<u8", count=num_items, offset=32)
-    if (weights == 0).any() or int(weights.sum(dtype=np.uint64)) > total or offset > total:
+    weights = struct.unpack_from(f"<{num_items}Q", b, 32)  # exact sums, no uint64 wrap
+    if 0 in weights or sum(weights) > total or offset > total:
         raise corrupt(what, "its weights are inconsistent with its total weight")
     _check_fi_items(b, 32 + 8 * num_items, num_items)
     return int(lg_max)
@@ -122,17 +156,17 @@ def check_fi_bytes(b: bytes) -> int:
 def _check_fi_items(b: bytes, pos: int, num_items: int) -> None:
     """Each item is a uint32 length and that many UTF-8 bytes, ending exactly at the end."""
     what = "frequent-items sketch"
+    size, length_at = len(b), _U32.unpack_from
     for _ in range(num_items):
-        if pos + 4 > len(b):
+        if pos + 4 > size:
             raise corrupt(what, "an item is cut off")
-        (length,) = struct.unpack_from("<I", b, pos)
-        end = pos + 4 + length
-        if end > len(b):
+        start = pos + 4
+        pos = start + length_at(b, pos)[0]
+        if pos > size:
             raise corrupt(what, "an item is cut off")
         try:
-            b[pos + 4 : end].decode("utf-8")
+            str(b[start:pos], "utf-8")
         except UnicodeDecodeError as exc:
             raise corrupt(what, "an item is not valid UTF-8") from exc
-        pos = end
-    if pos != len(b):
-        raise corrupt(what, f"{len(b) - pos} bytes follow its last item")
+    if pos != size:
+        raise corrupt(what, f"{size - pos} bytes follow its last item")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import itertools
 import struct
+from collections.abc import Sequence
 from typing import Any, Final, Self
 
 import numpy as np
@@ -20,7 +21,7 @@ from sightline.profile.sketch._wire import (
     KLL_M,
     KLL_MIN_K,
     as_bytes,
-    check_kll_bytes,
+    check_kll_blobs,
 )
 
 DEFAULT_K: Final = 200
@@ -277,13 +278,29 @@ class KLL:
         ...
         sightline.errors.UnsupportedFormatError: KLL sketch: 7 bytes is too short ...
         """
-        raw = as_bytes(data, "KLL sketch data")
-        check_kll_bytes(raw)
+        return cls.from_blobs([as_bytes(data, "KLL sketch data")])[0]
+
+    @classmethod
+    def from_blobs(cls, blobs: Sequence[bytes]) -> list[KLL]:
+        """The sketches of several :meth:`to_bytes` blobs, checked together (one numpy
+        pass over all their items: how a profile's dozens of sketches are read).
+
+        Raises
+        ------
+        UnsupportedFormatError
+            If any of the blobs is not a complete, consistent KLL float sketch.
+
+        Examples
+        --------
+        >>> blobs = [KLL().update(np.arange(n, dtype=float)).to_bytes() for n in (0, 1, 900)]
+        >>> [s.n for s in KLL.from_blobs(blobs)]
+        [0, 1, 900]
+        """
+        check_kll_blobs(blobs)
         try:
-            sketch = kll_floats_sketch.deserialize(raw)
+            return [cls._wrap(kll_floats_sketch.deserialize(b)) for b in blobs]
         except (RuntimeError, ValueError, IndexError, MemoryError) as exc:
             raise UnsupportedFormatError(f"KLL sketch: cannot deserialize: {exc}") from exc
-        return cls._wrap(sketch)
 
     def __eq__(self, other: object) -> bool:
         """Same k, count and weighted items (queries reorder a sketch's bytes, not its data)."""
