@@ -43,12 +43,10 @@ def counts(store: Store, project: str, model: str, slo: Slo, end: datetime) -> C
     """The (bad, total) events of ``model`` for ``slo`` in the seconds before ``end``."""
 
     def before_end(seconds: int) -> tuple[float, float]:
-        n, errors, buckets, _, _ = store.health_sums(
-            project, model, end - timedelta(seconds=seconds), end
-        )
+        sums = store.health_sums(project, model, end - timedelta(seconds=seconds), end)
         if slo.kind == "availability":
-            return float(errors), float(n)
-        counted = np.asarray(buckets, dtype=float)
+            return float(sums.errors), float(sums.predictions)
+        counted = np.asarray(sums.buckets, dtype=float)
         return slow_count(counted, slo.threshold_ms), float(counted.sum())
 
     return before_end

@@ -186,15 +186,18 @@ class PassReads:
         return cast(set[datetime], self._once("alerted_windows", project, model, version))
 
 
-def load(store: Store, job: Job, reads: PassReads | None = None) -> JobInputs:
+def load(
+    store: Store, job: Job, reads: PassReads | None = None, *, embed_texts: bool = False
+) -> JobInputs:
     """The inputs of ``job`` (the reads it shares with the pass's other jobs through
     ``reads``); a rollup of an exact kind loads its base kind's inputs for the tier window
-    (health without the change detectors' history: their rows are averaged)."""
+    (health without the change detectors' history: their rows are averaged).
+    ``embed_texts``: a comparison embeds its text columns' sampled texts."""
     rolled = parse_rollup(job.kind)
     if rolled is not None:
         if rolled[1] not in EXACT_KINDS:
             return JobInputs(job)
-        inner = load(store, replace(job, kind=rolled[1]), reads)
+        inner = load(store, replace(job, kind=rolled[1]), reads, embed_texts=embed_texts)
         return replace(inner, job=job, history=())
     shared = PassReads(store) if reads is None else reads
     if job.kind == "performance":
@@ -236,7 +239,7 @@ def load(store: Store, job: Job, reads: PassReads | None = None) -> JobInputs:
     else:
         found = shared.get_version(job.project, job.model, job.version).reference
         reference = (found,) if found is not None else ()
-    return JobInputs(job, tuple(profiles), reference, rolling=windows)
+    return JobInputs(job, tuple(profiles), reference, rolling=windows, embed_texts=embed_texts)
 
 
 def compute(inputs: JobInputs) -> list[MetricRow]:

@@ -17,7 +17,7 @@ import logging
 import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -197,8 +197,7 @@ class Scheduler:
         reads = j.PassReads(self.store)
         reads.prefetch([lease.job for lease in leases])
         inputs = (
-            replace(j.load(self.store, lease.job, reads), embed_texts=self.embed_texts)
-            for lease in leases
+            j.load(self.store, lease.job, reads, embed_texts=self.embed_texts) for lease in leases
         )
         if self.client is None:
             return [_safe_compute(i) for i in list(inputs)]
